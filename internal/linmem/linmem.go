@@ -1,0 +1,152 @@
+// Package linmem provides WebAssembly linear memories whose bytes never
+// move: the whole address range a memory may ever use is reserved once
+// with PROT_NONE, and growing only makes more of it accessible. Compiled
+// code can keep the base address in a register, and the micro-VM maps the
+// same host pages into a guest as a memory slot.
+package linmem
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the WebAssembly page size.
+const PageSize = 65536
+
+// MaxPages is the page limit of a 32-bit memory (4 GiB).
+const MaxPages = 65536
+
+// DefaultGuard is the inaccessible range reserved after the largest
+// possible memory. With 4 GiB of memory and 4 GiB of guard, any address
+// a 32-bit index plus a 32-bit offset can form stays inside the
+// reservation, so compiled code may rely on faults instead of checks.
+const DefaultGuard = 4 << 30
+
+// Config describes a memory to create.
+type Config struct {
+	MinPages uint32
+	// MaxPages is the most pages the memory may grow to: the lower of the
+	// type's maximum and the runtime's limit. At most MaxPages (65536).
+	MaxPages uint32
+	// Guard is how many bytes to reserve, inaccessible, after MaxPages.
+	// Zero means no guard; use DefaultGuard with a 65536-page maximum to
+	// cover every 33-bit effective address.
+	Guard uint64
+}
+
+// Memory is one linear memory.
+//
+// Bytes returned by Bytes stay valid, at the same address, until Close;
+// after a Grow, call Bytes again to see the new length.
+type Memory struct {
+	mu       sync.Mutex // serializes Grow and Close
+	mapping  []byte     // the whole reservation; nil after Close
+	buf      []byte     // accessible part: len is the current size
+	maxPages uint32
+	cleanup  runtime.Cleanup
+}
+
+// ErrClosed is returned for a memory used after Close.
+var ErrClosed = errors.New("linear memory is closed")
+
+// New reserves address space for cfg and makes the first MinPages pages
+// accessible. The pages read as zero.
+func New(cfg Config) (*Memory, error) {
+	if cfg.MaxPages > MaxPages {
+		return nil, fmt.Errorf("maximum of %d pages exceeds %d", cfg.MaxPages, MaxPages)
+	}
+	if cfg.MinPages > cfg.MaxPages {
+		return nil, fmt.Errorf("minimum of %d pages exceeds maximum of %d", cfg.MinPages, cfg.MaxPages)
+	}
+	reserve := uint64(cfg.MaxPages)*PageSize + cfg.Guard
+	if reserve == 0 {
+		// A memory of max 0 pages still needs a distinct, valid base.
+		reserve = uint64(unix.Getpagesize())
+	}
+	mapping, err := unix.Mmap(-1, 0, int(reserve), unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("reserving %d bytes for linear memory: %w", reserve, err)
+	}
+	m := &Memory{mapping: mapping, maxPages: cfg.MaxPages}
+	m.buf = mapping[:0]
+	if cfg.MinPages > 0 {
+		if err := m.commit(0, uint64(cfg.MinPages)*PageSize); err != nil {
+			unix.Munmap(mapping)
+			return nil, err
+		}
+	}
+	m.buf = mapping[:uint64(cfg.MinPages)*PageSize]
+	// A forgotten Close must not leak gigabytes of address space.
+	m.cleanup = runtime.AddCleanup(m, func(b []byte) { unix.Munmap(b) }, mapping)
+	return m, nil
+}
+
+func (m *Memory) commit(from, to uint64) error {
+	if to <= from {
+		return nil
+	}
+	if err := unix.Mprotect(m.mapping[from:to], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		return fmt.Errorf("committing linear memory [%#x, %#x): %w", from, to, err)
+	}
+	return nil
+}
+
+// Bytes returns the accessible memory. Its length is the current size.
+func (m *Memory) Bytes() []byte { return m.buf }
+
+// Base returns the address of the first byte. It never changes.
+func (m *Memory) Base() uintptr {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(m.mapping)))
+}
+
+// Pages returns the current size in pages.
+func (m *Memory) Pages() uint32 { return uint32(uint64(len(m.buf)) / PageSize) }
+
+// MaxPages returns the most pages the memory may grow to.
+func (m *Memory) MaxPages() uint32 { return m.maxPages }
+
+// Reserved returns the size of the whole reservation, guard included.
+func (m *Memory) Reserved() uint64 { return uint64(len(m.mapping)) }
+
+// Grow adds delta pages and returns the previous size in pages. ok is
+// false, and the memory unchanged, when the result would exceed the
+// maximum or the host refuses to commit the pages.
+func (m *Memory) Grow(delta uint32) (prev uint32, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mapping == nil {
+		return 0, false
+	}
+	prev = m.Pages()
+	if delta == 0 {
+		return prev, true
+	}
+	next := uint64(prev) + uint64(delta)
+	if next > uint64(m.maxPages) {
+		return prev, false
+	}
+	if err := m.commit(uint64(len(m.buf)), next*PageSize); err != nil {
+		return prev, false
+	}
+	m.buf = m.mapping[:next*PageSize]
+	return prev, true
+}
+
+// Close releases the memory. Slices from Bytes must not be used after.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mapping == nil {
+		return nil
+	}
+	m.cleanup.Stop()
+	err := unix.Munmap(m.mapping)
+	m.mapping, m.buf = nil, nil
+	return err
+}
