@@ -1,0 +1,5 @@
+package qcow2
+
+func decompressZstd(dst, src []byte) error {
+	return &FeatureError{Feature: "zstd compression"}
+}
