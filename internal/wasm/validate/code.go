@@ -771,4 +771,3 @@ func opFeature(op wasm.Opcode) Features {
 	}
 	return 0
 }
-

@@ -286,7 +286,7 @@ func TestModule_Malformed(t *testing.T) {
 		{"truncated immediate", module(none, 0x41), "unexpected end"},
 		{"malformed wins over invalid in an earlier function", func() *wasm.Module {
 			m := module(none, cat(i32c(0), end)...) // invalid: extra value
-			addFunc(m, none, nil, 0xff, 0x0b)        // malformed
+			addFunc(m, none, nil, 0xff, 0x0b)       // malformed
 			return m
 		}(), "illegal opcode"},
 		{"malformed body wins over an invalid export", func() *wasm.Module {

@@ -1,7 +1,6 @@
 package validate
 
 import (
-
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -85,4 +84,3 @@ func typeList(ts []wasm.ValueType) string {
 	}
 	return s + "]"
 }
-
