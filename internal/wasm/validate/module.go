@@ -357,7 +357,7 @@ func (v *validator) exports() error {
 			return &wasm.FormatError{Msg: fmt.Sprintf("malformed export kind 0x%02x", byte(e.Kind))}
 		}
 		if e.Index >= n {
-			return entityErr(where, 0, "unknown %s %d", e.Kind, e.Index)
+			return entityErr(where, 0, "unknown %s %d", kindNoun(e.Kind), e.Index)
 		}
 	}
 	return nil
@@ -464,6 +464,14 @@ func (v *validator) data(i int) error {
 		return nil
 	}
 	return &Error{Location: loc, Rule: "malformed data segment mode"}
+}
+
+// kindNoun names an extern kind as the spec's error messages do.
+func kindNoun(k wasm.ExternKind) string {
+	if k == wasm.ExternFunc {
+		return "function"
+	}
+	return k.String()
 }
 
 func (v *validator) declare(f uint32) { v.declared[f/64] |= 1 << (f % 64) }
