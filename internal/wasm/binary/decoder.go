@@ -258,6 +258,18 @@ func (d *decoder) vecCap(n, minSize int) int {
 	return max(0, min(n, (d.end-d.pos)/minSize))
 }
 
+// overrun returns an error once the decoder has read past the end of the
+// current section. Vectors check it before each entry: the reference
+// interpreter would go on reading entries from the bytes of the sections
+// that follow, which is bound to fail too, but costs time and memory in
+// proportion to the module for a hostile count.
+func (d *decoder) overrun() error {
+	if d.pos <= d.end {
+		return nil
+	}
+	return d.errorf(d.pos, "%s: the entries run past the end of the section at offset 0x%x", msgSizeMismatch, d.end)
+}
+
 // bytes reads n bytes, aliasing the module. The result's capacity is its
 // length, so appending to it never writes into the module.
 func (d *decoder) bytes(n int) ([]byte, error) {

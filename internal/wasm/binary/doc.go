@@ -33,12 +33,13 @@
 // # Reading past a section's end
 //
 // Like the spec's reference interpreter, from which the test suite's
-// expected messages come, the decoder reads a section's entries from the
+// expected messages come, the decoder reads an entry of a section from the
 // module's bytes and compares the position it reached with the section's
 // declared end afterwards ("section size mismatch"), rather than bounding
-// every read by the section. A vector or name length is checked against
-// the bytes left in the module ("length out of bounds") before anything is
-// read or allocated, and a vector's entries are allocated for at most as
-// many as the section's bytes can hold, so a count of four billion costs
-// nothing.
+// every read by the section. Two rules keep hostile input cheap: a vector
+// or byte-string length larger than the bytes left in the module is
+// rejected before anything is read or allocated ("length out of bounds"),
+// and a vector allocates room for no more entries than its section's bytes
+// can hold and stops with "section size mismatch" as soon as an entry has
+// run past the section's end. A count of four billion costs nothing.
 package binary

@@ -79,6 +79,9 @@ func (d *decoder) nameMap() (map[uint32]string, error) {
 	names := make(map[uint32]string, d.vecCap(n, 2))
 	var prev uint32
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return nil, err
+		}
 		at := d.pos
 		idx, err := d.u32()
 		if err != nil {
@@ -105,6 +108,9 @@ func (d *decoder) indirectNameMap() (map[uint32]map[uint32]string, error) {
 	maps := make(map[uint32]map[uint32]string, d.vecCap(n, 2))
 	var prev uint32
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return nil, err
+		}
 		at := d.pos
 		idx, err := d.u32()
 		if err != nil {

@@ -32,6 +32,9 @@ func (d *decoder) typeSection() error {
 	// of the section, so the section's size is enough room.
 	vals := make([]wasm.ValueType, 0, max(0, d.end-d.pos))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		at := d.pos
 		form, err := d.byte()
 		if err != nil {
@@ -61,6 +64,9 @@ func (d *decoder) valTypes(dst []wasm.ValueType) ([]wasm.ValueType, error) {
 		return dst, err
 	}
 	for range n {
+		if err := d.overrun(); err != nil {
+			return dst, err
+		}
 		t, err := d.valType()
 		if err != nil {
 			return dst, err
@@ -80,6 +86,9 @@ func (d *decoder) importSection() error {
 	}
 	imports := make([]wasm.Import, 0, d.vecCap(n, minImportSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		imp, err := d.importEntry()
 		if err != nil {
 			return withContext(err, "import %d", i)
@@ -133,6 +142,9 @@ func (d *decoder) functionSection() error {
 	}
 	funcs := make([]uint32, 0, d.vecCap(n, 1))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		t, err := d.u32()
 		if err != nil {
 			return withContext(err, "function %d", len(d.m.ImportedFuncs)+i)
@@ -152,6 +164,9 @@ func (d *decoder) tableSection() error {
 	}
 	tables := make([]wasm.TableType, 0, d.vecCap(n, minTableSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		t, err := d.tableType()
 		if err != nil {
 			return withContext(err, "table %d", len(d.m.ImportedTables)+i)
@@ -171,6 +186,9 @@ func (d *decoder) memorySection() error {
 	}
 	mems := make([]wasm.MemoryType, 0, d.vecCap(n, minMemorySize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		l, err := d.limits()
 		if err != nil {
 			return withContext(err, "memory %d", len(d.m.ImportedMemories)+i)
@@ -190,6 +208,9 @@ func (d *decoder) globalSection() error {
 	}
 	globals := make([]wasm.Global, 0, d.vecCap(n, minGlobalSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		var g wasm.Global
 		if g.Type, err = d.globalType(); err == nil {
 			g.Init, err = d.constExpr()
@@ -212,6 +233,9 @@ func (d *decoder) exportSection() error {
 	}
 	exports := make([]wasm.Export, 0, d.vecCap(n, minExportSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		var e wasm.Export
 		if e.Name, err = d.name(); err != nil {
 			return withContext(err, "export %d: name", i)
@@ -251,6 +275,9 @@ func (d *decoder) elementSection() error {
 	}
 	elems := make([]wasm.ElemSegment, 0, d.vecCap(n, minElemSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		e, err := d.elemSegment()
 		if err != nil {
 			return withContext(err, "element segment %d", i)
@@ -310,6 +337,9 @@ func (d *decoder) elemSegment() (e wasm.ElemSegment, err error) {
 	if exprs {
 		e.Exprs = make([]wasm.ConstExpr, 0, d.vecCap(n, 1))
 		for i := range n {
+			if err := d.overrun(); err != nil {
+				return e, err
+			}
 			x, err := d.constExpr()
 			if err != nil {
 				return e, withContext(err, "element %d", i)
@@ -320,6 +350,9 @@ func (d *decoder) elemSegment() (e wasm.ElemSegment, err error) {
 	}
 	e.FuncIndices = make([]uint32, 0, d.vecCap(n, 1))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return e, err
+		}
 		f, err := d.u32()
 		if err != nil {
 			return e, withContext(err, "element %d", i)
@@ -365,6 +398,9 @@ func (d *decoder) codeSection(end int) error {
 	// is sliced from it once its final address is known.
 	var groups []wasm.LocalGroup
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		c, err := d.code(&groups)
 		if err != nil {
 			return withContext(err, "function %d", len(d.m.ImportedFuncs)+i)
@@ -398,6 +434,9 @@ func (d *decoder) code(groups *[]wasm.LocalGroup) (wasm.Code, error) {
 	first := len(*groups)
 	var total uint64
 	for range ng {
+		if err := d.overrun(); err != nil {
+			return wasm.Code{}, err
+		}
 		count, err := d.u32()
 		if err != nil {
 			return wasm.Code{}, withContext(err, "locals")
@@ -451,6 +490,9 @@ func (d *decoder) dataSection() error {
 	}
 	datas := make([]wasm.DataSegment, 0, d.vecCap(n, minDataSize))
 	for i := range n {
+		if err := d.overrun(); err != nil {
+			return err
+		}
 		s, err := d.dataSegment()
 		if err != nil {
 			return withContext(err, "data segment %d", i)
