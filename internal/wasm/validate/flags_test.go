@@ -151,4 +151,3 @@ func TestOptions_FlagValue(t *testing.T) {
 		t.Fatal("unknown key accepted")
 	}
 }
-
