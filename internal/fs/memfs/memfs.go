@@ -1,0 +1,613 @@
+// Package memfs is an in-memory file system: scratch space for a guest
+// and, later, the upper layer of a copy-on-write overlay. Everything it
+// holds is charged against a byte limit, so a guest cannot exhaust the
+// host's memory through it.
+package memfs
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/wasmvisor/wasmvisor/internal/fs"
+)
+
+// DefaultMaxBytes is the limit used when Options.MaxBytes is zero.
+const DefaultMaxBytes = 1 << 30
+
+// nodeCost is what every directory entry is charged on top of its name
+// and contents, so that millions of empty files also reach the limit.
+const nodeCost = 256
+
+// devCounter gives each FS its own device number.
+var devCounter atomic.Uint64
+
+// Options configures New.
+type Options struct {
+	// MaxBytes bounds file contents, link targets, names and per-entry
+	// overhead together; writes beyond it fail with ENOSPC.
+	MaxBytes int64
+}
+
+// FS is an in-memory file system. It implements fs.FS.
+type FS struct {
+	mu      sync.RWMutex // guards everything below and every node
+	dev     uint64
+	root    *node
+	nextIno uint64
+	used    int64
+	limit   int64
+}
+
+type node struct {
+	ino                 uint64
+	typ                 fs.Type
+	perm                uint32
+	nlink               uint64
+	atime, mtime, ctime int64
+	data                []byte           // regular file contents
+	target              string           // symbolic link target
+	entries             map[string]*node // directory entries
+	opens               int              // open Files; contents are freed when this and nlink are 0
+}
+
+// New returns an empty file system whose root directory has mode 0o755.
+func New(opts Options) *FS {
+	limit := opts.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	f := &FS{dev: 0x6d656d0000 + devCounter.Add(1), limit: limit}
+	f.root = f.newNode(fs.TypeDir, 0o755)
+	f.root.nlink = 2
+	return f
+}
+
+func (f *FS) newNode(t fs.Type, perm uint32) *node {
+	f.nextIno++
+	now := fs.Now()
+	n := &node{ino: f.nextIno, typ: t, perm: perm & 0o7777, nlink: 1, atime: now, mtime: now, ctime: now}
+	if t == fs.TypeDir {
+		n.entries = map[string]*node{}
+		n.nlink = 2
+	}
+	return n
+}
+
+// charge accounts for delta more bytes, failing with ENOSPC past the limit.
+func (f *FS) charge(delta int64) error {
+	if delta > 0 && f.used+delta > f.limit {
+		return syscall.ENOSPC
+	}
+	f.used += delta
+	return nil
+}
+
+// lookup walks name. Every component but the last must be a directory;
+// a symbolic link there gives ELOOP, since the namespace resolves links.
+func (f *FS) lookup(name string) (*node, error) {
+	if !fs.ValidName(name) {
+		return nil, syscall.EINVAL
+	}
+	n := f.root
+	if name == "." {
+		return n, nil
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		switch {
+		case n.typ == fs.TypeSymlink:
+			return nil, syscall.ELOOP
+		case n.typ != fs.TypeDir:
+			return nil, syscall.ENOTDIR
+		}
+		next, ok := n.entries[c]
+		if !ok {
+			return nil, syscall.ENOENT
+		}
+		n = next
+	}
+	return n, nil
+}
+
+// parent returns the directory that holds name, and name's last element.
+func (f *FS) parent(name string) (*node, string, error) {
+	if name == "." {
+		return nil, "", syscall.EBUSY
+	}
+	if !fs.ValidName(name) {
+		return nil, "", syscall.EINVAL
+	}
+	dir, elem := fs.Split(name)
+	if len(elem) > fs.MaxName {
+		return nil, "", syscall.ENAMETOOLONG
+	}
+	d, err := f.lookup(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	switch d.typ {
+	case fs.TypeDir:
+		return d, elem, nil
+	case fs.TypeSymlink:
+		return nil, "", syscall.ELOOP
+	}
+	return nil, "", syscall.ENOTDIR
+}
+
+func (f *FS) stat(n *node) fs.Stat {
+	st := fs.Stat{Dev: f.dev, Ino: n.ino, Type: n.typ, Perm: n.perm, Nlink: n.nlink,
+		Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime}
+	switch n.typ {
+	case fs.TypeRegular:
+		st.Size = uint64(len(n.data))
+	case fs.TypeSymlink:
+		st.Size = uint64(len(n.target))
+	}
+	return st
+}
+
+// Lstat implements fs.FS.
+func (f *FS) Lstat(name string) (fs.Stat, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n, err := f.lookup(name)
+	if err != nil {
+		return fs.Stat{}, err
+	}
+	return f.stat(n), nil
+}
+
+// Open implements fs.FS.
+func (f *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var n *node
+	if flags&fs.OpenCreate != 0 && name != "." {
+		d, elem, err := f.parent(name)
+		if err != nil {
+			return nil, err
+		}
+		if n = d.entries[elem]; n == nil {
+			if err := f.charge(nodeCost + int64(len(elem))); err != nil {
+				return nil, err
+			}
+			n = f.newNode(fs.TypeRegular, perm)
+			f.link(d, elem, n)
+		} else if flags&fs.OpenExclusive != 0 {
+			return nil, syscall.EEXIST
+		}
+	} else {
+		var err error
+		if n, err = f.lookup(name); err != nil {
+			return nil, err
+		}
+	}
+	switch n.typ {
+	case fs.TypeDir:
+		return nil, syscall.EISDIR
+	case fs.TypeSymlink:
+		return nil, syscall.ELOOP
+	}
+	if flags&fs.OpenTruncate != 0 && len(n.data) > 0 {
+		f.charge(-int64(len(n.data)))
+		n.data = nil
+		n.mtime = fs.Now()
+		n.ctime = n.mtime
+	}
+	n.opens++
+	return &file{fs: f, n: n, read: flags&fs.OpenRead != 0, write: flags&fs.OpenWrite != 0}, nil
+}
+
+// link enters n into directory d as elem.
+func (f *FS) link(d *node, elem string, n *node) {
+	d.entries[elem] = n
+	if n.typ == fs.TypeDir {
+		d.nlink++
+	}
+	d.mtime = fs.Now()
+	d.ctime = d.mtime
+}
+
+// unlink removes elem, which holds n, from directory d, and frees n's
+// contents when nothing refers to it any more.
+func (f *FS) unlink(d *node, elem string, n *node) {
+	delete(d.entries, elem)
+	f.charge(-(nodeCost + int64(len(elem))))
+	if n.typ == fs.TypeDir {
+		d.nlink--
+		n.nlink = 0
+	} else {
+		n.nlink--
+	}
+	now := fs.Now()
+	d.mtime, d.ctime, n.ctime = now, now, now
+	f.release(n)
+}
+
+func (f *FS) release(n *node) {
+	if n.nlink == 0 && n.opens == 0 {
+		f.charge(-int64(len(n.data) + len(n.target)))
+		n.data = nil
+	}
+}
+
+// ReadDir implements fs.FS. Entries come sorted by name.
+func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n, err := f.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if n.typ != fs.TypeDir {
+		return nil, syscall.ENOTDIR
+	}
+	out := make([]fs.DirEntry, 0, len(n.entries))
+	for elem, c := range n.entries {
+		out = append(out, fs.DirEntry{Name: elem, Type: c.typ, Ino: c.ino})
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Readlink implements fs.FS.
+func (f *FS) Readlink(name string) (string, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n, err := f.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	if n.typ != fs.TypeSymlink {
+		return "", syscall.EINVAL
+	}
+	return n.target, nil
+}
+
+// Mkdir implements fs.FS.
+func (f *FS) Mkdir(name string, perm uint32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, elem, err := f.parent(name)
+	if err != nil {
+		if err == syscall.EBUSY {
+			return syscall.EEXIST
+		}
+		return err
+	}
+	if _, ok := d.entries[elem]; ok {
+		return syscall.EEXIST
+	}
+	if err := f.charge(nodeCost + int64(len(elem))); err != nil {
+		return err
+	}
+	f.link(d, elem, f.newNode(fs.TypeDir, perm))
+	return nil
+}
+
+// Rmdir implements fs.FS.
+func (f *FS) Rmdir(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, elem, err := f.parent(name)
+	if err != nil {
+		return err
+	}
+	n, ok := d.entries[elem]
+	switch {
+	case !ok:
+		return syscall.ENOENT
+	case n.typ != fs.TypeDir:
+		return syscall.ENOTDIR
+	case len(n.entries) > 0:
+		return syscall.ENOTEMPTY
+	}
+	f.unlink(d, elem, n)
+	return nil
+}
+
+// Unlink implements fs.FS.
+func (f *FS) Unlink(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, elem, err := f.parent(name)
+	if err != nil {
+		if err == syscall.EBUSY {
+			return syscall.EISDIR
+		}
+		return err
+	}
+	n, ok := d.entries[elem]
+	switch {
+	case !ok:
+		return syscall.ENOENT
+	case n.typ == fs.TypeDir:
+		return syscall.EISDIR
+	}
+	f.unlink(d, elem, n)
+	return nil
+}
+
+// Rename implements fs.FS.
+func (f *FS) Rename(oldname, newname string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	od, oelem, err := f.parent(oldname)
+	if err != nil {
+		return err
+	}
+	nd, nelem, err := f.parent(newname)
+	if err != nil {
+		return err
+	}
+	src, ok := od.entries[oelem]
+	if !ok {
+		return syscall.ENOENT
+	}
+	dst, exists := nd.entries[nelem]
+	if exists && dst == src {
+		return nil // POSIX: renaming a file onto a link to itself does nothing
+	}
+	if src.typ == fs.TypeDir && strings.HasPrefix(newname+"/", oldname+"/") {
+		return syscall.EINVAL
+	}
+	if exists {
+		switch {
+		case src.typ == fs.TypeDir && dst.typ != fs.TypeDir:
+			return syscall.ENOTDIR
+		case src.typ != fs.TypeDir && dst.typ == fs.TypeDir:
+			return syscall.EISDIR
+		case dst.typ == fs.TypeDir && len(dst.entries) > 0:
+			return syscall.ENOTEMPTY
+		}
+		// Replacing dst frees at least its entry, which pays for the
+		// longer name src may take over.
+		f.unlink(nd, nelem, dst)
+	}
+	if err := f.charge(int64(len(nelem)) - int64(len(oelem))); err != nil {
+		return err
+	}
+	delete(od.entries, oelem)
+	if src.typ == fs.TypeDir {
+		od.nlink--
+	}
+	f.link(nd, nelem, src)
+	now := fs.Now()
+	od.mtime, od.ctime, src.ctime = now, now, now
+	return nil
+}
+
+// Link implements fs.FS.
+func (f *FS) Link(oldname, newname string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	src, err := f.lookup(oldname)
+	if err != nil {
+		return err
+	}
+	if src.typ == fs.TypeDir {
+		return syscall.EPERM
+	}
+	d, elem, err := f.parent(newname)
+	if err != nil {
+		if err == syscall.EBUSY {
+			return syscall.EEXIST
+		}
+		return err
+	}
+	if _, ok := d.entries[elem]; ok {
+		return syscall.EEXIST
+	}
+	if err := f.charge(nodeCost + int64(len(elem))); err != nil {
+		return err
+	}
+	src.nlink++
+	src.ctime = fs.Now()
+	f.link(d, elem, src)
+	return nil
+}
+
+// Symlink implements fs.FS.
+func (f *FS) Symlink(target, newname string) error {
+	if len(target) > fs.MaxPath {
+		return syscall.ENAMETOOLONG
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, elem, err := f.parent(newname)
+	if err != nil {
+		if err == syscall.EBUSY {
+			return syscall.EEXIST
+		}
+		return err
+	}
+	if _, ok := d.entries[elem]; ok {
+		return syscall.EEXIST
+	}
+	if err := f.charge(nodeCost + int64(len(elem)+len(target))); err != nil {
+		return err
+	}
+	n := f.newNode(fs.TypeSymlink, 0o777)
+	n.target = target
+	f.link(d, elem, n)
+	return nil
+}
+
+// SetTimes implements fs.FS.
+func (f *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	setTimes(n, atime, mtime)
+	return nil
+}
+
+func setTimes(n *node, atime, mtime fs.SetTime) {
+	now := fs.Now()
+	if t, ok := atime.Resolve(now); ok {
+		n.atime = t
+	}
+	if t, ok := mtime.Resolve(now); ok {
+		n.mtime = t
+	}
+	n.ctime = now
+}
+
+// file is an open regular file.
+type file struct {
+	fs          *FS
+	n           *node
+	read, write bool
+	closed      bool // guarded by fs.mu
+}
+
+func (h *file) check(write bool) error {
+	switch {
+	case h.closed:
+		return syscall.EBADF
+	case write && !h.write:
+		return syscall.EBADF
+	}
+	return nil
+}
+
+func (h *file) ReadAt(p []byte, off int64) (int, error) {
+	h.fs.mu.RLock()
+	defer h.fs.mu.RUnlock()
+	if err := h.check(false); err != nil {
+		return 0, err
+	}
+	if !h.read {
+		return 0, syscall.EBADF
+	}
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	if off >= int64(len(h.n.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, h.n.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (h *file) WriteAt(p []byte, off int64) (int, error) {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if err := h.check(true); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	end := off + int64(len(p))
+	if end < off {
+		return 0, syscall.EFBIG
+	}
+	if err := h.resize(end, true); err != nil {
+		return 0, err
+	}
+	copy(h.n.data[off:], p)
+	h.n.mtime = fs.Now()
+	h.n.ctime = h.n.mtime
+	return len(p), nil
+}
+
+// resize makes the file size bytes long; with growOnly it never shrinks.
+func (h *file) resize(size int64, growOnly bool) error {
+	n := h.n
+	cur := int64(len(n.data))
+	if size == cur || (growOnly && size < cur) {
+		return nil
+	}
+	if size > h.fs.limit {
+		return syscall.EFBIG
+	}
+	if err := h.fs.charge(size - cur); err != nil {
+		return err
+	}
+	if size < cur {
+		clear(n.data[size:])
+		n.data = n.data[:size]
+		return nil
+	}
+	n.data = slices.Grow(n.data, int(size-cur))[:size]
+	return nil
+}
+
+func (h *file) Close() error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if h.closed {
+		return syscall.EBADF
+	}
+	h.closed = true
+	h.n.opens--
+	h.fs.release(h.n)
+	return nil
+}
+
+func (h *file) Stat() (fs.Stat, error) {
+	h.fs.mu.RLock()
+	defer h.fs.mu.RUnlock()
+	if err := h.check(false); err != nil {
+		return fs.Stat{}, err
+	}
+	return h.fs.stat(h.n), nil
+}
+
+func (h *file) Truncate(size int64) error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if err := h.check(true); err != nil {
+		return err
+	}
+	if size < 0 {
+		return syscall.EINVAL
+	}
+	if err := h.resize(size, false); err != nil {
+		return err
+	}
+	h.n.mtime = fs.Now()
+	h.n.ctime = h.n.mtime
+	return nil
+}
+
+func (h *file) Allocate(off, n int64) error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if err := h.check(true); err != nil {
+		return err
+	}
+	if off < 0 || n <= 0 || off+n < off {
+		return syscall.EINVAL
+	}
+	return h.resize(off+n, true)
+}
+
+func (h *file) Sync() error {
+	h.fs.mu.RLock()
+	defer h.fs.mu.RUnlock()
+	return h.check(false)
+}
+
+func (h *file) SetTimes(atime, mtime fs.SetTime) error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if err := h.check(false); err != nil {
+		return err
+	}
+	setTimes(h.n, atime, mtime)
+	return nil
+}
