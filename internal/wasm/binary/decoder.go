@@ -52,6 +52,11 @@ type decoder struct {
 	frames []byte // open blocks in skipExpr
 
 	sawNameSection bool // only the first "name" section is decoded
+
+	// text, when set, is data as a string; names are then sliced from it
+	// rather than allocated one by one. The name section decoder sets it:
+	// its thousands of names then cost one allocation.
+	text string
 }
 
 // sectionRank orders the non-custom sections as the binary format
@@ -295,6 +300,9 @@ func (d *decoder) name() (string, error) {
 	}
 	if !utf8.Valid(b) {
 		return "", d.errorf(at, "malformed UTF-8 encoding in name %q", b)
+	}
+	if d.text != "" {
+		return d.text[d.pos-n : d.pos], nil
 	}
 	return string(b), nil
 }

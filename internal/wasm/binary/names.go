@@ -18,7 +18,7 @@ const (
 // returns nil when they are malformed.
 // See https://www.w3.org/TR/wasm-core-2/#name-section%E2%91%A0
 func decodeNameSection(data []byte) *wasm.NameSection {
-	d := decoder{data: data, end: len(data)}
+	d := decoder{data: data, end: len(data), text: string(data)}
 	ns, err := d.nameSection()
 	if err != nil {
 		return nil
@@ -48,7 +48,7 @@ func (d *decoder) nameSection() (*wasm.NameSection, error) {
 			return nil, d.unexpectedEnd()
 		}
 		// The subsection is read by a decoder that cannot read past it.
-		sub := decoder{data: d.data[:end], pos: d.pos, end: end}
+		sub := decoder{data: d.data[:end], pos: d.pos, end: end, text: d.text[:end]}
 		switch id {
 		case nameSubModule:
 			ns.ModuleName, err = sub.name()
