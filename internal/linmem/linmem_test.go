@@ -67,3 +67,18 @@ func TestNew_Limits(t *testing.T) {
 		})
 	}
 }
+
+func TestMemory_BaseAligned(t *testing.T) {
+	for _, max := range []uint32{0, 1, 3, 40} {
+		m, err := New(Config{MinPages: 0, MaxPages: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Base()%BaseAlign != 0 {
+			t.Errorf("max %d: base %#x is not %d-aligned", max, m.Base(), BaseAlign)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("max %d: Close: %v", max, err)
+		}
+	}
+}
