@@ -1,0 +1,18 @@
+// Package wasmvisor is the embedding API of wasmvisor, a WebAssembly 2.0
+// runtime: compile a binary once (decode, validate against a Policy,
+// prepare code), instantiate it any number of times, linked by name to
+// other modules and to host modules written in Go, and call its exports.
+//
+//	ctx := context.Background()
+//	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{})
+//	defer r.Close(ctx)
+//	compiled, err := r.CompileModule(ctx, wasmBytes)
+//	...
+//	mod, err := r.InstantiateModule(ctx, compiled, wasmvisor.ModuleConfig{Name: "m"})
+//	...
+//	results, err := mod.ExportedFunction("add").Call(ctx, 1, 2)
+//
+// Values cross the API as uint64 (see package api for the encoding).
+// Traps are *api.Trap values and never crash the host; a host function
+// ends a program with *api.ExitError.
+package wasmvisor

@@ -1,0 +1,975 @@
+package interp
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// function is the internal form of one function body, shared by every
+// instance of its module.
+type function struct {
+	code []instr
+	// offsets[i] is the module offset of the WebAssembly instruction that
+	// code[i] came from, for backtraces.
+	offsets []uint32
+	// shuffles holds the lane immediates of i8x16.shuffle instructions.
+	shuffles [][16]byte
+	// paramSlots are filled by the caller; localSlots more are zeroed on
+	// entry; frameSlots is the whole frame, operand slots included.
+	paramSlots, localSlots, frameSlots uint32
+	index                              uint32
+}
+
+// MaxFrameSlots bounds the frame of one function (parameters, locals and
+// operand stack) at 8 MiB. Real code stays far below; the bound keeps a
+// hostile declaration of billions of locals from sizing anything.
+const MaxFrameSlots = 1 << 20
+
+// scratchSlot stands for the frame's scratch slot (one past the operand
+// stack) until the frame size is known.
+const scratchSlot = ^uint32(0)
+
+type opndKind uint8
+
+const (
+	kTemp  opndKind = iota // in its natural slot
+	kLocal                 // still in a local's slot
+	kConst                 // a constant not yet written anywhere
+)
+
+// opnd is an entry of the compile-time operand stack.
+type opnd struct {
+	kind opndKind
+	typ  wasm.ValueType
+	nat  uint32 // natural slot: where the entry lives once materialized
+	slot uint32 // where it is now, for kTemp and kLocal
+	val  uint64 // kConst
+}
+
+type ctrlKind uint8
+
+const (
+	ctrlBlock ctrlKind = iota
+	ctrlLoop
+	ctrlIf
+	ctrlFunc
+)
+
+// ctrl is a control frame: a block, loop, if or the function body.
+type ctrl struct {
+	kind     ctrlKind
+	stackLen int    // operand entries below the frame's params
+	height   uint32 // natural slot of the first param / result
+	params   []wasm.ValueType
+	results  []wasm.ValueType
+	start    int   // loop: index of the first instruction
+	fixups   []int // instructions that branch to the end
+	elseFix  int   // if: the branch to the else arm, or -1
+	// unreachable: the rest of the current arm can never execute.
+	unreachable bool
+	// dead: the whole frame is inside unreachable code; nothing is
+	// emitted for it.
+	dead bool
+}
+
+func (f *ctrl) labelTypes() []wasm.ValueType {
+	if f.kind == ctrlLoop {
+		return f.params
+	}
+	return f.results
+}
+
+// compiler translates function bodies of one module. It is reused across
+// functions to keep allocation per function low.
+type compiler struct {
+	m      *wasm.Module
+	fn     *function
+	stack  []opnd
+	ctrls  []ctrl
+	height uint32 // next free natural slot
+	maxH   uint32
+	// locals[i] is the slot of local i; ltypes[i] its type.
+	locals []uint32
+	ltypes []wasm.ValueType
+	// last is the index of the last instruction when its destination is
+	// the top operand's natural slot and may be rewritten, else -1.
+	last        int
+	off         uint32 // module offset of the instruction being compiled
+	r           wasm.Reader
+	in          wasm.Instr
+	err         error
+	usedScratch bool
+	moves       []pmove
+}
+
+func newCompiler(m *wasm.Module) *compiler {
+	return &compiler{m: m}
+}
+
+func slotsOf(ts []wasm.ValueType) uint32 {
+	n := uint32(0)
+	for _, t := range ts {
+		n += uint32(t.Slots())
+	}
+	return n
+}
+
+// compile translates the body of function fidx, whose code is body.
+func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
+	sig := c.m.FuncType(fidx)
+	if sig == nil {
+		return nil, fmt.Errorf("function %d: unknown type", fidx)
+	}
+	nlocals := uint64(len(sig.Params)) + body.NumLocals
+	if nlocals > MaxFrameSlots {
+		return nil, fmt.Errorf("function %d: %d locals exceed the interpreter's limit of %d", fidx, nlocals, MaxFrameSlots)
+	}
+	c.fn = &function{index: fidx}
+	c.stack, c.ctrls = c.stack[:0], c.ctrls[:0]
+	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
+	c.err, c.usedScratch = nil, false
+	slot := uint32(0)
+	for _, t := range sig.Params {
+		c.locals, c.ltypes = append(c.locals, slot), append(c.ltypes, t)
+		slot += uint32(t.Slots())
+	}
+	c.fn.paramSlots = slot
+	for _, g := range body.Locals {
+		for i := uint32(0); i < g.Count; i++ {
+			c.locals, c.ltypes = append(c.locals, slot), append(c.ltypes, g.Type)
+			slot += uint32(g.Type.Slots())
+		}
+	}
+	c.fn.localSlots = slot - c.fn.paramSlots
+	c.height, c.maxH = slot, slot
+	c.last = -1
+	c.ctrls = append(c.ctrls, ctrl{kind: ctrlFunc, results: sig.Results, elseFix: -1})
+
+	c.r.Reset(body.Body, body.BodyOffset)
+	for len(c.ctrls) > 0 && c.err == nil {
+		if err := c.r.Next(&c.in); err != nil {
+			return nil, fmt.Errorf("function %d: %w", fidx, err)
+		}
+		c.off = uint32(body.BodyOffset + uint64(c.in.Pos))
+		c.instr(&c.in)
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("function %d at offset 0x%x: %w", fidx, c.off, c.err)
+	}
+	if !c.r.EOF() {
+		return nil, fmt.Errorf("function %d: instructions after the final end", fidx)
+	}
+	frame := c.maxH
+	if c.usedScratch {
+		for i := range c.fn.code {
+			in := &c.fn.code[i]
+			if in.op == opMov && in.a == scratchSlot {
+				in.a = frame
+			}
+			if in.op == opMov && in.b == scratchSlot {
+				in.b = frame
+			}
+		}
+		frame++
+	}
+	if frame > MaxFrameSlots {
+		return nil, fmt.Errorf("function %d: frame of %d slots exceeds the interpreter's limit of %d", fidx, frame, MaxFrameSlots)
+	}
+	c.fn.frameSlots = frame
+	fn := c.fn
+	c.fn = nil
+	return fn, nil
+}
+
+func (c *compiler) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (c *compiler) emit(in instr) int {
+	c.fn.code = append(c.fn.code, in)
+	c.fn.offsets = append(c.fn.offsets, c.off)
+	c.last = -1
+	return len(c.fn.code) - 1
+}
+
+// emitResult emits an instruction whose destination (field a) is the
+// natural slot of the operand just pushed, and which reads all its
+// sources before writing it: a following local.set may redirect it.
+func (c *compiler) emitResult(in instr) {
+	c.last = c.emit(in)
+}
+
+// push adds a temporary of type t and returns its natural slot.
+func (c *compiler) push(t wasm.ValueType) uint32 {
+	s := c.height
+	c.stack = append(c.stack, opnd{kind: kTemp, typ: t, nat: s, slot: s})
+	c.height += uint32(t.Slots())
+	if c.height > c.maxH {
+		c.maxH = c.height
+	}
+	return s
+}
+
+func (c *compiler) pushLocal(t wasm.ValueType, slot uint32) {
+	c.push(t)
+	top := &c.stack[len(c.stack)-1]
+	top.kind, top.slot = kLocal, slot
+}
+
+func (c *compiler) pushConst(t wasm.ValueType, v uint64) {
+	c.push(t)
+	top := &c.stack[len(c.stack)-1]
+	top.kind, top.val = kConst, v
+}
+
+func (c *compiler) pop() opnd {
+	f := &c.ctrls[len(c.ctrls)-1]
+	if len(c.stack) <= f.stackLen {
+		c.fail("operand stack underflow")
+		return opnd{kind: kTemp, typ: wasm.ValueTypeI32, nat: c.height, slot: c.height}
+	}
+	o := c.stack[len(c.stack)-1]
+	c.stack = c.stack[:len(c.stack)-1]
+	c.height = o.nat
+	return o
+}
+
+// use returns a slot holding o's value, writing a constant to o's
+// natural slot first. o must have been popped, so that slot is free.
+func (c *compiler) use(o opnd) uint32 {
+	if o.kind == kConst {
+		c.emit(instr{op: opConst, a: o.nat, imm: o.val})
+		return o.nat
+	}
+	return o.slot
+}
+
+// materialize moves stack entry i into its natural slot.
+func (c *compiler) materialize(i int) {
+	o := &c.stack[i]
+	switch o.kind {
+	case kLocal:
+		if o.typ == wasm.ValueTypeV128 {
+			c.emit(instr{op: opMov128, a: o.nat, b: o.slot})
+		} else {
+			c.emit(instr{op: opMov, a: o.nat, b: o.slot})
+		}
+	case kConst:
+		c.emit(instr{op: opConst, a: o.nat, imm: o.val})
+	default:
+		return
+	}
+	o.kind, o.slot = kTemp, o.nat
+}
+
+// preserveLocal materializes every entry that still reads local slot ls,
+// before the local changes. It reports whether it emitted anything.
+func (c *compiler) preserveLocal(ls uint32) bool {
+	emitted := false
+	for i := range c.stack {
+		if o := &c.stack[i]; o.kind == kLocal && o.slot == ls {
+			c.materialize(i)
+			emitted = true
+		}
+	}
+	return emitted
+}
+
+func (c *compiler) blockSig(bt wasm.BlockType) (params, results []wasm.ValueType) {
+	switch bt.Kind {
+	case wasm.BlockValue:
+		return nil, []wasm.ValueType{bt.Value}
+	case wasm.BlockTypeIndex:
+		if bt.TypeIndex >= uint32(len(c.m.Types)) {
+			c.fail("unknown type %d", bt.TypeIndex)
+			return nil, nil
+		}
+		ft := &c.m.Types[bt.TypeIndex]
+		return ft.Params, ft.Results
+	}
+	return nil, nil
+}
+
+func (c *compiler) top() *ctrl { return &c.ctrls[len(c.ctrls)-1] }
+
+// setUnreachable marks the rest of the current arm dead.
+func (c *compiler) setUnreachable() {
+	f := c.top()
+	f.unreachable = true
+	c.stack = c.stack[:f.stackLen]
+	c.height = c.stackHeight()
+}
+
+// stackHeight is the slot height of the current operand stack.
+func (c *compiler) stackHeight() uint32 {
+	if n := len(c.stack); n > 0 {
+		o := c.stack[n-1]
+		return o.nat + uint32(o.typ.Slots())
+	}
+	return c.fn.paramSlots + c.fn.localSlots
+}
+
+// enter opens a block, loop or if frame: entries below it stop reading
+// locals (the block may set them, on some paths only) and its params
+// move to their natural slots, where every path into the block puts them.
+func (c *compiler) enter(kind ctrlKind, bt wasm.BlockType) *ctrl {
+	params, results := c.blockSig(bt)
+	if len(c.stack)-c.top().stackLen < len(params) {
+		c.fail("operand stack underflow")
+		return c.top()
+	}
+	for i := range c.stack {
+		if c.stack[i].kind == kLocal {
+			c.materialize(i)
+		}
+	}
+	for i := len(c.stack) - len(params); i < len(c.stack); i++ {
+		c.materialize(i)
+	}
+	f := ctrl{kind: kind, stackLen: len(c.stack) - len(params), params: params, results: results, elseFix: -1}
+	f.height = c.height - slotsOf(params)
+	if kind == ctrlLoop {
+		f.start = len(c.fn.code)
+		c.last = -1
+	}
+	c.ctrls = append(c.ctrls, f)
+	return c.top()
+}
+
+// pmove is one slot-to-slot (or constant-to-slot) move of a branch.
+type pmove struct {
+	dst, src uint32
+	isConst  bool
+	val      uint64
+}
+
+// branchMoves lists the moves that put the label values of target into
+// its slots.
+func (c *compiler) branchMoves(target *ctrl) []pmove {
+	types := target.labelTypes()
+	n := len(types)
+	c.moves = c.moves[:0]
+	if len(c.stack) < n {
+		c.fail("operand stack underflow")
+		return nil
+	}
+	dst := target.height
+	if target.kind == ctrlFunc {
+		dst = 0
+	}
+	for _, o := range c.stack[len(c.stack)-n:] {
+		w := uint32(o.typ.Slots())
+		switch {
+		case o.kind == kConst:
+			c.moves = append(c.moves, pmove{dst: dst, isConst: true, val: o.val})
+		case o.slot != dst:
+			for k := uint32(0); k < w; k++ {
+				c.moves = append(c.moves, pmove{dst: dst + k, src: o.slot + k})
+			}
+		}
+		dst += w
+	}
+	return c.moves
+}
+
+// emitMoves performs moves as a parallel assignment: no destination is
+// written while another move still has to read it; a cycle goes through
+// the scratch slot.
+func (c *compiler) emitMoves(ms []pmove) {
+	pending := ms[:0:0]
+	var consts []pmove
+	for _, mv := range ms {
+		if mv.isConst {
+			consts = append(consts, mv)
+		} else if mv.dst != mv.src {
+			pending = append(pending, mv)
+		}
+	}
+	for len(pending) > 0 {
+		progress := false
+		for i := 0; i < len(pending); i++ {
+			mv := pending[i]
+			blocked := false
+			for j, o := range pending {
+				if j != i && o.src == mv.dst {
+					blocked = true
+					break
+				}
+			}
+			if blocked {
+				continue
+			}
+			c.emit(instr{op: opMov, a: mv.dst, b: mv.src})
+			pending = append(pending[:i], pending[i+1:]...)
+			i--
+			progress = true
+		}
+		if !progress {
+			d := pending[0].dst
+			c.emit(instr{op: opMov, a: scratchSlot, b: d})
+			c.usedScratch = true
+			for j := range pending {
+				if pending[j].src == d {
+					pending[j].src = scratchSlot
+				}
+			}
+		}
+	}
+	for _, mv := range consts {
+		c.emit(instr{op: opConst, a: mv.dst, imm: mv.val})
+	}
+}
+
+// jumpTo emits an unconditional jump to target's label.
+func (c *compiler) jumpTo(target *ctrl) {
+	if target.kind == ctrlFunc {
+		c.emit(instr{op: opReturn})
+		return
+	}
+	j := c.emit(instr{op: opJmp})
+	c.setTarget(j, target)
+}
+
+// setTarget points branch j at target's label: a loop's start, or the
+// end of any other block once it is known.
+func (c *compiler) setTarget(j int, target *ctrl) {
+	if target.kind == ctrlLoop {
+		c.fn.code[j].a = uint32(target.start)
+	} else {
+		target.fixups = append(target.fixups, j)
+	}
+}
+
+func (c *compiler) label(depth uint32) *ctrl {
+	if int(depth) >= len(c.ctrls) {
+		c.fail("unknown label %d", depth)
+		return c.top()
+	}
+	return &c.ctrls[len(c.ctrls)-1-int(depth)]
+}
+
+// condBranch emits a branch taken when cond is non-zero (whenTrue) or
+// zero, fusing it with the comparison that produced cond when that was
+// the last instruction. It returns the branch to point at a target.
+func (c *compiler) condBranch(cond opnd, whenTrue bool) int {
+	if cond.kind == kTemp && c.last >= 0 && c.fn.code[c.last].a == cond.slot {
+		in := &c.fn.code[c.last]
+		op := in.op
+		if op < opScalarEnd && brOf[op] != 0 {
+			switch {
+			case op == opI32Eqz || op == opI64Eqz:
+				// eqz x branches when x == 0; its negation when x != 0.
+				br := brOf[op]
+				if !whenTrue {
+					br = map[opcode]opcode{opI32Eqz: opBrIfNez32, opI64Eqz: opBrIfNez64}[op]
+				}
+				in.op = br
+			case whenTrue:
+				in.op = brOf[op]
+			default:
+				in.op = brOf[invert[op]]
+			}
+			in.a = 0
+			j := c.last
+			c.last = -1
+			return j
+		}
+	}
+	s := c.use(cond)
+	op := opBrIfNez32
+	if !whenTrue {
+		op = opBrIfEqz32
+	}
+	return c.emit(instr{op: op, b: s})
+}
+
+// bind makes every pending branch to f's end point here.
+func (c *compiler) bind(f *ctrl) {
+	here := uint32(len(c.fn.code))
+	for _, j := range f.fixups {
+		c.fn.code[j].a = here
+	}
+	f.fixups = f.fixups[:0]
+	if f.elseFix >= 0 {
+		c.fn.code[f.elseFix].a = here
+		f.elseFix = -1
+	}
+	c.last = -1
+}
+
+// resetTo makes the operand stack what it is on entry to f's label:
+// the entries below f, then types as temporaries in their natural slots.
+func (c *compiler) resetTo(f *ctrl, types []wasm.ValueType) {
+	c.stack = c.stack[:f.stackLen]
+	c.height = f.height
+	for _, t := range types {
+		c.push(t)
+	}
+	c.last = -1
+}
+
+// finishArm materializes the results of a reachable arm in their slots.
+func (c *compiler) finishArm(f *ctrl) {
+	if f.unreachable {
+		return
+	}
+	n := len(f.results)
+	if len(c.stack)-f.stackLen != n {
+		c.fail("type mismatch: %d values at end of block, %d expected", len(c.stack)-f.stackLen, n)
+		return
+	}
+	for i := len(c.stack) - n; i < len(c.stack); i++ {
+		c.materialize(i)
+	}
+}
+
+func (c *compiler) local(idx uint32) (uint32, wasm.ValueType) {
+	if idx >= uint32(len(c.locals)) {
+		c.fail("unknown local %d", idx)
+		return 0, wasm.ValueTypeI32
+	}
+	return c.locals[idx], c.ltypes[idx]
+}
+
+// instr compiles one WebAssembly instruction.
+func (c *compiler) instr(in *wasm.Instr) {
+	f := c.top()
+	if f.unreachable || f.dead {
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			c.ctrls = append(c.ctrls, ctrl{dead: true, stackLen: len(c.stack), height: c.height, elseFix: -1})
+			return
+		case wasm.OpElse:
+			if f.dead {
+				return
+			}
+		case wasm.OpEnd:
+			if f.dead {
+				c.ctrls = c.ctrls[:len(c.ctrls)-1]
+				return
+			}
+		default:
+			return
+		}
+	}
+
+	switch op := in.Op; op {
+	case wasm.OpNop:
+	case wasm.OpUnreachable:
+		c.emit(instr{op: opUnreachable})
+		c.setUnreachable()
+	case wasm.OpBlock:
+		c.enter(ctrlBlock, in.Block)
+	case wasm.OpLoop:
+		c.enter(ctrlLoop, in.Block)
+	case wasm.OpIf:
+		cond := c.pop()
+		nf := c.enter(ctrlIf, in.Block)
+		// The arms start with the same operands: the false branch must
+		// come after the params were materialized.
+		nf.elseFix = c.condBranch(cond, false)
+	case wasm.OpElse:
+		if f.kind != ctrlIf {
+			c.fail("else without if")
+			return
+		}
+		c.finishArm(f)
+		if !f.unreachable {
+			f.fixups = append(f.fixups, c.emit(instr{op: opJmp}))
+		}
+		if f.elseFix >= 0 {
+			c.fn.code[f.elseFix].a = uint32(len(c.fn.code))
+			f.elseFix = -1
+		}
+		f.unreachable = false
+		c.resetTo(f, f.params)
+	case wasm.OpEnd:
+		c.finishArm(f)
+		if f.kind == ctrlFunc {
+			if !f.unreachable {
+				c.emitMoves(c.branchMoves(f))
+				c.emit(instr{op: opReturn})
+			}
+			c.ctrls = c.ctrls[:0]
+			return
+		}
+		c.bind(f)
+		c.resetTo(f, f.results)
+		c.ctrls = c.ctrls[:len(c.ctrls)-1]
+	case wasm.OpBr:
+		t := c.label(in.Index)
+		c.emitMoves(c.branchMoves(t))
+		c.jumpTo(t)
+		c.setUnreachable()
+	case wasm.OpBrIf:
+		cond := c.pop()
+		t := c.label(in.Index)
+		ms := c.branchMoves(t)
+		if len(ms) == 0 && t.kind != ctrlFunc {
+			c.setTarget(c.condBranch(cond, true), t)
+			return
+		}
+		skip := c.condBranch(cond, false)
+		c.emitMoves(ms)
+		c.jumpTo(t)
+		c.fn.code[skip].a = uint32(len(c.fn.code))
+		c.last = -1
+	case wasm.OpBrTable:
+		c.brTable(in)
+	case wasm.OpReturn:
+		t := &c.ctrls[0]
+		c.emitMoves(c.branchMoves(t))
+		c.emit(instr{op: opReturn})
+		c.setUnreachable()
+	case wasm.OpCall:
+		ft := c.m.FuncType(in.Index)
+		if ft == nil {
+			c.fail("unknown function %d", in.Index)
+			return
+		}
+		base := c.args(ft)
+		c.emit(instr{op: opCall, a: base, b: in.Index})
+		for _, t := range ft.Results {
+			c.push(t)
+		}
+	case wasm.OpCallIndirect:
+		if in.Index >= uint32(len(c.m.Types)) {
+			c.fail("unknown type %d", in.Index)
+			return
+		}
+		ft := &c.m.Types[in.Index]
+		elem := c.pop()
+		base := c.args(ft)
+		es := c.use(elem)
+		c.emit(instr{op: opCallIndirect, a: base, b: in.Index, c: es, imm: uint64(in.Index2)})
+		for _, t := range ft.Results {
+			c.push(t)
+		}
+	case wasm.OpDrop:
+		c.pop()
+	case wasm.OpSelect, wasm.OpSelectT:
+		cond := c.pop()
+		y := c.pop()
+		x := c.pop()
+		cs, ys, xs := c.use(cond), c.use(y), c.use(x)
+		dst := c.push(x.typ)
+		sop := opSelect
+		if x.typ == wasm.ValueTypeV128 {
+			sop = opSelect128
+		}
+		c.emitResult(instr{op: sop, a: dst, b: xs, c: ys, imm: uint64(cs)})
+	case wasm.OpLocalGet:
+		ls, t := c.local(in.Index)
+		c.pushLocal(t, ls)
+	case wasm.OpLocalSet:
+		ls, _ := c.local(in.Index)
+		v := c.pop()
+		c.setLocal(ls, v)
+	case wasm.OpLocalTee:
+		ls, _ := c.local(in.Index)
+		v := c.pop()
+		if v.kind == kLocal && v.slot == ls {
+			c.stack = append(c.stack, v)
+			c.height += uint32(v.typ.Slots())
+			return
+		}
+		retargeted := c.setLocal(ls, v)
+		c.stack = append(c.stack, v)
+		c.height += uint32(v.typ.Slots())
+		if retargeted {
+			top := &c.stack[len(c.stack)-1]
+			top.kind, top.slot = kLocal, ls
+		}
+	case wasm.OpGlobalGet:
+		gt, ok := c.m.GlobalType(in.Index)
+		if !ok {
+			c.fail("unknown global %d", in.Index)
+			return
+		}
+		dst := c.push(gt.ValType)
+		gop := opGlobalGet
+		if gt.ValType == wasm.ValueTypeV128 {
+			gop = opGlobalGet128
+		}
+		c.emitResult(instr{op: gop, a: dst, b: in.Index})
+	case wasm.OpGlobalSet:
+		gt, ok := c.m.GlobalType(in.Index)
+		if !ok {
+			c.fail("unknown global %d", in.Index)
+			return
+		}
+		v := c.pop()
+		gop := opGlobalSet
+		switch gt.ValType {
+		case wasm.ValueTypeV128:
+			gop = opGlobalSet128
+		case wasm.ValueTypeFuncref:
+			gop = opGlobalSetRef
+		}
+		c.emit(instr{op: gop, a: in.Index, b: c.use(v)})
+	case wasm.OpI32Const:
+		c.pushConst(wasm.ValueTypeI32, in.Value)
+	case wasm.OpI64Const:
+		c.pushConst(wasm.ValueTypeI64, in.Value)
+	case wasm.OpF32Const:
+		c.pushConst(wasm.ValueTypeF32, in.Value)
+	case wasm.OpF64Const:
+		c.pushConst(wasm.ValueTypeF64, in.Value)
+	case wasm.OpRefNull:
+		c.pushConst(in.RefType, 0)
+	case wasm.OpRefFunc:
+		dst := c.push(wasm.ValueTypeFuncref)
+		c.emitResult(instr{op: opRefFunc, a: dst, b: in.Index})
+	case wasm.OpMemorySize:
+		dst := c.push(wasm.ValueTypeI32)
+		c.emitResult(instr{op: opMemorySize, a: dst})
+	case wasm.OpMemoryGrow:
+		d := c.pop()
+		ds := c.use(d)
+		dst := c.push(wasm.ValueTypeI32)
+		c.emitResult(instr{op: opMemoryGrow, a: dst, b: ds})
+	case wasm.OpMemoryInit, wasm.OpMemoryCopy, wasm.OpMemoryFill, wasm.OpTableFill,
+		wasm.OpTableCopy, wasm.OpTableInit:
+		n, s, d := c.pop(), c.pop(), c.pop()
+		ns, ss, ds := c.use(n), c.use(s), c.use(d)
+		bop := map[wasm.Opcode]opcode{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy,
+			wasm.OpMemoryFill: opMemoryFill, wasm.OpTableFill: opTableFill, wasm.OpTableCopy: opTableCopy,
+			wasm.OpTableInit: opTableInit}[op]
+		c.emit(instr{op: bop, a: ds, b: ss, c: ns, imm: uint64(in.Index) | uint64(in.Index2)<<32})
+	case wasm.OpDataDrop:
+		c.emit(instr{op: opDataDrop, imm: uint64(in.Index)})
+	case wasm.OpElemDrop:
+		c.emit(instr{op: opElemDrop, imm: uint64(in.Index)})
+	case wasm.OpTableGet:
+		i := c.pop()
+		is := c.use(i)
+		tt, _ := c.m.TableType(in.Index)
+		dst := c.push(tt.ElemType)
+		c.emitResult(instr{op: opTableGet, a: dst, b: is, imm: uint64(in.Index)})
+	case wasm.OpTableSet:
+		v, i := c.pop(), c.pop()
+		vs, is := c.use(v), c.use(i)
+		c.emit(instr{op: opTableSet, b: is, c: vs, imm: uint64(in.Index)})
+	case wasm.OpTableSize:
+		dst := c.push(wasm.ValueTypeI32)
+		c.emitResult(instr{op: opTableSize, a: dst, imm: uint64(in.Index)})
+	case wasm.OpTableGrow:
+		n, v := c.pop(), c.pop()
+		ns, vs := c.use(n), c.use(v)
+		dst := c.push(wasm.ValueTypeI32)
+		c.emitResult(instr{op: opTableGrow, a: dst, b: vs, c: ns, imm: uint64(in.Index)})
+	default:
+		c.numeric(in)
+	}
+}
+
+// setLocal stores v in local slot ls. It reports whether the instruction
+// that produced v was redirected to write the local itself.
+func (c *compiler) setLocal(ls uint32, v opnd) bool {
+	if v.kind == kLocal && v.slot == ls {
+		return false
+	}
+	preserved := c.preserveLocal(ls)
+	if !preserved && v.kind == kTemp && c.last >= 0 && c.fn.code[c.last].a == v.slot {
+		c.fn.code[c.last].a = ls
+		c.last = -1
+		return true
+	}
+	switch {
+	case v.kind == kConst:
+		c.emit(instr{op: opConst, a: ls, imm: v.val})
+	case v.typ == wasm.ValueTypeV128:
+		c.emit(instr{op: opMov128, a: ls, b: v.slot})
+	default:
+		c.emit(instr{op: opMov, a: ls, b: v.slot})
+	}
+	return false
+}
+
+// args materializes the arguments of a call of type ft in consecutive
+// natural slots, where the callee's frame will start, pops them and
+// returns the first slot.
+func (c *compiler) args(ft *wasm.FuncType) uint32 {
+	n := len(ft.Params)
+	if len(c.stack)-c.top().stackLen < n {
+		c.fail("operand stack underflow")
+		return c.height
+	}
+	for i := len(c.stack) - n; i < len(c.stack); i++ {
+		c.materialize(i)
+	}
+	for i := 0; i < n; i++ {
+		c.pop()
+	}
+	return c.height
+}
+
+func (c *compiler) brTable(in *wasm.Instr) {
+	idx := c.pop()
+	is := c.use(idx)
+	n := len(in.Labels)
+	c.emit(instr{op: opBrTable, b: is, c: uint32(n)})
+	first := len(c.fn.code)
+	for i := 0; i <= n; i++ {
+		c.emit(instr{op: opBrTableEntry})
+	}
+	// One trampoline per distinct label that needs moves.
+	tramp := map[uint32]uint32{}
+	var late []int
+	for i := 0; i <= n; i++ {
+		depth := in.Index
+		if i < n {
+			depth = in.Labels[i]
+		}
+		t := c.label(depth)
+		if len(c.branchMoves(t)) == 0 && t.kind != ctrlFunc {
+			c.setTarget(first+i, t)
+			continue
+		}
+		late = append(late, i)
+	}
+	for _, i := range late {
+		depth := in.Index
+		if i < n {
+			depth = in.Labels[i]
+		}
+		if at, ok := tramp[depth]; ok {
+			c.fn.code[first+i].a = at
+			continue
+		}
+		at := uint32(len(c.fn.code))
+		tramp[depth] = at
+		c.fn.code[first+i].a = at
+		t := c.label(depth)
+		c.emitMoves(c.branchMoves(t))
+		c.jumpTo(t)
+	}
+	c.setUnreachable()
+}
+
+// numeric compiles the instructions with a fixed signature.
+func (c *compiler) numeric(in *wasm.Instr) {
+	op := in.Op
+	if op>>8 == 0xfd {
+		c.simd(in)
+		return
+	}
+	if bi, ok := binOps[op]; ok {
+		rt := op.Signature().Results[0]
+		y := c.pop()
+		x := c.pop()
+		switch {
+		case y.kind == kConst && (op == wasm.OpI32Sub || op == wasm.OpI64Sub):
+			k := -y.val
+			if op == wasm.OpI32Sub {
+				k = uint64(uint32(k))
+				xs := c.use(x)
+				c.emitResult(instr{op: opI32AddI, a: c.push(rt), b: xs, imm: k})
+			} else {
+				xs := c.use(x)
+				c.emitResult(instr{op: opI64AddI, a: c.push(rt), b: xs, imm: k})
+			}
+		case y.kind == kConst && bi.imm != 0:
+			xs := c.use(x)
+			c.emitResult(instr{op: bi.imm, a: c.push(rt), b: xs, imm: y.val})
+		case x.kind == kConst && bi.swapImm != 0:
+			ys := c.use(y)
+			c.emitResult(instr{op: bi.swapImm, a: c.push(rt), b: ys, imm: x.val})
+		default:
+			xs, ys := c.use(x), c.use(y)
+			c.emitResult(instr{op: bi.op, a: c.push(rt), b: xs, c: ys})
+		}
+		return
+	}
+	if uop, ok := unOps[op]; ok {
+		rt := wasm.ValueTypeI32 // ref.is_null has no fixed signature
+		if sig := op.Signature(); sig != nil {
+			rt = sig.Results[0]
+		}
+		x := c.pop()
+		xs := c.use(x)
+		c.emitResult(instr{op: uop, a: c.push(rt), b: xs})
+		return
+	}
+	if retypeOps[op] {
+		if len(c.stack) <= c.top().stackLen {
+			c.fail("operand stack underflow")
+			return
+		}
+		c.stack[len(c.stack)-1].typ = op.Signature().Results[0]
+		return
+	}
+	if lop, ok := loadOps[op]; ok {
+		rt := op.Signature().Results[0]
+		addr := c.pop()
+		as := c.use(addr)
+		c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: uint64(in.MemOffset)})
+		return
+	}
+	if sop, ok := storeOps[op]; ok {
+		v := c.pop()
+		addr := c.pop()
+		vs, as := c.use(v), c.use(addr)
+		c.emit(instr{op: sop, b: as, c: vs, imm: uint64(in.MemOffset)})
+		return
+	}
+	c.fail("unsupported instruction %s", op)
+}
+
+// simd compiles a 0xFD instruction: operands by the opcode's signature,
+// immediates packed into imm.
+func (c *compiler) simd(in *wasm.Instr) {
+	op := in.Op
+	if op == wasm.OpV128Const {
+		dst := c.push(wasm.ValueTypeV128)
+		lo := binary.LittleEndian.Uint64(in.V128[:8])
+		hi := binary.LittleEndian.Uint64(in.V128[8:])
+		c.emitResult(instr{op: opConst128, a: dst, b: uint32(hi), c: uint32(hi >> 32), imm: lo})
+		return
+	}
+	sig := op.Signature()
+	if sig == nil {
+		c.fail("unsupported instruction %s", op)
+		return
+	}
+	np := len(sig.Params)
+	if np > 3 || len(sig.Results) > 1 {
+		c.fail("unsupported instruction %s", op)
+		return
+	}
+	var ops [3]opnd
+	for i := np - 1; i >= 0; i-- {
+		ops[i] = c.pop()
+	}
+	var slots [3]uint32
+	for i := 0; i < np; i++ {
+		slots[i] = c.use(ops[i])
+	}
+	out := instr{op: opSIMD + opcode(op&0xff), b: slots[0], c: slots[1]}
+	switch op.Imm() {
+	case wasm.ImmNone:
+		out.imm = uint64(slots[2])
+	case wasm.ImmMemArg:
+		out.imm = uint64(in.MemOffset)
+	case wasm.ImmMemArgLane:
+		out.imm = uint64(in.MemOffset) | uint64(in.Lane)<<32
+	case wasm.ImmLane:
+		out.imm = uint64(in.Lane)
+	case wasm.ImmShuffle:
+		out.imm = uint64(len(c.fn.shuffles))
+		c.fn.shuffles = append(c.fn.shuffles, in.V128)
+	default:
+		c.fail("unsupported immediate of %s", op)
+		return
+	}
+	if len(sig.Results) == 1 {
+		out.a = c.push(sig.Results[0])
+		c.emitResult(out)
+		return
+	}
+	c.emit(out)
+}

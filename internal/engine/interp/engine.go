@@ -1,0 +1,171 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// DefaultMaxStackBytes bounds one call's value stack when Config sets no
+// limit: about as much as a native thread's stack.
+const DefaultMaxStackBytes = 8 << 20
+
+// frameRecordBytes is what the bookkeeping of one call costs, counted
+// against the stack limit as call depth.
+const frameRecordBytes = 32
+
+// maxReentry bounds how deeply host functions may call back into
+// WebAssembly, so that alternating host and guest recursion ends in a
+// trap rather than exhausting the Go stack.
+const maxReentry = 64
+
+// Config bounds execution.
+type Config struct {
+	// MaxStackBytes bounds the value stack of a call (8 bytes per slot)
+	// and, at frameRecordBytes per call, its call depth. Past either,
+	// the call traps with "call stack exhausted". Zero means
+	// DefaultMaxStackBytes.
+	MaxStackBytes int
+}
+
+// Engine prepares and runs code. It is safe for concurrent use.
+type Engine struct {
+	maxSlots int
+	maxDepth int
+	pool     sync.Pool
+}
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	b := cfg.MaxStackBytes
+	if b <= 0 {
+		b = DefaultMaxStackBytes
+	}
+	e := &Engine{maxSlots: max(b/8, 16), maxDepth: max(b/frameRecordBytes, 4)}
+	return e
+}
+
+// Compile translates every function m defines into the interpreter's
+// form. The result's elements are the code values store.Instantiate
+// expects. m must be valid.
+func (e *Engine) Compile(m *wasm.Module) (_ []any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError(r)
+		}
+	}()
+	if len(m.Codes) != len(m.Funcs) {
+		return nil, fmt.Errorf("%d function bodies for %d functions", len(m.Codes), len(m.Funcs))
+	}
+	out := make([]any, len(m.Codes))
+	c := newCompiler(m)
+	for i := range m.Codes {
+		fn, err := c.compile(m.NumImportedFuncs()+uint32(i), &m.Codes[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = fn
+	}
+	return out, nil
+}
+
+type machineKey struct{}
+
+// Call invokes f with stack holding its params; on success stack holds
+// its results. stack must be at least as long as either.
+func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (err error) {
+	if uint32(len(stack)) < max(f.ParamSlots, f.ResultSlots) {
+		return fmt.Errorf("stack of %d values is too short for %s", len(stack), f.Type)
+	}
+	parent, _ := ctx.Value(machineKey{}).(*machine)
+	if f.Host != nil {
+		return callHostDirect(ctx, f, stack)
+	}
+	m := e.get()
+	defer e.put(m)
+	if parent != nil {
+		if parent.reentry+1 >= maxReentry {
+			return &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("host functions re-entered WebAssembly more than %d times", maxReentry)}
+		}
+		m.reentry = parent.reentry + 1
+		m.maxSlots = max(parent.maxSlots-parent.usedSlots, 0)
+		m.maxDepth = max(parent.maxDepth-len(parent.frames), 0)
+	}
+	m.ctx = ctx
+	if done := ctx.Done(); done != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return interruptTrap(cerr)
+		}
+		stop := context.AfterFunc(ctx, func() { atomic.StoreUint32(&m.interrupt, 1) })
+		defer stop()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError(r)
+		}
+	}()
+	return m.call(f, stack)
+}
+
+func internalError(r any) error {
+	buf := make([]byte, 4096)
+	buf = buf[:runtime.Stack(buf, false)]
+	return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("%v\n%s", r, buf)}
+}
+
+func interruptTrap(cerr error) *api.Trap {
+	if errors.Is(cerr, context.DeadlineExceeded) {
+		return &api.Trap{Kind: api.TrapTimeout, Detail: "the call's deadline passed", Err: cerr}
+	}
+	return &api.Trap{Kind: api.TrapInterrupted, Detail: "the call's context was canceled", Err: cerr}
+}
+
+// callHostDirect runs a host function called from Go, not from a guest.
+func callHostDirect(ctx context.Context, f *store.Function, stack []uint64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = hostPanic(f, r)
+		}
+	}()
+	return f.Host(ctx, f.Instance.Handle, stack)
+}
+
+func hostPanic(f *store.Function, r any) error {
+	if e, ok := r.(*api.ExitError); ok {
+		return e
+	}
+	perr, _ := r.(error)
+	return &api.Trap{Kind: api.TrapHostPanic, Detail: fmt.Sprintf("%s.%s: %v", f.Instance.Name, f.Name, r), Err: perr}
+}
+
+func (e *Engine) get() *machine {
+	m, ok := e.pool.Get().(*machine)
+	if !ok {
+		m = &machine{stack: make([]uint64, initialStackSlots)}
+	}
+	m.maxSlots, m.maxDepth = e.maxSlots, e.maxDepth
+	return m
+}
+
+// Machines with a grown stack are not kept: one deep recursion should not
+// pin megabytes per pooled machine.
+const initialStackSlots = 1024
+
+func (e *Engine) put(m *machine) {
+	m.ctx, m.hostCtx = nil, nil
+	m.reentry, m.usedSlots = 0, 0
+	atomic.StoreUint32(&m.interrupt, 0)
+	clear(m.frames[:cap(m.frames)])
+	m.frames = m.frames[:0]
+	if len(m.stack) > 1<<16 {
+		m.stack = make([]uint64, initialStackSlots)
+	}
+	e.pool.Put(m)
+}

@@ -1,0 +1,274 @@
+package wasmvisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+// Runtime compiles and instantiates modules. Modules instantiated in one
+// Runtime can import from each other by name. A Runtime is safe for
+// concurrent use; each module instance runs one call at a time.
+type Runtime struct {
+	cfg    RuntimeConfig
+	store  *store.Store
+	engine *interp.Engine
+	limits store.Limits
+
+	mu      sync.Mutex
+	modules map[*moduleInstance]struct{} // open instances, for Close
+	closed  bool
+}
+
+// NewRuntime returns a Runtime configured by cfg.
+func NewRuntime(ctx context.Context, cfg RuntimeConfig) *Runtime {
+	r := &Runtime{
+		cfg:     cfg,
+		store:   store.New(),
+		engine:  interp.New(interp.Config{MaxStackBytes: cfg.MaxStackBytes}),
+		modules: map[*moduleInstance]struct{}{},
+	}
+	if p := cfg.Policy; p != nil {
+		if n, ok := p.MaxMemoryPages.Value(); ok && n < wasm.MemoryMaxPages {
+			r.limits.MaxMemoryPages = uint32(max(n, 1))
+		}
+		if n, ok := p.MaxTableElements.Value(); ok && n < 1<<32 {
+			r.limits.MaxTableElements = uint32(max(n, 1))
+		}
+	}
+	return r
+}
+
+// ErrRuntimeClosed is returned by a Runtime used after Close.
+var ErrRuntimeClosed = errors.New("runtime is closed")
+
+// CompiledModule is a decoded, validated module with its code prepared.
+// It can be instantiated any number of times.
+type CompiledModule struct {
+	mod  *wasm.Module
+	code []any
+}
+
+// Name is the module name from the binary's name section, or "".
+func (c *CompiledModule) Name() string {
+	if c.mod.Names == nil {
+		return ""
+	}
+	return c.mod.Names.ModuleName
+}
+
+// ImportDefinition describes an import of a compiled module.
+type ImportDefinition struct {
+	Module, Name string
+	// Kind is "func", "table", "memory" or "global".
+	Kind string
+}
+
+// Imports lists the module's imports in order.
+func (c *CompiledModule) Imports() []ImportDefinition {
+	out := make([]ImportDefinition, len(c.mod.Imports))
+	for i, imp := range c.mod.Imports {
+		out[i] = ImportDefinition{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
+	}
+	return out
+}
+
+// ExportedFunctions describes the exported functions by export name.
+func (c *CompiledModule) ExportedFunctions() map[string]api.FunctionDefinition {
+	out := map[string]api.FunctionDefinition{}
+	for _, e := range c.mod.Exports {
+		if e.Kind == wasm.ExternFunc {
+			if ft := c.mod.FuncType(e.Index); ft != nil {
+				out[e.Name] = api.FunctionDefinition{
+					ModuleName: c.Name(), Index: e.Index, Name: c.mod.FuncName(e.Index),
+					ParamTypes: apiTypes(ft.Params), ResultTypes: apiTypes(ft.Results),
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Close releases the compiled module. Instances made from it are not
+// affected.
+func (c *CompiledModule) Close(context.Context) error { return nil }
+
+func apiTypes(ts []wasm.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
+
+// CompileModule decodes bin, validates it against the runtime's Policy
+// and prepares its code. Errors are the decoder's (*wasm.FormatError for
+// a malformed binary) or the validator's (*validate.Error,
+// *validate.PolicyError).
+func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModule, error) {
+	if r.isClosed() {
+		return nil, ErrRuntimeClosed
+	}
+	if err := r.cfg.Policy.CheckModuleSize(uint64(len(bin))); err != nil {
+		return nil, err
+	}
+	m, err := binary.Decode(bin)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate.Module(m, r.cfg.Policy); err != nil {
+		return nil, err
+	}
+	code, err := r.engine.Compile(m)
+	if err != nil {
+		return nil, fmt.Errorf("preparing code: %w", err)
+	}
+	return &CompiledModule{mod: m, code: code}, nil
+}
+
+// Instantiate compiles bin and instantiates it anonymously.
+func (r *Runtime) Instantiate(ctx context.Context, bin []byte) (api.Module, error) {
+	c, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	return r.InstantiateModule(ctx, c, ModuleConfig{})
+}
+
+// InstantiateModule creates an instance of c linked to the modules
+// instantiated so far, runs its start function and cfg.StartFunctions,
+// and registers it under cfg.Name.
+//
+// A missing or mismatched import fails with an error naming the import
+// (unknown import, incompatible import type). A trap while applying
+// segments or in a start function returns the *api.Trap; an
+// *api.ExitError from a start function is returned as well, with the
+// module closed.
+func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg ModuleConfig) (api.Module, error) {
+	if r.isClosed() {
+		return nil, ErrRuntimeClosed
+	}
+	if cfg.Name != "" && r.store.NameTaken(cfg.Name) {
+		return nil, fmt.Errorf("module %q is already instantiated", cfg.Name)
+	}
+	inst, err := r.store.Instantiate(c.mod, cfg.Name, c.code, r.limits)
+	if err != nil {
+		return nil, err
+	}
+	mi := r.wrap(inst, cfg)
+	if c.mod.HasStart {
+		f := inst.Funcs[c.mod.Start]
+		stack := make([]uint64, max(f.ParamSlots, f.ResultSlots))
+		if err := r.engine.Call(ctx, f, stack); err != nil {
+			r.forget(mi)
+			return nil, err
+		}
+	}
+	if cfg.Name != "" {
+		if err := r.store.Register(cfg.Name, inst); err != nil {
+			mi.Close(ctx)
+			return nil, err
+		}
+	}
+	for _, name := range cfg.StartFunctions {
+		f := mi.ExportedFunction(name)
+		if f == nil {
+			continue
+		}
+		if _, err := f.Call(ctx); err != nil {
+			mi.Close(ctx)
+			return nil, err
+		}
+	}
+	return mi, nil
+}
+
+func (r *Runtime) wrap(inst *store.Instance, cfg ModuleConfig) *moduleInstance {
+	mi := &moduleInstance{r: r, inst: inst, cfg: cfg}
+	inst.Handle = mi
+	r.mu.Lock()
+	r.modules[mi] = struct{}{}
+	r.mu.Unlock()
+	return mi
+}
+
+// forget drops a module whose start function failed. Its functions may
+// already sit in other modules' tables, where they must stay callable,
+// so its memory is left to the garbage collector rather than released.
+func (r *Runtime) forget(mi *moduleInstance) {
+	r.mu.Lock()
+	delete(r.modules, mi)
+	r.mu.Unlock()
+}
+
+// Module returns the module instantiated as name, or nil.
+func (r *Runtime) Module(name string) api.Module {
+	inst := r.store.Lookup(name)
+	if inst == nil {
+		return nil
+	}
+	mi, _ := inst.Handle.(*moduleInstance)
+	if mi == nil {
+		return nil
+	}
+	return mi
+}
+
+// RegisterModule makes mod importable under name as well, as the spec
+// test suite's register command does. mod must belong to r.
+func (r *Runtime) RegisterModule(name string, mod api.Module) error {
+	mi, ok := mod.(*moduleInstance)
+	if !ok || mi.r != r {
+		return fmt.Errorf("registering %q: module does not belong to this runtime", name)
+	}
+	if mi.inst.Closed() {
+		return fmt.Errorf("registering %q: module is closed", name)
+	}
+	return r.store.Register(name, mi.inst)
+}
+
+func (r *Runtime) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// Close closes every module of the runtime. The runtime cannot be used
+// afterwards.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	mods := make([]*moduleInstance, 0, len(r.modules))
+	for mi := range r.modules {
+		mods = append(mods, mi)
+	}
+	r.mu.Unlock()
+	for _, mi := range mods {
+		mi.Close(ctx)
+	}
+	return nil
+}
+
+// ModuleConfigOf returns the configuration mod was instantiated with. Host
+// functions use it to find their caller's environment (arguments,
+// environment variables, standard streams). ok is false for a module
+// this package did not create.
+func ModuleConfigOf(mod api.Module) (cfg ModuleConfig, ok bool) {
+	mi, ok := mod.(*moduleInstance)
+	if !ok {
+		return ModuleConfig{}, false
+	}
+	return mi.cfg, true
+}
