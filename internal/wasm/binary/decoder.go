@@ -183,8 +183,8 @@ func (d *decoder) section(id wasm.SectionID, end int) error {
 	case wasm.SectionDataCount:
 		return d.dataCountSection()
 	}
-	// module checks the id before calling section.
-	panic(fmt.Sprintf("binary: section id %d not dispatched", id))
+	// module checks the id before calling section; this is not reached.
+	return d.errorf(d.pos, "malformed section id %d", byte(id))
 }
 
 // errorf returns a *wasm.FormatError at module offset at.
@@ -227,7 +227,7 @@ func (d *decoder) byte() (byte, error) {
 }
 
 // u32 reads an unsigned 32-bit LEB128 integer.
-// See https://www.w3.org/TR/wasm-core-2/#integers%E2%91%A4
+// See https://www.w3.org/TR/wasm-core-2/#binary-int
 func (d *decoder) u32() (uint32, error) {
 	v, n, err := leb128.DecodeUint32(d.data[d.pos:])
 	if err != nil {
@@ -241,7 +241,7 @@ func (d *decoder) u32() (uint32, error) {
 // interpreter, it rejects a length larger than the number of bytes left in
 // the module, counted from the length's own first byte, as "length out of
 // bounds" before anything is read or allocated.
-// See https://www.w3.org/TR/wasm-core-2/#vectors%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#binary-vec
 func (d *decoder) length() (int, error) {
 	at := d.pos
 	n, err := d.u32()
@@ -287,7 +287,7 @@ func (d *decoder) bytes(n int) ([]byte, error) {
 }
 
 // name reads a name: a byte string that must be valid UTF-8.
-// See https://www.w3.org/TR/wasm-core-2/#names%E2%91%A4
+// See https://www.w3.org/TR/wasm-core-2/#binary-name
 func (d *decoder) name() (string, error) {
 	at := d.pos
 	n, err := d.length()
@@ -318,7 +318,7 @@ func (d *decoder) typeByteError(at int, b byte, what string) error {
 }
 
 // valType reads a value type.
-// See https://www.w3.org/TR/wasm-core-2/#value-types%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#binary-valtype
 func (d *decoder) valType() (wasm.ValueType, error) {
 	at := d.pos
 	b, err := d.byte()
@@ -332,7 +332,7 @@ func (d *decoder) valType() (wasm.ValueType, error) {
 }
 
 // refType reads a reference type.
-// See https://www.w3.org/TR/wasm-core-2/#reference-types%E2%91%A3
+// See https://www.w3.org/TR/wasm-core-2/#binary-reftype
 func (d *decoder) refType() (wasm.ValueType, error) {
 	at := d.pos
 	b, err := d.byte()
@@ -349,7 +349,7 @@ func (d *decoder) refType() (wasm.ValueType, error) {
 // maximum) or 1 (a maximum follows), in its one-byte form only: the spec
 // tests expect "integer too large" for other values and "integer
 // representation too long" for a longer encoding.
-// See https://www.w3.org/TR/wasm-core-2/#limits%E2%91%A6
+// See https://www.w3.org/TR/wasm-core-2/#binary-limits
 func (d *decoder) limits() (wasm.Limits, error) {
 	at := d.pos
 	flag, err := d.byte()
@@ -376,7 +376,7 @@ func (d *decoder) limits() (wasm.Limits, error) {
 }
 
 // tableType reads a table type.
-// See https://www.w3.org/TR/wasm-core-2/#table-types%E2%91%A4
+// See https://www.w3.org/TR/wasm-core-2/#binary-tabletype
 func (d *decoder) tableType() (wasm.TableType, error) {
 	et, err := d.refType()
 	if err != nil {
@@ -387,7 +387,7 @@ func (d *decoder) tableType() (wasm.TableType, error) {
 }
 
 // globalType reads a global type.
-// See https://www.w3.org/TR/wasm-core-2/#global-types%E2%91%A4
+// See https://www.w3.org/TR/wasm-core-2/#binary-globaltype
 func (d *decoder) globalType() (wasm.GlobalType, error) {
 	t, err := d.valType()
 	if err != nil {
@@ -407,7 +407,7 @@ func (d *decoder) globalType() (wasm.GlobalType, error) {
 // constExpr reads an initializer expression up to and including the end
 // that closes it. Whether the expression is constant is for the validator
 // to say.
-// See https://www.w3.org/TR/wasm-core-2/#expressions%E2%91%A6
+// See https://www.w3.org/TR/wasm-core-2/#binary-expr
 func (d *decoder) constExpr() (wasm.ConstExpr, error) {
 	start := d.pos
 	end, err := d.skipExpr(start)

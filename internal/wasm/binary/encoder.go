@@ -333,7 +333,7 @@ func appendDataSegment(b []byte, s *wasm.DataSegment) []byte {
 
 // appendNameSection encodes the contents of a name section (after its
 // "name"), with name maps in increasing index order.
-// See https://www.w3.org/TR/wasm-core-2/#name-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-namesec
 func appendNameSection(b []byte, ns *wasm.NameSection) []byte {
 	var sub []byte
 	if ns.ModuleName != "" {

@@ -7,7 +7,7 @@ import (
 // Name subsection ids. Ids above these belong to later proposals (the
 // extended name section: labels, types, tables, memories, globals, ...),
 // which toolchains already emit; they are skipped.
-// See https://www.w3.org/TR/wasm-core-2/#name-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-namesec
 const (
 	nameSubModule = 0
 	nameSubFuncs  = 1
@@ -16,7 +16,7 @@ const (
 
 // decodeNameSection decodes the contents of a "name" custom section, or
 // returns nil when they are malformed.
-// See https://www.w3.org/TR/wasm-core-2/#name-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-namesec
 func decodeNameSection(data []byte) *wasm.NameSection {
 	d := decoder{data: data, end: len(data), text: string(data)}
 	ns, err := d.nameSection()

@@ -21,7 +21,7 @@ const (
 )
 
 // typeSection decodes the type section.
-// See https://www.w3.org/TR/wasm-core-2/#type-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-typesec
 func (d *decoder) typeSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -78,7 +78,7 @@ func (d *decoder) valTypes(dst []wasm.ValueType) ([]wasm.ValueType, error) {
 
 // importSection decodes the import section and fills the per-kind import
 // views of the module.
-// See https://www.w3.org/TR/wasm-core-2/#import-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-importsec
 func (d *decoder) importSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -134,7 +134,7 @@ func (d *decoder) importEntry() (imp wasm.Import, err error) {
 
 // functionSection decodes the function section: the type index of each
 // module-defined function.
-// See https://www.w3.org/TR/wasm-core-2/#function-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-funcsec
 func (d *decoder) functionSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -156,7 +156,7 @@ func (d *decoder) functionSection() error {
 }
 
 // tableSection decodes the table section.
-// See https://www.w3.org/TR/wasm-core-2/#table-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-tablesec
 func (d *decoder) tableSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -178,7 +178,7 @@ func (d *decoder) tableSection() error {
 }
 
 // memorySection decodes the memory section.
-// See https://www.w3.org/TR/wasm-core-2/#memory-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-memsec
 func (d *decoder) memorySection() error {
 	n, err := d.length()
 	if err != nil {
@@ -200,7 +200,7 @@ func (d *decoder) memorySection() error {
 }
 
 // globalSection decodes the global section.
-// See https://www.w3.org/TR/wasm-core-2/#global-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-globalsec
 func (d *decoder) globalSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -225,7 +225,7 @@ func (d *decoder) globalSection() error {
 }
 
 // exportSection decodes the export section.
-// See https://www.w3.org/TR/wasm-core-2/#export-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-exportsec
 func (d *decoder) exportSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -259,7 +259,7 @@ func (d *decoder) exportSection() error {
 }
 
 // startSection decodes the start section.
-// See https://www.w3.org/TR/wasm-core-2/#start-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-startsec
 func (d *decoder) startSection() (err error) {
 	d.m.Start, err = d.u32()
 	d.m.HasStart = err == nil
@@ -267,7 +267,7 @@ func (d *decoder) startSection() (err error) {
 }
 
 // elementSection decodes the element section.
-// See https://www.w3.org/TR/wasm-core-2/#element-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-elemsec
 func (d *decoder) elementSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -377,7 +377,7 @@ func (d *decoder) elemKind() error {
 }
 
 // dataCountSection decodes the data count section.
-// See https://www.w3.org/TR/wasm-core-2/#data-count-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-datacountsec
 func (d *decoder) dataCountSection() (err error) {
 	d.m.DataCount, err = d.u32()
 	d.m.HasDataCount = err == nil
@@ -387,7 +387,7 @@ func (d *decoder) dataCountSection() (err error) {
 // codeSection decodes the code section, whose declared end is end: each
 // entry's local declarations, kept compressed, and its body's bytes, which
 // the validator walks (see the package documentation).
-// See https://www.w3.org/TR/wasm-core-2/#code-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-codesec
 func (d *decoder) codeSection(end int) error {
 	n, err := d.length()
 	if err != nil {
@@ -482,7 +482,7 @@ func (d *decoder) badBody(start, end int) error {
 }
 
 // dataSection decodes the data section.
-// See https://www.w3.org/TR/wasm-core-2/#data-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-datasec
 func (d *decoder) dataSection() error {
 	n, err := d.length()
 	if err != nil {
@@ -539,7 +539,7 @@ func (d *decoder) dataSegment() (s wasm.DataSegment, err error) {
 // name, and its contents kept verbatim. The first section named "name" is
 // also decoded into Module.Names; since custom sections are not validated,
 // a malformed name section is dropped, not an error.
-// See https://www.w3.org/TR/wasm-core-2/#custom-section%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#binary-customsec
 func (d *decoder) customSection(info *wasm.SectionInfo, end int) error {
 	name, err := d.name()
 	if err != nil {
