@@ -91,15 +91,19 @@ func (v *validator) setLocals(ft *wasm.FuncType, code *wasm.Code) error {
 	for _, g := range code.Locals {
 		total += uint64(g.Count)
 	}
-	loc := v.loc(false)
-	loc.Offset = code.BodyOffset
-	if err := p.limit(loc, p.MaxFunctionSize, uint64(len(code.Body)), "body size", "byte", "max-function-size"); err != nil {
-		return err
+	// The location is formatted only for an error: it quotes the
+	// function's name, which would cost more than validating a small body.
+	locLazy := func() Location {
+		loc := v.loc(false)
+		loc.Offset = code.BodyOffset
+		return loc
 	}
-	if err := p.limit(loc, p.MaxLocals, total, "number of locals (parameters included)", "", "max-locals"); err != nil {
-		return err
+	if size := uint64(len(code.Body)); !p.MaxFunctionSize.Allows(size) {
+		return p.limit(locLazy(), p.MaxFunctionSize, size, "body size", "byte", "max-function-size")
 	}
-	locLazy := func() Location { return loc }
+	if !p.MaxLocals.Allows(total) {
+		return p.limit(locLazy(), p.MaxLocals, total, "number of locals (parameters included)", "", "max-locals")
+	}
 	v.numLocals = total
 	v.locals = append(v.locals[:0], ft.Params...)
 	v.sparse = total > denseLocals
