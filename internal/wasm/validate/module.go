@@ -158,7 +158,8 @@ func (v *validator) module() error {
 			return v.p.featureError(Location{Where: "module", Func: -1}, BulkMemory, "the data count section")
 		}
 		if m.DataCount != uint32(len(m.Datas)) {
-			return &wasm.FormatError{Msg: fmt.Sprintf("data count and data section have inconsistent lengths: %d and %d", m.DataCount, len(m.Datas))}
+			return &wasm.FormatError{Offset: sectionOffset(m, wasm.SectionDataCount),
+				Msg: fmt.Sprintf("data count and data section have inconsistent lengths: %d and %d", m.DataCount, len(m.Datas))}
 		}
 	}
 	for i := range m.Datas {
@@ -167,7 +168,8 @@ func (v *validator) module() error {
 		}
 	}
 	if len(m.Codes) != len(m.Funcs) {
-		return &wasm.FormatError{Msg: fmt.Sprintf("function and code section have inconsistent lengths: %d and %d", len(m.Funcs), len(m.Codes))}
+		return &wasm.FormatError{Offset: sectionOffset(m, wasm.SectionCode),
+			Msg: fmt.Sprintf("function and code section have inconsistent lengths: %d and %d", len(m.Funcs), len(m.Codes))}
 	}
 	for i := range m.Codes {
 		if err := v.function(m.NumImportedFuncs()+uint32(i), &m.Types[m.Funcs[i]], &m.Codes[i]); err != nil {
@@ -464,6 +466,18 @@ func (v *validator) data(i int) error {
 		return nil
 	}
 	return &Error{Location: loc, Rule: "malformed data segment mode"}
+}
+
+// sectionOffset is the offset of section id in the binary m was decoded
+// from, or 0 for a module built by hand. Decoded modules never reach the
+// errors that use it (the decoder checks the same), hand-built ones may.
+func sectionOffset(m *wasm.Module, id wasm.SectionID) uint64 {
+	for _, s := range m.Sections {
+		if s.ID == id {
+			return s.Offset
+		}
+	}
+	return 0
 }
 
 // kindNoun names an extern kind as the spec's error messages do.
