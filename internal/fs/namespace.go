@@ -89,6 +89,22 @@ func (ns *Namespace) locate(comps []string) (Loc, error) {
 	return Loc{}, syscall.ENOENT
 }
 
+// ChildMounts returns the names of the mount points directly inside the
+// directory at the guest path dir, so that a listing of dir can show
+// them even where the file system below has no such entry.
+func (ns *Namespace) ChildMounts(dir string) []string {
+	comps := splitClean(CleanAbs(dir))
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	var names []string
+	for _, m := range ns.mounts {
+		if len(m.comps) == len(comps)+1 && slices.Equal(m.comps[:len(comps)], comps) {
+			names = append(names, m.comps[len(comps)])
+		}
+	}
+	return names
+}
+
 // Resolved is the result of resolving a path.
 type Resolved struct {
 	Loc
