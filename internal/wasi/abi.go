@@ -260,11 +260,11 @@ const SubscriptionClockAbstime = 1 << 0
 
 // $riflags (u16), $roflags (u16), $sdflags (u8).
 const (
-	RiflagRecvPeek         = 1 << 0
-	RiflagRecvWaitall      = 1 << 1
+	RiflagRecvPeek          = 1 << 0
+	RiflagRecvWaitall       = 1 << 1
 	RoflagRecvDataTruncated = 1 << 0
-	SdflagRd               = 1 << 0
-	SdflagWr               = 1 << 1
+	SdflagRd                = 1 << 0
+	SdflagWr                = 1 << 1
 )
 
 // $preopentype (u8).
