@@ -27,7 +27,7 @@ func init() {
 }
 
 // ctrlFrame is an entry of the control stack.
-// See https://www.w3.org/TR/wasm-core-2/#validation-algorithm%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#algo-valid
 type ctrlFrame struct {
 	op          wasm.Opcode // block, loop, if, else; block for the function itself
 	fn          bool        // the function's own frame
@@ -56,7 +56,7 @@ func (f *ctrlFrame) name() string {
 }
 
 // function validates the body of function idx, of type ft.
-// See https://www.w3.org/TR/wasm-core-2/#functions%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-func
 func (v *validator) function(idx uint32, ft *wasm.FuncType, code *wasm.Code) error {
 	v.fn = int64(idx)
 	v.r.Reset(code.Body, code.BodyOffset)
@@ -228,7 +228,7 @@ func (v *validator) label(l uint32) (*ctrlFrame, error) {
 }
 
 // blockType resolves the type immediate of block, loop and if.
-// See https://www.w3.org/TR/wasm-core-2/#block-types%E2%91%A0
+// See https://www.w3.org/TR/wasm-core-2/#valid-blocktype
 func (v *validator) blockType() (params, results []wasm.ValueType, err error) {
 	bt := &v.in.Block
 	switch bt.Kind {
@@ -262,7 +262,7 @@ func (v *validator) memory() error {
 }
 
 // memarg checks a load's or store's memory and alignment.
-// See https://www.w3.org/TR/wasm-core-2/#memory-instructions%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-instr-memory
 func (v *validator) memarg() error {
 	if err := v.memory(); err != nil {
 		return err
@@ -304,7 +304,7 @@ func (v *validator) dataIndex(idx uint32) error {
 }
 
 // instr validates the instruction in v.in.
-// See https://www.w3.org/TR/wasm-core-2/#instructions%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-instr
 func (v *validator) instr() error {
 	m := v.m
 	in := &v.in

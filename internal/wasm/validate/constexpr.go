@@ -9,7 +9,7 @@ import (
 // In 2.0 a constant expression is a sequence of t.const, v128.const,
 // ref.null, ref.func and global.get of an immutable global, and it may only
 // see imported globals: initializers run before the module's own globals
-// exist. See https://www.w3.org/TR/wasm-core-2/#constant-expressions%E2%91%A0
+// exist. See https://www.w3.org/TR/wasm-core-2/#valid-constant
 // and the context C′ of https://www.w3.org/TR/wasm-core-2/#valid-module.
 func (v *validator) constExpr(e *wasm.ConstExpr, want wasm.ValueType) error {
 	m := v.m

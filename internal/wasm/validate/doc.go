@@ -2,9 +2,9 @@
 // WebAssembly 2.0 validation rules and against a runtime Policy, before
 // anything is instantiated.
 //
-// Spec validation follows https://www.w3.org/TR/wasm-core-2/#validation%E2%91%A1
+// Spec validation follows https://www.w3.org/TR/wasm-core-2/#valid
 // and the algorithm of its appendix
-// (https://www.w3.org/TR/wasm-core-2/#validation-algorithm%E2%91%A0): every
+// (https://www.w3.org/TR/wasm-core-2/#algo-valid): every
 // function body is walked once with an operand stack and a control stack.
 // A broken rule is an *Error worded like the spec test suite ("type
 // mismatch", "unknown local 2", ...). Instruction-level malformations found

@@ -228,7 +228,7 @@ func (v *validator) valueType(loc func() Location, t wasm.ValueType) error {
 
 // funcType validates type i. Value types are valid by construction when
 // decoded; the checks here are for hand-built modules and features.
-// See https://www.w3.org/TR/wasm-core-2/#function-types%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-functype
 func (v *validator) funcType(i int) error {
 	ft := &v.m.Types[i]
 	loc := func() Location { return Location{Where: fmt.Sprintf("type[%d]", i), Func: -1} }
@@ -249,7 +249,7 @@ func (v *validator) funcType(i int) error {
 }
 
 // limits validates limits within bound k.
-// See https://www.w3.org/TR/wasm-core-2/#limits%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-limits
 func limitsErr(where string, offset uint64, l wasm.Limits, k uint64, tooBig string) error {
 	if uint64(l.Min) > k || (l.HasMax && uint64(l.Max) > k) {
 		return entityErr(where, offset, "%s", tooBig)
@@ -261,7 +261,7 @@ func limitsErr(where string, offset uint64, l wasm.Limits, k uint64, tooBig stri
 }
 
 // tableType validates a table type and applies MaxTableElements.
-// See https://www.w3.org/TR/wasm-core-2/#table-types%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-tabletype
 func (v *validator) tableType(where string, offset uint64, tt wasm.TableType) error {
 	loc := func() Location { return Location{Where: where, Func: -1, Offset: offset} }
 	if !tt.ElemType.IsRef() {
@@ -277,7 +277,7 @@ func (v *validator) tableType(where string, offset uint64, tt wasm.TableType) er
 }
 
 // memoryType validates a memory type and applies MaxMemoryPages.
-// See https://www.w3.org/TR/wasm-core-2/#memory-types%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-memtype
 func (v *validator) memoryType(where string, offset uint64, mt wasm.MemoryType) error {
 	if err := limitsErr(where, offset, mt.Limits, wasm.MemoryMaxPages,
 		"memory size must be at most 65536 pages (4GiB): "+mt.Limits.String()); err != nil {
@@ -287,7 +287,7 @@ func (v *validator) memoryType(where string, offset uint64, mt wasm.MemoryType) 
 }
 
 // importEntry validates import i.
-// See https://www.w3.org/TR/wasm-core-2/#imports%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-import
 func (v *validator) importEntry(i int) error {
 	m := v.m
 	imp := &m.Imports[i]
@@ -316,7 +316,7 @@ func (v *validator) importEntry(i int) error {
 }
 
 // global validates the initializer of module-defined global i.
-// See https://www.w3.org/TR/wasm-core-2/#globals%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-global
 func (v *validator) global(i int) error {
 	g := &v.m.Globals[i]
 	idx := uint32(len(v.m.ImportedGlobals) + i)
@@ -328,7 +328,7 @@ func (v *validator) global(i int) error {
 }
 
 // exports checks that export names are unique and name existing entities.
-// See https://www.w3.org/TR/wasm-core-2/#exports%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-export
 func (v *validator) exports() error {
 	m := v.m
 	seen := make(map[string]struct{}, len(m.Exports))
@@ -366,7 +366,7 @@ func (v *validator) exports() error {
 }
 
 // start checks the start function: it must exist and have type [] -> [].
-// See https://www.w3.org/TR/wasm-core-2/#start-function%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-start
 func (v *validator) start() error {
 	m := v.m
 	if !m.HasStart {
@@ -383,7 +383,7 @@ func (v *validator) start() error {
 }
 
 // elem validates element segment i.
-// See https://www.w3.org/TR/wasm-core-2/#element-segments%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-elem
 func (v *validator) elem(i int) error {
 	m, p := v.m, v.p
 	e := &m.Elems[i]
@@ -444,7 +444,7 @@ func (v *validator) elem(i int) error {
 }
 
 // data validates data segment i.
-// See https://www.w3.org/TR/wasm-core-2/#data-segments%E2%91%A2
+// See https://www.w3.org/TR/wasm-core-2/#valid-data
 func (v *validator) data(i int) error {
 	m, p := v.m, v.p
 	d := &m.Datas[i]
