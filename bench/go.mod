@@ -1,0 +1,12 @@
+module github.com/wasmvisor/wasmvisor/bench
+
+go 1.26.0
+
+require (
+	github.com/tetratelabs/wazero v1.12.0
+	github.com/wasmvisor/wasmvisor v0.0.0
+)
+
+require golang.org/x/sys v0.50.0 // indirect
+
+replace github.com/wasmvisor/wasmvisor => ../
