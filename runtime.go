@@ -201,12 +201,13 @@ func (r *Runtime) wrap(inst *store.Instance, cfg ModuleConfig) *moduleInstance {
 }
 
 // forget drops a module whose start function failed. Its functions may
-// already sit in other modules' tables, where they must stay callable,
-// so its memory is left to the garbage collector rather than released.
+// already sit in other modules' tables, where they must stay callable;
+// store.Instance.Abandon decides whether its memory can go now.
 func (r *Runtime) forget(mi *moduleInstance) {
 	r.mu.Lock()
 	delete(r.modules, mi)
 	r.mu.Unlock()
+	mi.inst.Abandon()
 }
 
 // Module returns the module instantiated as name, or nil.

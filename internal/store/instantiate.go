@@ -134,14 +134,14 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, lim Limits)
 	inst := &Instance{Name: name, Module: m, store: s, Exports: make(map[string]Export, len(m.Exports))}
 	// Once segments are applied, the instance's functions may already sit
 	// in imported tables, where the spec keeps them callable after a
-	// failed instantiation; from then on its memories are left to the
-	// garbage collector (linmem unmaps unreachable memories) instead of
-	// being released here.
+	// failed instantiation; see Abandon.
 	applying := false
 	defer func() {
 		if err != nil {
 			inst.store = nil // never registered
-			if !applying {
+			if applying {
+				inst.Abandon()
+			} else {
 				inst.Close()
 			}
 		}
@@ -292,6 +292,44 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, lim Limits)
 		inst.DataSegs[i] = nil
 	}
 	return inst, nil
+}
+
+// Abandon disposes of an instance whose instantiation failed after it
+// could change shared state (segments applied, start function run). If
+// references to its functions may have escaped into tables, globals or
+// host functions that outlive it, the spec keeps those functions
+// callable, so its memories are left to the garbage collector (linmem
+// unmaps unreachable memories); otherwise it is closed at once.
+func (inst *Instance) Abandon() {
+	if inst.Module != nil && refsMayEscape(inst.Module) {
+		return
+	}
+	inst.Close()
+}
+
+// refsMayEscape reports whether code of m can hand a reference to its own
+// functions to anything that outlives a failed instantiation: an imported
+// table, an imported funcref global, or an imported function taking a
+// funcref.
+func refsMayEscape(m *wasm.Module) bool {
+	if len(m.ImportedTables) > 0 {
+		return true
+	}
+	for _, g := range m.ImportedGlobals {
+		if g.ValType == wasm.ValueTypeFuncref {
+			return true
+		}
+	}
+	for _, ti := range m.ImportedFuncs {
+		if ti < uint32(len(m.Types)) {
+			for _, p := range m.Types[ti].Params {
+				if p == wasm.ValueTypeFuncref {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Segment modes, re-exported for brevity.

@@ -102,6 +102,9 @@ type compiler struct {
 	err         error
 	usedScratch bool
 	moves       []pmove
+	// localRefs are the stack positions of the kLocal operands, in
+	// ascending order.
+	localRefs []int
 }
 
 func newCompiler(m *wasm.Module) *compiler {
@@ -127,7 +130,7 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 		return nil, fmt.Errorf("function %d: %d locals exceed the interpreter's limit of %d", fidx, nlocals, MaxFrameSlots)
 	}
 	c.fn = &function{index: fidx}
-	c.stack, c.ctrls = c.stack[:0], c.ctrls[:0]
+	c.stack, c.ctrls, c.localRefs = c.stack[:0], c.ctrls[:0], c.localRefs[:0]
 	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
 	c.err, c.usedScratch = nil, false
 	slot := uint32(0)
@@ -214,10 +217,37 @@ func (c *compiler) push(t wasm.ValueType) uint32 {
 	return s
 }
 
+// maxLocalRefs bounds how many operands may still read their local's
+// slot. Each local.set looks at all of them, so the bound keeps
+// compilation linear for code that piles up thousands of local.gets.
+const maxLocalRefs = 32
+
 func (c *compiler) pushLocal(t wasm.ValueType, slot uint32) {
+	if len(c.localRefs) == maxLocalRefs {
+		c.materialize(c.localRefs[0])
+	}
 	c.push(t)
 	top := &c.stack[len(c.stack)-1]
 	top.kind, top.slot = kLocal, slot
+	c.localRefs = append(c.localRefs, len(c.stack)-1)
+}
+
+// repush puts back an operand just popped, unchanged (local.tee).
+func (c *compiler) repush(o opnd) {
+	if o.kind == kLocal {
+		c.pushLocal(o.typ, o.slot)
+		return
+	}
+	c.push(o.typ)
+	c.stack[len(c.stack)-1] = o
+}
+
+// truncate drops the operands above the first n.
+func (c *compiler) truncate(n int) {
+	c.stack = c.stack[:n]
+	for len(c.localRefs) > 0 && c.localRefs[len(c.localRefs)-1] >= n {
+		c.localRefs = c.localRefs[:len(c.localRefs)-1]
+	}
 }
 
 func (c *compiler) pushConst(t wasm.ValueType, v uint64) {
@@ -233,7 +263,7 @@ func (c *compiler) pop() opnd {
 		return opnd{kind: kTemp, typ: wasm.ValueTypeI32, nat: c.height, slot: c.height}
 	}
 	o := c.stack[len(c.stack)-1]
-	c.stack = c.stack[:len(c.stack)-1]
+	c.truncate(len(c.stack) - 1)
 	c.height = o.nat
 	return o
 }
@@ -253,6 +283,12 @@ func (c *compiler) materialize(i int) {
 	o := &c.stack[i]
 	switch o.kind {
 	case kLocal:
+		for k, p := range c.localRefs {
+			if p == i {
+				c.localRefs = append(c.localRefs[:k], c.localRefs[k+1:]...)
+				break
+			}
+		}
 		if o.typ == wasm.ValueTypeV128 {
 			c.emit(instr{op: opMov128, a: o.nat, b: o.slot})
 		} else {
@@ -270,11 +306,13 @@ func (c *compiler) materialize(i int) {
 // before the local changes. It reports whether it emitted anything.
 func (c *compiler) preserveLocal(ls uint32) bool {
 	emitted := false
-	for i := range c.stack {
-		if o := &c.stack[i]; o.kind == kLocal && o.slot == ls {
-			c.materialize(i)
+	for k := 0; k < len(c.localRefs); {
+		if i := c.localRefs[k]; c.stack[i].slot == ls {
+			c.materialize(i) // removes localRefs[k]
 			emitted = true
+			continue
 		}
+		k++
 	}
 	return emitted
 }
@@ -300,7 +338,7 @@ func (c *compiler) top() *ctrl { return &c.ctrls[len(c.ctrls)-1] }
 func (c *compiler) setUnreachable() {
 	f := c.top()
 	f.unreachable = true
-	c.stack = c.stack[:f.stackLen]
+	c.truncate(f.stackLen)
 	c.height = c.stackHeight()
 }
 
@@ -322,10 +360,8 @@ func (c *compiler) enter(kind ctrlKind, bt wasm.BlockType) *ctrl {
 		c.fail("operand stack underflow")
 		return c.top()
 	}
-	for i := range c.stack {
-		if c.stack[i].kind == kLocal {
-			c.materialize(i)
-		}
+	for len(c.localRefs) > 0 {
+		c.materialize(c.localRefs[0])
 	}
 	for i := len(c.stack) - len(params); i < len(c.stack); i++ {
 		c.materialize(i)
@@ -377,11 +413,12 @@ func (c *compiler) branchMoves(target *ctrl) []pmove {
 }
 
 // emitMoves performs moves as a parallel assignment: no destination is
-// written while another move still has to read it; a cycle goes through
-// the scratch slot.
+// written while another move still has to read it, and a cycle goes
+// through the scratch slot. A move becomes ready when the last reader of
+// its destination has been emitted, so the work is linear in the number
+// of moves.
 func (c *compiler) emitMoves(ms []pmove) {
-	pending := ms[:0:0]
-	var consts []pmove
+	var pending, consts []pmove
 	for _, mv := range ms {
 		if mv.isConst {
 			consts = append(consts, mv)
@@ -389,34 +426,57 @@ func (c *compiler) emitMoves(ms []pmove) {
 			pending = append(pending, mv)
 		}
 	}
-	for len(pending) > 0 {
-		progress := false
-		for i := 0; i < len(pending); i++ {
-			mv := pending[i]
-			blocked := false
-			for j, o := range pending {
-				if j != i && o.src == mv.dst {
-					blocked = true
-					break
+	if len(pending) == 1 {
+		c.emit(instr{op: opMov, a: pending[0].dst, b: pending[0].src})
+	} else if len(pending) > 1 {
+		readers := make(map[uint32][]int, len(pending)) // slot -> moves reading it
+		writer := make(map[uint32]int, len(pending))    // slot -> the move writing it
+		for i, mv := range pending {
+			readers[mv.src] = append(readers[mv.src], i)
+			writer[mv.dst] = i
+		}
+		left := make(map[uint32]int, len(pending)) // slot -> pending readers
+		for s, r := range readers {
+			left[s] = len(r)
+		}
+		done := make([]bool, len(pending))
+		var ready []int
+		for i, mv := range pending {
+			if left[mv.dst] == 0 {
+				ready = append(ready, i)
+			}
+		}
+		next := 0 // scan position for a move still pending, to break a cycle
+		for remaining := len(pending); remaining > 0; {
+			for len(ready) > 0 {
+				i := ready[len(ready)-1]
+				ready = ready[:len(ready)-1]
+				mv := pending[i]
+				c.emit(instr{op: opMov, a: mv.dst, b: mv.src})
+				done[i] = true
+				remaining--
+				if left[mv.src]--; left[mv.src] == 0 {
+					if j, ok := writer[mv.src]; ok && !done[j] {
+						ready = append(ready, j)
+					}
 				}
 			}
-			if blocked {
-				continue
+			if remaining == 0 {
+				break
 			}
-			c.emit(instr{op: opMov, a: mv.dst, b: mv.src})
-			pending = append(pending[:i], pending[i+1:]...)
-			i--
-			progress = true
-		}
-		if !progress {
-			d := pending[0].dst
+			// Only cycles are left: keep one destination's old value in
+			// the scratch slot and let its readers read that instead.
+			for done[next] {
+				next++
+			}
+			d := pending[next].dst
 			c.emit(instr{op: opMov, a: scratchSlot, b: d})
 			c.usedScratch = true
-			for j := range pending {
-				if pending[j].src == d {
-					pending[j].src = scratchSlot
-				}
+			for _, j := range readers[d] {
+				pending[j].src = scratchSlot
 			}
+			left[d] = 0
+			ready = append(ready, next)
 		}
 	}
 	for _, mv := range consts {
@@ -465,7 +525,10 @@ func (c *compiler) condBranch(cond opnd, whenTrue bool) int {
 				// eqz x branches when x == 0; its negation when x != 0.
 				br := brOf[op]
 				if !whenTrue {
-					br = map[opcode]opcode{opI32Eqz: opBrIfNez32, opI64Eqz: opBrIfNez64}[op]
+					br = opBrIfNez32
+					if op == opI64Eqz {
+						br = opBrIfNez64
+					}
 				}
 				in.op = br
 			case whenTrue:
@@ -504,7 +567,7 @@ func (c *compiler) bind(f *ctrl) {
 // resetTo makes the operand stack what it is on entry to f's label:
 // the entries below f, then types as temporaries in their natural slots.
 func (c *compiler) resetTo(f *ctrl, types []wasm.ValueType) {
-	c.stack = c.stack[:f.stackLen]
+	c.truncate(f.stackLen)
 	c.height = f.height
 	for _, t := range types {
 		c.push(t)
@@ -672,18 +735,10 @@ func (c *compiler) instr(in *wasm.Instr) {
 	case wasm.OpLocalTee:
 		ls, _ := c.local(in.Index)
 		v := c.pop()
-		if v.kind == kLocal && v.slot == ls {
-			c.stack = append(c.stack, v)
-			c.height += uint32(v.typ.Slots())
-			return
+		if !(v.kind == kLocal && v.slot == ls) && c.setLocal(ls, v) {
+			v.kind, v.slot = kLocal, ls
 		}
-		retargeted := c.setLocal(ls, v)
-		c.stack = append(c.stack, v)
-		c.height += uint32(v.typ.Slots())
-		if retargeted {
-			top := &c.stack[len(c.stack)-1]
-			top.kind, top.slot = kLocal, ls
-		}
+		c.repush(v)
 	case wasm.OpGlobalGet:
 		gt, ok := c.m.GlobalType(in.Index)
 		if !ok {
@@ -736,9 +791,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 		wasm.OpTableCopy, wasm.OpTableInit:
 		n, s, d := c.pop(), c.pop(), c.pop()
 		ns, ss, ds := c.use(n), c.use(s), c.use(d)
-		bop := map[wasm.Opcode]opcode{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy,
-			wasm.OpMemoryFill: opMemoryFill, wasm.OpTableFill: opTableFill, wasm.OpTableCopy: opTableCopy,
-			wasm.OpTableInit: opTableInit}[op]
+		bop := bulkOps[op]
 		c.emit(instr{op: bop, a: ds, b: ss, c: ns, imm: uint64(in.Index) | uint64(in.Index2)<<32})
 	case wasm.OpDataDrop:
 		c.emit(instr{op: opDataDrop, imm: uint64(in.Index)})
@@ -766,6 +819,10 @@ func (c *compiler) instr(in *wasm.Instr) {
 		c.numeric(in)
 	}
 }
+
+var bulkOps = map[wasm.Opcode]opcode{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy,
+	wasm.OpMemoryFill: opMemoryFill, wasm.OpTableFill: opTableFill, wasm.OpTableCopy: opTableCopy,
+	wasm.OpTableInit: opTableInit}
 
 // setLocal stores v in local slot ls. It reports whether the instruction
 // that produced v was redirected to write the local itself.

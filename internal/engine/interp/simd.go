@@ -248,7 +248,7 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 		return 0
 	case wasm.OpI8x16AllTrue, wasm.OpI16x8AllTrue, wasm.OpI32x4AllTrue, wasm.OpI64x2AllTrue:
 		v := getV(fp, in.b)
-		w := map[wasm.Opcode]int{wasm.OpI8x16AllTrue: 1, wasm.OpI16x8AllTrue: 2, wasm.OpI32x4AllTrue: 4, wasm.OpI64x2AllTrue: 8}[op]
+		w := laneBytes(op)
 		all := true
 		for i := 0; i < 16; i += w {
 			nz := false
@@ -261,7 +261,7 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 		return 0
 	case wasm.OpI8x16Bitmask, wasm.OpI16x8Bitmask, wasm.OpI32x4Bitmask, wasm.OpI64x2Bitmask:
 		v := getV(fp, in.b)
-		w := map[wasm.Opcode]int{wasm.OpI8x16Bitmask: 1, wasm.OpI16x8Bitmask: 2, wasm.OpI32x4Bitmask: 4, wasm.OpI64x2Bitmask: 8}[op]
+		w := laneBytes(op)
 		var m uint64
 		for i := 0; i < 16/w; i++ {
 			m |= uint64(v[i*w+w-1]>>7) << i
@@ -300,13 +300,34 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 	return 0
 }
 
+// laneBytes is the lane width of the lane-wise instructions that need it
+// at run time (all_true, bitmask, the lane loads and stores).
+func laneBytes(op wasm.Opcode) int {
+	switch op {
+	case wasm.OpI8x16AllTrue, wasm.OpI8x16Bitmask, wasm.OpV128Load8Lane, wasm.OpV128Store8Lane:
+		return 1
+	case wasm.OpI16x8AllTrue, wasm.OpI16x8Bitmask, wasm.OpV128Load16Lane, wasm.OpV128Store16Lane:
+		return 2
+	case wasm.OpI32x4AllTrue, wasm.OpI32x4Bitmask, wasm.OpV128Load32Lane, wasm.OpV128Store32Lane:
+		return 4
+	}
+	return 8
+}
+
 func simdLoad(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
-	n := map[wasm.Opcode]uint64{
-		wasm.OpV128Load: 16, wasm.OpV128Load8x8S: 8, wasm.OpV128Load8x8U: 8, wasm.OpV128Load16x4S: 8,
-		wasm.OpV128Load16x4U: 8, wasm.OpV128Load32x2S: 8, wasm.OpV128Load32x2U: 8, wasm.OpV128Load8Splat: 1,
-		wasm.OpV128Load16Splat: 2, wasm.OpV128Load32Splat: 4, wasm.OpV128Load64Splat: 8,
-		wasm.OpV128Load32Zero: 4, wasm.OpV128Load64Zero: 8,
-	}[op]
+	var n uint64
+	switch op {
+	case wasm.OpV128Load:
+		n = 16
+	case wasm.OpV128Load8Splat:
+		n = 1
+	case wasm.OpV128Load16Splat:
+		n = 2
+	case wasm.OpV128Load32Splat, wasm.OpV128Load32Zero:
+		n = 4
+	default: // the 8-byte loads: extending, 64-bit splat and zero
+		n = 8
+	}
 	ea := uint64(uint32(*sl(fp, in.b))) + in.imm
 	if ea+n > memLen {
 		return api.TrapOutOfBoundsMemory
@@ -352,10 +373,7 @@ func simdLoad(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Point
 }
 
 func simdLane(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
-	n := map[wasm.Opcode]uint64{
-		wasm.OpV128Load8Lane: 1, wasm.OpV128Load16Lane: 2, wasm.OpV128Load32Lane: 4, wasm.OpV128Load64Lane: 8,
-		wasm.OpV128Store8Lane: 1, wasm.OpV128Store16Lane: 2, wasm.OpV128Store32Lane: 4, wasm.OpV128Store64Lane: 8,
-	}[op]
+	n := uint64(laneBytes(op))
 	ea := uint64(uint32(*sl(fp, in.b))) + uint64(uint32(in.imm))
 	if ea+n > memLen {
 		return api.TrapOutOfBoundsMemory

@@ -1,0 +1,123 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+// hostModule instantiates a guest that imports env.host of type
+// (i32) -> (i32) and exports "f", which calls it with its argument, and
+// "g" (i32) -> (i32), which returns its argument plus one.
+func hostModule(t *testing.T, e *Engine, host api.GoModuleFunc) *store.Instance {
+	t.Helper()
+	s := store.New()
+	sig := wasm.FuncType{Params: vt(i32), Results: vt(i32)}
+	h, err := s.NewHostInstance("env", &store.HostModule{Funcs: []store.HostFunc{{Export: "host", Type: sig, Fn: host}}}, store.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register("env", h); err != nil {
+		t.Fatal(err)
+	}
+	m := &wasm.Module{
+		Types:   []wasm.FuncType{sig},
+		Imports: []wasm.Import{{Module: "env", Name: "host", Kind: wasm.ExternFunc, Func: 0}},
+		Funcs:   []uint32{0, 0},
+		Codes: []wasm.Code{
+			{Body: code(lget(0), call(0))},
+			{Body: code(lget(0), i32c(1), op(wasm.OpI32Add))},
+		},
+		Exports: []wasm.Export{{Name: "f", Kind: wasm.ExternFunc, Index: 1}, {Name: "g", Kind: wasm.ExternFunc, Index: 2}},
+	}
+	m.IndexImports()
+	if err := validate.Module(m, nil); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := e.Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := s.Instantiate(m, "guest", codes, store.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inst
+}
+
+func TestEngine_Call_host(t *testing.T) {
+	e := New(Config{})
+	var guest *store.Instance
+	reenter := func(ctx context.Context, _ api.Module, stack []uint64) error {
+		// Call back into the guest: g(x) + 1.
+		g := guest.Funcs[guest.Exports["g"].Index]
+		s := []uint64{stack[0]}
+		if err := e.Call(ctx, g, s); err != nil {
+			return err
+		}
+		stack[0] = s[0] + 1
+		return nil
+	}
+	recurse := func(ctx context.Context, _ api.Module, stack []uint64) error {
+		f := guest.Funcs[guest.Exports["f"].Index]
+		return e.Call(ctx, f, stack)
+	}
+	tests := []struct {
+		name string
+		host api.GoModuleFunc
+		want uint64
+		err  func(error) bool
+	}{
+		{"result", func(_ context.Context, _ api.Module, s []uint64) error { s[0] *= 3; return nil }, 21, nil},
+		{"re-entry", reenter, 9, nil},
+		{"exit", func(context.Context, api.Module, []uint64) error { return &api.ExitError{Code: 3} }, 0,
+			func(err error) bool { var x *api.ExitError; return errors.As(err, &x) && x.Code == 3 }},
+		{"panic", func(context.Context, api.Module, []uint64) error { panic("boom") }, 0,
+			func(err error) bool { return trapKind(err) == api.TrapHostPanic }},
+		{"panic with exit", func(context.Context, api.Module, []uint64) error { panic(&api.ExitError{Code: 4}) }, 0,
+			func(err error) bool { var x *api.ExitError; return errors.As(err, &x) && x.Code == 4 }},
+		{"trap with backtrace", func(context.Context, api.Module, []uint64) error {
+			return &api.Trap{Kind: api.TrapUnreachable}
+		}, 0, func(err error) bool {
+			var tr *api.Trap
+			return errors.As(err, &tr) && len(tr.Frames) == 2 && tr.Frames[0].Host
+		}},
+		{"unbounded re-entry", recurse, 0,
+			func(err error) bool { return trapKind(err) == api.TrapCallStackExhausted }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			guest = hostModule(t, e, tt.host)
+			got, err := invoke(context.Background(), e, guest, "f", 7)
+			if tt.err != nil {
+				if !tt.err(err) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0] != tt.want {
+				t.Errorf("got %d, want %d", got[0], tt.want)
+			}
+		})
+	}
+}
+
+// TestEngine_Call_closed checks that calling into a closed instance
+// traps instead of touching its released memory.
+func TestEngine_Call_closed(t *testing.T) {
+	e := New(Config{})
+	inst := instance(t, e, store.New(), module(t, true, fn{name: "f", results: vt(i32), body: code(i32c(0), mem(wasm.OpI32Load, 0))}))
+	inst.Close()
+	_, err := invoke(context.Background(), e, inst, "f")
+	if trapKind(err) != api.TrapModuleClosed {
+		t.Fatalf("got %v, want module closed", err)
+	}
+}
