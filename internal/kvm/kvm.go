@@ -21,21 +21,37 @@ var ErrUnsupportedArch = errors.New("kvm: only linux/amd64 is supported")
 // ioctl issues an ioctl whose argument is a pointer. Taking an
 // unsafe.Pointer and converting it in the Syscall argument list keeps the
 // pointee alive and in place for the call.
+//
+// A signal can interrupt ioctls other than KVM_RUN too (KVM_CREATE_VM
+// waits for locks interruptibly), and the Go runtime signals its threads
+// all the time, so EINTR is retried: these ioctls have no effect when they
+// fail that way.
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) (uintptr, error) {
-	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg))
-	if errno != 0 {
+	for {
+		r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg))
+		switch errno {
+		case 0:
+			return r, nil
+		case unix.EINTR:
+			continue
+		}
 		return r, errno
 	}
-	return r, nil
 }
 
-// ioctlInt issues an ioctl whose argument is an integer.
+// ioctlInt issues an ioctl whose argument is an integer, retrying EINTR
+// like ioctl.
 func ioctlInt(fd int, req, arg uintptr) (uintptr, error) {
-	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
-	if errno != 0 {
+	for {
+		r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		switch errno {
+		case 0:
+			return r, nil
+		case unix.EINTR:
+			continue
+		}
 		return r, errno
 	}
-	return r, nil
 }
 
 // System is an open /dev/kvm: the handle for system ioctls and for

@@ -1,0 +1,143 @@
+package vm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
+)
+
+// trampoline is the user-mode page every run starts in. With the function
+// address in rax and its arguments in place, it puts the FPU and SSE state
+// in their power-up state (so that nothing of an earlier instance leaks
+// through them), calls the function, and returns its results with
+// HypercallReturn:
+//
+//	entry:
+//	  fninit
+//	  push 0x1f80              ; MXCSR's power-up value
+//	  ldmxcsr [rsp]
+//	  add rsp, 8
+//	  pxor xmm0, xmm0 … pxor xmm15, xmm15
+//	  call rax
+//	  mov rdi, rax
+//	  mov rsi, rdx
+//	  xor eax, eax             ; HypercallReturn
+//	  out HypercallPort, al
+//	  ud2                      ; never resumed
+//
+// warmOff holds a function the monitor runs after a reset to fault in the
+// pages every run touches (trampoline, stack, code, context page) and the
+// exception path (IDT, GDT, TSS, stubs, ring-0 stack), so that the next
+// instance does not pay a shadow-MMU fault of ~60 µs for each:
+//
+//	warm:
+//	  mov rax, CodeBase
+//	  mov rax, [rax]
+//	  mov rax, ContextAddr
+//	  mov rax, [rax]
+//	  ud2
+var trampoline, warmOff, trampReturned = mustAssemble()
+
+// trampReturned is the offset in the trampoline just after its out: the
+// rip of a run that ended by returning.
+func assembleTrampoline() (code []byte, warm, returned int, err error) {
+	var a x86.Asm
+	a.Fninit()
+	a.PushImm(0x1F80)
+	a.Ldmxcsr(x86.M(x86.RSP, 0))
+	a.AddImm(x86.RSP, 8)
+	for i := range uint8(16) {
+		a.Pxor(i, i)
+	}
+	a.CallReg(x86.RAX)
+	a.Mov(x86.RDI, x86.RAX)
+	a.Mov(x86.RSI, x86.RDX)
+	a.Xor32(x86.RAX, x86.RAX)
+	a.Out(HypercallPort)
+	returned = a.Len()
+	a.Ud2()
+	warm = a.Len()
+	a.MovImm64(x86.RAX, CodeBase)
+	a.Load64(x86.RAX, x86.M(x86.RAX, 0))
+	a.MovImm32(x86.RAX, ContextAddr)
+	a.Load64(x86.RAX, x86.M(x86.RAX, 0))
+	a.Ud2()
+	code, err = a.Finish()
+	if err == nil && len(code) > trampolineSize {
+		err = fmt.Errorf("trampoline of %d bytes exceeds its page", len(code))
+	}
+	return code, warm, returned, err
+}
+
+func mustAssemble() ([]byte, uint64, uint64) {
+	code, warm, returned, err := assembleTrampoline()
+	if err != nil {
+		// The input is a constant: only a broken assembler gets here, and
+		// the package tests catch it.
+		panic("vm: " + err.Error())
+	}
+	return code, uint64(warm), uint64(returned)
+}
+
+// warm runs the warm-up function, which ends in ud2.
+func (v *VM) warm() error {
+	// The host writes the code and context pages later; a guest read of a
+	// page the host never wrote would map the shared zero page, and the
+	// host's first write would then invalidate that mapping again.
+	v.arena[v.codeOff] = 0
+	clear(v.Context())
+	_, err := v.enter(context.Background(), sysTramp+warmOff, &Entry{})
+	var t *Trap
+	if errors.As(err, &t) && t.Kind == TrapUnreachable {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("the warm-up function returned")
+	}
+	return fmt.Errorf("warming up a VM: %w", err)
+}
+
+// reset returns a used VM to the state of a fresh one: no memory
+// attached (which also flushes KVM's shadow page tables), page tables as
+// built at creation, and no byte the guest or the host wrote left in the
+// stack, ring-0 stack, context page or code region. Registers are set by
+// every Run. Warming up again comes first so that its own writes are
+// scrubbed too.
+func (v *VM) reset() error {
+	if err := v.DetachMemory(); err != nil {
+		return err
+	}
+	if err := v.warm(); err != nil {
+		return err
+	}
+	if err := scrubResident(v.arena[stackGPA : stackGPA+v.stackSize]); err != nil {
+		return err
+	}
+	clear(v.arena[sysKStackLo:sysKStackHi])
+	clear(v.Context())
+	return v.LoadCode(nil)
+}
+
+// scrubResident zeroes the pages of b that are resident. Untouched pages
+// read as zero already, and writing them would allocate them.
+func scrubResident(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	vec := make([]byte, (len(b)+page-1)/page)
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
+	if errno != 0 {
+		return fmt.Errorf("mincore on the guest stack: %w", errno)
+	}
+	for i, in := range vec {
+		if in&1 != 0 {
+			clear(b[i*page : min((i+1)*page, len(b))])
+		}
+	}
+	return nil
+}

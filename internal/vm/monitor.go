@@ -1,0 +1,363 @@
+package vm
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmvisor/wasmvisor/internal/kvm"
+	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
+)
+
+// Config sizes the VMs of a Monitor. Zero values pick the defaults.
+type Config struct {
+	// StackSize is the guest stack, rounded up to 2 MiB; default 2 MiB,
+	// at most 256 MiB.
+	StackSize uint64
+	// CodeSize is the room for guest code, rounded up to 2 MiB; default
+	// 64 MiB, at most 1 GiB. Untouched room costs no memory.
+	CodeSize uint64
+	// PoolSize is how many ready VMs the monitor keeps for Get; zero
+	// means the default of 2, negative means none.
+	PoolSize int
+}
+
+// Monitor creates, pools and recycles VMs. One per process is enough;
+// it is safe for concurrent use.
+type Monitor struct {
+	sys                 *kvm.System
+	cpuid               []kvm.CPUIDEntry
+	cr4                 uint64
+	stackSize, codeSize uint64
+	poolSize            int
+
+	ready chan *VM // reset, warmed-up VMs
+
+	mu     sync.Mutex
+	queue  []*VM // returned VMs waiting for reset or teardown
+	busy   bool  // the worker is resetting, creating or destroying
+	closed bool
+	err    error // the worker's last failure to fill the pool
+
+	wake chan struct{} // pokes the worker; capacity 1
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	created, pooled atomic.Int64 // VMs created; Gets served from the pool
+	lastGet         atomic.Int64 // time of the last Get, in Unix nanoseconds
+}
+
+// Background work (creating, resetting and destroying VMs) contends with
+// an instance starting on another thread: both take process-wide kernel
+// locks (the mm's mmap lock, KVM's VM list), and a refill running during
+// a start made the start's memory attach ten times slower here. So the
+// worker waits for quietPeriod after the last Get before it starts a job,
+// unless maxQueued VMs are already waiting, which bounds what is held.
+const (
+	quietPeriod = time.Millisecond
+	maxQueued   = 4
+)
+
+// requiredCaps are what a KVM must offer the monitor. For
+// KVM_CAP_SYNC_REGS the kernel answers with the register groups it can
+// sync, all of which are needed; for the others, with a count.
+var requiredCaps = []struct {
+	cap  kvm.Cap
+	need int
+	mask bool
+	why  string
+}{
+	{kvm.CapUserMemory, 1, false, "memory slots backed by host memory"},
+	{kvm.CapSyncRegs, kvm.SyncRegs | kvm.SyncSregs | kvm.SyncEvents, true, "registers exchanged without an ioctl per exit"},
+	{kvm.CapImmediateExit, 1, false, "stopping a guest at its deadline"},
+	{kvm.CapNrMemslots, firstMemSlot + memChunks, false, "memory slots for the arena and linear memory"},
+}
+
+// NewMonitor opens /dev/kvm and checks that it can run guests as this
+// package needs. Its error says what is missing.
+func NewMonitor(cfg Config) (*Monitor, error) {
+	stack, err := roundSize("stack", cfg.StackSize, defaultStack, maxStack)
+	if err != nil {
+		return nil, err
+	}
+	code, err := roundSize("code region", cfg.CodeSize, defaultCode, maxCode)
+	if err != nil {
+		return nil, err
+	}
+	pool := cfg.PoolSize
+	switch {
+	case pool == 0:
+		pool = defaultPool
+	case pool < 0:
+		pool = 0
+	}
+	sys, err := kvm.Open()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckCaps(sys); err != nil {
+		sys.Close()
+		return nil, err
+	}
+	cpuid, err := sys.SupportedCPUID()
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
+	m := &Monitor{
+		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid),
+		stackSize: stack, codeSize: code, poolSize: pool,
+		ready: make(chan *VM, pool),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+	m.wg.Add(1)
+	go m.worker()
+	return m, nil
+}
+
+// CheckCaps reports the first capability sys lacks for the monitor.
+func CheckCaps(sys *kvm.System) error {
+	for _, c := range requiredCaps {
+		n, err := sys.CheckExtension(c.cap)
+		if err != nil {
+			return err
+		}
+		if (c.mask && n&c.need != c.need) || (!c.mask && n < c.need) {
+			return fmt.Errorf("KVM lacks %v (%s): the kernel reports %d, need %d", c.cap, c.why, n, c.need)
+		}
+	}
+	return nil
+}
+
+func roundSize(what string, v, def, limit uint64) (uint64, error) {
+	if v == 0 {
+		return def, nil
+	}
+	if v > limit {
+		return 0, fmt.Errorf("%s of %d bytes exceeds the limit of %d", what, v, limit)
+	}
+	return (v + hugePage - 1) &^ (hugePage - 1), nil
+}
+
+// extraCR4 returns the hardening bits the vCPU's CPUID allows: SMEP, so
+// that ring 0 never executes guest pages, and UMIP, so that ring 3 cannot
+// read descriptor-table addresses.
+func extraCR4(cpuid []kvm.CPUIDEntry) uint64 {
+	var cr4 uint64
+	for _, e := range cpuid {
+		if e.Function == 7 && e.Index == 0 {
+			if e.EBX&(1<<7) != 0 {
+				cr4 |= x86.CR4SMEP
+			}
+			if e.ECX&(1<<2) != 0 {
+				cr4 |= x86.CR4UMIP
+			}
+		}
+	}
+	return cr4
+}
+
+// Get returns a VM: a ready one from the pool, or a new one when the pool
+// is empty.
+func (m *Monitor) Get() (*VM, error) {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("monitor is closed")
+	}
+	m.lastGet.Store(time.Now().UnixNano())
+	select {
+	case v := <-m.ready:
+		m.pooled.Add(1)
+		m.poke()
+		return v, nil
+	default:
+	}
+	m.poke()
+	return m.create()
+}
+
+func (m *Monitor) create() (*VM, error) {
+	v, err := m.newVM()
+	if err != nil {
+		return nil, err
+	}
+	m.created.Add(1)
+	return v, nil
+}
+
+// Put gives a VM back. Its linear memory is detached at once, so the
+// caller may close that memory on return; the reset (or the teardown, for
+// a VM that failed) happens in the background.
+func (m *Monitor) Put(v *VM) {
+	if v == nil {
+		return
+	}
+	if v.broken == nil {
+		v.DetachMemory()
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		v.destroy()
+		return
+	}
+	m.queue = append(m.queue, v)
+	m.mu.Unlock()
+	m.poke()
+}
+
+func (m *Monitor) poke() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// worker resets returned VMs, tears down the ones not needed, and keeps
+// the pool full, all off the callers' path.
+func (m *Monitor) worker() {
+	defer m.wg.Done()
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.busy = false
+			m.mu.Unlock()
+			return
+		}
+		var v *VM
+		if len(m.queue) > 0 {
+			v = m.queue[0]
+			m.queue[0] = nil
+			m.queue = m.queue[1:]
+		}
+		fill := v == nil && len(m.ready) < m.poolSize && m.err == nil
+		m.busy = v != nil || fill
+		queued := len(m.queue)
+		m.mu.Unlock()
+
+		if (v != nil || fill) && queued < maxQueued {
+			if wait := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod)); wait > 0 {
+				if v != nil {
+					m.requeue(v)
+				}
+				select {
+				case <-time.After(wait):
+				case <-m.done:
+				}
+				continue
+			}
+		}
+
+		switch {
+		case v != nil:
+			m.recycle(v)
+		case fill:
+			v, err := m.create()
+			if err == nil {
+				err = v.warm()
+			}
+			if err != nil {
+				if v != nil {
+					v.destroy()
+				}
+				// Stop trying until something changes; Get still works
+				// by creating VMs itself, and reports the error.
+				m.mu.Lock()
+				m.err = err
+				m.mu.Unlock()
+				continue
+			}
+			m.offer(v)
+		default:
+			select {
+			case <-m.wake:
+				m.mu.Lock()
+				m.err = nil
+				m.mu.Unlock()
+			case <-m.done:
+			}
+		}
+	}
+}
+
+// requeue puts v back at the head of the queue.
+func (m *Monitor) requeue(v *VM) {
+	m.mu.Lock()
+	m.queue = append([]*VM{v}, m.queue...)
+	m.mu.Unlock()
+}
+
+func (m *Monitor) recycle(v *VM) {
+	if v.broken == nil {
+		if err := v.reset(); err != nil {
+			v.broken = err
+		}
+	}
+	if v.broken == nil && m.offer(v) {
+		return
+	}
+	v.destroy()
+}
+
+func (m *Monitor) offer(v *VM) bool {
+	select {
+	case m.ready <- v:
+		return true
+	default:
+		return false
+	}
+}
+
+// quiesce waits until the worker has nothing queued and the pool is full,
+// or timeout passes.
+func (m *Monitor) quiesce(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		m.mu.Lock()
+		idle := len(m.queue) == 0 && !m.busy && (len(m.ready) == m.poolSize || m.err != nil)
+		m.mu.Unlock()
+		if idle {
+			return true
+		}
+		m.poke()
+		time.Sleep(200 * time.Microsecond)
+	}
+	return false
+}
+
+// Close stops the background worker and tears down every VM the monitor
+// holds. VMs handed out and not yet returned are torn down when Put.
+func (m *Monitor) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.mu.Unlock()
+	close(m.done)
+	m.wg.Wait()
+	// The worker is gone, and Put now destroys what it is given, so the
+	// queue and the pool can only shrink from here.
+	m.mu.Lock()
+	queue := m.queue
+	m.queue = nil
+	m.mu.Unlock()
+	for _, v := range queue {
+		v.destroy()
+	}
+	for {
+		select {
+		case v := <-m.ready:
+			v.destroy()
+			continue
+		default:
+		}
+		break
+	}
+	return m.sys.Close()
+}

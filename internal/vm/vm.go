@@ -1,0 +1,574 @@
+package vm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wasmvisor/wasmvisor/internal/kvm"
+	"github.com/wasmvisor/wasmvisor/internal/linmem"
+	"github.com/wasmvisor/wasmvisor/internal/vm/pagetable"
+	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
+)
+
+// Entry is one call into the guest.
+type Entry struct {
+	// PC is the offset in the code region (from CodeBase) of the function
+	// to call. It is called with the System V convention: Args in rdi, rsi,
+	// rdx, rcx, r8 and r9, results in rax and rdx.
+	PC uint64
+	// Args are the function's first six integer arguments.
+	Args [6]uint64
+	// Hypercalls serves the guest's hypercalls; nil means the guest may
+	// make none but HypercallReturn.
+	Hypercalls *Table
+	// Env is handed to every handler as Call.Env.
+	Env any
+}
+
+// VM is one micro-VM: a KVM VM with one vCPU, its arena of monitor-owned
+// memory (system pages, page tables, stack, code) and optionally an
+// attached linear memory. Get one from a Monitor and give it back with
+// Monitor.Put. A VM is not safe for concurrent use.
+type VM struct {
+	mon  *Monitor
+	vm   *kvm.VM
+	cpu  *kvm.VCPU
+	run  *kvm.Run
+	pt   *pagetable.Tables
+	call Call // reused for every hypercall: handlers must not keep it
+
+	raw   []byte // the arena as mmap returned it, for munmap
+	arena []byte // 2 MiB-aligned view; offset = guest-physical address
+	sregs kvm.Sregs
+
+	stackSize, codeSize uint64
+	codeOff             uint64 // arena offset of the code region
+	codeUsed            uint64 // bytes of code written since the last reset
+
+	mem    *linmem.Memory // attached linear memory, or nil
+	mapped uint64         // bytes of mem mapped into the window
+	slots  int            // memory slots created, chunks [0, slots)
+
+	// broken is set when the VM's state can no longer be trusted (a KVM
+	// error, a triple fault); Put then destroys the VM instead of reusing
+	// it, and Run refuses to run.
+	broken error
+
+	// kickMu serializes a deadline's kick with the end of the run it was
+	// meant for; tid is the thread in KVM_RUN.
+	kickMu sync.Mutex
+	tid    atomic.Int32
+}
+
+// newVM creates a VM, ready to run but not warmed up.
+func (m *Monitor) newVM() (_ *VM, err error) {
+	v := &VM{mon: m, stackSize: m.stackSize, codeSize: m.codeSize}
+	v.call.vm = v
+	defer func() {
+		if err != nil {
+			v.destroy()
+		}
+	}()
+	v.codeOff = stackGPA + v.stackSize
+	size := v.codeOff + v.codeSize
+	v.raw, err = unix.Mmap(-1, 0, int(size+hugePage), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("mapping a %d-byte VM arena: %w", size, err)
+	}
+	lead := (hugePage - uint64(uintptr(unsafe.Pointer(&v.raw[0])))%hugePage) % hugePage
+	v.arena = v.raw[lead : lead+size : lead+size]
+	// Stack and code are touched a page at a time by the guest, and each
+	// first touch of a small page is a shadow-MMU fault of ~60 µs here.
+	_ = unix.Madvise(v.arena[stackGPA:], unix.MADV_HUGEPAGE)
+
+	if v.pt, err = pagetable.New(v.arena[ptPoolGPA:ptPoolGPA+ptPoolSize], ptPoolGPA); err != nil {
+		return nil, err
+	}
+	if err = v.buildTables(); err != nil {
+		return nil, err
+	}
+	tssLimit, err := x86.EncodeTSS(v.arena[sysTSS:sysTSS+page], sysKStackHi, HypercallPort)
+	if err != nil {
+		return nil, err
+	}
+	if err = x86.EncodeGDT(v.arena[sysGDT:sysGDT+page], sysTSS, tssLimit); err != nil {
+		return nil, err
+	}
+	if err = x86.EncodeIDT(v.arena[sysIDT:sysIDT+page], sysStubs); err != nil {
+		return nil, err
+	}
+	if err = x86.EncodeStubs(v.arena[sysStubs:sysStubs+page], exceptionPort); err != nil {
+		return nil, err
+	}
+	copy(v.arena[sysTramp:sysTramp+trampolineSize], trampoline)
+	v.sregs = x86.UserSregs(x86.Layout{
+		GDT: sysGDT, IDT: sysIDT, TSS: sysTSS, TSSLimit: tssLimit,
+		CR3: v.pt.Root(), CR4: m.cr4,
+	})
+
+	if v.vm, err = m.sys.CreateVM(); err != nil {
+		return nil, err
+	}
+	if err = v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
+		Slot: arenaSlot, GuestPhysAddr: 0, MemorySize: size,
+		UserspaceAddr: uint64(uintptr(unsafe.Pointer(&v.arena[0]))),
+	}); err != nil {
+		return nil, err
+	}
+	if v.cpu, err = v.vm.CreateVCPU(0); err != nil {
+		return nil, err
+	}
+	if err = v.cpu.SetCPUID(m.cpuid); err != nil {
+		return nil, err
+	}
+	if err = v.cpu.SetSregs(&v.sregs); err != nil {
+		return nil, err
+	}
+	v.run = v.cpu.RunData()
+	return v, nil
+}
+
+// buildTables writes the page tables for everything but linear memory.
+func (v *VM) buildTables() error {
+	v.pt.Reset()
+	const (
+		user = pagetable.User
+		rw   = pagetable.Write
+		rx   = pagetable.Exec
+	)
+	maps := []struct {
+		va, pa, size uint64
+		perm         pagetable.Perm
+	}{
+		{sysGDT, sysGDT, 3 * page, 0}, // GDT, IDT, TSS
+		{sysStubs, sysStubs, page, rx},
+		{sysKStackLo, sysKStackLo, sysKStackHi - sysKStackLo, rw},
+		{sysTramp, sysTramp, trampolineSize, user | rx},
+		{ContextAddr, ContextAddr, ContextSize, user | rw},
+		{StackTop - v.stackSize, stackGPA, v.stackSize, user | rw},
+		{CodeBase, v.codeOff, v.codeSize, user | rx},
+	}
+	for _, m := range maps {
+		if err := v.pt.Map(m.va, m.pa, m.size, m.perm); err != nil {
+			return fmt.Errorf("building guest page tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// destroy releases everything the VM holds. It is slow (milliseconds, in
+// the kernel's VM teardown) and runs off the hot path, in the monitor's
+// background worker.
+func (v *VM) destroy() {
+	if v.cpu != nil {
+		v.cpu.Close()
+		v.cpu = nil
+	}
+	if v.vm != nil {
+		v.vm.Close()
+		v.vm = nil
+	}
+	if v.raw != nil {
+		unix.Munmap(v.raw)
+		v.raw, v.arena = nil, nil
+	}
+	v.mem = nil
+}
+
+// Context returns the context page, which the guest sees at ContextAddr.
+func (v *VM) Context() []byte { return v.arena[ContextAddr : ContextAddr+ContextSize] }
+
+// LoadCode copies code to the start of the code region, which the guest
+// sees at CodeBase, and clears what earlier code left after it.
+func (v *VM) LoadCode(code []byte) error {
+	if uint64(len(code)) > v.codeSize {
+		return fmt.Errorf("%d bytes of code exceed the code region of %d bytes", len(code), v.codeSize)
+	}
+	region := v.arena[v.codeOff : v.codeOff+v.codeSize]
+	copy(region, code)
+	if uint64(len(code)) < v.codeUsed {
+		clear(region[len(code):v.codeUsed])
+	}
+	v.codeUsed = uint64(len(code))
+	return nil
+}
+
+// AttachMemory makes mem the guest's linear memory at MemoryBase. The
+// guest sees the same host pages, so neither side copies. mem must stay
+// open until DetachMemory (or Monitor.Put) and should grow only through
+// GrowMemory; pages it gains otherwise are mapped at the next Run or
+// hypercall.
+func (v *VM) AttachMemory(mem *linmem.Memory) error {
+	if v.broken != nil {
+		return v.broken
+	}
+	if v.mem != nil {
+		return errors.New("a linear memory is already attached")
+	}
+	if mem.Reserved() == 0 || mem.Base() == 0 {
+		return errors.New("attaching a closed linear memory")
+	}
+	// Advice only: the memory stays correct without huge pages. The raw
+	// call spares converting Base back into a pointer.
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, mem.Base(), uintptr(mem.Reserved()), unix.MADV_HUGEPAGE)
+	v.mem = mem
+	return v.syncMemory()
+}
+
+// GrowMemory grows the attached memory by delta pages and maps the new
+// pages. It returns the previous size in pages and whether it grew.
+func (v *VM) GrowMemory(delta uint32) (prev uint32, ok bool) {
+	if v.mem == nil || v.broken != nil {
+		return 0, false
+	}
+	prev, ok = v.mem.Grow(delta)
+	if ok {
+		if err := v.syncMemory(); err != nil {
+			v.broken = err
+			return prev, false
+		}
+	}
+	return prev, ok
+}
+
+// syncMemory creates the memory slots and page-table entries for the part
+// of the attached memory not mapped yet. It only ever adds entries, which
+// needs no flush of KVM's shadow page tables (see package pagetable).
+func (v *VM) syncMemory() error {
+	mem := v.mem
+	size := uint64(len(mem.Bytes()))
+	if size <= v.mapped {
+		return nil
+	}
+	limit := min(mem.Reserved(), MemoryWindow)
+	size = min(size, limit)
+	for v.slots < memChunks && chunkStart(v.slots) < size {
+		start := chunkStart(v.slots)
+		end := min(chunkStart(v.slots+1), limit)
+		err := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
+			Slot:          uint32(firstMemSlot + v.slots),
+			GuestPhysAddr: memoryGPA + start,
+			MemorySize:    end - start,
+			UserspaceAddr: uint64(mem.Base()) + start,
+		})
+		if err != nil {
+			return fmt.Errorf("registering linear memory [%#x, %#x): %w", start, end, err)
+		}
+		v.slots++
+	}
+	va, pa, n := MemoryBase+v.mapped, memoryGPA+v.mapped, size-v.mapped
+	var err error
+	if mem.Base()%hugePage == 0 {
+		err = v.pt.Map(va, pa, n, pagetable.User|pagetable.Write)
+	} else {
+		err = v.pt.MapSmall(va, pa, n, pagetable.User|pagetable.Write)
+	}
+	if err != nil {
+		return fmt.Errorf("mapping linear memory: %w", err)
+	}
+	v.mapped = size
+	return nil
+}
+
+// DetachMemory unmaps the linear memory from the guest; afterwards the
+// memory may be closed. Deleting its memory slots makes KVM drop every
+// shadow page table of the VM, which is what lets the host take entries
+// out of the guest's page tables safely.
+func (v *VM) DetachMemory() error {
+	if v.mem == nil {
+		return nil
+	}
+	v.mem, v.mapped = nil, 0
+	err := v.buildTables()
+	for v.slots > 0 {
+		v.slots--
+		if e := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: uint32(firstMemSlot + v.slots)}); e != nil && err == nil {
+			err = fmt.Errorf("detaching linear memory: %w", e)
+		}
+	}
+	if err != nil {
+		v.broken = err
+	}
+	return err
+}
+
+// Run calls the guest function at e.PC and serves its hypercalls until it
+// returns, traps, or ctx is done. It returns the function's rax and rdx.
+// A guest fault, a deadline or a cancellation is a *Trap; an error from a
+// hypercall handler is returned unchanged; anything else is a host error.
+func (v *VM) Run(ctx context.Context, e *Entry) ([2]uint64, error) {
+	if v.broken != nil {
+		return [2]uint64{}, fmt.Errorf("VM unusable after an earlier error: %w", v.broken)
+	}
+	if e.PC >= v.codeSize {
+		return [2]uint64{}, fmt.Errorf("entry point %#x outside the code region of %#x bytes", e.PC, v.codeSize)
+	}
+	if v.mem != nil {
+		if err := v.syncMemory(); err != nil {
+			v.broken = err
+			return [2]uint64{}, err
+		}
+	}
+	return v.enter(ctx, CodeBase+e.PC, e)
+}
+
+// enter runs the guest from the entry trampoline, which calls fn.
+func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return [2]uint64{}, v.stopped(err, fn)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	v.tid.Store(int32(unix.Gettid()))
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, v.kick)
+		defer func() {
+			stop()
+			// Wait out a kick in flight so that it cannot leave
+			// immediate_exit set for the next run.
+			v.kickMu.Lock()
+			v.cpu.SetImmediateExit(false)
+			v.kickMu.Unlock()
+		}()
+	}
+
+	r := v.run
+	r.S.Regs = kvm.Regs{
+		RAX: fn, RIP: sysTramp, RSP: StackTop, RFLAGS: x86.RFLAGSFixed,
+		RDI: e.Args[0], RSI: e.Args[1], RDX: e.Args[2], RCX: e.Args[3], R8: e.Args[4], R9: e.Args[5],
+	}
+	r.S.Sregs = v.sregs
+	r.S.Events = kvm.VCPUEvents{} // drop anything pending from a stopped run
+	r.DirtyRegs = kvm.SyncRegs | kvm.SyncSregs | kvm.SyncEvents
+	r.ValidRegs = kvm.SyncRegs | kvm.SyncSregs
+	v.call.Env = e.Env
+	defer func() { v.call.Env = nil }()
+
+	for {
+		err := v.cpu.Run()
+		if err == unix.EINTR {
+			if cerr := ctx.Err(); cerr != nil {
+				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
+			}
+			// A signal for the Go runtime, or a kick meant for an
+			// earlier run: carry on.
+			v.cpu.SetImmediateExit(false)
+			continue
+		}
+		if err != nil {
+			v.broken = err
+			return [2]uint64{}, err
+		}
+		switch r.ExitReason {
+		case kvm.ExitIO:
+			io := r.IO()
+			if io.Port == HypercallPort && io.Direction == kvm.IOOut {
+				num := r.S.Regs.RAX & 0xFFFF_FFFF
+				if num == HypercallReturn {
+					ret := [2]uint64{r.S.Regs.RDI, r.S.Regs.RSI}
+					if r.S.Regs.RIP != sysTramp+trampReturned {
+						return ret, v.settle()
+					}
+					return ret, nil
+				}
+				res, err := v.hypercall(e.Hypercalls, num)
+				if err != nil {
+					if serr := v.settle(); serr != nil {
+						return [2]uint64{}, serr
+					}
+					return [2]uint64{}, err
+				}
+				r.S.Regs.RAX = res
+				r.DirtyRegs = kvm.SyncRegs
+				continue
+			}
+			if io.Port == exceptionPort && io.Direction == kvm.IOOut && r.S.Sregs.CS.DPL == 0 {
+				return [2]uint64{}, v.fault()
+			}
+			// The TSS bitmap lets ring 3 reach only the hypercall port,
+			// and the bitmap does not distinguish in from out.
+			trap := &Trap{Kind: TrapBadHypercall, RIP: r.S.Regs.RIP, Detail: fmt.Sprintf("in from port %#x", io.Port)}
+			if err := v.settle(); err != nil {
+				return [2]uint64{}, err
+			}
+			return [2]uint64{}, trap
+		case kvm.ExitShutdown:
+			v.broken = errors.New("guest triple fault")
+			return [2]uint64{}, &Trap{Kind: TrapFault, Vector: x86.DF, RIP: r.S.Regs.RIP, Detail: "triple fault"}
+		default:
+			v.broken = v.exitError()
+			return [2]uint64{}, v.broken
+		}
+	}
+}
+
+// stopped returns the trap for a guest stopped at rip because its
+// context ended with err.
+func (v *VM) stopped(err error, rip uint64) *Trap {
+	kind := TrapInterrupted
+	if errors.Is(err, context.DeadlineExceeded) {
+		kind = TrapTimeout
+	}
+	return &Trap{Kind: kind, RIP: rip, Cause: err}
+}
+
+// settle completes an I/O instruction that KVM left half-done when the
+// run ended on it. KVM finishes such an instruction (an in, a string or
+// repeated out; under PVM every emulated one) on the next KVM_RUN, after
+// taking the registers from the run structure, and would overwrite the
+// rip and registers set for the next run with the old instruction's. A
+// KVM_RUN with immediate_exit set does only that completion. The runs that
+// end as they should (the trampoline's return, an exception stub) leave
+// nothing half-done and skip this ioctl.
+func (v *VM) settle() error {
+	v.cpu.SetImmediateExit(true)
+	err := v.cpu.Run()
+	v.cpu.SetImmediateExit(false)
+	if err == unix.EINTR {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("completing an I/O instruction: unexpected exit %v", v.run.ExitReason)
+	}
+	v.broken = err
+	return err
+}
+
+// kick stops a running guest: immediate_exit makes a KVM_RUN about to
+// start return at once, and the signal interrupts one in progress. SIGURG
+// is what the Go runtime itself uses to preempt threads, so it is safe to
+// send to any of them.
+func (v *VM) kick() {
+	v.kickMu.Lock()
+	defer v.kickMu.Unlock()
+	v.cpu.SetImmediateExit(true)
+	_ = unix.Tgkill(unix.Getpid(), int(v.tid.Load()), unix.SIGURG)
+}
+
+// hypercall dispatches hypercall num. A panicking handler is a host bug,
+// but it must not take the process down with it.
+func (v *VM) hypercall(t *Table, num uint64) (res uint64, err error) {
+	h := t.lookup(num)
+	if h == nil {
+		return 0, &Trap{Kind: TrapBadHypercall, RIP: v.run.S.Regs.RIP, Detail: fmt.Sprintf("no handler for hypercall %d", num)}
+	}
+	regs := &v.run.S.Regs
+	c := &v.call
+	c.Num = uint32(num)
+	c.Args = [6]uint64{regs.RDI, regs.RSI, regs.RDX, regs.RCX, regs.R8, regs.R9}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("hypercall %d: handler panicked: %v", num, p)
+		}
+	}()
+	res, err = h(c)
+	if err == nil && v.mem != nil && uint64(len(v.mem.Bytes())) > v.mapped {
+		if serr := v.syncMemory(); serr != nil {
+			v.broken = serr
+			return 0, serr
+		}
+	}
+	return res, err
+}
+
+// exitError describes an exit the monitor never expects.
+func (v *VM) exitError() error {
+	r := v.run
+	switch r.ExitReason {
+	case kvm.ExitInternalError:
+		ie := r.InternalError()
+		return fmt.Errorf("KVM internal error, suberror %d, data %#x (rip %#x)", ie.Suberror, ie.Data[:min(ie.NData, 16)], r.S.Regs.RIP)
+	case kvm.ExitFailEntry:
+		return fmt.Errorf("KVM could not enter the guest: hardware reason %#x", r.FailEntry().HardwareEntryFailureReason)
+	case kvm.ExitMMIO:
+		return fmt.Errorf("guest touched guest-physical memory with no slot (rip %#x)", r.S.Regs.RIP)
+	}
+	return fmt.Errorf("unexpected exit %v (rip %#x)", r.ExitReason, r.S.Regs.RIP)
+}
+
+// fault turns an exception reported by a ring-0 stub into a Trap. The stub
+// ran out vector; the CPU left the exception frame on the ring-0 stack at
+// the vCPU's rsp.
+func (v *VM) fault() error {
+	r := v.run
+	data := v.cpu.IOData()
+	if len(data) == 0 || data[0] >= x86.NumVectors {
+		return v.fail("exception stub reported no vector")
+	}
+	vec := x86.Vector(data[0])
+	if want := sysStubs + uint64(vec)*x86.StubSize + 4; r.S.Regs.RIP != want {
+		return v.fail(fmt.Sprintf("exception exit from rip %#x, not from stub %d", r.S.Regs.RIP, vec))
+	}
+	sp := r.S.Regs.RSP
+	var errCode uint64
+	if vec.HasErrorCode() {
+		if sp < sysKStackLo || sp+8 > sysKStackHi {
+			return v.fail(fmt.Sprintf("ring-0 stack pointer %#x outside the ring-0 stack", sp))
+		}
+		errCode = binary.LittleEndian.Uint64(v.arena[sp:])
+		sp += 8
+	}
+	if sp < sysKStackLo || sp+x86.FrameSize > sysKStackHi {
+		return v.fail(fmt.Sprintf("ring-0 stack pointer %#x outside the ring-0 stack", sp))
+	}
+	f := v.arena[sp : sp+x86.FrameSize]
+	rip := binary.LittleEndian.Uint64(f[0:])
+	cs := binary.LittleEndian.Uint64(f[8:])
+	if cs&3 != 3 {
+		// Ring 0 faulted: a stub or descriptor table is broken.
+		return v.fail(fmt.Sprintf("%v in ring 0 at rip %#x", vec, rip))
+	}
+	t := &Trap{Kind: TrapFault, Vector: vec, RIP: rip, ErrorCode: errCode}
+	switch vec {
+	case x86.PF:
+		cr2 := r.S.Sregs.CR2
+		t.Addr = cr2
+		switch {
+		case cr2 >= MemoryBase && cr2 < MemoryBase+MemoryWindow+MemoryGuard:
+			t.Kind, t.Addr = TrapOutOfBounds, cr2-MemoryBase
+		case cr2 >= StackTop-v.stackSize-StackGuard && cr2 < StackTop-v.stackSize:
+			t.Kind = TrapStackExhausted
+		}
+	case x86.DE:
+		t.Kind = TrapDivideByZero
+	case x86.UD:
+		if b := v.guestCode(rip, 2); len(b) == 2 && b[0] == 0x0F && b[1] == 0x0B {
+			t.Kind = TrapUnreachable
+		} else {
+			t.Detail = "not a ud2"
+		}
+	}
+	return t
+}
+
+// fail marks the VM broken with a monitor error.
+func (v *VM) fail(msg string) error {
+	v.broken = errors.New(msg)
+	return v.broken
+}
+
+// guestCode returns up to n bytes of guest code at guest address va, or
+// nil when va is not in the code region or the trampoline.
+func (v *VM) guestCode(va uint64, n uint64) []byte {
+	var region []byte
+	var base uint64
+	switch {
+	case va >= CodeBase && va < CodeBase+v.codeSize:
+		region, base = v.arena[v.codeOff:v.codeOff+v.codeSize], CodeBase
+	case va >= sysTramp && va < sysTramp+trampolineSize:
+		region, base = v.arena[sysTramp:sysTramp+trampolineSize], sysTramp
+	default:
+		return nil
+	}
+	off := va - base
+	return region[off:min(off+n, uint64(len(region)))]
+}

@@ -1,0 +1,811 @@
+package vm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmvisor/wasmvisor/internal/kvm/kvmtest"
+	"github.com/wasmvisor/wasmvisor/internal/linmem"
+	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
+)
+
+// newMonitor returns a monitor for the test, or skips the test with
+// kvmtest's message where KVM cannot be used.
+func newMonitor(t testing.TB, cfg Config) *Monitor {
+	t.Helper()
+	kvmtest.Require(t)
+	m, err := NewMonitor(cfg)
+	if err != nil {
+		kvmtest.Skip(t, err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// assemble builds guest code with emit.
+func assemble(t testing.TB, emit func(a *x86.Asm)) []byte {
+	t.Helper()
+	var a x86.Asm
+	emit(&a)
+	code, err := a.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// hypercall emits a hypercall: mov eax, num; out HypercallPort, al.
+func hypercall(a *x86.Asm, num uint32) {
+	a.MovImm32(x86.RAX, num)
+	a.Out(HypercallPort)
+}
+
+func newMemory(t testing.TB, pages, maxPages uint32) *linmem.Memory {
+	t.Helper()
+	mem, err := memoryOf(pages, maxPages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	return mem
+}
+
+// instance is a VM with code and memory, given back when the test ends.
+func instance(t testing.TB, m *Monitor, code []byte, mem *linmem.Memory) *VM {
+	t.Helper()
+	v, err := m.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Put(v) })
+	if err := v.LoadCode(code); err != nil {
+		t.Fatal(err)
+	}
+	if mem != nil {
+		if err := v.AttachMemory(mem); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return v
+}
+
+// TestVM_Run_SumOverMemory runs a guest that sums the 32-bit words of its
+// linear memory, hands the sum to the host with a hypercall, and returns
+// what the host answered.
+func TestVM_Run_SumOverMemory(t *testing.T) {
+	m := newMonitor(t, Config{})
+	const (
+		report = 1 // report(sum) -> sum + 1
+		words  = 40000
+	)
+	code := assemble(t, func(a *x86.Asm) {
+		// rdi = number of words
+		a.MovImm64(x86.RSI, MemoryBase) // mov rsi, MemoryBase
+		a.Xor32(x86.RAX, x86.RAX)       // xor eax, eax   ; sum
+		a.Xor32(x86.RCX, x86.RCX)       // xor ecx, ecx   ; index
+		loop, done := a.NewLabel(), a.NewLabel()
+		a.Bind(loop)
+		a.Cmp(x86.RCX, x86.RDI)                                                             // cmp rcx, rdi
+		a.Jcc(x86.CondAE, done)                                                             // jae done
+		a.Load32(x86.RDX, x86.Mem{Base: x86.RSI, Index: x86.RCX, Scale: 4, HasIndex: true}) // mov edx, [rsi+rcx*4]
+		a.Add(x86.RAX, x86.RDX)                                                             // add rax, rdx
+		a.Inc(x86.RCX)                                                                      // inc rcx
+		a.Jmp(loop)                                                                         // jmp loop
+		a.Bind(done)
+		a.Mov(x86.RDI, x86.RAX) // mov rdi, rax
+		hypercall(a, report)    // mov eax, 1; out 0xf0, al
+		a.Ret()                 // ret           ; rax = the host's answer
+	})
+	mem := newMemory(t, 3, 10) // 40000 words span three 64 KiB pages
+	var want uint64
+	for i := range uint32(words) {
+		binary.LittleEndian.PutUint32(mem.Bytes()[i*4:], i*7)
+		want += uint64(i * 7)
+	}
+	var got uint64
+	var tab Table
+	if err := tab.Register(report, func(c *Call) (uint64, error) {
+		got = c.Args[0]
+		return c.Args[0] + 1, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v := instance(t, m, code, mem)
+	res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{words}, Hypercalls: &tab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want || res[0] != want+1 {
+		t.Fatalf("host saw %d, guest returned %d; want %d and %d", got, res[0], want, want+1)
+	}
+}
+
+// TestVM_Run_HostWritesMemory checks that a handler's writes through
+// Call.Bytes are what the guest reads, and that bad guest pointers are
+// refused.
+func TestVM_Run_HostWritesMemory(t *testing.T) {
+	m := newMonitor(t, Config{})
+	const store = 2 // store(addr, value) -> 0 or ^0 for a bad pointer
+	code := assemble(t, func(a *x86.Asm) {
+		// rdi = addr, rsi = value, rdx = a bad addr
+		a.Push(x86.RDX)     // push rdx
+		a.Push(x86.RDI)     // push rdi
+		hypercall(a, store) // store(addr, value)
+		a.Pop(x86.RDI)      // pop rdi
+		a.Pop(x86.RBX)      // pop rbx       ; the bad addr
+		a.MovImm64(x86.RCX, MemoryBase)
+		a.Add(x86.RCX, x86.RDI)              // add rcx, rdi
+		a.Load64(x86.R12, x86.M(x86.RCX, 0)) // mov r12, [rcx]   ; what the host wrote
+		a.Mov(x86.RDI, x86.RBX)              // mov rdi, rbx
+		hypercall(a, store)                  // store(bad, value)
+		a.Mov(x86.RDX, x86.RAX)              // mov rdx, rax  ; second result: the refusal
+		a.Mov(x86.RAX, x86.R12)              // mov rax, r12
+		a.Ret()
+	})
+	var tab Table
+	tab.Register(store, func(c *Call) (uint64, error) {
+		b, err := c.Bytes(c.Args[0], 8)
+		if err != nil {
+			return ^uint64(0), nil
+		}
+		binary.LittleEndian.PutUint64(b, c.Args[1])
+		return 0, nil
+	})
+	v := instance(t, m, code, newMemory(t, 1, 1))
+	res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{0x1238, 0xfeedface_cafef00d, linmem.PageSize - 4}, Hypercalls: &tab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0] != 0xfeedface_cafef00d || res[1] != ^uint64(0) {
+		t.Fatalf("got %#x, %#x", res[0], res[1])
+	}
+}
+
+// TestVM_Run_Traps runs guests that fault, and checks the trap each gets.
+func TestVM_Run_Traps(t *testing.T) {
+	m := newMonitor(t, Config{})
+	tests := []struct {
+		name    string
+		emit    func(a *x86.Asm)
+		pages   uint32
+		kind    TrapKind
+		vector  x86.Vector
+		addr    uint64 // checked when non-zero
+		message string
+	}{
+		{
+			name: "read past the memory", pages: 1, kind: TrapOutOfBounds, addr: linmem.PageSize,
+			message: "out of bounds memory access at linear address 0x10000",
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, MemoryBase+linmem.PageSize-2) // mov rsi, MemoryBase+65534
+				a.Load32(x86.RAX, x86.M(x86.RSI, 0))              // mov eax, [rsi]  ; straddles the end
+				a.Ret()
+			},
+		},
+		{
+			name: "write into the guard", pages: 1, kind: TrapOutOfBounds, addr: 0x1_2345_6789,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, MemoryBase+0x1_2345_6789) // a 33-bit effective address
+				a.Store8(x86.M(x86.RSI, 0), x86.RAX)          // mov [rsi], al
+				a.Ret()
+			},
+		},
+		{
+			name: "no memory attached", pages: 0, kind: TrapOutOfBounds, addr: 0,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, MemoryBase) // mov rsi, MemoryBase
+				a.Load8(x86.RAX, x86.M(x86.RSI, 0))
+				a.Ret()
+			},
+		},
+		{
+			name: "divide by zero", kind: TrapDivideByZero, vector: x86.DE, message: "integer divide by zero",
+			emit: func(a *x86.Asm) {
+				a.MovImm32(x86.RAX, 10)   // mov eax, 10
+				a.Xor32(x86.RDX, x86.RDX) // xor edx, edx
+				a.Xor32(x86.RCX, x86.RCX) // xor ecx, ecx
+				a.Div32(x86.RCX)          // div ecx
+				a.Ret()
+			},
+		},
+		{
+			name: "ud2", kind: TrapUnreachable, vector: x86.UD, message: "unreachable",
+			emit: func(a *x86.Asm) { a.Ud2() },
+		},
+		{
+			name: "invalid opcode", kind: TrapFault, vector: x86.UD, message: "#UD invalid opcode: not a ud2",
+			emit: func(a *x86.Asm) { a.Raw(0x06) }, // push es: invalid in 64-bit mode
+		},
+		{
+			// With EFER.SCE off this is #UD on hardware; PVM instead jumps
+			// to LSTAR, still in ring 3, and LSTAR is 0.
+			name: "syscall", kind: TrapFault,
+			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x05) },
+		},
+		{
+			name: "sysenter", kind: TrapFault,
+			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x34) },
+		},
+		{
+			name: "vmcall", kind: TrapFault,
+			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x01, 0xC1) },
+		},
+		{
+			name: "in from the hypercall port, string form", kind: TrapBadHypercall,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RDI, CodeBase+64) // a read-only destination
+				a.MovImm32(x86.RDX, HypercallPort)
+				a.Raw(0x6C) // insb
+			},
+		},
+		{
+			name: "hypercall by string out", kind: TrapBadHypercall, message: "no handler for hypercall 77",
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, CodeBase)
+				a.MovImm32(x86.RDX, HypercallPort)
+				a.MovImm32(x86.RCX, 3)
+				a.MovImm32(x86.RAX, 77)
+				a.Raw(0xF3, 0x6E) // rep outsb
+			},
+		},
+		{
+			name: "recursion into the stack guard", kind: TrapStackExhausted, vector: x86.PF, message: "call stack exhausted",
+			emit: func(a *x86.Asm) {
+				f := a.NewLabel()
+				a.Bind(f)
+				a.Push(x86.RAX) // push rax   ; a frame
+				a.Call(f)       // call f
+			},
+		},
+		{
+			name: "privileged instruction", kind: TrapFault, vector: x86.GP, message: "#GP general protection",
+			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x22, 0xD8) }, // mov cr3, rax
+		},
+		{
+			name: "hlt", kind: TrapFault, vector: x86.GP,
+			emit: func(a *x86.Asm) { a.Hlt() },
+		},
+		{
+			name: "out to a port it may not use", kind: TrapFault, vector: x86.GP,
+			emit: func(a *x86.Asm) { a.Out(exceptionPort) }, // out 0xf1, al: the stubs' port
+		},
+		{
+			name: "out to another port", kind: TrapFault, vector: x86.GP,
+			emit: func(a *x86.Asm) { a.Out(0x80) },
+		},
+		{
+			name: "int to an exception gate", kind: TrapFault,
+			emit: func(a *x86.Asm) { a.Raw(0xCD, 0x0E) }, // int 14: the gate's DPL is 0
+		},
+		{
+			name: "in from the hypercall port", kind: TrapBadHypercall, message: "in from port 0xf0",
+			emit: func(a *x86.Asm) { a.Raw(0xE4, HypercallPort) }, // in al, 0xf0
+		},
+		{
+			name: "unknown hypercall", kind: TrapBadHypercall, message: "no handler for hypercall 77",
+			emit: func(a *x86.Asm) { hypercall(a, 77) },
+		},
+		{
+			name: "huge hypercall number", kind: TrapBadHypercall,
+			emit: func(a *x86.Asm) { hypercall(a, 0xFFFF_FFFF) },
+		},
+		{
+			name: "write to its code", kind: TrapFault, vector: x86.PF, addr: CodeBase,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, CodeBase)
+				a.Store8(x86.M(x86.RSI, 0), x86.RAX) // mov [rsi], al
+			},
+		},
+		{
+			name: "just below the stack guard", kind: TrapFault, vector: x86.PF, addr: StackTop - defaultStack - StackGuard - 8,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, StackTop-defaultStack-StackGuard-8)
+				a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+			},
+		},
+		{
+			name: "read its page tables", kind: TrapFault, vector: x86.PF, addr: ptPoolGPA,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, ptPoolGPA) // not mapped at all
+				a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+			},
+		},
+		{
+			name: "write its GDT", kind: TrapFault, vector: x86.PF, addr: sysGDT,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RSI, sysGDT) // supervisor-only
+				a.Store64(x86.M(x86.RSI, 0), x86.RAX)
+			},
+		},
+		{
+			name: "jump into a stub", kind: TrapFault, vector: x86.PF, addr: sysStubs,
+			emit: func(a *x86.Asm) {
+				a.MovImm64(x86.RAX, sysStubs)
+				a.JmpReg(x86.RAX) // jmp rax
+			},
+		},
+		{
+			name: "null pointer", kind: TrapFault, vector: x86.PF, addr: 8,
+			emit: func(a *x86.Asm) {
+				a.Xor32(x86.RSI, x86.RSI)
+				a.Load64(x86.RAX, x86.M(x86.RSI, 8))
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var mem *linmem.Memory
+			if tc.pages > 0 {
+				mem = newMemory(t, tc.pages, tc.pages)
+			}
+			v := instance(t, m, assemble(t, tc.emit), mem)
+			_, err := v.Run(context.Background(), &Entry{})
+			var trap *Trap
+			if !errors.As(err, &trap) {
+				t.Fatalf("err = %v, want a trap", err)
+			}
+			if trap.Kind != tc.kind || (tc.vector != 0 && trap.Vector != tc.vector) {
+				t.Fatalf("trap %v (%v), want %v (%v): %v", trap.Kind, trap.Vector, tc.kind, tc.vector, err)
+			}
+			if tc.addr != 0 && trap.Addr != tc.addr {
+				t.Errorf("address %#x, want %#x", trap.Addr, tc.addr)
+			}
+			if tc.message != "" && !strings.Contains(err.Error(), tc.message) {
+				t.Errorf("message %q does not contain %q", err, tc.message)
+			}
+			if v.broken != nil {
+				t.Fatalf("a guest trap left the VM broken: %v", v.broken)
+			}
+			// The VM stays usable after any trap.
+			if err := v.LoadCode(assemble(t, func(a *x86.Asm) { a.MovImm32(x86.RAX, 5); a.Ret() })); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := v.Run(context.Background(), &Entry{}); err != nil || res[0] != 5 {
+				t.Fatalf("run after the trap: %v, %v", res, err)
+			}
+		})
+	}
+}
+
+// TestVM_Run_Deadline stops a guest that loops forever.
+func TestVM_Run_Deadline(t *testing.T) {
+	m := newMonitor(t, Config{})
+	loop := assemble(t, func(a *x86.Asm) {
+		l := a.NewLabel()
+		a.Bind(l)
+		a.Inc(x86.RAX) // inc rax
+		a.Jmp(l)       // jmp l
+	})
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		kind TrapKind
+		want error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}, TrapTimeout, context.DeadlineExceeded},
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx, cancel
+		}, TrapInterrupted, context.Canceled},
+		{"already done", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, TrapInterrupted, context.Canceled},
+	}
+	v := instance(t, m, loop, nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			start := time.Now()
+			_, err := v.Run(ctx, &Entry{})
+			took := time.Since(start)
+			var trap *Trap
+			if !errors.As(err, &trap) || trap.Kind != tc.kind || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want a %v trap", err, tc.kind)
+			}
+			if took > 2*time.Second {
+				t.Fatalf("the guest ran %v past a 50 ms deadline", took)
+			}
+			// A guest stopped before it ran is stopped at its entry.
+			if (trap.RIP < CodeBase || trap.RIP >= CodeBase+16) && trap.RIP != sysTramp {
+				t.Errorf("stopped at rip %#x, not in the loop", trap.RIP)
+			}
+		})
+	}
+	// A later run on the same VM is not disturbed by the kicks.
+	if err := v.LoadCode(assemble(t, func(a *x86.Asm) { a.MovImm32(x86.RAX, 9); a.Ret() })); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if res, err := v.Run(ctx, &Entry{}); err != nil || res[0] != 9 {
+		t.Fatalf("run after the deadlines: %v, %v", res, err)
+	}
+}
+
+// TestVM_GrowMemory grows memory from a hypercall, the way memory.grow
+// will, and checks that the guest sees exactly the new size.
+func TestVM_GrowMemory(t *testing.T) {
+	m := newMonitor(t, Config{})
+	const grow = 3 // grow(pages) -> previous pages or ^0
+	code := assemble(t, func(a *x86.Asm) {
+		// rdi = pages to add, rsi = offset to write after growing
+		a.Push(x86.RSI)    // push rsi
+		a.Push(x86.RSI)    // push rsi     ; keep the stack aligned
+		hypercall(a, grow) // grow(rdi)
+		a.Pop(x86.RSI)     // pop rsi
+		a.Pop(x86.RSI)     // pop rsi
+		a.MovImm64(x86.RCX, MemoryBase)
+		a.Add(x86.RCX, x86.RSI)              // add rcx, rsi
+		a.Store8(x86.M(x86.RCX, 0), x86.RAX) // mov [rcx], al  ; the previous size, low byte
+		a.Ret()
+	})
+	var tab Table
+	tab.Register(grow, func(c *Call) (uint64, error) {
+		prev, ok := c.GrowMemory(uint32(c.Args[0]))
+		if !ok {
+			return ^uint64(0), nil
+		}
+		return uint64(prev), nil
+	})
+	mem := newMemory(t, 1, 100)
+	v := instance(t, m, code, mem)
+	tests := []struct {
+		name     string
+		delta    uint64
+		write    uint64
+		wantRes  uint64
+		wantTrap bool
+		pages    uint32
+	}{
+		{"within the new page", 1, 2*linmem.PageSize - 1, 1, false, 2},
+		{"past the new size", 1, 3 * linmem.PageSize, 2, true, 3},
+		{"to a huge-page boundary and beyond", 40, 43*linmem.PageSize - 1, 3, false, 43},
+		{"over the maximum", 58, 43 * linmem.PageSize, ^uint64(0), true, 43},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := v.Run(context.Background(), &Entry{Args: [6]uint64{tc.delta, tc.write}, Hypercalls: &tab})
+			var trap *Trap
+			if tc.wantTrap {
+				if !errors.As(err, &trap) || trap.Kind != TrapOutOfBounds || trap.Addr != tc.write&^(4095) {
+					t.Fatalf("err = %v, want out of bounds at %#x", err, tc.write)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if got := mem.Bytes()[tc.write]; got != byte(tc.wantRes) {
+				t.Fatalf("guest wrote %d, want %d", got, byte(tc.wantRes))
+			}
+			if mem.Pages() != tc.pages {
+				t.Fatalf("memory has %d pages, want %d", mem.Pages(), tc.pages)
+			}
+		})
+	}
+}
+
+// TestVM_Run_SeesMemoryGrownOutside checks that pages the embedder adds
+// with linmem.Grow directly are mapped at the next run.
+func TestVM_Run_SeesMemoryGrownOutside(t *testing.T) {
+	m := newMonitor(t, Config{})
+	code := assemble(t, func(a *x86.Asm) {
+		a.MovImm64(x86.RSI, MemoryBase+linmem.PageSize) // the second page
+		a.Load8(x86.RAX, x86.M(x86.RSI, 0))
+		a.Ret()
+	})
+	mem := newMemory(t, 1, 2)
+	v := instance(t, m, code, mem)
+	if _, err := v.Run(context.Background(), &Entry{}); err == nil {
+		t.Fatal("read of the second page before it exists succeeded")
+	}
+	mem.Grow(1)
+	mem.Bytes()[linmem.PageSize] = 77
+	if res, err := v.Run(context.Background(), &Entry{}); err != nil || res[0] != 77 {
+		t.Fatalf("got %v, %v", res, err)
+	}
+}
+
+// TestVM_Run_HandlerErrors checks that a handler's error reaches the
+// caller unchanged and that a panicking handler does not crash the host.
+func TestVM_Run_HandlerErrors(t *testing.T) {
+	m := newMonitor(t, Config{})
+	type exit struct{ code int }
+	var tab Table
+	tab.Register(1, func(c *Call) (uint64, error) { return 0, &exitError{code: int(c.Args[0])} })
+	tab.Register(2, func(c *Call) (uint64, error) { panic("handler bug") })
+	tests := []struct {
+		name  string
+		num   uint32
+		check func(error) bool
+	}{
+		{"error passes through", 1, func(err error) bool {
+			var e *exitError
+			return errors.As(err, &e) && e.code == 3
+		}},
+		{"panic is an error", 2, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "handler panicked: handler bug")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := instance(t, m, assemble(t, func(a *x86.Asm) { hypercall(a, tc.num); a.Ret() }), nil)
+			_, err := v.Run(context.Background(), &Entry{Args: [6]uint64{3}, Hypercalls: &tab})
+			if !tc.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return "exit" }
+
+// TestVM_Context checks that the host and the guest share the context
+// page.
+func TestVM_Context(t *testing.T) {
+	m := newMonitor(t, Config{})
+	code := assemble(t, func(a *x86.Asm) {
+		a.MovImm32(x86.RSI, ContextAddr)
+		a.Load64(x86.RAX, x86.M(x86.RSI, 16))  // mov rax, [ContextAddr+16]
+		a.Store64(x86.M(x86.RSI, 24), x86.RDI) // mov [ContextAddr+24], rdi
+		a.Ret()
+	})
+	v := instance(t, m, code, nil)
+	binary.LittleEndian.PutUint64(v.Context()[16:], 0x1122334455)
+	res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{0x99}})
+	if err != nil || res[0] != 0x1122334455 || binary.LittleEndian.Uint64(v.Context()[24:]) != 0x99 {
+		t.Fatalf("got %v, %v", res, err)
+	}
+}
+
+// TestVM_Reset checks that a reset VM shows nothing of the instance before
+// it: not its memory mappings, stack, registers, SSE state, code or context
+// page. The pool runs the same reset on every VM given back.
+func TestVM_Reset(t *testing.T) {
+	m := newMonitor(t, Config{PoolSize: -1})
+	// The first instance has 40 pages (2.5 MiB: huge and small mappings)
+	// and leaves marks everywhere it can.
+	dirty := assemble(t, func(a *x86.Asm) {
+		a.MovImm64(x86.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Load64(x86.RAX, x86.M(x86.RSI, 0)) // touch the last page
+		a.MovImm64(x86.RAX, 0x5EC7E7)
+		for range 512 {
+			a.Push(x86.RAX) // 4 KiB of secrets on the stack
+		}
+		a.AddImm(x86.RSP, 512*8)
+		a.Raw(0x66, 0x48, 0x0F, 0x6E, 0xC0) // movq xmm0, rax
+		a.Mov(x86.RBX, x86.RAX)             // mov rbx, rax  ; callee-saved, left behind
+		a.MovImm32(x86.RSI, ContextAddr)
+		a.Store64(x86.M(x86.RSI, 0), x86.RAX)
+		a.Ret()
+	})
+	v := instance(t, m, dirty, newMemory(t, 40, 40))
+	if _, err := v.Run(context.Background(), &Entry{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.reset(); err != nil {
+		t.Fatal(err)
+	}
+	if v.codeUsed != 0 || v.arena[v.codeOff+uint64(len(dirty))-1] != 0 {
+		t.Error("the earlier code was not cleared")
+	}
+
+	// The second instance looks for them. It returns the OR of everything
+	// it finds (zero when clean) and then touches the first instance's
+	// memory range, which must be out of bounds with its own 1 page.
+	const peek = 1
+	probe := assemble(t, func(a *x86.Asm) {
+		a.Mov(x86.RAX, x86.RBX) // rax = rbx
+		for off := int32(8); off <= 512*8; off += 8 {
+			a.Load64(x86.RCX, x86.M(x86.RSP, -off)) // below the stack pointer
+			a.Raw(0x48, 0x09, 0xC8)                 // or rax, rcx
+		}
+		a.Raw(0x66, 0x48, 0x0F, 0x7E, 0xC1) // movq rcx, xmm0
+		a.Raw(0x48, 0x09, 0xC8)             // or rax, rcx
+		a.MovImm32(x86.RSI, ContextAddr)
+		a.Load64(x86.RCX, x86.M(x86.RSI, 0))
+		a.Raw(0x48, 0x09, 0xC8) // or rax, rcx
+		a.Mov(x86.RDI, x86.RAX)
+		hypercall(a, peek) // peek(findings)
+		a.MovImm64(x86.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+		a.Ret()
+	})
+	var found uint64 = 1
+	var tab Table
+	tab.Register(peek, func(c *Call) (uint64, error) { found = c.Args[0]; return 0, nil })
+	if err := v.LoadCode(probe); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AttachMemory(newMemory(t, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.Run(context.Background(), &Entry{Hypercalls: &tab})
+	if found != 0 {
+		t.Errorf("the second instance found %#x left by the first", found)
+	}
+	var trap *Trap
+	if !errors.As(err, &trap) || trap.Kind != TrapOutOfBounds {
+		t.Fatalf("the first instance's memory is still mapped: %v", err)
+	}
+}
+
+// TestMonitor_ManyInstances runs sequential instances from the pool and
+// checks that file descriptors and memory stay flat. The full 10,000 run
+// takes about a minute here; -short runs 1,000.
+func TestMonitor_ManyInstances(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 1000
+	}
+	m := newMonitor(t, Config{PoolSize: 2})
+	code := assemble(t, func(a *x86.Asm) {
+		a.MovImm64(x86.RSI, MemoryBase)
+		a.Store64(x86.M(x86.RSI, 0), x86.RDI) // mov [MemoryBase], rdi
+		a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+		a.Ret()
+	})
+	one := func(i int) {
+		mem, err := memoryOf(1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := m.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.LoadCode(code); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.AttachMemory(mem); err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{uint64(i)}})
+		if err != nil || res[0] != uint64(i) {
+			t.Fatalf("instance %d: %v, %v", i, res, err)
+		}
+		m.Put(v)
+		mem.Close()
+	}
+	// Warm up allocators and the pool before taking the baseline.
+	for i := range 200 {
+		one(i)
+	}
+	m.quiesce(10 * time.Second)
+	fds0, rss0 := openFDs(t), rssBytes(t)
+	start := time.Now()
+	for i := range n {
+		one(i)
+	}
+	took := time.Since(start)
+	m.quiesce(10 * time.Second)
+	fds1, rss1 := openFDs(t), rssBytes(t)
+	t.Logf("%d instances in %v (%v each); %d created, %d from the pool; fds %d -> %d; rss %d -> %d MiB",
+		n, took, took/time.Duration(n), m.created.Load(), m.pooled.Load(), fds0, fds1, rss0>>20, rss1>>20)
+	if fds1 > fds0 {
+		t.Errorf("file descriptors grew from %d to %d", fds0, fds1)
+	}
+	if rss1 > rss0+32<<20 {
+		t.Errorf("RSS grew from %d to %d MiB", rss0>>20, rss1>>20)
+	}
+}
+
+// TestVM_Run_UnusableAfterHostError checks that a VM whose state the
+// monitor cannot trust refuses to run and is not pooled again.
+func TestVM_Run_UnusableAfterHostError(t *testing.T) {
+	m := newMonitor(t, Config{})
+	v := instance(t, m, assemble(t, func(a *x86.Asm) { a.Ret() }), nil)
+	v.broken = errors.New("simulated")
+	if _, err := v.Run(context.Background(), &Entry{}); err == nil || !strings.Contains(err.Error(), "simulated") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := v.AttachMemory(newMemory(t, 1, 1)); err == nil {
+		t.Fatal("attached memory to a broken VM")
+	}
+}
+
+func TestVM_Run_BadEntry(t *testing.T) {
+	m := newMonitor(t, Config{CodeSize: 2 << 20})
+	v := instance(t, m, nil, nil)
+	if _, err := v.Run(context.Background(), &Entry{PC: 2 << 20}); err == nil {
+		t.Fatal("entry point past the code region accepted")
+	}
+	if err := v.LoadCode(make([]byte, 2<<20+1)); err == nil {
+		t.Fatal("code larger than its region accepted")
+	}
+	if err := v.AttachMemory(newMemory(t, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.AttachMemory(newMemory(t, 1, 1)); err == nil {
+		t.Fatal("second memory attached")
+	}
+}
+
+func TestTable_Register(t *testing.T) {
+	h := func(*Call) (uint64, error) { return 0, nil }
+	var tab Table
+	tests := []struct {
+		name string
+		num  uint32
+		h    Handler
+		ok   bool
+	}{
+		{"first", 1, h, true},
+		{"last", MaxHypercalls - 1, h, true},
+		{"return is reserved", HypercallReturn, h, false},
+		{"too large", MaxHypercalls, h, false},
+		{"twice", 1, h, false},
+		{"nil", 5, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tab.Register(tc.num, tc.h); (err == nil) != tc.ok {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+func TestTrap_Error(t *testing.T) {
+	tests := []struct {
+		trap Trap
+		want string
+	}{
+		{Trap{Kind: TrapOutOfBounds, Addr: 0x10000, RIP: 0x80000012}, "out of bounds memory access at linear address 0x10000 (rip 0x80000012)"},
+		{Trap{Kind: TrapDivideByZero, Vector: x86.DE, RIP: 0x80000001}, "integer divide by zero (rip 0x80000001)"},
+		{Trap{Kind: TrapUnreachable, Vector: x86.UD, RIP: 0x80000000}, "unreachable (rip 0x80000000)"},
+		{Trap{Kind: TrapStackExhausted, Vector: x86.PF, RIP: 0x80000004, Addr: 0x3fdffff8}, "call stack exhausted (rip 0x80000004, fault at 0x3fdffff8)"},
+		{Trap{Kind: TrapTimeout, RIP: 0x80000002, Cause: context.DeadlineExceeded}, "deadline exceeded: guest stopped at rip 0x80000002: context deadline exceeded"},
+		{Trap{Kind: TrapBadHypercall, RIP: 0x80000007, Detail: "no handler for hypercall 9"}, "bad hypercall: no handler for hypercall 9 (rip 0x80000007)"},
+		{Trap{Kind: TrapFault, Vector: x86.GP, RIP: 0x80000000}, "guest fault: #GP general protection, error code 0x0 (rip 0x80000000)"},
+		{Trap{Kind: TrapFault, Vector: x86.PF, ErrorCode: 7, Addr: 0x1000, RIP: 0x80000000}, "guest fault: #PF page fault, error code 0x7, address 0x1000 (rip 0x80000000)"},
+		{Trap{Kind: TrapKind(99)}, "trap kind 99 (rip 0x0)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := tc.trap.Error(); got != tc.want {
+				t.Errorf("got %q", got)
+			}
+		})
+	}
+}
+
+func TestChunkStart(t *testing.T) {
+	if chunkStart(0) != 0 || chunkStart(1) != 2<<20 || chunkStart(2) != 4<<20 || chunkStart(memChunks) != MemoryWindow {
+		t.Fatalf("chunks: %#x %#x %#x %#x", chunkStart(0), chunkStart(1), chunkStart(2), chunkStart(memChunks))
+	}
+}
+
+func TestTrampoline(t *testing.T) {
+	code, warm, returned, err := assembleTrampoline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(code) > trampolineSize || warm <= 0 || warm >= len(code) || returned <= 0 || returned > warm {
+		t.Fatalf("trampoline of %d bytes, warm-up at %d", len(code), warm)
+	}
+}
+
+func TestMonitor_Bench(t *testing.T) {
+	m := newMonitor(t, Config{})
+	res, err := m.Bench(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", res)
+	if res.ColdStart <= 0 || res.PooledStart <= 0 || res.Hypercall <= 0 || res.RawExit <= 0 {
+		t.Fatalf("missing measurements: %+v", res)
+	}
+	if _, err := m.Bench(0); err == nil {
+		t.Fatal("zero runs accepted")
+	}
+}
