@@ -133,11 +133,15 @@ func BuildTree(t testing.TB, dir string, opts TreeOptions) {
 	}))
 }
 
-// MakeExt4 builds an ext4 image of the tree at src with mkfs.ext4 -d and
-// returns its path. args are extra mkfs.ext4 arguments (such as "-b",
-// "1024" or "-O", "inline_data"); sizeMB is the image size.
+// MakeExt4 builds an ext4 image of the tree at src at dst with mkfs.ext4
+// -d. args are extra mkfs.ext4 arguments (such as "-b", "1024" or "-O",
+// "inline_data"); sizeMB is the image size, 0 for 128 KiB.
 func MakeExt4(t testing.TB, src, dst string, sizeMB int, args ...string) {
 	t.Helper()
+	size := fmt.Sprintf("%dM", sizeMB)
+	if sizeMB == 0 {
+		size = "128K"
+	}
 	all := append([]string{"-q", "-F", "-d", src}, args...)
-	Run(t, "mkfs.ext4", append(all, dst, fmt.Sprintf("%dM", sizeMB))...)
+	Run(t, "mkfs.ext4", append(all, dst, size)...)
 }

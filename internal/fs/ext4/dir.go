@@ -87,8 +87,8 @@ func (fsys *FS) iterDir(ino Ino, in *inode, start uint64, fn func(dirent) (bool,
 	}
 	bs := fsys.sb.blockSize
 	size := in.size
-	if size > maxDirSize {
-		return corrupt(ino, "directory of %d bytes exceeds %d", size, uint64(maxDirSize))
+	if size > fsys.maxDir {
+		return corrupt(ino, "directory of %d bytes exceeds %d", size, fsys.maxDir)
 	}
 	for lblk := start / bs; lblk*bs < size; {
 		r, err := fsys.mapBlock(ino, in, lblk)
@@ -186,6 +186,10 @@ func (fsys *FS) iterInlineDir(ino Ino, in *inode, start uint64, fn func(dirent) 
 	_, err = fsys.iterBlock(ino, in.inline, iBlockSize, start, fn)
 	return err
 }
+
+// dirIndexEntryCost is the memory an index entry takes besides its name:
+// a string header, an inode number and the map's share.
+const dirIndexEntryCost = 48
 
 // dirIndex maps the names of a linear directory to inodes, so that
 // looking up many names in it costs one scan.
@@ -309,8 +313,10 @@ func (fsys *FS) indexedLookup(dir Ino, in *inode, name string) (Ino, error) {
 	fsys.mu.Unlock()
 	if !ok {
 		idx = &dirIndex{names: make(map[string]Ino)}
+		var cost int64
 		err := fsys.iterDir(dir, in, 0, func(d dirent) (bool, error) {
-			if len(idx.names) >= fsys.maxDirN {
+			cost += int64(len(d.name)) + dirIndexEntryCost
+			if cost > fsys.maxIndex {
 				idx.tooBig = true
 				return false, nil
 			}
@@ -320,12 +326,11 @@ func (fsys *FS) indexedLookup(dir Ino, in *inode, name string) (Ino, error) {
 		if err != nil {
 			return 0, err
 		}
-		cost := int64(len(idx.names))
 		if idx.tooBig {
-			idx.names, cost = nil, 1
+			idx.names, cost = nil, dirIndexEntryCost
 		}
 		fsys.mu.Lock()
-		fsys.dirs.Add(dir, idx, max(cost, 1))
+		fsys.dirs.Add(dir, idx, cost)
 		fsys.mu.Unlock()
 	}
 	if idx.tooBig {

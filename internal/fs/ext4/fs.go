@@ -23,9 +23,11 @@ type Options struct {
 	// InodeCache bounds the number of parsed inodes kept; 0 means
 	// DefaultInodeCache.
 	InodeCache int
-	// DirIndexCache bounds the directory entries kept in the name
-	// indexes of linear directories; 0 means DefaultDirIndexCache.
-	DirIndexCache int
+	// DirIndexCache bounds the bytes of the in-memory name indexes of
+	// linear directories; 0 means DefaultDirIndexCache. A directory
+	// whose index would take more than a quarter of it is scanned on
+	// each lookup instead.
+	DirIndexCache int64
 }
 
 // Cache defaults: a few megabytes, enough for every directory and inode a
@@ -33,7 +35,7 @@ type Options struct {
 const (
 	DefaultBlockCache    = 8 << 20
 	DefaultInodeCache    = 32 << 10
-	DefaultDirIndexCache = 256 << 10
+	DefaultDirIndexCache = 16 << 20
 )
 
 // FS is a mounted, read-only ext2/3/4 file system. It is safe for
@@ -43,11 +45,15 @@ type FS struct {
 	sb  *superblock
 
 	// mu guards the caches; it is never held while reading the device.
-	mu      sync.Mutex
-	blocks  *lru.Cache[uint64, []byte] // metadata blocks by number
-	inodes  *lru.Cache[Ino, *inode]    // parsed inodes
-	dirs    *lru.Cache[Ino, *dirIndex] // name indexes of linear dirs
-	maxDirN int                        // largest directory to index
+	mu     sync.Mutex
+	blocks *lru.Cache[uint64, []byte] // metadata blocks by number
+	inodes *lru.Cache[Ino, *inode]    // parsed inodes
+	dirs   *lru.Cache[Ino, *dirIndex] // name indexes of linear dirs
+
+	maxIndex int64 // bytes of the largest directory index to build
+	// maxDir bounds the bytes of a directory: its blocks are distinct
+	// blocks of the file system, so it cannot be larger.
+	maxDir uint64
 }
 
 // CorruptError is damaged metadata found while serving a request: the
@@ -96,12 +102,13 @@ func Open(dev io.ReaderAt, size int64, opts Options) (*FS, error) {
 		opts.DirIndexCache = DefaultDirIndexCache
 	}
 	fsys := &FS{
-		dev:     dev,
-		sb:      sb,
-		blocks:  lru.New[uint64, []byte](opts.BlockCache),
-		inodes:  lru.New[Ino, *inode](int64(opts.InodeCache)),
-		dirs:    lru.New[Ino, *dirIndex](int64(opts.DirIndexCache)),
-		maxDirN: opts.DirIndexCache / 4,
+		dev:      dev,
+		sb:       sb,
+		blocks:   lru.New[uint64, []byte](opts.BlockCache),
+		inodes:   lru.New[Ino, *inode](int64(opts.InodeCache)),
+		dirs:     lru.New[Ino, *dirIndex](opts.DirIndexCache),
+		maxIndex: opts.DirIndexCache / 4,
+		maxDir:   min(maxDirSize, sb.blocksCount*sb.blockSize),
 	}
 	root, err := fsys.inode(rootIno)
 	if err != nil {

@@ -89,7 +89,7 @@ func (fsys *FS) dxLookup(dir Ino, in *inode, name string) (Ino, error) {
 	}
 	// A directory has no more leaves than blocks; visiting more means
 	// the index loops.
-	budget := in.size / fsys.sb.blockSize
+	budget := min(in.size, fsys.maxDir) / fsys.sb.blockSize
 	for {
 		if budget == 0 {
 			return 0, errBadHtree
