@@ -7,9 +7,16 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
+// compiledModule is the internal form of a module's code.
+type compiledModule struct {
+	fns         []*function // by index among the functions the module defines
+	numImported uint32
+}
+
 // function is the internal form of one function body, shared by every
 // instance of its module.
 type function struct {
+	mod  *compiledModule
 	code []instr
 	// offsets[i] is the module offset of the WebAssembly instruction that
 	// code[i] came from, for backtraces.
@@ -19,7 +26,7 @@ type function struct {
 	// paramSlots are filled by the caller; localSlots more are zeroed on
 	// entry; frameSlots is the whole frame, operand slots included.
 	paramSlots, localSlots, frameSlots uint32
-	index                              uint32
+	funcIndex                          uint32 // in the module's function index space
 }
 
 // MaxFrameSlots bounds the frame of one function (parameters, locals and
@@ -129,7 +136,7 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 	if nlocals > MaxFrameSlots {
 		return nil, fmt.Errorf("function %d: %d locals exceed the interpreter's limit of %d", fidx, nlocals, MaxFrameSlots)
 	}
-	c.fn = &function{index: fidx}
+	c.fn = &function{funcIndex: fidx}
 	c.stack, c.ctrls, c.localRefs = c.stack[:0], c.ctrls[:0], c.localRefs[:0]
 	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
 	c.err, c.usedScratch = nil, false
@@ -164,6 +171,12 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 	if !c.r.EOF() {
 		return nil, fmt.Errorf("function %d: instructions after the final end", fidx)
 	}
+	c.emit(instr{op: opUnreachable}) // so that no instruction pointer runs off the code
+	for j := range c.fn.code {
+		if in := &c.fn.code[j]; isBranch(in.op) {
+			in.a = uint32(int32(int(in.a)-(j+1)) * int32(instrSize))
+		}
+	}
 	frame := c.maxH
 	if c.usedScratch {
 		for i := range c.fn.code {
@@ -184,6 +197,11 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 	fn := c.fn
 	c.fn = nil
 	return fn, nil
+}
+
+// isBranch reports whether op's field a is a branch target.
+func isBranch(op opcode) bool {
+	return op == opJmp || op == opBrTableEntry || op >= opBrIfNez32 && op <= opBrIfI64GeUI
 }
 
 func (c *compiler) fail(format string, args ...any) {
@@ -695,7 +713,11 @@ func (c *compiler) instr(in *wasm.Instr) {
 			return
 		}
 		base := c.args(ft)
-		c.emit(instr{op: opCall, a: base, b: in.Index})
+		if n := c.m.NumImportedFuncs(); in.Index >= n {
+			c.emit(instr{op: opCallLocal, a: base, b: in.Index - n})
+		} else {
+			c.emit(instr{op: opCallImport, a: base, b: in.Index})
+		}
 		for _, t := range ft.Results {
 			c.push(t)
 		}

@@ -65,12 +65,15 @@ func (e *Engine) Compile(m *wasm.Module) (_ []any, err error) {
 		return nil, fmt.Errorf("%d function bodies for %d functions", len(m.Codes), len(m.Funcs))
 	}
 	out := make([]any, len(m.Codes))
+	mod := &compiledModule{fns: make([]*function, len(m.Codes)), numImported: m.NumImportedFuncs()}
 	c := newCompiler(m)
 	for i := range m.Codes {
 		fn, err := c.compile(m.NumImportedFuncs()+uint32(i), &m.Codes[i])
 		if err != nil {
 			return nil, err
 		}
+		fn.mod = mod
+		mod.fns[i] = fn
 		out[i] = fn
 	}
 	return out, nil

@@ -16,13 +16,20 @@ import (
 
 // frame records a caller while its callee runs.
 type frame struct {
-	sf *store.Function
-	fn *function
-	fp unsafe.Pointer // the caller's frame base
-	pc uint32         // where the caller resumes
+	fn   *function
+	inst *store.Instance
+	ip   unsafe.Pointer // the caller's next instruction
+	fp   unsafe.Pointer // the caller's frame base
 }
 
 // machine runs one call (and everything it calls) to completion.
+//
+// The dispatch loop keeps only the instruction pointer and the frame base
+// in local variables. Everything else that an instruction may need (the
+// running function, its instance, the memory's base and length) changes
+// only at calls, returns and memory.grow, and lives here: with fewer
+// values carried around the loop, Go's register allocator stops spilling
+// and reloading a dozen of them on every instruction.
 type machine struct {
 	stack []uint64
 	// stackEnd is the address one past the last slot of stack.
@@ -30,6 +37,13 @@ type machine struct {
 	frames   []frame
 	// interrupt is set (atomically) when the call's context ends.
 	interrupt uint32
+
+	fn      *function       // running function
+	inst    *store.Instance // its instance
+	fns     []*function     // the functions its module defines
+	lin     *linmem.Memory  // memory 0 of inst, or nil
+	memBase unsafe.Pointer  // address of lin's first byte
+	memLen  uint64          // lin's current size in bytes
 
 	maxSlots, maxDepth int
 	ctx                context.Context
@@ -48,7 +62,7 @@ func sl(fp unsafe.Pointer, i uint32) *uint64 {
 	return (*uint64)(unsafe.Add(fp, uintptr(i)<<3))
 }
 
-// mem8 returns n bytes of linear memory at ea; callers checked
+// mem8 and friends return n bytes of linear memory at ea; callers checked
 // ea+n <= the memory's length, and memory never moves.
 func mem8(base unsafe.Pointer, ea uint64) *[8]byte { return (*[8]byte)(unsafe.Add(base, uintptr(ea))) }
 func mem4(base unsafe.Pointer, ea uint64) *[4]byte { return (*[4]byte)(unsafe.Add(base, uintptr(ea))) }
@@ -57,20 +71,22 @@ func mem1(base unsafe.Pointer, ea uint64) *byte    { return (*byte)(unsafe.Add(b
 
 const instrSize = unsafe.Sizeof(instr{})
 
-func memState(inst *store.Instance) (*linmem.Memory, unsafe.Pointer, uint64) {
-	if len(inst.Memories) == 0 {
-		return nil, nil, 0
-	}
-	lin := inst.Memories[0].Lin
-	b := lin.Bytes()
-	return lin, unsafe.Pointer(unsafe.SliceData(b)), uint64(len(b))
-}
-
 func b2u(b bool) uint64 {
 	if b {
 		return 1
 	}
 	return 0
+}
+
+// enter makes inst, running fn, the current instance.
+func (m *machine) enter(inst *store.Instance, fn *function) {
+	m.inst, m.fn, m.fns = inst, fn, fn.mod.fns
+	m.lin, m.memBase, m.memLen = nil, nil, 0
+	if len(inst.Memories) > 0 {
+		m.lin = inst.Memories[0].Lin
+		b := m.lin.Bytes()
+		m.memBase, m.memLen = unsafe.Pointer(unsafe.SliceData(b)), uint64(len(b))
+	}
 }
 
 // call runs f with its params in stack and leaves the results there.
@@ -79,8 +95,12 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	if !ok {
 		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no interpreter code", f.Index)}
 	}
+	m.enter(f.Instance, fn)
+	if f.Instance.Closed() {
+		return m.trapAt(api.TrapModuleClosed, 0)
+	}
 	if int(fn.frameSlots) > m.maxSlots {
-		return m.trap(api.TrapCallStackExhausted, f, fn, 0)
+		return m.trapAt(api.TrapCallStackExhausted, 0)
 	}
 	if int(fn.frameSlots) > len(m.stack) {
 		m.stack = make([]uint64, max(int(fn.frameSlots), 2*len(m.stack)))
@@ -88,50 +108,60 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	copy(m.stack, stack[:f.ParamSlots])
 	clear(m.stack[fn.paramSlots : fn.paramSlots+fn.localSlots])
 	m.stackEnd = uintptr(unsafe.Pointer(unsafe.SliceData(m.stack))) + uintptr(len(m.stack))*8
-	if err := m.run(f, fn); err != nil {
+	if err := m.run(); err != nil {
 		return err
 	}
 	copy(stack, m.stack[:f.ResultSlots])
 	return nil
 }
 
-// trap builds a trap whose backtrace starts at instruction pc of fn.
-func (m *machine) trap(kind api.TrapKind, sf *store.Function, fn *function, pc uint32) *api.Trap {
-	t := &api.Trap{Kind: kind}
-	t.Frames = m.backtrace(sf, fn, pc)
+// trap builds a trap raised by the instruction before ip.
+func (m *machine) trap(kind api.TrapKind, ip unsafe.Pointer) *api.Trap {
+	return m.trapAt(kind, m.fn.index(ip)-1)
+}
+
+// trapAt builds a trap raised by instruction pc of the running function.
+func (m *machine) trapAt(kind api.TrapKind, pc int) *api.Trap {
+	t := &api.Trap{Kind: kind, Frames: m.backtrace(pc)}
 	if kind == api.TrapCallStackExhausted {
 		t.Detail = fmt.Sprintf("more than %d bytes of stack or %d calls deep", m.maxSlots*8, m.maxDepth)
 	}
 	return t
 }
 
-func (m *machine) backtrace(sf *store.Function, fn *function, pc uint32) []api.Frame {
+// index returns the index of the instruction at ip.
+func (fn *function) index(ip unsafe.Pointer) int {
+	return int((uintptr(ip) - uintptr(unsafe.Pointer(unsafe.SliceData(fn.code)))) / instrSize)
+}
+
+func (m *machine) backtrace(pc int) []api.Frame {
 	const maxFrames = 64 // a runaway recursion need not be listed in full
 	out := make([]api.Frame, 0, min(len(m.frames)+1, maxFrames))
-	add := func(sf *store.Function, fn *function, pc uint32) {
-		fr := api.Frame{Module: sf.Instance.Name, FuncIndex: sf.Index, FuncName: sf.Name}
-		if fn != nil && int(pc) < len(fn.offsets) {
+	add := func(inst *store.Instance, fn *function, pc int) {
+		fr := api.Frame{Module: inst.Name, FuncIndex: fn.funcIndex, FuncName: inst.FuncName(fn.funcIndex)}
+		if pc >= 0 && pc < len(fn.offsets) {
 			fr.Offset = uint64(fn.offsets[pc])
 		}
 		out = append(out, fr)
 	}
-	add(sf, fn, pc)
+	add(m.inst, m.fn, pc)
 	for i := len(m.frames) - 1; i >= 0 && len(out) < maxFrames; i-- {
 		f := &m.frames[i]
-		add(f.sf, f.fn, f.pc-1)
+		add(f.inst, f.fn, f.fn.index(f.ip)-1)
 	}
 	return out
 }
 
-func (m *machine) interrupted(sf *store.Function, fn *function, pc uint32) *api.Trap {
+func (m *machine) interrupted(ip unsafe.Pointer) *api.Trap {
 	t := interruptTrap(m.ctx.Err())
-	t.Frames = m.backtrace(sf, fn, pc)
+	t.Frames = m.backtrace(m.fn.index(ip))
 	return t
 }
 
 // callHost calls host function f from WebAssembly; its params and
-// results are the slots at args.
-func (m *machine) callHost(f *store.Function, caller *store.Instance, args unsafe.Pointer) (err error) {
+// results are the slots at args. It reloads the memory's length, which
+// the host may have grown.
+func (m *machine) callHost(f *store.Function, args unsafe.Pointer) (err error) {
 	n := max(f.ParamSlots, f.ResultSlots)
 	s := unsafe.Slice((*uint64)(args), n)
 	if m.hostCtx == nil {
@@ -142,15 +172,18 @@ func (m *machine) callHost(f *store.Function, caller *store.Instance, args unsaf
 		if r := recover(); r != nil {
 			err = hostPanic(f, r)
 		}
+		if m.lin != nil {
+			m.memLen = uint64(len(m.lin.Bytes()))
+		}
 	}()
-	return f.Host(m.hostCtx, caller.Handle, s)
+	return f.Host(m.hostCtx, m.inst.Handle, s)
 }
 
 // hostFailed adds the guest's backtrace to a trap a host function
 // returned; other errors (an exit, the host's own) pass unchanged.
-func (m *machine) hostFailed(err error, sf *store.Function, fn *function, pc uint32) error {
+func (m *machine) hostFailed(err error, ip unsafe.Pointer) error {
 	if t, ok := err.(*api.Trap); ok && t.Frames == nil {
-		t.Frames = append([]api.Frame{{Module: sf.Instance.Name, Host: true}}, m.backtrace(sf, fn, pc)...)
+		t.Frames = append([]api.Frame{{Module: m.inst.Name, Host: true}}, m.backtrace(m.fn.index(ip)-1)...)
 	}
 	return err
 }
@@ -181,73 +214,92 @@ func (m *machine) grow(newFP, fp unsafe.Pointer, n uint32) (unsafe.Pointer, unsa
 	return newFP, fp, true
 }
 
-// run executes f (whose frame is at the bottom of the stack) until it
-// returns or traps.
-func (m *machine) run(sf *store.Function, fn *function) error {
-	inst := sf.Instance
-	if inst.Closed() {
-		return m.trap(api.TrapModuleClosed, sf, fn, 0)
-	}
-	lin, memBase, memLen := memState(inst)
+// run executes the current function, whose frame is at the bottom of the
+// stack, until it returns or traps.
+func (m *machine) run() error {
 	fp := unsafe.Pointer(unsafe.SliceData(m.stack))
-	code := unsafe.Pointer(unsafe.SliceData(fn.code))
-	pc := uint32(0)
-	var callee *store.Function
-
+	ip := unsafe.Pointer(unsafe.SliceData(m.fn.code))
+	var (
+		callee     *function
+		calleeInst *store.Instance
+	)
 	for {
-		in := (*instr)(unsafe.Add(code, uintptr(pc)*instrSize))
-		pc++
+		in := (*instr)(ip)
+		ip = unsafe.Add(ip, instrSize)
 		switch in.op {
 		case opUnreachable:
-			return m.trap(api.TrapUnreachable, sf, fn, pc-1)
+			return m.trap(api.TrapUnreachable, ip)
 		case opJmp:
-			pc = in.a
+			ip = unsafe.Add(ip, int32(in.a))
 			if atomic.LoadUint32(&m.interrupt) != 0 {
-				return m.interrupted(sf, fn, pc)
+				return m.interrupted(ip)
 			}
 		case opBrTable:
 			i := uint32(*sl(fp, in.b))
 			if i > in.c {
 				i = in.c
 			}
-			pc = (*instr)(unsafe.Add(code, uintptr(pc+i)*instrSize)).a
+			e := unsafe.Add(ip, uintptr(i)*instrSize)
+			ip = unsafe.Add(e, int(int32((*instr)(e).a))+int(instrSize))
 			if atomic.LoadUint32(&m.interrupt) != 0 {
-				return m.interrupted(sf, fn, pc)
+				return m.interrupted(ip)
 			}
 		case opBrTableEntry:
 			// Never executed: entries are data read by opBrTable.
-			return m.trap(api.TrapInternal, sf, fn, pc-1)
+			return m.trap(api.TrapInternal, ip)
 		case opReturn:
-			n := len(m.frames)
-			if n == 0 {
+			n := len(m.frames) - 1
+			if n < 0 {
 				return nil
 			}
-			f := &m.frames[n-1]
-			sf, fn, fp, pc = f.sf, f.fn, f.fp, f.pc
-			m.frames = m.frames[:n-1]
-			code = unsafe.Pointer(unsafe.SliceData(fn.code))
-			if sf.Instance != inst {
-				inst = sf.Instance
-				lin, memBase, memLen = memState(inst)
-			} else if lin != nil {
-				memLen = uint64(len(lin.Bytes()))
+			f := &m.frames[n]
+			ip, fp = f.ip, f.fp
+			if f.inst != m.inst {
+				m.enter(f.inst, f.fn)
+			} else {
+				m.fn = f.fn
 			}
-		case opCall:
-			callee = inst.Funcs[in.b]
+			*f = frame{}
+			m.frames = m.frames[:n]
+		case opCallLocal:
+			callee, calleeInst = m.fns[in.b], m.inst
+			goto call
+		case opCallImport:
+			sf := m.inst.Funcs[in.b]
+			if sf.Host != nil {
+				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.a)<<3)); err != nil {
+					return m.hostFailed(err, ip)
+				}
+				if m.inst.Closed() {
+					return m.trap(api.TrapModuleClosed, ip)
+				}
+				continue
+			}
+			callee, calleeInst = sf.Code.(*function), sf.Instance
 			goto call
 		case opCallIndirect:
-			t := inst.Tables[in.imm]
+			t := m.inst.Tables[in.imm]
 			i := uint32(*sl(fp, in.c))
 			if i >= uint32(len(t.Funcs)) {
-				return m.trap(api.TrapUndefinedElement, sf, fn, pc-1)
+				return m.trap(api.TrapUndefinedElement, ip)
 			}
-			callee = t.Funcs[i]
-			if callee == nil {
-				return m.trap(api.TrapUninitializedElement, sf, fn, pc-1)
+			sf := t.Funcs[i]
+			if sf == nil {
+				return m.trap(api.TrapUninitializedElement, ip)
 			}
-			if callee.TypeID != inst.Types[in.b] {
-				return m.trap(api.TrapIndirectCallTypeMismatch, sf, fn, pc-1)
+			if sf.TypeID != m.inst.Types[in.b] {
+				return m.trap(api.TrapIndirectCallTypeMismatch, ip)
 			}
+			if sf.Host != nil {
+				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.a)<<3)); err != nil {
+					return m.hostFailed(err, ip)
+				}
+				if m.inst.Closed() {
+					return m.trap(api.TrapModuleClosed, ip)
+				}
+				continue
+			}
+			callee, calleeInst = sf.Code.(*function), sf.Instance
 			goto call
 		case opMov:
 			*sl(fp, in.a) = *sl(fp, in.b)
@@ -272,180 +324,508 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			lo, hi := *sl(fp, src), *sl(fp, src+1)
 			*sl(fp, in.a), *sl(fp, in.a+1) = lo, hi
 		case opGlobalGet:
-			*sl(fp, in.a) = inst.Globals[in.b].Val
+			*sl(fp, in.a) = m.inst.Globals[in.b].Val
 		case opGlobalGet128:
-			g := inst.Globals[in.b]
+			g := m.inst.Globals[in.b]
 			*sl(fp, in.a), *sl(fp, in.a+1) = g.Val, g.Hi
 		case opGlobalSet:
-			inst.Globals[in.a].Val = *sl(fp, in.b)
+			m.inst.Globals[in.a].Val = *sl(fp, in.b)
 		case opGlobalSet128:
-			g := inst.Globals[in.a]
+			g := m.inst.Globals[in.a]
 			g.Val, g.Hi = *sl(fp, in.b), *sl(fp, in.b+1)
 		case opGlobalSetRef:
-			inst.Globals[in.a].SetRef(*sl(fp, in.b))
+			m.inst.Globals[in.a].SetRef(*sl(fp, in.b))
 		case opRefFunc:
-			*sl(fp, in.a) = store.FuncRef(inst.Funcs[in.b])
+			*sl(fp, in.a) = store.FuncRef(m.inst.Funcs[in.b])
 
 		case opBrIfNez32:
 			if uint32(*sl(fp, in.b)) != 0 {
-				pc = in.a
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
 		case opBrIfEqz32:
 			if uint32(*sl(fp, in.b)) == 0 {
-				pc = in.a
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
 		case opBrIfNez64:
 			if *sl(fp, in.b) != 0 {
-				pc = in.a
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
 		case opBrIfEqz64:
 			if *sl(fp, in.b) == 0 {
-				pc = in.a
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
-		case opBrIfI32Eq, opBrIfI32Ne, opBrIfI32LtS, opBrIfI32LtU, opBrIfI32GtS, opBrIfI32GtU,
-			opBrIfI32LeS, opBrIfI32LeU, opBrIfI32GeS, opBrIfI32GeU:
-			if cmp32(in.op-opBrIfI32Eq, uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))) {
-				pc = in.a
+		case opI32Eq:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)))
+		case opI32EqI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(in.imm))
+		case opBrIfI32Eq:
+			if uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
-		case opBrIfI32EqI, opBrIfI32NeI, opBrIfI32LtSI, opBrIfI32LtUI, opBrIfI32GtSI, opBrIfI32GtUI,
-			opBrIfI32LeSI, opBrIfI32LeUI, opBrIfI32GeSI, opBrIfI32GeUI:
-			if cmp32(in.op-opBrIfI32EqI, uint32(*sl(fp, in.b)), uint32(in.imm)) {
-				pc = in.a
+		case opBrIfI32EqI:
+			if uint32(*sl(fp, in.b)) == uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
-		case opBrIfI64Eq, opBrIfI64Ne, opBrIfI64LtS, opBrIfI64LtU, opBrIfI64GtS, opBrIfI64GtU,
-			opBrIfI64LeS, opBrIfI64LeU, opBrIfI64GeS, opBrIfI64GeU:
-			if cmp64(in.op-opBrIfI64Eq, *sl(fp, in.b), *sl(fp, in.c)) {
-				pc = in.a
+		case opI32Ne:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)))
+		case opI32NeI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(in.imm))
+		case opBrIfI32Ne:
+			if uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
 				}
 			}
-		case opBrIfI64EqI, opBrIfI64NeI, opBrIfI64LtSI, opBrIfI64LtUI, opBrIfI64GtSI, opBrIfI64GtUI,
-			opBrIfI64LeSI, opBrIfI64LeUI, opBrIfI64GeSI, opBrIfI64GeUI:
-			if cmp64(in.op-opBrIfI64EqI, *sl(fp, in.b), in.imm) {
-				pc = in.a
+		case opBrIfI32NeI:
+			if uint32(*sl(fp, in.b)) != uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
 				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(sf, fn, pc)
+					return m.interrupted(ip)
+				}
+			}
+		case opI32LtS:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)))
+		case opI32LtSI:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(in.imm))
+		case opBrIfI32LtS:
+			if int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32LtSI:
+			if int32(*sl(fp, in.b)) < int32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32LtU:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)))
+		case opI32LtUI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(in.imm))
+		case opBrIfI32LtU:
+			if uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32LtUI:
+			if uint32(*sl(fp, in.b)) < uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32GtS:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)))
+		case opI32GtSI:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(in.imm))
+		case opBrIfI32GtS:
+			if int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32GtSI:
+			if int32(*sl(fp, in.b)) > int32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32GtU:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)))
+		case opI32GtUI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(in.imm))
+		case opBrIfI32GtU:
+			if uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32GtUI:
+			if uint32(*sl(fp, in.b)) > uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32LeS:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)))
+		case opI32LeSI:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(in.imm))
+		case opBrIfI32LeS:
+			if int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32LeSI:
+			if int32(*sl(fp, in.b)) <= int32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32LeU:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)))
+		case opI32LeUI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(in.imm))
+		case opBrIfI32LeU:
+			if uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32LeUI:
+			if uint32(*sl(fp, in.b)) <= uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32GeS:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)))
+		case opI32GeSI:
+			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(in.imm))
+		case opBrIfI32GeS:
+			if int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32GeSI:
+			if int32(*sl(fp, in.b)) >= int32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI32GeU:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)))
+		case opI32GeUI:
+			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(in.imm))
+		case opBrIfI32GeU:
+			if uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI32GeUI:
+			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64Eq:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) == *sl(fp, in.c))
+		case opI64EqI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) == in.imm)
+		case opBrIfI64Eq:
+			if *sl(fp, in.b) == *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64EqI:
+			if *sl(fp, in.b) == in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64Ne:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) != *sl(fp, in.c))
+		case opI64NeI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) != in.imm)
+		case opBrIfI64Ne:
+			if *sl(fp, in.b) != *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64NeI:
+			if *sl(fp, in.b) != in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64LtS:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)))
+		case opI64LtSI:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(in.imm))
+		case opBrIfI64LtS:
+			if int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64LtSI:
+			if int64(*sl(fp, in.b)) < int64(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64LtU:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) < *sl(fp, in.c))
+		case opI64LtUI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) < in.imm)
+		case opBrIfI64LtU:
+			if *sl(fp, in.b) < *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64LtUI:
+			if *sl(fp, in.b) < in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64GtS:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)))
+		case opI64GtSI:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(in.imm))
+		case opBrIfI64GtS:
+			if int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64GtSI:
+			if int64(*sl(fp, in.b)) > int64(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64GtU:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) > *sl(fp, in.c))
+		case opI64GtUI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) > in.imm)
+		case opBrIfI64GtU:
+			if *sl(fp, in.b) > *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64GtUI:
+			if *sl(fp, in.b) > in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64LeS:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)))
+		case opI64LeSI:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(in.imm))
+		case opBrIfI64LeS:
+			if int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64LeSI:
+			if int64(*sl(fp, in.b)) <= int64(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64LeU:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= *sl(fp, in.c))
+		case opI64LeUI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= in.imm)
+		case opBrIfI64LeU:
+			if *sl(fp, in.b) <= *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64LeUI:
+			if *sl(fp, in.b) <= in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64GeS:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)))
+		case opI64GeSI:
+			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(in.imm))
+		case opBrIfI64GeS:
+			if int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64GeSI:
+			if int64(*sl(fp, in.b)) >= int64(in.imm) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opI64GeU:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= *sl(fp, in.c))
+		case opI64GeUI:
+			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= in.imm)
+		case opBrIfI64GeU:
+			if *sl(fp, in.b) >= *sl(fp, in.c) {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
+				}
+			}
+		case opBrIfI64GeUI:
+			if *sl(fp, in.b) >= in.imm {
+				ip = unsafe.Add(ip, int32(in.a))
+				if atomic.LoadUint32(&m.interrupt) != 0 {
+					return m.interrupted(ip)
 				}
 			}
 
 		case opI32Load:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+4 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(memBase, ea)[:]))
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
 		case opI64Load:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+8 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(memBase, ea)[:])
+			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
 		case opI32Load8S:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+1 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(memBase, ea)))))
+			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
 		case opI32Load8U, opI64Load8U:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+1 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(*mem1(memBase, ea))
+			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
 		case opI32Load16S:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+2 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(memBase, ea)[:])))))
+			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
 		case opI32Load16U, opI64Load16U:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+2 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(memBase, ea)[:]))
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
 		case opI64Load8S:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+1 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int8(*mem1(memBase, ea))))
+			*sl(fp, in.a) = uint64(int64(int8(*mem1(m.memBase, ea))))
 		case opI64Load16S:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+2 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int16(binary.LittleEndian.Uint16(mem2(memBase, ea)[:]))))
+			*sl(fp, in.a) = uint64(int64(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))))
 		case opI64Load32S:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+4 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int32(binary.LittleEndian.Uint32(mem4(memBase, ea)[:]))))
+			*sl(fp, in.a) = uint64(int64(int32(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))))
 		case opI64Load32U:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+4 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(memBase, ea)[:]))
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
 		case opStore32:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+4 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint32(mem4(memBase, ea)[:], uint32(*sl(fp, in.c)))
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
 		case opStore64:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+8 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint64(mem8(memBase, ea)[:], *sl(fp, in.c))
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
 		case opStore8:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+1 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*mem1(memBase, ea) = byte(*sl(fp, in.c))
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
 		case opStore16:
 			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
-			if ea+2 > memLen {
-				return m.trap(api.TrapOutOfBoundsMemory, sf, fn, pc-1)
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint16(mem2(memBase, ea)[:], uint16(*sl(fp, in.c)))
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.c)))
 
 		case opMemorySize:
-			*sl(fp, in.a) = memLen / linmem.PageSize
+			*sl(fp, in.a) = m.memLen / linmem.PageSize
 		case opMemoryGrow:
-			prev, ok := lin.Grow(uint32(*sl(fp, in.b)))
+			prev, ok := m.lin.Grow(uint32(*sl(fp, in.b)))
 			if ok {
 				*sl(fp, in.a) = uint64(prev)
-				memLen = uint64(len(lin.Bytes()))
+				m.memLen = uint64(len(m.lin.Bytes()))
 			} else {
 				*sl(fp, in.a) = 0xffffffff
 			}
 		case opMemoryInit, opDataDrop, opMemoryCopy, opMemoryFill, opTableGet, opTableSet, opTableSize,
 			opTableGrow, opTableFill, opTableCopy, opTableInit, opElemDrop:
-			if kind := bulk(in, inst, fp, memBase, memLen); kind != 0 {
-				return m.trap(kind, sf, fn, pc-1)
+			if kind := bulk(in, m.inst, fp, m.memBase, m.memLen); kind != 0 {
+				return m.trap(kind, ip)
 			}
 
 		case opI32Add:
@@ -457,22 +837,22 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 		case opI32DivS:
 			x, y := int32(*sl(fp, in.b)), int32(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if x == math.MinInt32 && y == -1 {
-				return m.trap(api.TrapIntegerOverflow, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerOverflow, ip)
 			}
 			*sl(fp, in.a) = uint64(uint32(x / y))
 		case opI32DivU:
 			x, y := uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			*sl(fp, in.a) = uint64(x / y)
 		case opI32RemS:
 			x, y := int32(*sl(fp, in.b)), int32(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if y == -1 {
 				*sl(fp, in.a) = 0
@@ -482,7 +862,7 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 		case opI32RemU:
 			x, y := uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			*sl(fp, in.a) = uint64(x % y)
 		case opI32And:
@@ -501,8 +881,6 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			*sl(fp, in.a) = rotl32(*sl(fp, in.b), *sl(fp, in.c))
 		case opI32Rotr:
 			*sl(fp, in.a) = rotr32(*sl(fp, in.b), *sl(fp, in.c))
-		case opI32Eq, opI32Ne, opI32LtS, opI32LtU, opI32GtS, opI32GtU, opI32LeS, opI32LeU, opI32GeS, opI32GeU:
-			*sl(fp, in.a) = b2u(cmp32(in.op-opI32Eq, uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))))
 		case opI32AddI:
 			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) + uint32(in.imm))
 		case opI32MulI:
@@ -519,9 +897,6 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			*sl(fp, in.a) = uint64(uint32(int32(*sl(fp, in.b)) >> (in.imm & 31)))
 		case opI32ShrUI:
 			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) >> (in.imm & 31))
-		case opI32EqI, opI32NeI, opI32LtSI, opI32LtUI, opI32GtSI, opI32GtUI, opI32LeSI, opI32LeUI, opI32GeSI, opI32GeUI:
-			*sl(fp, in.a) = b2u(cmp32(in.op-opI32EqI, uint32(*sl(fp, in.b)), uint32(in.imm)))
-
 		case opI64Add:
 			*sl(fp, in.a) = *sl(fp, in.b) + *sl(fp, in.c)
 		case opI64Sub:
@@ -531,22 +906,22 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 		case opI64DivS:
 			x, y := int64(*sl(fp, in.b)), int64(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if x == math.MinInt64 && y == -1 {
-				return m.trap(api.TrapIntegerOverflow, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerOverflow, ip)
 			}
 			*sl(fp, in.a) = uint64(x / y)
 		case opI64DivU:
 			x, y := *sl(fp, in.b), *sl(fp, in.c)
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			*sl(fp, in.a) = x / y
 		case opI64RemS:
 			x, y := int64(*sl(fp, in.b)), int64(*sl(fp, in.c))
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if y == -1 {
 				*sl(fp, in.a) = 0
@@ -556,7 +931,7 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 		case opI64RemU:
 			x, y := *sl(fp, in.b), *sl(fp, in.c)
 			if y == 0 {
-				return m.trap(api.TrapIntegerDivideByZero, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			*sl(fp, in.a) = x % y
 		case opI64And:
@@ -575,8 +950,6 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			*sl(fp, in.a) = rotl64(*sl(fp, in.b), *sl(fp, in.c))
 		case opI64Rotr:
 			*sl(fp, in.a) = rotr64(*sl(fp, in.b), *sl(fp, in.c))
-		case opI64Eq, opI64Ne, opI64LtS, opI64LtU, opI64GtS, opI64GtU, opI64LeS, opI64LeU, opI64GeS, opI64GeU:
-			*sl(fp, in.a) = b2u(cmp64(in.op-opI64Eq, *sl(fp, in.b), *sl(fp, in.c)))
 		case opI64AddI:
 			*sl(fp, in.a) = *sl(fp, in.b) + in.imm
 		case opI64MulI:
@@ -593,9 +966,6 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			*sl(fp, in.a) = uint64(int64(*sl(fp, in.b)) >> (in.imm & 63))
 		case opI64ShrUI:
 			*sl(fp, in.a) = *sl(fp, in.b) >> (in.imm & 63)
-		case opI64EqI, opI64NeI, opI64LtSI, opI64LtUI, opI64GtSI, opI64GtUI, opI64LeSI, opI64LeUI, opI64GeSI, opI64GeUI:
-			*sl(fp, in.a) = b2u(cmp64(in.op-opI64EqI, *sl(fp, in.b), in.imm))
-
 		case opF32Add:
 			*sl(fp, in.a) = b32(f32(*sl(fp, in.b)) + f32(*sl(fp, in.c)))
 		case opF32Sub:
@@ -699,10 +1069,10 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			opI64TruncF32S, opI64TruncF32U, opI64TruncF64S, opI64TruncF64U:
 			v, nan, ovf := trunc(in.op, *sl(fp, in.b))
 			if nan {
-				return m.trap(api.TrapInvalidConversion, sf, fn, pc-1)
+				return m.trap(api.TrapInvalidConversion, ip)
 			}
 			if ovf {
-				return m.trap(api.TrapIntegerOverflow, sf, fn, pc-1)
+				return m.trap(api.TrapIntegerOverflow, ip)
 			}
 			*sl(fp, in.a) = v
 		case opI64ExtendI32S:
@@ -755,109 +1125,45 @@ func (m *machine) run(sf *store.Function, fn *function) error {
 			*sl(fp, in.a) = satU64(f64(*sl(fp, in.b)))
 		default:
 			if in.op >= opSIMD {
-				if kind := simd(in, fn, fp, memBase, memLen); kind != 0 {
-					return m.trap(kind, sf, fn, pc-1)
+				if kind := simd(in, m.fn, fp, m.memBase, m.memLen); kind != 0 {
+					return m.trap(kind, ip)
 				}
 				continue
 			}
-			return m.trap(api.TrapInternal, sf, fn, pc-1)
+			return m.trap(api.TrapInternal, ip)
 		}
 		continue
 
 	call:
+		// callee, of calleeInst, starts with its frame at the argument
+		// slots named by in.a.
 		{
-			if callee.Host != nil {
-				if err := m.callHost(callee, inst, unsafe.Add(fp, uintptr(in.a)<<3)); err != nil {
-					return m.hostFailed(err, sf, fn, pc-1)
-				}
-				if inst.Closed() {
-					return m.trap(api.TrapModuleClosed, sf, fn, pc-1)
-				}
-				if lin != nil {
-					memLen = uint64(len(lin.Bytes()))
-				}
-				continue
-			}
-			cf, ok := callee.Code.(*function)
-			if !ok {
-				return m.trap(api.TrapInternal, sf, fn, pc-1)
-			}
 			newFP := unsafe.Add(fp, uintptr(in.a)<<3)
-			if uintptr(newFP)+uintptr(cf.frameSlots)<<3 > m.stackEnd || len(m.frames) >= m.maxDepth {
-				if newFP, fp, ok = m.grow(newFP, fp, cf.frameSlots); !ok {
-					return m.trap(api.TrapCallStackExhausted, sf, fn, pc-1)
+			if uintptr(newFP)+uintptr(callee.frameSlots)<<3 > m.stackEnd || len(m.frames) >= m.maxDepth {
+				var ok bool
+				if newFP, fp, ok = m.grow(newFP, fp, callee.frameSlots); !ok {
+					return m.trap(api.TrapCallStackExhausted, ip)
 				}
 			}
-			m.frames = append(m.frames, frame{sf: sf, fn: fn, fp: fp, pc: pc})
+			m.frames = append(m.frames, frame{fn: m.fn, inst: m.inst, ip: ip, fp: fp})
 			fp = newFP
-			if n := cf.localSlots; n > 0 {
-				clear(unsafe.Slice(sl(fp, cf.paramSlots), n))
+			for i := callee.paramSlots; i < callee.paramSlots+callee.localSlots; i++ {
+				*sl(fp, i) = 0
 			}
-			sf, fn = callee, cf
-			code = unsafe.Pointer(unsafe.SliceData(cf.code))
-			pc = 0
-			if callee.Instance != inst {
-				inst = callee.Instance
-				if inst.Closed() {
-					return m.trap(api.TrapModuleClosed, sf, fn, 0)
+			ip = unsafe.Pointer(unsafe.SliceData(callee.code))
+			if calleeInst != m.inst {
+				m.enter(calleeInst, callee)
+				if calleeInst.Closed() {
+					return m.trapAt(api.TrapModuleClosed, 0)
 				}
-				lin, memBase, memLen = memState(inst)
+			} else {
+				m.fn = callee
 			}
 			if atomic.LoadUint32(&m.interrupt) != 0 {
-				return m.interrupted(sf, fn, 0)
+				return m.interrupted(ip)
 			}
 		}
 	}
-}
-
-// cmp32 evaluates the k-th comparison of the order eq, ne, lt_s, lt_u,
-// gt_s, gt_u, le_s, le_u, ge_s, ge_u (the order of the opcodes).
-func cmp32(k opcode, x, y uint32) bool {
-	switch k {
-	case 0:
-		return x == y
-	case 1:
-		return x != y
-	case 2:
-		return int32(x) < int32(y)
-	case 3:
-		return x < y
-	case 4:
-		return int32(x) > int32(y)
-	case 5:
-		return x > y
-	case 6:
-		return int32(x) <= int32(y)
-	case 7:
-		return x <= y
-	case 8:
-		return int32(x) >= int32(y)
-	}
-	return x >= y
-}
-
-func cmp64(k opcode, x, y uint64) bool {
-	switch k {
-	case 0:
-		return x == y
-	case 1:
-		return x != y
-	case 2:
-		return int64(x) < int64(y)
-	case 3:
-		return x < y
-	case 4:
-		return int64(x) > int64(y)
-	case 5:
-		return x > y
-	case 6:
-		return int64(x) <= int64(y)
-	case 7:
-		return x <= y
-	case 8:
-		return int64(x) >= int64(y)
-	}
-	return x >= y
 }
 
 func trunc(op opcode, v uint64) (uint64, bool, bool) {

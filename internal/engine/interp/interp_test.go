@@ -278,8 +278,9 @@ func TestEngine_Call_interrupt(t *testing.T) {
 	e := New(Config{})
 	inst := instance(t, e, store.New(), module(t, false,
 		fn{name: "spin", body: code(loop(empty), br(0), end)},
-		fn{name: "recurse", body: code(loop(empty), call(1), br(0), end)}))
-	for _, name := range []string{"spin", "recurse"} {
+		fn{name: "calls", body: code(loop(empty), call(2), br(0), end)},
+		fn{body: code()}))
+	for _, name := range []string{"spin", "calls"} {
 		t.Run(name+"/deadline", func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()

@@ -5,7 +5,8 @@ package interp
 //
 //	arithmetic    a = destination, b = first operand, c = second operand
 //	with constant a = destination, b = operand, imm = constant
-//	branches      a = target instruction index, b and c (or imm) the operands
+//	branches      a = target, in bytes from the next instruction (int32);
+//	              b and c (or imm) the operands
 //	loads         a = destination, b = address, imm = static offset
 //	stores        b = address, c = value, imm = static offset
 //
@@ -29,7 +30,8 @@ const (
 	opBrTable             // b = index slot, c = number of labels; c+1 opBrTableEntry follow
 	opBrTableEntry        // a = target
 	opReturn
-	opCall         // a = argument base slot, b = function index
+	opCallLocal    // a = argument base slot, b = index among the functions the module defines
+	opCallImport   // a = argument base slot, b = function index (an import)
 	opCallIndirect // a = argument base slot, b = type index, c = element index slot, imm = table
 	opMov          // a = b
 	opMov128       // a:a+1 = b:b+1
