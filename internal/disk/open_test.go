@@ -34,6 +34,8 @@ func TestOpen_Formats(t *testing.T) {
 		{"qcow2 compressed deflate 4KiB clusters", "qcow2", []string{"-c", "-o", "cluster_size=4096"}},
 		{"qcow2 compressed deflate v2", "qcow2", []string{"-c", "-o", "compat=0.10"}},
 		{"qcow2 compressed deflate extended L2", "qcow2", []string{"-c", "-o", "extended_l2=on"}},
+		{"qcow2 compressed zstd", "qcow2", []string{"-c", "-o", "compression_type=zstd"}},
+		{"qcow2 compressed zstd 2MiB clusters", "qcow2", []string{"-c", "-o", "compression_type=zstd,cluster_size=2M"}},
 		{"qcow2 preallocated metadata", "qcow2", []string{"-o", "preallocation=metadata"}},
 		{"vmdk monolithicSparse", "vmdk", []string{"-o", "subformat=monolithicSparse"}},
 		{"vmdk monolithicFlat", "vmdk", []string{"-o", "subformat=monolithicFlat"}},

@@ -94,6 +94,25 @@ func RandomDisk(seed uint64, size int) []byte {
 	return b
 }
 
+// SparseDisk returns size bytes of zeros with a few small runs of random
+// and of compressible data: a disk whose images are small, for fuzz seeds.
+func SparseDisk(seed uint64, size int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, size)
+	for i := 0; i < 6; i++ {
+		off := r.IntN(size - 4096)
+		n := 64 + r.IntN(1024)
+		for j := off; j < off+n; j++ {
+			if i%2 == 0 {
+				b[j] = byte(r.Uint32())
+			} else {
+				b[j] = "compressible "[j%13]
+			}
+		}
+	}
+	return b
+}
+
 // WriteFile writes b to a new file in dir and returns its path.
 func WriteFile(t testing.TB, dir, name string, b []byte) string {
 	t.Helper()
