@@ -177,4 +177,3 @@ func FuzzDecompress(f *testing.F) {
 		}
 	})
 }
-
