@@ -21,6 +21,8 @@ type Config struct {
 	// PoolSize is how many ready VMs the monitor keeps for Get; zero
 	// means the default of 2, negative means none.
 	PoolSize int
+	// Device is the KVM device; empty means /dev/kvm.
+	Device string
 }
 
 // Monitor creates, pools and recycles VMs. One per process is enough;
@@ -34,11 +36,13 @@ type Monitor struct {
 
 	ready chan *VM // reset, warmed-up VMs
 
-	mu     sync.Mutex
-	queue  []*VM // returned VMs waiting for reset or teardown
-	busy   bool  // the worker is resetting, creating or destroying
-	closed bool
-	err    error // the worker's last failure to fill the pool
+	mu        sync.Mutex
+	queue     []*VM // returned VMs waiting for reset
+	surplus   []*VM // VMs waiting for teardown
+	busy      bool  // the worker is resetting, creating or destroying
+	resetting bool  // the worker is resetting
+	closed    bool
+	err       error // the worker's last failure to fill the pool
 
 	wake chan struct{} // pokes the worker; capacity 1
 	done chan struct{}
@@ -48,15 +52,18 @@ type Monitor struct {
 	lastGet         atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
 
-// Background work (creating, resetting and destroying VMs) contends with
-// an instance starting on another thread: both take process-wide kernel
-// locks (the mm's mmap lock, KVM's VM list), and a refill running during
-// a start made the start's memory attach ten times slower here. So the
-// worker waits for quietPeriod after the last Get before it starts a job,
-// unless maxQueued VMs are already waiting, which bounds what is held.
+// Creating and destroying VMs contends with an instance starting on
+// another thread: both take process-wide kernel locks (the mm's mmap lock;
+// registering KVM's MMU notifier takes every lock of the address space),
+// and a refill running during a start made the start's memory attach ten
+// times slower here. So the worker does those only after quietPeriod
+// without a Get, unless maxSurplus VMs wait for teardown. Resets take no
+// such locks and run at once.
 const (
 	quietPeriod = time.Millisecond
-	maxQueued   = 4
+	maxSurplus  = 4
+	// resetWait bounds how long Get waits for a VM being reset.
+	resetWait = 2 * time.Millisecond
 )
 
 // requiredCaps are what a KVM must offer the monitor. For
@@ -92,7 +99,11 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	case pool < 0:
 		pool = 0
 	}
-	sys, err := kvm.Open()
+	device := cfg.Device
+	if device == "" {
+		device = kvm.DevicePath
+	}
+	sys, err := kvm.OpenPath(device)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +188,20 @@ func (m *Monitor) Get() (*VM, error) {
 	default:
 	}
 	m.poke()
+	// A VM being reset is ready sooner than a new one (a reset is about
+	// half a millisecond, creating a VM three times that plus a teardown
+	// later), so wait for it.
+	m.mu.Lock()
+	resetting := len(m.queue) > 0 || m.resetting
+	m.mu.Unlock()
+	if resetting {
+		select {
+		case v := <-m.ready:
+			m.pooled.Add(1)
+			return v, nil
+		case <-time.After(resetWait):
+		}
+	}
 	return m.create()
 }
 
@@ -228,33 +253,30 @@ func (m *Monitor) worker() {
 			m.mu.Unlock()
 			return
 		}
-		var v *VM
-		if len(m.queue) > 0 {
-			v = m.queue[0]
+		var reset, destroy *VM
+		fill := false
+		quiet := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod))
+		switch {
+		case len(m.queue) > 0:
+			reset = m.queue[0]
 			m.queue[0] = nil
 			m.queue = m.queue[1:]
+		case len(m.surplus) > 0 && (quiet <= 0 || len(m.surplus) >= maxSurplus):
+			destroy = m.surplus[len(m.surplus)-1]
+			m.surplus = m.surplus[:len(m.surplus)-1]
+		case len(m.ready) < m.poolSize && m.err == nil && quiet <= 0:
+			fill = true
 		}
-		fill := v == nil && len(m.ready) < m.poolSize && m.err == nil
-		m.busy = v != nil || fill
-		queued := len(m.queue)
+		waiting := len(m.surplus) > 0 || (len(m.ready) < m.poolSize && m.err == nil)
+		m.busy = reset != nil || destroy != nil || fill || waiting
+		m.resetting = reset != nil
 		m.mu.Unlock()
 
-		if (v != nil || fill) && queued < maxQueued {
-			if wait := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod)); wait > 0 {
-				if v != nil {
-					m.requeue(v)
-				}
-				select {
-				case <-time.After(wait):
-				case <-m.done:
-				}
-				continue
-			}
-		}
-
 		switch {
-		case v != nil:
-			m.recycle(v)
+		case reset != nil:
+			m.recycle(reset)
+		case destroy != nil:
+			destroy.destroy()
 		case fill:
 			v, err := m.create()
 			if err == nil {
@@ -271,7 +293,15 @@ func (m *Monitor) worker() {
 				m.mu.Unlock()
 				continue
 			}
-			m.offer(v)
+			if !m.offer(v) {
+				v.destroy()
+			}
+		case waiting:
+			select {
+			case <-time.After(max(quiet, 50*time.Microsecond)):
+			case <-m.wake:
+			case <-m.done:
+			}
 		default:
 			select {
 			case <-m.wake:
@@ -284,13 +314,8 @@ func (m *Monitor) worker() {
 	}
 }
 
-// requeue puts v back at the head of the queue.
-func (m *Monitor) requeue(v *VM) {
-	m.mu.Lock()
-	m.queue = append([]*VM{v}, m.queue...)
-	m.mu.Unlock()
-}
-
+// recycle resets a returned VM and pools it, or queues it for teardown
+// when it failed or the pool is full.
 func (m *Monitor) recycle(v *VM) {
 	if v.broken == nil {
 		if err := v.reset(); err != nil {
@@ -300,7 +325,9 @@ func (m *Monitor) recycle(v *VM) {
 	if v.broken == nil && m.offer(v) {
 		return
 	}
-	v.destroy()
+	m.mu.Lock()
+	m.surplus = append(m.surplus, v)
+	m.mu.Unlock()
 }
 
 func (m *Monitor) offer(v *VM) bool {
@@ -318,7 +345,7 @@ func (m *Monitor) quiesce(timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		m.mu.Lock()
-		idle := len(m.queue) == 0 && !m.busy && (len(m.ready) == m.poolSize || m.err != nil)
+		idle := len(m.queue) == 0 && len(m.surplus) == 0 && !m.busy && (len(m.ready) == m.poolSize || m.err != nil)
 		m.mu.Unlock()
 		if idle {
 			return true
@@ -344,10 +371,10 @@ func (m *Monitor) Close() error {
 	// The worker is gone, and Put now destroys what it is given, so the
 	// queue and the pool can only shrink from here.
 	m.mu.Lock()
-	queue := m.queue
-	m.queue = nil
+	held := append(m.queue, m.surplus...)
+	m.queue, m.surplus = nil, nil
 	m.mu.Unlock()
-	for _, v := range queue {
+	for _, v := range held {
 		v.destroy()
 	}
 	for {
