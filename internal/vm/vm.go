@@ -63,8 +63,10 @@ type VM struct {
 	broken error
 
 	// kickMu serializes a deadline's kick with the end of the run it was
-	// meant for; tid is the thread in KVM_RUN.
+	// meant for. runGen, guarded by kickMu, numbers the runs, so that a
+	// kick whose run has ended does nothing. tid is the thread in KVM_RUN.
 	kickMu sync.Mutex
+	runGen uint64
 	tid    atomic.Int32
 }
 
@@ -330,12 +332,17 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 	defer runtime.UnlockOSThread()
 	v.tid.Store(int32(unix.Gettid()))
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, v.kick)
+		v.kickMu.Lock()
+		gen := v.runGen
+		v.kickMu.Unlock()
+		stop := context.AfterFunc(ctx, func() { v.kick(gen) })
 		defer func() {
 			stop()
-			// Wait out a kick in flight so that it cannot leave
-			// immediate_exit set for the next run.
+			// A kick already started may still be on its way; ending the
+			// generation makes it a no-op, and immediate_exit is cleared
+			// for the next run.
 			v.kickMu.Lock()
+			v.runGen++
 			v.cpu.SetImmediateExit(false)
 			v.kickMu.Unlock()
 		}()
@@ -359,9 +366,13 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 			if cerr := ctx.Err(); cerr != nil {
 				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
 			}
-			// A signal for the Go runtime, or a kick meant for an
-			// earlier run: carry on.
+			// A signal meant for the Go runtime: carry on. A kick can
+			// only come once ctx is done, so checking again after
+			// clearing immediate_exit cannot lose one.
 			v.cpu.SetImmediateExit(false)
+			if cerr := ctx.Err(); cerr != nil {
+				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
+			}
 			continue
 		}
 		if err != nil {
@@ -375,7 +386,7 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 				num := r.S.Regs.RAX & 0xFFFF_FFFF
 				if num == HypercallReturn {
 					ret := [2]uint64{r.S.Regs.RDI, r.S.Regs.RSI}
-					if r.S.Regs.RIP != sysTramp+trampReturned {
+					if !atOut(r.S.Regs.RIP, sysTramp+trampReturned) {
 						return ret, v.settle()
 					}
 					return ret, nil
@@ -443,13 +454,22 @@ func (v *VM) settle() error {
 	return err
 }
 
-// kick stops a running guest: immediate_exit makes a KVM_RUN about to
+// atOut reports whether rip is where a run stops on the two-byte out
+// instruction that ends at end. KVM reports rip past the instruction under
+// PVM, which emulates it, and at the instruction itself with hardware VMX,
+// which completes it on the next KVM_RUN.
+func atOut(rip, end uint64) bool { return rip == end || rip == end-2 }
+
+// kick stops run gen of the guest: immediate_exit makes a KVM_RUN about to
 // start return at once, and the signal interrupts one in progress. SIGURG
 // is what the Go runtime itself uses to preempt threads, so it is safe to
 // send to any of them.
-func (v *VM) kick() {
+func (v *VM) kick(gen uint64) {
 	v.kickMu.Lock()
 	defer v.kickMu.Unlock()
+	if gen != v.runGen {
+		return
+	}
 	v.cpu.SetImmediateExit(true)
 	_ = unix.Tgkill(unix.Getpid(), int(v.tid.Load()), unix.SIGURG)
 }
@@ -505,7 +525,7 @@ func (v *VM) fault() error {
 		return v.fail("exception stub reported no vector")
 	}
 	vec := x86.Vector(data[0])
-	if want := sysStubs + uint64(vec)*x86.StubSize + 4; r.S.Regs.RIP != want {
+	if !atOut(r.S.Regs.RIP, sysStubs+uint64(vec)*x86.StubSize+x86.StubOutEnd) {
 		return v.fail(fmt.Sprintf("exception exit from rip %#x, not from stub %d", r.S.Regs.RIP, vec))
 	}
 	sp := r.S.Regs.RSP

@@ -415,6 +415,7 @@ func TestVM_Run_Deadline(t *testing.T) {
 			if took > 2*time.Second {
 				t.Fatalf("the guest ran %v past a 50 ms deadline", took)
 			}
+			t.Logf("stopped after %v", took)
 			// A guest stopped before it ran is stopped at its entry.
 			if (trap.RIP < CodeBase || trap.RIP >= CodeBase+16) && trap.RIP != sysTramp {
 				t.Errorf("stopped at rip %#x, not in the loop", trap.RIP)
@@ -807,5 +808,37 @@ func TestMonitor_Bench(t *testing.T) {
 	}
 	if _, err := m.Bench(0); err == nil {
 		t.Fatal("zero runs accepted")
+	}
+}
+
+// TestVM_Run_DeadlineRace alternates runs stopped by short deadlines with
+// runs that must complete, so that a kick landing late or a lost
+// immediate_exit would show as a wrong outcome.
+func TestVM_Run_DeadlineRace(t *testing.T) {
+	m := newMonitor(t, Config{})
+	// rdi != 0: loop forever; rdi == 0: return 7.
+	code := assemble(t, func(a *x86.Asm) {
+		loop := a.NewLabel()
+		a.Bind(loop)
+		a.CmpImm(x86.RDI, 0) // cmp rdi, 0
+		a.Jcc(x86.CondNE, loop)
+		a.MovImm32(x86.RAX, 7)
+		a.Ret()
+	})
+	v := instance(t, m, code, nil)
+	for i := range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%50)*10*time.Microsecond)
+		_, err := v.Run(ctx, &Entry{Args: [6]uint64{1}})
+		cancel()
+		var trap *Trap
+		if !errors.As(err, &trap) || trap.Kind != TrapTimeout {
+			t.Fatalf("run %d: err = %v, want a timeout", i, err)
+		}
+		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+		res, err := v.Run(ctx, &Entry{})
+		cancel()
+		if err != nil || res[0] != 7 {
+			t.Fatalf("run %d after a timeout: %v, %v", i, res, err)
+		}
 	}
 }

@@ -162,6 +162,9 @@ func EncodeIDT(buf []byte, stubs uint64) error {
 // StubSize is the spacing of the exception stubs.
 const StubSize = 8
 
+// StubOutEnd is the offset in a stub just after its out instruction.
+const StubOutEnd = 4
+
 // StubsSize is the size in bytes of the stubs built by EncodeStubs.
 const StubsSize = NumVectors * StubSize
 

@@ -133,6 +133,9 @@ func TestEncodeStubs(t *testing.T) {
 	if got := hex.EncodeToString(buf[14*StubSize : 15*StubSize]); got != "b00ee6f1f4f4f4f4" {
 		t.Errorf("stub 14 = %s", got)
 	}
+	if buf[StubOutEnd-2] != 0xE6 {
+		t.Errorf("StubOutEnd %d is not just past the out", StubOutEnd)
+	}
 	if err := EncodeStubs(make([]byte, StubsSize-1), 0xF1); err == nil {
 		t.Error("short buffer accepted")
 	}
