@@ -15,6 +15,7 @@ const (
 	ioctlCreateVCPU          = 0xAE41
 	ioctlGetDirtyLog         = 0x4010AE42
 	ioctlSetUserMemoryRegion = 0x4020AE46
+	ioctlSetTSSAddr          = 0xAE47
 	ioctlRun                 = 0xAE80
 	ioctlGetRegs             = 0x8090AE81
 	ioctlSetRegs             = 0x4090AE82

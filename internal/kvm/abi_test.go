@@ -108,6 +108,7 @@ func TestIoctlNumbers(t *testing.T) {
 		{"KVM_CREATE_VCPU", ioctlCreateVCPU, enc(none, 0x41, 0)},
 		{"KVM_GET_DIRTY_LOG", ioctlGetDirtyLog, enc(write, 0x42, unsafe.Sizeof(dirtyLog{}))},
 		{"KVM_SET_USER_MEMORY_REGION", ioctlSetUserMemoryRegion, enc(write, 0x46, unsafe.Sizeof(UserspaceMemoryRegion{}))},
+		{"KVM_SET_TSS_ADDR", ioctlSetTSSAddr, enc(none, 0x47, 0)},
 		{"KVM_RUN", ioctlRun, enc(none, 0x80, 0)},
 		{"KVM_GET_REGS", ioctlGetRegs, enc(read, 0x81, unsafe.Sizeof(Regs{}))},
 		{"KVM_SET_REGS", ioctlSetRegs, enc(write, 0x82, unsafe.Sizeof(Regs{}))},

@@ -182,6 +182,16 @@ func (v *VM) SetUserMemoryRegion(r UserspaceMemoryRegion) error {
 	return nil
 }
 
+// SetTSSAddr gives KVM three pages of guest-physical address space at
+// addr, which Intel hosts need for emulating real mode (api.rst,
+// KVM_SET_TSS_ADDR). The pages must not overlap any memory slot.
+func (v *VM) SetTSSAddr(addr uint64) error {
+	if _, err := ioctlInt(v.fd, ioctlSetTSSAddr, uintptr(addr)); err != nil {
+		return fmt.Errorf("KVM_SET_TSS_ADDR %#x: %w", addr, err)
+	}
+	return nil
+}
+
 // GetDirtyLog fills bitmap with one bit per page of the slot, set for
 // pages the guest wrote since the last call, and write-protects them
 // again. The slot must have MemLogDirtyPages; bitmap must have a bit for

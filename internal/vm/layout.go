@@ -70,6 +70,10 @@ const (
 	// memoryGPA is where linear memory sits in guest-physical space.
 	memoryGPA = 0x1_0000_0000
 
+	// kvmTSSGPA is the three pages KVM_SET_TSS_ADDR asks for, where
+	// firecracker and QEMU put them: above the arena, below memoryGPA.
+	kvmTSSGPA = 0xFFFB_D000
+
 	// Linear memory is registered as slots of doubling size
 	// ([0, 2M), [2M, 4M), [4M, 8M) … [2G, 4G)): creating a slot costs time
 	// in proportion to its size (about 35 µs for 2 MiB, 2.5 ms for 4 GiB
@@ -94,3 +98,11 @@ func chunkStart(i int) uint64 {
 	}
 	return hugePage << (i - 1)
 }
+
+// The arena at its largest ends below the pages given to
+// KVM_SET_TSS_ADDR, which end below linear memory: these constants would
+// overflow otherwise.
+const (
+	_ uint64 = kvmTSSGPA - (stackGPA + maxStack + maxCode)
+	_ uint64 = memoryGPA - (kvmTSSGPA + 3*page)
+)

@@ -31,6 +31,7 @@ type Monitor struct {
 	sys                 *kvm.System
 	cpuid               []kvm.CPUIDEntry
 	cr4                 uint64
+	setTSS              bool // KVM wants KVM_SET_TSS_ADDR (Intel hosts)
 	stackSize, codeSize uint64
 	poolSize            int
 
@@ -116,8 +117,13 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		sys.Close()
 		return nil, err
 	}
+	tss, err := sys.CheckExtension(kvm.CapSetTSSAddr)
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
 	m := &Monitor{
-		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid),
+		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid), setTSS: tss > 0,
 		stackSize: stack, codeSize: code, poolSize: pool,
 		ready: make(chan *VM, pool),
 		wake:  make(chan struct{}, 1),

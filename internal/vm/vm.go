@@ -120,6 +120,11 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	if v.vm, err = m.sys.CreateVM(); err != nil {
 		return nil, err
 	}
+	if m.setTSS {
+		if err = v.vm.SetTSSAddr(kvmTSSGPA); err != nil {
+			return nil, err
+		}
+	}
 	if err = v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
 		Slot: arenaSlot, GuestPhysAddr: 0, MemorySize: size,
 		UserspaceAddr: uint64(uintptr(unsafe.Pointer(&v.arena[0]))),
