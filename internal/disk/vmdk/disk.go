@@ -60,35 +60,39 @@ type extent struct {
 //
 // See "Virtual Disk Format 1.1", "The Descriptor" and "Hosted Sparse
 // Extents".
-func Open(f Device, opts Options) (d *Disk, err error) {
-	d = &Disk{f: f}
-	defer func() {
-		if err != nil {
-			d.closeExtents()
-		}
-	}()
+func Open(f Device, opts Options) (*Disk, error) {
+	d := &Disk{f: f}
+	if err := d.open(opts); err != nil {
+		d.closeExtents()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Disk) open(opts Options) error {
+	f := d.f
 	var magic [4]byte
 	if _, err := f.ReadAt(magic[:], 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("vmdk: read header: %w", err)
+		return fmt.Errorf("vmdk: read header: %w", err)
 	}
 	switch string(magic[:]) {
 	case "KDMV":
-		return d, d.openMonolithicSparse(f)
+		return d.openMonolithicSparse(f)
 	case "COWD":
-		return nil, &UnsupportedError{What: "ESX sparse extent (COWD)"}
+		return &UnsupportedError{What: "ESX sparse extent (COWD)"}
 	}
 	if f.Size() > maxDescriptor {
-		return nil, fmt.Errorf("vmdk: %d-byte file is neither a sparse extent nor a descriptor", f.Size())
+		return fmt.Errorf("vmdk: %d-byte file is neither a sparse extent nor a descriptor", f.Size())
 	}
 	text := make([]byte, f.Size())
 	if _, err := f.ReadAt(text, 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("vmdk: read descriptor: %w", err)
+		return fmt.Errorf("vmdk: read descriptor: %w", err)
 	}
 	desc, err := parseDescriptor(text)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return d, d.openDescriptor(desc, opts)
+	return d.openDescriptor(desc, opts)
 }
 
 // openMonolithicSparse opens a sparse extent that is the whole disk.
