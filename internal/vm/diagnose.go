@@ -150,22 +150,43 @@ func runProbe(device string) (uint64, error) {
 	return res[0], nil
 }
 
-// explainOpenError turns a failure to open the device into advice.
+// explainOpenError turns a failure to open the device into advice that
+// fits its mode: join the group that may open it, or have one made.
 func explainOpenError(device string, fi fs.FileInfo, err error) string {
 	if !errors.Is(err, fs.ErrPermission) {
 		return err.Error()
 	}
-	owner := ""
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		group := strconv.FormatUint(uint64(st.Gid), 10)
-		if g, err := user.LookupGroupId(group); err == nil {
-			group = g.Name
-		}
-		owner = fmt.Sprintf(" (mode %v, group %s)", fi.Mode().Perm(), group)
-		return fmt.Sprintf("permission denied opening %s%s: add the user to group %s "+
-			"(usermod -aG %s USER, then log in again) or run as root", device, owner, group, group)
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Sprintf("permission denied opening %s: give the user read/write access to it", device)
 	}
-	return fmt.Sprintf("permission denied opening %s: give the user read/write access to it", device)
+	name := func(id uint32, lookup func(string) (string, error)) string {
+		s := strconv.FormatUint(uint64(id), 10)
+		if n, err := lookup(s); err == nil {
+			return n
+		}
+		return s
+	}
+	owner := name(st.Uid, func(s string) (string, error) {
+		u, err := user.LookupId(s)
+		if err != nil {
+			return "", err
+		}
+		return u.Username, nil
+	})
+	group := name(st.Gid, func(s string) (string, error) {
+		g, err := user.LookupGroupId(s)
+		if err != nil {
+			return "", err
+		}
+		return g.Name, nil
+	})
+	what := fmt.Sprintf("permission denied opening %s (mode %#o, owner %s, group %s)", device, fi.Mode().Perm(), owner, group)
+	if fi.Mode().Perm()&0o060 == 0o060 {
+		return fmt.Sprintf("%s: add the user to group %s (usermod -aG %s USER, then log in again) or run as root", what, group, group)
+	}
+	return fmt.Sprintf("%s: only %s may open it; let a group in (for example the udev rule "+
+		`KERNEL=="kvm", GROUP="kvm", MODE="0660" and usermod -aG kvm USER) or run as root`, what, owner)
 }
 
 // virtualization describes the KVM this host has: PVM (software

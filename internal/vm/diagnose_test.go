@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/user"
 	"strings"
 	"testing"
 
@@ -48,21 +49,39 @@ func TestDiagnose(t *testing.T) {
 }
 
 func TestExplainOpenError(t *testing.T) {
-	fi, err := os.Stat("/dev/null")
+	dir := t.TempDir()
+	file := func(mode os.FileMode) fs.FileInfo {
+		p := dir + "/kvm" + mode.String()
+		if err := os.WriteFile(p, nil, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	denied := &fs.PathError{Op: "open", Path: "/dev/kvm", Err: fs.ErrPermission}
+	me, err := user.Current()
 	if err != nil {
 		t.Skip(err)
 	}
 	tests := []struct {
 		name string
+		fi   fs.FileInfo
 		err  error
 		want string
 	}{
-		{"permission", &fs.PathError{Op: "open", Path: "/dev/kvm", Err: fs.ErrPermission}, "add the user to group"},
-		{"other", errors.New("boom"), "boom"},
+		{"group may open it", file(0o660), denied, "add the user to group"},
+		{"only the owner may", file(0o600), denied, "only " + me.Username + " may open it; let a group in"},
+		{"other error", file(0o600), errors.New("boom"), "boom"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := explainOpenError("/dev/kvm", fi, tc.err); !strings.Contains(got, tc.want) {
+			if got := explainOpenError("/dev/kvm", tc.fi, tc.err); !strings.Contains(got, tc.want) {
 				t.Errorf("got %q, want it to contain %q", got, tc.want)
 			}
 		})
