@@ -672,8 +672,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 		c.finishArm(f)
 		if f.kind == ctrlFunc {
 			if !f.unreachable {
-				c.emitMoves(c.branchMoves(f))
-				c.emit(instr{op: opReturn})
+				c.ret()
 			}
 			c.ctrls = c.ctrls[:0]
 			return
@@ -702,9 +701,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 	case wasm.OpBrTable:
 		c.brTable(in)
 	case wasm.OpReturn:
-		t := &c.ctrls[0]
-		c.emitMoves(c.branchMoves(t))
-		c.emit(instr{op: opReturn})
+		c.ret()
 		c.setUnreachable()
 	case wasm.OpCall:
 		ft := c.m.FuncType(in.Index)
@@ -846,6 +843,23 @@ var bulkOps = map[wasm.Opcode]opcode{wasm.OpMemoryInit: opMemoryInit, wasm.OpMem
 	wasm.OpMemoryFill: opMemoryFill, wasm.OpTableFill: opTableFill, wasm.OpTableCopy: opTableCopy,
 	wasm.OpTableInit: opTableInit}
 
+// ret returns from the function with the results on top of the stack.
+// A single result computed by the last instruction is written straight
+// to slot 0, where the caller expects it: nothing else reads the frame
+// after it.
+func (c *compiler) ret() {
+	f := &c.ctrls[0]
+	if len(f.results) == 1 && len(c.stack) > 0 {
+		if _, ok := c.producer(c.stack[len(c.stack)-1]); ok {
+			c.fn.code[c.last].a = 0
+			c.emit(instr{op: opReturn})
+			return
+		}
+	}
+	c.emitMoves(c.branchMoves(f))
+	c.emit(instr{op: opReturn})
+}
+
 // setLocal stores v in local slot ls. It reports whether the instruction
 // that produced v was redirected to write the local itself.
 func (c *compiler) setLocal(ls uint32, v opnd) bool {
@@ -958,6 +972,7 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		case x.kind == kConst && bi.swapImm != 0:
 			ys := c.use(y)
 			c.emitResult(instr{op: bi.swapImm, a: c.push(rt), b: ys, imm: x.val})
+		case op == wasm.OpI32Add && c.addShl(x, y):
 		default:
 			xs, ys := c.use(x), c.use(y)
 			c.emitResult(instr{op: bi.op, a: c.push(rt), b: xs, c: ys})
@@ -985,18 +1000,78 @@ func (c *compiler) numeric(in *wasm.Instr) {
 	if lop, ok := loadOps[op]; ok {
 		rt := op.Signature().Results[0]
 		addr := c.pop()
-		as := c.use(addr)
-		c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: uint64(in.MemOffset)})
+		off := uint64(in.MemOffset)
+		switch prod, ok := c.producer(addr); {
+		case addr.kind == kConst && loadK[lop] != 0:
+			c.emitResult(instr{op: loadK[lop], a: c.push(rt), imm: uint64(uint32(addr.val)) + off})
+		case ok && prod.op == opI32AddI && loadAI[lop] != 0:
+			c.fuse(instr{op: loadAI[lop], a: c.push(rt), b: prod.b, imm: prod.imm&0xffffffff | off<<32})
+		case ok && prod.op == opI32Add && loadAR[lop] != 0:
+			c.fuse(instr{op: loadAR[lop], a: c.push(rt), b: prod.b, c: prod.c, imm: off})
+		default:
+			as := c.use(addr)
+			c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: off})
+		}
 		return
 	}
 	if sop, ok := storeOps[op]; ok {
 		v := c.pop()
 		addr := c.pop()
+		off := uint64(in.MemOffset)
+		// A constant value would have to be written to its slot first,
+		// after the instruction the fused forms replace.
+		prod, ok := c.producer(addr)
+		switch {
+		case v.kind == kConst:
+		case addr.kind == kConst && storeK[sop] != 0:
+			c.emit(instr{op: storeK[sop], c: v.slot, imm: uint64(uint32(addr.val)) + off})
+			return
+		case ok && prod.op == opI32AddI && storeAI[sop] != 0:
+			c.fuse(instr{op: storeAI[sop], b: prod.b, c: v.slot, imm: prod.imm&0xffffffff | off<<32})
+			c.last = -1
+			return
+		case ok && prod.op == opI32Add && storeAR[sop] != 0:
+			c.fuse(instr{op: storeAR[sop], a: v.slot, b: prod.b, c: prod.c, imm: off})
+			c.last = -1
+			return
+		}
 		vs, as := c.use(v), c.use(addr)
-		c.emit(instr{op: sop, b: as, c: vs, imm: uint64(in.MemOffset)})
+		c.emit(instr{op: sop, b: as, c: vs, imm: off})
 		return
 	}
 	c.fail("unsupported instruction %s", op)
+}
+
+// addShl fuses x + y, where one operand was just computed by i32.shl by a
+// constant and the other is in a slot, into one instruction. It reports
+// whether it did.
+func (c *compiler) addShl(x, y opnd) bool {
+	for _, p := range [2][2]opnd{{x, y}, {y, x}} {
+		shifted, other := p[0], p[1]
+		if prod, ok := c.producer(shifted); ok && prod.op == opI32ShlI && other.kind != kConst {
+			c.fuse(instr{op: opI32AddShl, a: c.push(wasm.ValueTypeI32), b: other.slot, c: prod.b, imm: prod.imm & 31})
+			return true
+		}
+	}
+	return false
+}
+
+// producer returns the last instruction if it computed o, which was just
+// popped: that instruction can then be folded into o's consumer.
+func (c *compiler) producer(o opnd) (instr, bool) {
+	if o.kind != kTemp || c.last < 0 || c.fn.code[c.last].a != o.slot {
+		return instr{}, false
+	}
+	return c.fn.code[c.last], true
+}
+
+// fuse replaces the last instruction, which computed an operand of in,
+// with in.
+func (c *compiler) fuse(in instr) {
+	j := c.last
+	c.fn.code[j] = in
+	c.fn.offsets[j] = c.off
+	c.last = j
 }
 
 // simd compiles a 0xFD instruction: operands by the opcode's signature,

@@ -812,6 +812,165 @@ func (m *machine) run() error {
 			}
 			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.c)))
 
+		case opI32LoadAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case opI32LoadAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case opI32LoadK:
+			ea := in.imm
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case opI64LoadAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case opI64LoadAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case opI64LoadK:
+			ea := in.imm
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case opI32Load8SAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
+		case opI32Load8SAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
+		case opI32Load8UAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
+		case opI32Load8UAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
+		case opI32Load8UK:
+			ea := in.imm
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
+		case opI32Load16SAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
+		case opI32Load16SAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
+		case opI32Load16UAI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
+		case opI32Load16UAR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
+		case opStore32AI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
+		case opStore32AR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.a)))
+		case opStore32K:
+			ea := in.imm
+			if ea+4 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
+		case opStore64AI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
+		case opStore64AR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.a))
+		case opStore64K:
+			ea := in.imm
+			if ea+8 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
+		case opStore8AI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
+		case opStore8AR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.a))
+		case opStore8K:
+			ea := in.imm
+			if ea+1 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
+		case opStore16AI:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.c)))
+		case opStore16AR:
+			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			if ea+2 > m.memLen {
+				return m.trap(api.TrapOutOfBoundsMemory, ip)
+			}
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.a)))
+		case opI32AddShl:
+			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) + uint32(*sl(fp, in.c))<<(in.imm&31))
+
 		case opMemorySize:
 			*sl(fp, in.a) = m.memLen / linmem.PageSize
 		case opMemoryGrow:

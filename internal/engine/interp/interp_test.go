@@ -99,6 +99,27 @@ func TestEngine_Call(t *testing.T) {
 			fn{params: vt(i32), results: vt(i32), body: code(
 				block(ti32), i32c(1), br(0), op(wasm.OpI32Add), block(empty), end, end)},
 			nil, []uint64{1}},
+		{"load through a wrapping add",
+			fn{params: vt(i32), results: vt(i32), body: code(
+				i32c(4), i32c(0x01020304), mem(wasm.OpI32Store, 0),
+				lget(0), i32c(8), add, mem(wasm.OpI32Load8U, 4))},
+			[]uint64{0xfffffff8}, []uint64{0x04}},
+		{"load through a wrapping register add",
+			fn{params: vt(i32, i32), results: vt(i32), body: code(
+				i32c(4), i32c(0x01020304), mem(wasm.OpI32Store, 0),
+				lget(0), lget(1), add, mem(wasm.OpI32Load16U, 5))},
+			[]uint64{0xfffffff0, 0x10}, []uint64{0x0203}},
+		{"store through adds and to a constant address",
+			fn{params: vt(i32, i32), results: vt(i64), body: code(
+				lget(0), i32c(1), add, lget(1), mem(wasm.OpI32Store8, 0),
+				lget(0), lget(0), add, lget(1), mem(wasm.OpI32Store16, 0),
+				i32c(16), i64c(-1), mem(wasm.OpI64Store, 0),
+				i32c(0), mem(wasm.OpI64Load, 0))},
+			[]uint64{2, 0xabcd}, []uint64{0x0000_abcd_cd00_0000}},
+		{"shift and add",
+			fn{params: vt(i32, i32), results: vt(i32), body: code(
+				lget(0), lget(1), i32c(2), op(wasm.OpI32Shl), add)},
+			[]uint64{1, 0x40000001}, []uint64{5}},
 		{"store and load with offsets",
 			fn{params: vt(i32), results: vt(i32), body: code(
 				i32c(8), lget(0), mem(wasm.OpI32Store, 4), i32c(4), mem(wasm.OpI32Load16U, 8))},

@@ -18,6 +18,8 @@ type instr struct {
 	imm     uint64
 }
 
+//go:generate go run mkopnames.go
+
 // opcode is an internal instruction. Scalar opcodes are dense from zero so
 // that the interpreter's switch compiles to a jump table; SIMD opcodes are
 // opSIMD plus the instruction's 0xFD sub-opcode and are executed out of
@@ -111,6 +113,40 @@ const (
 	opStore64
 	opStore8
 	opStore16
+
+	// Loads and stores with the address computation fused in. "AI":
+	// address = uint32(b + uint32(imm)), static offset imm>>32. "AR":
+	// address = uint32(b + c) for loads (static offset imm); for stores
+	// the value is in a, so address = uint32(b + c), offset imm. "K": a
+	// constant address, the effective address in imm.
+	opI32LoadAI
+	opI64LoadAI
+	opI32Load8SAI
+	opI32Load8UAI
+	opI32Load16SAI
+	opI32Load16UAI
+	opI32LoadAR
+	opI64LoadAR
+	opI32Load8SAR
+	opI32Load8UAR
+	opI32Load16SAR
+	opI32Load16UAR
+	opI32LoadK
+	opI64LoadK
+	opI32Load8UK
+	opStore32AI
+	opStore64AI
+	opStore8AI
+	opStore16AI
+	opStore32AR
+	opStore64AR
+	opStore8AR
+	opStore16AR
+	opStore32K
+	opStore64K
+	opStore8K
+	// a = b + (c << imm), from i32.shl by a constant feeding i32.add.
+	opI32AddShl
 
 	opMemorySize // a = size in pages
 	opMemoryGrow // a = grow(b)

@@ -27,6 +27,37 @@ var (
 	}
 )
 
+// Fused address forms of loads and stores (see ops.go); 0 where a form
+// does not exist.
+var (
+	loadAI, loadAR, loadK    [opScalarEnd]opcode
+	storeAI, storeAR, storeK [opScalarEnd]opcode
+)
+
+func init() {
+	for _, f := range []struct{ op, ai, ar, k opcode }{
+		{opI32Load, opI32LoadAI, opI32LoadAR, opI32LoadK},
+		{opI64Load32U, opI32LoadAI, opI32LoadAR, opI32LoadK},
+		{opI64Load, opI64LoadAI, opI64LoadAR, opI64LoadK},
+		{opI32Load8S, opI32Load8SAI, opI32Load8SAR, 0},
+		{opI32Load8U, opI32Load8UAI, opI32Load8UAR, opI32Load8UK},
+		{opI64Load8U, opI32Load8UAI, opI32Load8UAR, opI32Load8UK},
+		{opI32Load16S, opI32Load16SAI, opI32Load16SAR, 0},
+		{opI32Load16U, opI32Load16UAI, opI32Load16UAR, 0},
+		{opI64Load16U, opI32Load16UAI, opI32Load16UAR, 0},
+	} {
+		loadAI[f.op], loadAR[f.op], loadK[f.op] = f.ai, f.ar, f.k
+	}
+	for _, f := range []struct{ op, ai, ar, k opcode }{
+		{opStore32, opStore32AI, opStore32AR, opStore32K},
+		{opStore64, opStore64AI, opStore64AR, opStore64K},
+		{opStore8, opStore8AI, opStore8AR, opStore8K},
+		{opStore16, opStore16AI, opStore16AR, 0},
+	} {
+		storeAI[f.op], storeAR[f.op], storeK[f.op] = f.ai, f.ar, f.k
+	}
+}
+
 // brOf maps a comparison (or eqz) to the branch taken when it holds;
 // invert maps an integer comparison to its negation.
 var (

@@ -1,0 +1,78 @@
+package interp
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// TestCompiler_compile pins down the code of small functions: what the
+// register form saves (no code for local.get, results written straight
+// to locals, constants as immediates, fused compare-and-branch and
+// address arithmetic) is visible here.
+func TestCompiler_compile(t *testing.T) {
+	tests := []struct {
+		name string
+		f    fn
+		want string
+	}{
+		{"set after add targets the local",
+			fn{params: vt(i32, i32), results: vt(i32), locals: []wasm.LocalGroup{{Count: 1, Type: i32}}, body: code(
+				lget(0), lget(1), op(wasm.OpI32Add), lset(2), lget(2), i32c(3), op(wasm.OpI32Mul))},
+			`
+I32Add a=2 b=0 c=1 imm=0
+I32MulI a=0 b=2 c=0 imm=3
+Return a=0 b=0 c=0 imm=0`},
+		{"countdown loop with fused compare",
+			fn{params: vt(i32), body: code(
+				loop(empty), lget(0), i32c(1), op(wasm.OpI32Sub), ltee(0), i32c(0), op(wasm.OpI32GtS), brIf(0), end)},
+			`
+I32AddI a=0 b=0 c=0 imm=4294967295
+BrIfI32GtSI ->0 b=0 c=0 imm=0
+Return a=0 b=0 c=0 imm=0`},
+		{"array element load",
+			fn{params: vt(i32, i32), results: vt(i32), body: code(
+				lget(0), lget(1), i32c(2), op(wasm.OpI32Shl), op(wasm.OpI32Add), mem(wasm.OpI32Load, 8))},
+			`
+I32AddShl a=2 b=0 c=1 imm=2
+I32Load a=0 b=2 c=0 imm=8
+Return a=0 b=0 c=0 imm=0`},
+		{"if with eqz condition",
+			fn{params: vt(i32), results: vt(i32), body: code(
+				lget(0), op(wasm.OpI32Eqz), iff(ti32), i32c(7), els, lget(0), end)},
+			`
+BrIfNez32 ->3 b=0 c=0 imm=0
+Const a=1 b=0 c=0 imm=7
+Jmp ->4
+Mov a=1 b=0 c=0 imm=0
+Mov a=0 b=1 c=0 imm=0
+Return a=0 b=0 c=0 imm=0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := module(t, true, tt.f)
+			fn, err := newCompiler(m).compile(0, &m.Codes[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, line := range strings.Split(fn.String(), "\n")[1:] {
+				if f := strings.Fields(line); len(f) > 1 && f[1] != "Unreachable" {
+					got = append(got, strings.Join(f[1:], " "))
+				}
+			}
+			if g, w := strings.Join(got, "\n"), strings.TrimSpace(tt.want); g != w {
+				t.Errorf("got\n%s\nwant\n%s", g, w)
+			}
+		})
+	}
+}
+
+func TestOpNames(t *testing.T) {
+	for op := opcode(0); op < opScalarEnd; op++ {
+		if int(op) >= len(opNames) || opNames[op] == "" {
+			t.Fatalf("opcode %d has no name: run go generate", op)
+		}
+	}
+}
