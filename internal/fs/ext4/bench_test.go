@@ -138,3 +138,62 @@ func BenchmarkStatMany(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLookupLargeDir looks names up in a 3,000-entry directory,
+// hashed (htree) and linear: warm is the steady state (metadata cached),
+// cold mounts afresh each time, so it includes reading the index blocks
+// or building the in-memory index of a linear directory.
+func BenchmarkLookupLargeDir(b *testing.B) {
+	disktest.Need(b, "mkfs.ext4", "e2fsck")
+	src := b.TempDir()
+	for i := range benchMany {
+		disktest.WriteFile(b, src, fmt.Sprintf("file-%04d", i), nil)
+	}
+	names := make([]string, benchMany)
+	for i := range names {
+		names[i] = fmt.Sprintf("file-%04d", (i*7919)%benchMany)
+	}
+	for _, kind := range []string{"htree", "linear"} {
+		img := filepath.Join(b.TempDir(), "fs.img")
+		disktest.MakeExt4(b, src, img, 32, "-b", "4096")
+		if kind == "htree" {
+			disktest.Run(b, "e2fsck", "-fyD", img)
+		}
+		dev, err := disk.OpenFile(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { dev.Close() })
+		mountFS := func() *FS {
+			fsys, err := Open(dev, dev.Size(), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return fsys
+		}
+		b.Run(kind+"/warm", func(b *testing.B) {
+			fsys := mountFS()
+			i := 0
+			for b.Loop() {
+				ino, err := fsys.Lookup(fsys.Root(), names[i%benchMany])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := fsys.Stat(ino); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run(kind+"/cold", func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				fsys := mountFS()
+				if _, err := fsys.Lookup(fsys.Root(), names[i%benchMany]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -228,12 +228,7 @@ func (fsys *FS) Lookup(dir Ino, name string) (Ino, error) {
 	case in.flags&flagInlineData != 0:
 		ino, err = fsys.scanDir(dir, in, name)
 	case in.flags&flagIndex != 0 && fsys.sb.hasCompat(compatDirIndex):
-		ino, err = fsys.dxLookup(dir, in, name)
-		if err == errBadHtree {
-			// Like the kernel, fall back to a linear scan of a
-			// directory whose index is damaged.
-			ino, err = fsys.scanDir(dir, in, name)
-		}
+		ino, err = fsys.hashedLookup(dir, in, name)
 	default:
 		ino, err = fsys.indexedLookup(dir, in, name)
 	}
@@ -290,6 +285,38 @@ func (fsys *FS) parent(dir Ino, in *inode) (Ino, error) {
 		return 0, corrupt(dir, "\"..\" names inode %d, which is not a directory", parent)
 	}
 	return parent, fsys.checkChild(dir, parent)
+}
+
+// dentry names an entry of a directory, as a lookup cache key.
+type dentry struct {
+	dir  Ino
+	name string
+}
+
+// hashedLookup finds name in a hashed directory through its index,
+// remembering the answer (found or not): a warm lookup then costs a map
+// access instead of a hash and a leaf block scan.
+func (fsys *FS) hashedLookup(dir Ino, in *inode, name string) (Ino, error) {
+	key := dentry{dir, name}
+	fsys.mu.Lock()
+	ino, ok := fsys.lookups.Get(key)
+	fsys.mu.Unlock()
+	if ok {
+		return ino, nil
+	}
+	ino, err := fsys.dxLookup(dir, in, name)
+	if err == errBadHtree {
+		// Like the kernel, fall back to a linear scan of a directory
+		// whose index is damaged.
+		ino, err = fsys.scanDir(dir, in, name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	fsys.mu.Lock()
+	fsys.lookups.Add(key, ino, int64(len(name))+dirIndexEntryCost)
+	fsys.mu.Unlock()
+	return ino, nil
 }
 
 // scanDir searches a directory entry by entry; 0 means not found.

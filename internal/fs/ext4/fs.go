@@ -28,6 +28,10 @@ type Options struct {
 	// whose index would take more than a quarter of it is scanned on
 	// each lookup instead.
 	DirIndexCache int64
+	// LookupCache bounds the bytes of remembered lookups in hashed
+	// directories (names found and names missing); 0 means
+	// DefaultLookupCache.
+	LookupCache int64
 }
 
 // Cache defaults: a few megabytes, enough for every directory and inode a
@@ -36,6 +40,7 @@ const (
 	DefaultBlockCache    = 8 << 20
 	DefaultInodeCache    = 32 << 10
 	DefaultDirIndexCache = 16 << 20
+	DefaultLookupCache   = 4 << 20
 )
 
 // FS is a mounted, read-only ext2/3/4 file system. It is safe for
@@ -45,10 +50,11 @@ type FS struct {
 	sb  *superblock
 
 	// mu guards the caches; it is never held while reading the device.
-	mu     sync.Mutex
-	blocks *lru.Cache[uint64, []byte] // metadata blocks by number
-	inodes *lru.Cache[Ino, *inode]    // parsed inodes
-	dirs   *lru.Cache[Ino, *dirIndex] // name indexes of linear dirs
+	mu      sync.Mutex
+	blocks  *lru.Cache[uint64, []byte] // metadata blocks by number
+	inodes  *lru.Cache[Ino, *inode]    // parsed inodes
+	dirs    *lru.Cache[Ino, *dirIndex] // name indexes of linear dirs
+	lookups *lru.Cache[dentry, Ino]    // hashed-directory lookups; 0: missing
 
 	maxIndex int64 // bytes of the largest directory index to build
 	// maxDir bounds the bytes of a directory: its blocks are distinct
@@ -101,12 +107,16 @@ func Open(dev io.ReaderAt, size int64, opts Options) (*FS, error) {
 	if opts.DirIndexCache <= 0 {
 		opts.DirIndexCache = DefaultDirIndexCache
 	}
+	if opts.LookupCache <= 0 {
+		opts.LookupCache = DefaultLookupCache
+	}
 	fsys := &FS{
 		dev:      dev,
 		sb:       sb,
 		blocks:   lru.New[uint64, []byte](opts.BlockCache),
 		inodes:   lru.New[Ino, *inode](int64(opts.InodeCache)),
 		dirs:     lru.New[Ino, *dirIndex](opts.DirIndexCache),
+		lookups:  lru.New[dentry, Ino](opts.LookupCache),
 		maxIndex: opts.DirIndexCache / 4,
 		maxDir:   min(maxDirSize, sb.blocksCount*sb.blockSize),
 	}
