@@ -25,34 +25,102 @@ const MaxChain = 64
 type Options struct {
 	// Format skips detection and reads the image as this format.
 	Format Format
+	// AllowedDirs are the directories (with their subdirectories) that
+	// files named inside an image, qcow2 backing files and VMDK extents,
+	// may be in. Empty means the directory that holds the image. A name
+	// elsewhere is refused: an image is untrusted, and a backing file
+	// such as /etc/shadow or /dev/sda would otherwise put host data into
+	// the guest's disk. Files are opened through os.Root, so a symlink
+	// inside an allowed directory cannot lead out of it either.
+	AllowedDirs []string
 }
 
 // Open opens the disk image at path read-only and returns its virtual
 // contents. Backing files and extent files named inside the image are
 // resolved relative to the directory of the file that names them, as
-// QEMU does, and opened read-only.
-func Open(path string, opts Options) (Device, error) {
+// QEMU does, and opened read-only from opts.AllowedDirs.
+func Open(path string, opts Options) (dev Device, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	dirs := opts.AllowedDirs
+	if len(dirs) == 0 {
+		dirs = []string{filepath.Dir(abs)}
+	}
 	o := &opener{}
-	return o.open(path, opts.Format)
+	defer func() {
+		if err != nil {
+			o.closeRoots()
+		}
+	}()
+	for _, d := range dirs {
+		d, err := filepath.Abs(d)
+		if err != nil {
+			return nil, err
+		}
+		r, err := os.OpenRoot(d)
+		if err != nil {
+			return nil, fmt.Errorf("allowed directory: %w", err)
+		}
+		o.roots = append(o.roots, r)
+	}
+	f, err := OpenFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	dev, err = o.openFormat(f, abs, opts.Format)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// The roots are needed only while opening: files stay open.
+	o.closeRoots()
+	return dev, nil
 }
 
 // opener opens one image and, through the callbacks it gives the format
 // readers, the files that image refers to.
 type opener struct {
+	roots []*os.Root     // where referenced files may be
 	chain []os.FileInfo // images opened so far, to detect backing loops
 }
 
-func (o *opener) open(path string, format Format) (Device, error) {
-	f, err := OpenFile(path)
-	if err != nil {
-		return nil, err
+func (o *opener) closeRoots() {
+	for _, r := range o.roots {
+		r.Close()
 	}
-	dev, err := o.openFormat(f, path, format)
+	o.roots = nil
+}
+
+// openReferenced opens a file an image names, from the allowed
+// directories.
+func (o *opener) openReferenced(dir, name string) (*File, string, error) {
+	p, err := referencedPath(dir, name)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", err
 	}
-	return dev, nil
+	for _, r := range o.roots {
+		rel, err := filepath.Rel(r.Name(), p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		f, err := r.Open(rel)
+		if err != nil {
+			return nil, "", err
+		}
+		d, err := NewFile(f)
+		if err != nil {
+			f.Close()
+			return nil, "", err
+		}
+		return d, p, nil
+	}
+	var names []string
+	for _, r := range o.roots {
+		names = append(names, r.Name())
+	}
+	return nil, "", fmt.Errorf("%s is outside the directories images may refer to (%s)", p, strings.Join(names, ", "))
 }
 
 func (o *opener) openFormat(f *File, path string, format Format) (Device, error) {
@@ -81,21 +149,23 @@ func (o *opener) openFormat(f *File, path string, format Format) (Device, error)
 	case QCOW2:
 		return qcow2.Open(f, qcow2.Options{
 			OpenBacking: func(name, format string) (qcow2.Device, error) {
-				p, err := referencedPath(dir, name)
+				bf, p, err := o.openReferenced(dir, name)
 				if err != nil {
 					return nil, err
 				}
-				return o.open(p, Format(format))
+				dev, err := o.openFormat(bf, p, Format(format))
+				if err != nil {
+					bf.Close()
+					return nil, fmt.Errorf("%s: %w", p, err)
+				}
+				return dev, nil
 			},
 		})
 	case VMDK:
 		return vmdk.Open(f, vmdk.Options{
 			OpenExtent: func(name string) (vmdk.Device, error) {
-				p, err := referencedPath(dir, name)
-				if err != nil {
-					return nil, err
-				}
-				return OpenFile(p)
+				ef, _, err := o.openReferenced(dir, name)
+				return ef, err
 			},
 		})
 	case VHD:
@@ -113,7 +183,7 @@ func referencedPath(dir, name string) (string, error) {
 		return "", fmt.Errorf("%q is not a file name (protocol %q is not supported)", name, name[:i])
 	}
 	if filepath.IsAbs(name) {
-		return name, nil
+		return filepath.Clean(name), nil
 	}
 	return filepath.Join(dir, name), nil
 }
@@ -163,10 +233,14 @@ func checkPath(s string, spec Spec) error {
 	return nil
 }
 
-// OpenVolume opens the image spec names and returns the part of it that
-// holds the file system (see Volume). Closing the volume closes the image.
-func OpenVolume(spec Spec) (Device, error) {
-	dev, err := Open(spec.Path, Options{Format: spec.Format})
+// OpenVolume opens the image spec names with opts (whose Format spec
+// overrides when it has one) and returns the part of it that holds the
+// file system (see Volume). Closing the volume closes the image.
+func OpenVolume(spec Spec, opts Options) (Device, error) {
+	if spec.Format != "" {
+		opts.Format = spec.Format
+	}
+	dev, err := Open(spec.Path, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package disk_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -179,6 +180,46 @@ func TestParseSpec(t *testing.T) {
 			}
 			if err == nil && got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOpen_ReferencedFilesStayInAllowedDirs checks that an image cannot
+// make Open read a file outside the allowed directories, by an absolute
+// name or through a symlink.
+func TestOpen_ReferencedFilesStayInAllowedDirs(t *testing.T) {
+	disktest.Need(t, "qemu-img")
+	outside, inside := t.TempDir(), t.TempDir()
+	base := disktest.WriteFile(t, outside, "base.raw", disktest.RandomDisk(6, 1<<20))
+	t.Chdir(inside)
+	disktest.Run(t, "qemu-img", "create", "-f", "qcow2", "-b", base, "-F", "raw", "abs.qcow2", "1M")
+	if err := os.Symlink(base, filepath.Join(inside, "link.raw")); err != nil {
+		t.Fatal(err)
+	}
+	disktest.Run(t, "qemu-img", "create", "-f", "qcow2", "-b", "link.raw", "-F", "raw", "link.qcow2", "1M")
+	tests := []struct {
+		name    string
+		img     string
+		allowed []string
+		wantErr string
+	}{
+		{"absolute name outside", "abs.qcow2", nil, "outside the directories"},
+		{"symlink out of the directory", "link.qcow2", nil, "escapes"},
+		{"absolute name in an allowed directory", "abs.qcow2", []string{inside, outside}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dev, err := disk.Open(filepath.Join(inside, tc.img), disk.Options{AllowedDirs: tc.allowed})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				dev.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Open = %v, want an error containing %q", err, tc.wantErr)
 			}
 		})
 	}

@@ -28,8 +28,8 @@ const (
 	// maxSectors keeps every byte offset below 2^62.
 	maxSectors = 1 << 53
 	// maxGrainSectors bounds a grain (and so a decompression buffer) to
-	// 32 MiB; VMware and QEMU write 64 KiB grains.
-	maxGrainSectors = 1 << 16
+	// 8 MiB; VMware and QEMU write 64 KiB grains.
+	maxGrainSectors = 1 << 14
 	// maxGTEs bounds a grain table, as QEMU does.
 	maxGTEs = 512 << 10
 	// maxGDBytes bounds the grain directory read at open.

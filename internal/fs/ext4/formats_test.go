@@ -69,7 +69,7 @@ func TestOpen_DiskFormats(t *testing.T) {
 			// The image and the files it names (a flat VMDK's extent).
 			files := strings.TrimSuffix(s.Path, filepath.Ext(s.Path))
 			before := hashFiles(t, files)
-			vol, err := disk.OpenVolume(s)
+			vol, err := disk.OpenVolume(s, disk.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
