@@ -82,7 +82,7 @@ func Open(path string, opts Options) (dev Device, err error) {
 // opener opens one image and, through the callbacks it gives the format
 // readers, the files that image refers to.
 type opener struct {
-	roots []*os.Root     // where referenced files may be
+	roots []*os.Root    // where referenced files may be
 	chain []os.FileInfo // images opened so far, to detect backing loops
 }
 
