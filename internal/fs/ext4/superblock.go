@@ -26,9 +26,9 @@ const (
 
 // Compatible features: informational for a reader.
 const (
-	compatHasJournal  = 0x4
-	compatDirIndex    = 0x20
-	compatSparseSuper = 0x200 // sparse_super2
+	compatHasJournal   = 0x4
+	compatDirIndex     = 0x20
+	compatSparseSuper2 = 0x200
 )
 
 // Incompatible features ("Super Block", s_feature_incompat).
@@ -264,7 +264,7 @@ func (sb *superblock) hasSuperblockBackup(g uint64) bool {
 	if g == 0 {
 		return true
 	}
-	if sb.hasCompat(compatSparseSuper) {
+	if sb.hasCompat(compatSparseSuper2) {
 		return g == uint64(sb.backupBGs[0]) || g == uint64(sb.backupBGs[1])
 	}
 	if !sb.hasRoCompat(roCompatSparseSuper) || g == 1 {
