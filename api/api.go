@@ -77,13 +77,17 @@ type Module interface {
 // by every execution tier. mod is the module whose code made the call (for
 // its memory). stack holds the parameters on entry and receives the
 // results, in the uint64 encoding of this package; its length is the
-// larger of the parameter and result counts (v128 counting two).
+// larger of the parameter and result counts (v128 counting two). It is
+// valid until the function returns.
 //
 // Returning an error stops the calling WebAssembly code: an *ExitError
 // ends the program with its exit code, any other error surfaces from the
-// outermost Call. A host function that calls back into WebAssembly must
-// finish using stack before doing so only if it keeps no reference to it;
-// stack itself stays valid for the whole call.
+// outermost Call (a *Trap gets the guest's backtrace added).
+//
+// A host function may call back into WebAssembly. It must pass the ctx it
+// received, or one derived from it: ctx carries the calling execution's
+// stack budget and nesting depth, which keep alternating host and guest
+// recursion bounded.
 type GoModuleFunc func(ctx context.Context, mod Module, stack []uint64) error
 
 // Function is a function of an instantiated module, callable from Go.

@@ -165,8 +165,13 @@ func (e *Engine) put(m *machine) {
 	m.ctx, m.hostCtx = nil, nil
 	m.reentry, m.usedSlots = 0, 0
 	atomic.StoreUint32(&m.interrupt, 0)
-	clear(m.frames[:cap(m.frames)])
+	m.fn, m.inst, m.fns, m.lin, m.memBase = nil, nil, nil, nil, nil
+	// Returns clear the frames they pop; a trap leaves the rest.
+	clear(m.frames)
 	m.frames = m.frames[:0]
+	if cap(m.frames) > 1<<12 {
+		m.frames = nil
+	}
 	if len(m.stack) > 1<<16 {
 		m.stack = make([]uint64, initialStackSlots)
 	}

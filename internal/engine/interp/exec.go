@@ -1372,8 +1372,14 @@ func bulk(in *instr, inst *store.Instance, fp unsafe.Pointer, memBase unsafe.Poi
 			return api.TrapOutOfBoundsMemory
 		}
 		b := unsafe.Slice((*byte)(memBase), memLen)[d : d+n]
-		for i := range b {
-			b[i] = v
+		if v == 0 {
+			clear(b)
+		} else if len(b) > 0 {
+			// Doubling copies fill as fast as memmove runs.
+			b[0] = v
+			for i := 1; i < len(b); i *= 2 {
+				copy(b[i:], b[:i])
+			}
 		}
 	case opTableGet:
 		v, ok := inst.Tables[x].Get(uint32(*sl(fp, in.b)))
