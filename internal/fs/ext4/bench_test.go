@@ -42,6 +42,17 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	}
 	disktest.MakeExt4(b, fx.src, fx.raw, 128, "-b", "4096")
 	disktest.Run(b, "e2fsck", "-fyD", fx.raw)
+	// Rewrite the image in one piece, as a user's copy of it would be:
+	// mkfs.ext4 writes it in small pieces, which leaves the page cache
+	// in small pages that make reading it measurably slower.
+	img, err := os.ReadFile(fx.raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Remove(fx.raw); err != nil {
+		b.Fatal(err)
+	}
+	disktest.WriteFile(b, dir, "fs.raw", img)
 	disktest.Convert(b, fx.raw, fx.qcow2, "qcow2")
 	return fx
 }
