@@ -20,9 +20,9 @@ type Options struct {
 	// directory blocks, extent and indirect blocks) kept in memory;
 	// 0 means DefaultBlockCache.
 	BlockCache int64
-	// InodeCache bounds the number of parsed inodes kept; 0 means
-	// DefaultInodeCache.
-	InodeCache int
+	// InodeCache bounds the bytes of parsed inodes kept, with their
+	// inline data and symlink targets; 0 means DefaultInodeCache.
+	InodeCache int64
 	// DirIndexCache bounds the bytes of the in-memory name indexes of
 	// linear directories; 0 means DefaultDirIndexCache. A directory
 	// whose index would take more than a quarter of it is scanned on
@@ -38,7 +38,7 @@ type Options struct {
 // typical program touches (a Python standard library has ~10,000 files).
 const (
 	DefaultBlockCache    = 8 << 20
-	DefaultInodeCache    = 32 << 10
+	DefaultInodeCache    = 16 << 20
 	DefaultDirIndexCache = 16 << 20
 	DefaultLookupCache   = 4 << 20
 )
@@ -114,7 +114,7 @@ func Open(dev io.ReaderAt, size int64, opts Options) (*FS, error) {
 		dev:      dev,
 		sb:       sb,
 		blocks:   lru.New[uint64, []byte](opts.BlockCache),
-		inodes:   lru.New[Ino, *inode](int64(opts.InodeCache)),
+		inodes:   lru.New[Ino, *inode](opts.InodeCache),
 		dirs:     lru.New[Ino, *dirIndex](opts.DirIndexCache),
 		lookups:  lru.New[dentry, Ino](opts.LookupCache),
 		maxIndex: opts.DirIndexCache / 4,

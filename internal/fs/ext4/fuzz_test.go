@@ -148,7 +148,7 @@ func FuzzOpen(f *testing.F) {
 		f.Add(img)
 	}
 	f.Fuzz(func(t *testing.T, img []byte) {
-		fsys, err := Open(bytes.NewReader(img), int64(len(img)), Options{BlockCache: 1 << 20, InodeCache: 1024, DirIndexCache: 1 << 20})
+		fsys, err := Open(bytes.NewReader(img), int64(len(img)), Options{BlockCache: 1 << 20, InodeCache: 1 << 20, DirIndexCache: 1 << 20})
 		if err != nil {
 			return
 		}

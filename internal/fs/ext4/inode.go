@@ -177,10 +177,14 @@ func (fsys *FS) inode(ino Ino) (*inode, error) {
 		return nil, err
 	}
 	fsys.mu.Lock()
-	fsys.inodes.Add(ino, in, 1)
+	fsys.inodes.Add(ino, in, in.cost())
 	fsys.mu.Unlock()
 	return in, nil
 }
+
+// cost is the memory a cached inode takes: the struct (about 300 bytes),
+// its inline data and its symlink target once read.
+func (in *inode) cost() int64 { return 320 + int64(len(in.inline)+len(in.target)) }
 
 // parseInode decodes the on-disk inode b ("Inode Table").
 func (fsys *FS) parseInode(ino Ino, b []byte) (*inode, error) {

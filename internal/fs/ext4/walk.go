@@ -57,6 +57,7 @@ func (fsys *FS) Readlink(ino Ino) (string, error) {
 	target = string(b)
 	fsys.mu.Lock()
 	in.target, in.hasTarget = target, true
+	fsys.inodes.Add(ino, in, in.cost()) // account for the target
 	fsys.mu.Unlock()
 	return target, nil
 }
