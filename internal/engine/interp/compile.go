@@ -118,6 +118,11 @@ func newCompiler(m *wasm.Module) *compiler {
 	return &compiler{m: m}
 }
 
+// reset drops the state of a compilation that was abandoned.
+func (c *compiler) reset() {
+	*c = compiler{m: c.m}
+}
+
 func slotsOf(ts []wasm.ValueType) uint32 {
 	n := uint32(0)
 	for _, t := range ts {
@@ -951,7 +956,10 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		c.simd(in)
 		return
 	}
-	if bi, ok := binOps[op]; ok {
+	sh := &shapes[shapeIndex(op)]
+	switch sh.kind {
+	case shapeBinary:
+		bi := sh.bin
 		rt := op.Signature().Results[0]
 		y := c.pop()
 		x := c.pop()
@@ -978,8 +986,8 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			c.emitResult(instr{op: bi.op, a: c.push(rt), b: xs, c: ys})
 		}
 		return
-	}
-	if uop, ok := unOps[op]; ok {
+	case shapeUnary:
+		uop := sh.op
 		rt := wasm.ValueTypeI32 // ref.is_null has no fixed signature
 		if sig := op.Signature(); sig != nil {
 			rt = sig.Results[0]
@@ -988,16 +996,15 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		xs := c.use(x)
 		c.emitResult(instr{op: uop, a: c.push(rt), b: xs})
 		return
-	}
-	if retypeOps[op] {
+	case shapeRetype:
 		if len(c.stack) <= c.top().stackLen {
 			c.fail("operand stack underflow")
 			return
 		}
 		c.stack[len(c.stack)-1].typ = op.Signature().Results[0]
 		return
-	}
-	if lop, ok := loadOps[op]; ok {
+	case shapeLoad:
+		lop := sh.op
 		rt := op.Signature().Results[0]
 		addr := c.pop()
 		off := uint64(in.MemOffset)
@@ -1013,8 +1020,8 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: off})
 		}
 		return
-	}
-	if sop, ok := storeOps[op]; ok {
+	case shapeStore:
+		sop := sh.op
 		v := c.pop()
 		addr := c.pop()
 		off := uint64(in.MemOffset)

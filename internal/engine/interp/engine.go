@@ -53,30 +53,63 @@ func New(cfg Config) *Engine {
 }
 
 // Compile translates every function m defines into the interpreter's
-// form. The result's elements are the code values store.Instantiate
-// expects. m must be valid.
-func (e *Engine) Compile(m *wasm.Module) (_ []any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = internalError(r)
-		}
-	}()
-	if len(m.Codes) != len(m.Funcs) {
-		return nil, fmt.Errorf("%d function bodies for %d functions", len(m.Codes), len(m.Funcs))
+// form, on up to GOMAXPROCS goroutines. The result's elements are the
+// code values store.Instantiate expects. m must be valid.
+func (e *Engine) Compile(m *wasm.Module) ([]any, error) {
+	n := len(m.Codes)
+	if n != len(m.Funcs) {
+		return nil, fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
 	}
-	out := make([]any, len(m.Codes))
-	mod := &compiledModule{fns: make([]*function, len(m.Codes)), numImported: m.NumImportedFuncs()}
-	c := newCompiler(m)
-	for i := range m.Codes {
-		fn, err := c.compile(m.NumImportedFuncs()+uint32(i), &m.Codes[i])
+	mod := &compiledModule{fns: make([]*function, n), numImported: m.NumImportedFuncs()}
+	errs := make([]error, n)
+	var next atomic.Int64
+	work := func() {
+		c := newCompiler(m)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			errs[i] = c.compileSafely(mod, i)
+		}
+	}
+	// Small modules are not worth a goroutine.
+	workers := min(runtime.GOMAXPROCS(0), 1+n/64)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		fn.mod = mod
-		mod.fns[i] = fn
+	}
+	out := make([]any, n)
+	for i, fn := range mod.fns {
 		out[i] = fn
 	}
 	return out, nil
+}
+
+// compileSafely compiles the i-th function m defines into mod. A panic (a
+// compiler bug) becomes an error: it may run on a goroutine of its own,
+// where nothing else could recover it.
+func (c *compiler) compileSafely(mod *compiledModule, i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError(r)
+			c.reset()
+		}
+	}()
+	fn, err := c.compile(mod.numImported+uint32(i), &c.m.Codes[i])
+	if err != nil {
+		return err
+	}
+	fn.mod = mod
+	mod.fns[i] = fn
+	return nil
 }
 
 type machineKey struct{}

@@ -58,6 +58,63 @@ func init() {
 	}
 }
 
+// shape says how the compiler translates an instruction with a fixed
+// signature; the maps above are folded into one dense table of shapes,
+// indexed like the opcode table, so that compiling an instruction costs
+// an array index rather than several map lookups.
+type shape struct {
+	kind shapeKind
+	bin  binInfo // shapeBinary
+	op   opcode  // shapeUnary, shapeLoad, shapeStore
+}
+
+type shapeKind uint8
+
+const (
+	shapeOther shapeKind = iota
+	shapeBinary
+	shapeUnary
+	shapeRetype
+	shapeLoad
+	shapeStore
+)
+
+var shapes [3 * 256]shape
+
+// shapeIndex maps an opcode to its entry in shapes: single-byte opcodes,
+// then the 0xFC and 0xFD prefixed ones. Other prefixes share entry 0
+// (unreachable), whose shape is shapeOther.
+func shapeIndex(op wasm.Opcode) int {
+	switch op >> 8 {
+	case 0:
+		return int(op)
+	case 0xfc:
+		return 256 + int(op&0xff)
+	case 0xfd:
+		return 512 + int(op&0xff)
+	}
+	return 0
+}
+
+// buildShapes fills shapes once the maps are built.
+func buildShapes() {
+	for w, b := range binOps {
+		shapes[shapeIndex(w)] = shape{kind: shapeBinary, bin: b}
+	}
+	for w, op := range unOps {
+		shapes[shapeIndex(w)] = shape{kind: shapeUnary, op: op}
+	}
+	for w := range retypeOps {
+		shapes[shapeIndex(w)] = shape{kind: shapeRetype}
+	}
+	for w, op := range loadOps {
+		shapes[shapeIndex(w)] = shape{kind: shapeLoad, op: op}
+	}
+	for w, op := range storeOps {
+		shapes[shapeIndex(w)] = shape{kind: shapeStore, op: op}
+	}
+}
+
 // brOf maps a comparison (or eqz) to the branch taken when it holds;
 // invert maps an integer comparison to its negation.
 var (
@@ -240,4 +297,5 @@ func init() {
 	// eqz x is "x == 0": branch on it directly, and its negation is nez.
 	cmp(opI32Eqz, opBrIfEqz32, opScalarEnd)
 	cmp(opI64Eqz, opBrIfEqz64, opScalarEnd)
+	buildShapes()
 }
