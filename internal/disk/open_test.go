@@ -224,3 +224,37 @@ func TestOpen_ReferencedFilesStayInAllowedDirs(t *testing.T) {
 		})
 	}
 }
+
+// TestOpen_ConcurrentReads reads images whose readers cache tables and
+// decompressed clusters from several goroutines; run with -race.
+func TestOpen_ConcurrentReads(t *testing.T) {
+	disktest.Need(t, "qemu-img")
+	dir := t.TempDir()
+	want := disktest.RandomDisk(8, diskSize)
+	raw := disktest.WriteFile(t, dir, "disk.raw", want)
+	for _, tc := range []struct {
+		format string
+		args   []string
+	}{
+		{"qcow2", []string{"-c", "-o", "cluster_size=4096"}},
+		{"vmdk", []string{"-o", "subformat=streamOptimized"}},
+		{"vmdk", []string{"-o", "subformat=monolithicSparse"}},
+	} {
+		img := filepath.Join(dir, fmt.Sprintf("disk-%s-%d.%s", tc.format, len(tc.args[len(tc.args)-1]), tc.format))
+		disktest.Convert(t, raw, img, tc.format, tc.args...)
+		dev, err := disk.Open(img, disk.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error)
+		for range 4 {
+			go func() { errs <- disktest.CompareReaderAt(dev, want) }()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Errorf("%s: %v", img, err)
+			}
+		}
+		dev.Close()
+	}
+}

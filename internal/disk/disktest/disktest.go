@@ -123,21 +123,29 @@ func WriteFile(t testing.TB, dir, name string, b []byte) string {
 	return p
 }
 
-// CheckReaderAt compares r, which claims to read want, with want: the
-// whole contents in odd-sized chunks, reads across the end, and a
-// deterministic set of random reads.
+// CheckReaderAt compares r, which claims to read want, with want (see
+// CompareReaderAt) and fails t at the first difference.
 func CheckReaderAt(t testing.TB, r io.ReaderAt, want []byte) {
 	t.Helper()
+	if err := CompareReaderAt(r, want); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CompareReaderAt compares r with want: the whole contents in odd-sized
+// chunks, reads across and at the end, and a deterministic set of random
+// reads. It may run in several goroutines at once.
+func CompareReaderAt(r io.ReaderAt, want []byte) error {
 	got := make([]byte, len(want))
 	for off := 0; off < len(want); {
 		n := min(len(want)-off, 777_777)
 		if k, err := r.ReadAt(got[off:off+n], int64(off)); k != n || (err != nil && err != io.EOF) {
-			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v", n, off, k, err)
+			return fmt.Errorf("ReadAt(%d bytes at %d) = %d, %v", n, off, k, err)
 		}
 		off += n
 	}
 	if i := firstDiff(got, want); i >= 0 {
-		t.Fatalf("contents differ first at byte %#x: got %#x, want %#x", i, got[i], want[i])
+		return fmt.Errorf("contents differ first at byte %#x: got %#x, want %#x", i, got[i], want[i])
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200 {
@@ -145,20 +153,21 @@ func CheckReaderAt(t testing.TB, r io.ReaderAt, want []byte) {
 		n := min(1+rng.IntN(200_000), len(want)-off)
 		buf := make([]byte, n)
 		if k, err := r.ReadAt(buf, int64(off)); k != n || (err != nil && err != io.EOF) {
-			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v", n, off, k, err)
+			return fmt.Errorf("ReadAt(%d bytes at %d) = %d, %v", n, off, k, err)
 		}
 		if !bytes.Equal(buf, want[off:off+n]) {
-			t.Fatalf("ReadAt(%d bytes at %d) differs at byte %#x", n, off, off+firstDiff(buf, want[off:off+n]))
+			return fmt.Errorf("ReadAt(%d bytes at %d) differs at byte %#x", n, off, off+firstDiff(buf, want[off:off+n]))
 		}
 	}
 	buf := make([]byte, 100)
 	k, err := r.ReadAt(buf, int64(len(want)-10))
 	if k != 10 || err != io.EOF || !bytes.Equal(buf[:10], want[len(want)-10:]) {
-		t.Fatalf("read across the end = %d, %v; want 10, io.EOF", k, err)
+		return fmt.Errorf("read across the end = %d, %v; want 10, io.EOF", k, err)
 	}
 	if k, err := r.ReadAt(buf, int64(len(want))); k != 0 || err != io.EOF {
-		t.Fatalf("read at the end = %d, %v; want 0, io.EOF", k, err)
+		return fmt.Errorf("read at the end = %d, %v; want 0, io.EOF", k, err)
 	}
+	return nil
 }
 
 func firstDiff(a, b []byte) int {

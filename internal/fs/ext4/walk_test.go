@@ -220,3 +220,37 @@ func names(es []DirEntry) string {
 	}
 	return b.String()
 }
+
+// TestFS_Concurrent walks and reads the whole tree from several
+// goroutines at once, with caches small enough to evict; run with -race.
+func TestFS_Concurrent(t *testing.T) {
+	disktest.Need(t, "mkfs.ext4", "e2fsck")
+	src := t.TempDir()
+	disktest.BuildTree(t, src, disktest.TreeOptions{ManyFiles: 500, Fragments: 100})
+	img := filepath.Join(t.TempDir(), "fs.img")
+	disktest.MakeExt4(t, src, img, 32, "-b", "1024")
+	disktest.Run(t, "e2fsck", "-fyD", img)
+	small := mount(t, img)
+	fsys, err := Open(small.dev, int64(small.sb.blocksCount*small.sb.blockSize), Options{BlockCache: 64 << 10, InodeCache: 32 << 10, DirIndexCache: 64 << 10, LookupCache: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			var err error
+			defer func() { done <- err }()
+			for range 3 {
+				if n := exercise(fsys); n < 500 {
+					err = fmt.Errorf("reached only %d inodes", n)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
