@@ -15,6 +15,9 @@ import (
 type TreeOptions struct {
 	// ManyFiles is the number of entries of /many (0: none).
 	ManyFiles int
+	// LongNames makes the names in /many 200 bytes long, so that few of
+	// them fill a directory block and a deep htree needs few files.
+	LongNames bool
 	// Fragments is the number of 4 KiB pieces of /frag, each followed
 	// by a 4 KiB hole, so that the file has that many extents.
 	Fragments int
@@ -99,7 +102,11 @@ func BuildTree(t testing.TB, dir string, opts TreeOptions) {
 		if i%10 == 0 {
 			data = []byte(fmt.Sprintf("file %d\n", i))
 		}
-		file(fmt.Sprintf("many/f%04d", i), data, 0o644)
+		name := fmt.Sprintf("many/f%04d", i)
+		if opts.LongNames {
+			name += strings.Repeat("-", 195)
+		}
+		file(name, data, 0o644)
 	}
 
 	links := map[string]string{

@@ -18,9 +18,13 @@ import (
 // sourceTree builds the test tree with a directory of many entries in a
 // temporary directory.
 func sourceTree(t testing.TB, many int) string {
+	return sourceTreeNames(t, many, false)
+}
+
+func sourceTreeNames(t testing.TB, many int, long bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	disktest.BuildTree(t, dir, disktest.TreeOptions{ManyFiles: many, Fragments: 1500, Special: os.Geteuid() == 0})
+	disktest.BuildTree(t, dir, disktest.TreeOptions{ManyFiles: many, LongNames: long, Fragments: 1500, Special: os.Geteuid() == 0})
 	return dir
 }
 
@@ -176,9 +180,11 @@ func TestOpen_MatchesSourceTree(t *testing.T) {
 		index bool
 		// mkfsBug lists files mkfs.ext4 gets wrong, not compared.
 		mkfsBug []string
-		// many is the size of /many (default 300); levels is the
-		// number of interior levels its index has.
+		// many is the size of /many (default 300), with 200-byte names
+		// if long; levels is the number of interior levels its index
+		// has.
 		many, levels int
+		long         bool
 	}{
 		{name: "ext4", mkfs: []string{"-b", "4096"}, many: 3000},
 		{name: "ext4 htree", mkfs: []string{"-b", "4096"}, index: true, many: 3000},
@@ -193,8 +199,8 @@ func TestOpen_MatchesSourceTree(t *testing.T) {
 		{name: "ext4 block maps", mkfs: []string{"-b", "4096", "-O", "^extent,^64bit"}, index: true},
 		{name: "ext4 meta_bg", mkfs: []string{"-b", "1024", "-O", "meta_bg,^resize_inode"}},
 		{name: "ext4 bigalloc", mkfs: []string{"-b", "4096", "-O", "bigalloc", "-C", "16384"}},
-		// Enough names for a two-level index with 1 KiB blocks.
-		{name: "ext4 two-level htree", mkfs: []string{"-b", "1024", "-O", "large_dir"}, index: true, many: 12000, levels: 1},
+		// Enough long names for a two-level index with 1 KiB blocks.
+		{name: "ext4 two-level htree", mkfs: []string{"-b", "1024", "-O", "large_dir"}, index: true, many: 800, long: true, levels: 1},
 		{name: "ext4 tea hash", mkfs: []string{"-b", "1024"}, tune: []string{"ssv def_hash_version tea"}, index: true},
 		{name: "ext4 legacy hash", mkfs: []string{"-b", "4096"}, tune: []string{"ssv def_hash_version legacy"}, index: true},
 		{name: "ext4 unsigned half_md4 hash", mkfs: []string{"-b", "1024"}, tune: []string{"ssv flags 2"}, index: true},
@@ -202,20 +208,23 @@ func TestOpen_MatchesSourceTree(t *testing.T) {
 		{name: "ext2", mkfs: []string{"-t", "ext2", "-b", "1024"}, many: 3000},
 		{name: "ext3", mkfs: []string{"-t", "ext3", "-b", "4096"}, index: true},
 	}
-	trees := map[int]string{}
-	for _, tc := range tests {
-		if tc.many == 0 {
-			tc.many = 300
-		}
-		if trees[tc.many] == "" {
-			trees[tc.many] = sourceTree(t, tc.many)
+	type treeKey struct {
+		many int
+		long bool
+	}
+	trees := map[treeKey]string{}
+	for i := range tests {
+		tc := &tests[i]
+		tc.many = max(tc.many, 300)
+		if k := (treeKey{tc.many, tc.long}); trees[k] == "" {
+			trees[k] = sourceTreeNames(t, tc.many, tc.long)
 		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			img := filepath.Join(t.TempDir(), "fs.img")
-			src := trees[max(tc.many, 300)]
+			src := trees[treeKey{tc.many, tc.long}]
 			disktest.MakeExt4(t, src, img, 64, append(tc.mkfs, "-N", "16384")...)
 			for _, req := range tc.tune {
 				disktest.Run(t, "debugfs", "-w", "-R", req, img)
