@@ -153,16 +153,16 @@ const (
 )
 
 // The rights descriptors start with. Directories get what wasmtime
-// reports for a pre-opened directory, plus path_filestat_set_size, which
-// opening with O_TRUNC needs; they pass file and directory rights on to
-// what is opened beneath them.
+// reports for a pre-opened directory, and pass file and directory rights
+// on to what is opened beneath them. path_filestat_set_size is never
+// granted and, as in wasmtime, O_TRUNC does not ask for it: Go opens
+// directories without it and then truncates files inside them.
 const (
 	dirRights = RightPathCreateDirectory | RightPathCreateFile | RightPathLinkSource |
 		RightPathLinkTarget | RightPathOpen | RightFdReaddir | RightPathReadlink |
 		RightPathRenameSource | RightPathRenameTarget | RightPathSymlink |
 		RightPathRemoveDirectory | RightPathUnlinkFile | RightPathFilestatGet |
-		RightPathFilestatSetSize | RightPathFilestatSetTimes | RightFdFilestatGet |
-		RightFdFilestatSetTimes
+		RightPathFilestatSetTimes | RightFdFilestatGet | RightFdFilestatSetTimes
 	fileRights = RightFdDatasync | RightFdRead | RightFdSeek | RightFdFdstatSetFlags |
 		RightFdSync | RightFdTell | RightFdWrite | RightFdAdvise | RightFdAllocate |
 		RightFdFilestatGet | RightFdFilestatSetSize | RightFdFilestatSetTimes |
@@ -175,10 +175,6 @@ const (
 		RightPollFdReadwrite | RightSockShutdown
 	listenerRights = RightFdRead | RightFdFdstatSetFlags | RightFdFilestatGet |
 		RightPollFdReadwrite | RightSockShutdown | RightSockAccept
-
-	// readRights and writeRights decide how a file is opened on the host.
-	readRights  = RightFdRead | RightFdReaddir
-	writeRights = RightFdWrite | RightFdDatasync | RightFdAllocate | RightFdFilestatSetSize
 )
 
 // Filetype ($filetype, u8).

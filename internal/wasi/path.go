@@ -161,9 +161,6 @@ func pathOpen(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error)
 	if creat {
 		need |= RightPathCreateFile
 	}
-	if oflags&OflagTrunc != 0 {
-		need |= RightPathFilestatSetSize
-	}
 	e, errno := k.dirFD(uint32(p[0]), need)
 	switch {
 	case errno != ESUCCESS:

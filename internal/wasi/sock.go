@@ -15,7 +15,9 @@ import (
 // context signals, so that a timeout can interrupt it.
 
 // newListener takes a duplicate of l's descriptor, which must be a
-// listening stream socket.
+// listening stream socket. Like wasmtime's --tcplisten sockets, it
+// starts in non-blocking mode: Go's runtime only polls descriptors that
+// say so, and would otherwise block the whole guest in accept.
 func newListener(l interface{ File() (*os.File, error) }) (*fdEntry, error) {
 	f, err := l.File()
 	if err != nil {
@@ -49,7 +51,8 @@ func newListener(l interface{ File() (*os.File, error) }) (*fdEntry, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("listener: %w", err)
 	}
-	return &fdEntry{kind: kindListener, filetype: FiletypeSocketStream, rights: listenerRights, sock: fd}, nil
+	return &fdEntry{kind: kindListener, filetype: FiletypeSocketStream, rights: listenerRights,
+		flags: FdflagNonblock, sock: fd}, nil
 }
 
 // pollHost waits in poll(2) until one of fds is ready, timeout passes
@@ -57,6 +60,12 @@ func newListener(l interface{ File() (*os.File, error) }) (*fdEntry, error) {
 // returns the context's cause. It may return early with nothing ready;
 // callers check again.
 func (k *Kernel) pollHost(ctx context.Context, fds []unix.PollFd, timeout time.Duration) error {
+	caller := fds
+	defer func() {
+		for i := range caller {
+			caller[i].Revents = fds[i].Revents
+		}
+	}()
 	wakeIdx := -1
 	if ctx.Done() != nil {
 		if k.wake < 0 {
@@ -72,7 +81,7 @@ func (k *Kernel) pollHost(ctx context.Context, fds []unix.PollFd, timeout time.D
 			unix.Write(wake, one[:])
 		})
 		defer stop()
-		fds = append(fds, unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
+		fds = append(fds[:len(fds):len(fds)], unix.PollFd{Fd: int32(wake), Events: unix.POLLIN})
 		wakeIdx = len(fds) - 1
 	}
 	ms := -1
