@@ -19,14 +19,15 @@ const (
 	goodOldFirstIno  = 11
 	goodOldInodeSize = 128
 
-	// s_flags: which str2hashbuf variant the directory hashes use.
-	flagSignedHash   = 0x1
+	// s_flags: the directory hashes use the unsigned str2hashbuf
+	// variant (the signed one otherwise).
 	flagUnsignedHash = 0x2
 )
 
-// Compatible features: informational for a reader.
+// Compatible features a reader uses: dir_index (whether hashed
+// directories' indexes may be trusted) and sparse_super2 (where the
+// superblock backups, and so meta_bg descriptors, are).
 const (
-	compatHasJournal   = 0x4
 	compatDirIndex     = 0x20
 	compatSparseSuper2 = 0x200
 )
