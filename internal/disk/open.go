@@ -39,7 +39,7 @@ type Options struct {
 // contents. Backing files and extent files named inside the image are
 // resolved relative to the directory of the file that names them, as
 // QEMU does, and opened read-only from opts.AllowedDirs.
-func Open(path string, opts Options) (dev Device, err error) {
+func Open(path string, opts Options) (Device, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -49,11 +49,8 @@ func Open(path string, opts Options) (dev Device, err error) {
 		dirs = []string{filepath.Dir(abs)}
 	}
 	o := &opener{}
-	defer func() {
-		if err != nil {
-			o.closeRoots()
-		}
-	}()
+	// The roots are needed only while opening: the files stay open.
+	defer o.closeRoots()
 	for _, d := range dirs {
 		d, err := filepath.Abs(d)
 		if err != nil {
@@ -69,13 +66,11 @@ func Open(path string, opts Options) (dev Device, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dev, err = o.openFormat(f, abs, opts.Format)
+	dev, err := o.openFormat(f, abs, opts.Format)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	// The roots are needed only while opening: files stay open.
-	o.closeRoots()
 	return dev, nil
 }
 
