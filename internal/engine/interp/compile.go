@@ -1015,6 +1015,9 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			c.fuse(instr{op: loadAI[lop], a: c.push(rt), b: prod.b, imm: prod.imm&0xffffffff | off<<32})
 		case ok && prod.op == opI32Add && loadAR[lop] != 0:
 			c.fuse(instr{op: loadAR[lop], a: c.push(rt), b: prod.b, c: prod.c, imm: off})
+		case ok && prod.op == opI32WrapI64:
+			// Loads read only the low 32 bits of the address slot.
+			c.fuse(instr{op: lop, a: c.push(rt), b: prod.b, imm: off})
 		default:
 			as := c.use(addr)
 			c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: off})
@@ -1039,6 +1042,10 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			return
 		case ok && prod.op == opI32Add && storeAR[sop] != 0:
 			c.fuse(instr{op: storeAR[sop], a: v.slot, b: prod.b, c: prod.c, imm: off})
+			c.last = -1
+			return
+		case ok && prod.op == opI32WrapI64:
+			c.fuse(instr{op: sop, b: prod.b, c: v.slot, imm: off})
 			c.last = -1
 			return
 		}

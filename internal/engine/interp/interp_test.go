@@ -116,6 +116,11 @@ func TestEngine_Call(t *testing.T) {
 				i32c(16), i64c(-1), mem(wasm.OpI64Store, 0),
 				i32c(0), mem(wasm.OpI64Load, 0))},
 			[]uint64{2, 0xabcd}, []uint64{0x0000_abcd_cd00_0000}},
+		{"address from a wrapped i64",
+			fn{params: vt(i64), results: vt(i32), body: code(
+				lget(0), op(wasm.OpI32WrapI64), i32c(0x55), mem(wasm.OpI32Store8, 1),
+				lget(0), op(wasm.OpI32WrapI64), mem(wasm.OpI32Load8U, 1))},
+			[]uint64{0xffff_ffff_0000_0010}, []uint64{0x55}},
 		{"shift and add",
 			fn{params: vt(i32, i32), results: vt(i32), body: code(
 				lget(0), lget(1), i32c(2), op(wasm.OpI32Shl), add)},
