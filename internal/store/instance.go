@@ -293,6 +293,9 @@ type Instance struct {
 	// ElemSegs holds each element segment's reference values; a dropped
 	// segment is nil.
 	ElemSegs [][]uint64
+	// elemRefs keeps alive the functions that segments reference through
+	// imported globals (the others are in Funcs).
+	elemRefs []*Function
 	// DataSegs holds each data segment's bytes; a dropped segment is nil.
 	DataSegs [][]byte
 

@@ -230,6 +230,9 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, lim Limits)
 					return nil, fmt.Errorf("element segment %d: element %d: %w", i, j, err)
 				}
 				vals[j] = v.lo
+				if v.ref != nil && v.ref.Instance != inst {
+					inst.elemRefs = append(inst.elemRefs, v.ref)
+				}
 			}
 		} else {
 			for j, fi := range seg.FuncIndices {

@@ -771,8 +771,11 @@ func (c *compiler) instr(in *wasm.Instr) {
 		}
 		dst := c.push(gt.ValType)
 		gop := opGlobalGet
-		if gt.ValType == wasm.ValueTypeV128 {
+		switch gt.ValType {
+		case wasm.ValueTypeV128:
 			gop = opGlobalGet128
+		case wasm.ValueTypeFuncref:
+			gop = opGlobalGetRef
 		}
 		c.emitResult(instr{op: gop, a: dst, b: in.Index})
 	case wasm.OpGlobalSet:
@@ -826,7 +829,11 @@ func (c *compiler) instr(in *wasm.Instr) {
 		is := c.use(i)
 		tt, _ := c.m.TableType(in.Index)
 		dst := c.push(tt.ElemType)
-		c.emitResult(instr{op: opTableGet, a: dst, b: is, imm: uint64(in.Index)})
+		top := opTableGet
+		if tt.ElemType == wasm.ValueTypeFuncref {
+			top = opTableGetRef
+		}
+		c.emitResult(instr{op: top, a: dst, b: is, imm: uint64(in.Index)})
 	case wasm.OpTableSet:
 		v, i := c.pop(), c.pop()
 		vs, is := c.use(v), c.use(i)

@@ -199,6 +199,8 @@ func (e *Engine) put(m *machine) {
 	m.reentry, m.usedSlots = 0, 0
 	atomic.StoreUint32(&m.interrupt, 0)
 	m.fn, m.inst, m.fns, m.lin, m.memBase = nil, nil, nil, nil, nil
+	clear(m.anchors)
+	m.anchors = m.anchors[:0]
 	// Returns clear the frames they pop; a trap leaves the rest.
 	clear(m.frames)
 	m.frames = m.frames[:0]

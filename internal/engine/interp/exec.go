@@ -45,6 +45,12 @@ type machine struct {
 	memBase unsafe.Pointer  // address of lin's first byte
 	memLen  uint64          // lin's current size in bytes
 
+	// anchors keeps alive, until the call ends, the instances of the
+	// functions whose references the guest loaded into slots: slots are
+	// []uint64, invisible to the garbage collector, and the table or
+	// global a reference came from may drop it meanwhile.
+	anchors []*store.Instance
+
 	maxSlots, maxDepth int
 	ctx                context.Context
 	// hostCtx is ctx carrying the machine, handed to host functions so
@@ -76,6 +82,19 @@ func b2u(b bool) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// anchor keeps f's instance alive until the call ends.
+func (m *machine) anchor(f *store.Function) {
+	if f == nil {
+		return
+	}
+	for _, a := range m.anchors {
+		if a == f.Instance {
+			return
+		}
+	}
+	m.anchors = append(m.anchors, f.Instance)
 }
 
 // enter makes inst, running fn, the current instance.
@@ -336,7 +355,22 @@ func (m *machine) run() error {
 		case opGlobalSetRef:
 			m.inst.Globals[in.a].SetRef(*sl(fp, in.b))
 		case opRefFunc:
-			*sl(fp, in.a) = store.FuncRef(m.inst.Funcs[in.b])
+			f := m.inst.Funcs[in.b]
+			*sl(fp, in.a) = store.FuncRef(f)
+			m.anchor(f)
+		case opGlobalGetRef:
+			g := m.inst.Globals[in.b]
+			*sl(fp, in.a) = g.Val
+			m.anchor(g.Ref)
+		case opTableGetRef:
+			t := m.inst.Tables[in.imm]
+			i := uint32(*sl(fp, in.b))
+			if i >= uint32(len(t.Funcs)) {
+				return m.trap(api.TrapOutOfBoundsTable, ip)
+			}
+			f := t.Funcs[i]
+			*sl(fp, in.a) = store.FuncRef(f)
+			m.anchor(f)
 
 		case opBrIfNez32:
 			if uint32(*sl(fp, in.b)) != 0 {

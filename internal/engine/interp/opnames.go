@@ -23,6 +23,8 @@ var opNames = [...]string{
 	opGlobalSet128:    "GlobalSet128",
 	opGlobalSetRef:    "GlobalSetRef",
 	opRefFunc:         "RefFunc",
+	opGlobalGetRef:    "GlobalGetRef",
+	opTableGetRef:     "TableGetRef",
 	opBrIfNez32:       "BrIfNez32",
 	opBrIfEqz32:       "BrIfEqz32",
 	opBrIfNez64:       "BrIfNez64",

@@ -46,7 +46,9 @@ const (
 	opGlobalSet // globals[a] = b
 	opGlobalSet128
 	opGlobalSetRef
-	opRefFunc // a = reference to function b
+	opRefFunc      // a = reference to function b
+	opGlobalGetRef // a = globals[b], a funcref
+	opTableGetRef  // a = tables[imm][b], a funcref table
 
 	// Fused branches: a = target. Conditional on a slot (b) and a slot (c)
 	// or a constant (imm).
