@@ -275,9 +275,15 @@ func (m *machine) run() error {
 			ip, fp = f.ip, f.fp
 			if f.inst != m.inst {
 				m.enter(f.inst, f.fn)
-			} else {
-				m.fn = f.fn
+				*f = frame{}
+				m.frames = m.frames[:n]
+				// A host function may have closed the caller meanwhile.
+				if m.inst.Closed() {
+					return m.trap(api.TrapModuleClosed, ip)
+				}
+				continue
 			}
+			m.fn = f.fn
 			*f = frame{}
 			m.frames = m.frames[:n]
 		case opCallLocal:

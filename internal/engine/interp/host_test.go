@@ -121,3 +121,50 @@ func TestEngine_Call_closed(t *testing.T) {
 		t.Fatalf("got %v, want module closed", err)
 	}
 }
+
+// TestEngine_Call_closedCaller checks that returning into an instance
+// that a host function closed meanwhile traps instead of touching its
+// released memory.
+func TestEngine_Call_closedCaller(t *testing.T) {
+	e := New(Config{})
+	s := store.New()
+	var a *store.Instance
+	closer := func(context.Context, api.Module, []uint64) error { a.Close(); return nil }
+	h, err := s.NewHostInstance("env", &store.HostModule{Funcs: []store.HostFunc{{Export: "close", Fn: closer}}}, store.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Register("env", h)
+	link := func(name, from, export string, body []byte, results []wasm.ValueType, memory bool) *store.Instance {
+		m := &wasm.Module{
+			Types:   []wasm.FuncType{{}, {Results: results}},
+			Imports: []wasm.Import{{Module: from, Name: export, Kind: wasm.ExternFunc, Func: 0}},
+			Funcs:   []uint32{1},
+			Codes:   []wasm.Code{{Body: body}},
+			Exports: []wasm.Export{{Name: name, Kind: wasm.ExternFunc, Index: 1}},
+		}
+		if memory {
+			m.Memories = []wasm.MemoryType{{Limits: wasm.Limits{Min: 1}}}
+		}
+		m.IndexImports()
+		if err := validate.Module(m, nil); err != nil {
+			t.Fatal(err)
+		}
+		codes, err := e.Compile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := s.Instantiate(m, name, codes, store.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Register(name, inst)
+		return inst
+	}
+	link("b", "env", "close", code(call(0)), nil, false)
+	a = link("a", "b", "b", code(call(0), i32c(0), mem(wasm.OpI32Load, 0)), vt(i32), true)
+	_, err = invoke(context.Background(), e, a, "a")
+	if trapKind(err) != api.TrapModuleClosed {
+		t.Fatalf("got %v, want module closed", err)
+	}
+}
