@@ -16,6 +16,8 @@ type moduleInstance struct {
 	r    *Runtime
 	inst *store.Instance
 	cfg  ModuleConfig
+	// mem wraps memory 0 once: host functions ask for it on every call.
+	mem api.Memory
 
 	mu    sync.Mutex
 	funcs map[string]*function // exported functions, wrapped on first use
@@ -27,12 +29,7 @@ func (m *moduleInstance) Name() string { return m.inst.Name }
 
 func (m *moduleInstance) String() string { return fmt.Sprintf("module[%s]", m.inst.Name) }
 
-func (m *moduleInstance) Memory() api.Memory {
-	if mem := m.inst.Memory(); mem != nil {
-		return &memory{mem}
-	}
-	return nil
-}
+func (m *moduleInstance) Memory() api.Memory { return m.mem }
 
 func (m *moduleInstance) export(name string, kind wasm.ExternKind) (uint32, bool) {
 	e, ok := m.inst.Exports[name]

@@ -193,6 +193,9 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 
 func (r *Runtime) wrap(inst *store.Instance, cfg ModuleConfig) *moduleInstance {
 	mi := &moduleInstance{r: r, inst: inst, cfg: cfg}
+	if mem := inst.Memory(); mem != nil {
+		mi.mem = &memory{mem}
+	}
 	inst.Handle = mi
 	r.mu.Lock()
 	r.modules[mi] = struct{}{}
