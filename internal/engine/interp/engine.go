@@ -139,8 +139,18 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 		if cerr := ctx.Err(); cerr != nil {
 			return interruptTrap(cerr)
 		}
-		stop := context.AfterFunc(ctx, func() { atomic.StoreUint32(&m.interrupt, 1) })
-		defer stop()
+		// The machine goes back to the pool when the call ends, so a
+		// callback already running must finish before it is reused.
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			atomic.StoreUint32(&m.interrupt, 1)
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired
+			}
+		}()
 	}
 	defer func() {
 		if r := recover(); r != nil {
