@@ -213,6 +213,12 @@ func FuzzNamespace_Resolve(f *testing.F) {
 		ns, _, _ := newTree(t)
 		base = fs.CleanAbs("/" + base)
 		r, err := ns.Resolve(base, path, follow)
+		fs.SetFastResolve(false)
+		slow, slowErr := ns.Resolve(base, path, follow)
+		fs.SetFastResolve(true)
+		if r != slow || !errors.Is(err, slowErr) && err != slowErr {
+			t.Fatalf("%q from %q: shortcut gives %+v, %v; full walk %+v, %v", path, base, r, err, slow, slowErr)
+		}
 		if err != nil {
 			return
 		}
