@@ -111,7 +111,7 @@ func (e Errno) String() string {
 }
 
 // Error makes Errno an error, so that helpers can return it as one.
-func (e Errno) Error() string { return "wasi errno " + e.String() }
+func (e Errno) Error() string { return e.String() }
 
 // Rights ($rights, u64) are the operations a descriptor allows.
 type Rights uint64

@@ -31,24 +31,31 @@ type testSpec struct {
 // suite's README describes: its root directory copied to a scratch
 // directory mapped as "/", its args and env, and its exit code and
 // stdout compared.
+// Both engines run them: wazero as a reference, and wasmvisor's own.
 func TestTestsuite(t *testing.T) {
 	base := testshared.Path(t, "testdata", "wasi")
-	for _, suite := range []string{"assemblyscript", "c", "rust"} {
-		progs, err := filepath.Glob(filepath.Join(base, suite, "*.wasm"))
-		if err != nil || len(progs) == 0 {
-			t.Fatalf("no programs in %s: %v", suite, err)
-		}
-		for _, prog := range progs {
-			name := strings.TrimSuffix(filepath.Base(prog), ".wasm")
-			t.Run(suite+"/"+name, func(t *testing.T) {
-				t.Parallel()
-				runTestsuiteProgram(t, prog)
-			})
+	engines := []struct {
+		name string
+		run  func(context.Context, []byte, wasi.Config) (uint32, error)
+	}{{"wazero", Run}, {"wasmvisor", RunWasmvisor}}
+	for _, engine := range engines {
+		for _, suite := range []string{"assemblyscript", "c", "rust"} {
+			progs, err := filepath.Glob(filepath.Join(base, suite, "*.wasm"))
+			if err != nil || len(progs) == 0 {
+				t.Fatalf("no programs in %s: %v", suite, err)
+			}
+			for _, prog := range progs {
+				name := strings.TrimSuffix(filepath.Base(prog), ".wasm")
+				t.Run(engine.name+"/"+suite+"/"+name, func(t *testing.T) {
+					t.Parallel()
+					runTestsuiteProgram(t, engine.run, prog)
+				})
+			}
 		}
 	}
 }
 
-func runTestsuiteProgram(t *testing.T, prog string) {
+func runTestsuiteProgram(t *testing.T, run func(context.Context, []byte, wasi.Config) (uint32, error), prog string) {
 	var spec testSpec
 	if data, err := os.ReadFile(strings.TrimSuffix(prog, ".wasm") + ".json"); err == nil {
 		if err := json.Unmarshal(data, &spec); err != nil {
@@ -77,7 +84,7 @@ func runTestsuiteProgram(t *testing.T, prog string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code, err := Run(ctx, bin, cfg)
+	code, err := run(ctx, bin, cfg)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}

@@ -3,7 +3,7 @@
 // options. It checks the kernel against real programs while wasmvisor's
 // own engine is not there to run them.
 //
-//	wasirun [--dir HOST[::GUEST]]... [--env K[=V]]... FILE.wasm [ARGS...]
+//	wasirun [--engine wazero|wasmvisor] [--dir HOST[::GUEST]]... [--env K[=V]]... FILE.wasm [ARGS...]
 package main
 
 import (
@@ -25,6 +25,7 @@ func (l *list) Set(s string) error { *l = append(*l, s); return nil }
 
 func main() {
 	var dirs, envs list
+	engine := flag.String("engine", "wazero", "the engine: wazero or wasmvisor")
 	flag.Var(&dirs, "dir", "map a host directory: HOST[::GUEST]")
 	flag.Var(&envs, "env", "set K=V, or pass K from the host")
 	flag.Parse()
@@ -32,10 +33,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: wasirun [--dir HOST[::GUEST]]... [--env K[=V]]... FILE.wasm [ARGS...]")
 		os.Exit(2)
 	}
-	os.Exit(run(dirs, envs, flag.Args()))
+	runner := conformance.Run
+	if *engine == "wasmvisor" {
+		runner = conformance.RunWasmvisor
+	}
+	os.Exit(run(runner, dirs, envs, flag.Args()))
 }
 
-func run(dirs, envs []string, args []string) int {
+func run(runner func(context.Context, []byte, wasi.Config) (uint32, error), dirs, envs []string, args []string) int {
 	bin, err := os.ReadFile(args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasirun:", err)
@@ -75,7 +80,7 @@ func run(dirs, envs []string, args []string) int {
 		Stderr:   os.Stderr,
 		Preopens: preopens,
 	}
-	code, err := conformance.Run(context.Background(), bin, cfg)
+	code, err := runner(context.Background(), bin, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasirun:", err)
 		return 128
