@@ -28,8 +28,8 @@ type subscription struct {
 // pollOneoff implements poll_oneoff(in, out, nsubscriptions,
 // nevents_ptr).
 //
-// Clock subscriptions may use the realtime or the monotonic clock,
-// relative or absolute. Regular files and directories are always ready,
+// Clock subscriptions may use any clock, relative or absolute; a
+// CPU-time deadline is waited for in wall time. Regular files and directories are always ready,
 // as are standard streams the kernel cannot wait on; sockets and a host
 // standard input are waited on with poll(2). A subscription on a bad
 // descriptor is reported in its event's error, not as the call's errno.
@@ -129,18 +129,28 @@ func (k *Kernel) parseSubscription(b []byte, now time.Time, fds *[]unix.PollFd) 
 		if flags&^SubscriptionClockAbstime != 0 {
 			return s, EINVAL
 		}
-		var left uint64
-		switch {
-		case flags == 0:
-			left = timeout
-		case id == ClockRealtime:
-			left = timeout - min(timeout, uint64(max(now.UnixNano(), 0)))
-		case id == ClockMonotonic:
-			left = timeout - min(timeout, k.monotonic())
-		}
-		if id != ClockRealtime && id != ClockMonotonic {
+		var clockNow uint64
+		switch id {
+		case ClockRealtime:
+			clockNow = uint64(max(now.UnixNano(), 0))
+		case ClockMonotonic:
+			clockNow = k.monotonic()
+		case ClockProcessCputimeID, ClockThreadCputimeID:
+			var ts unix.Timespec
+			if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+				return s, errnoOf(err)
+			}
+			clockNow = uint64(ts.Nano())
+		default:
 			return s, EINVAL
 		}
+		left := timeout
+		if flags&SubscriptionClockAbstime != 0 {
+			left = timeout - min(timeout, clockNow)
+		}
+		// A guest uses no CPU time while it waits, so a CPU-time deadline
+		// might never come; the rest is waited for in wall time instead,
+		// the least time the guest would have needed to run to reach it.
 		s.deadline = now.Add(time.Duration(min(left, math.MaxInt64)))
 		return s, ESUCCESS
 	case EventtypeFdRead, EventtypeFdWrite:

@@ -91,7 +91,8 @@ func TestPollOneoff_Clocks(t *testing.T) {
 		sub  sub
 		want Errno
 	}{
-		{"cpu-time clock", sub{tag: EventtypeClock, clock: ClockProcessCputimeID}, EINVAL},
+		{"cpu-time clock", sub{tag: EventtypeClock, clock: ClockProcessCputimeID, timeout: 1e6}, ESUCCESS},
+		{"absolute cpu-time clock", sub{tag: EventtypeClock, clock: ClockThreadCputimeID, timeout: 1, flags: SubscriptionClockAbstime}, ESUCCESS},
 		{"unknown clock", sub{tag: EventtypeClock, clock: 9}, EINVAL},
 		{"unknown flags", sub{tag: EventtypeClock, flags: 2}, EINVAL},
 		{"unknown tag", sub{tag: 3}, EINVAL},
