@@ -981,6 +981,13 @@ func (c *compiler) numeric(in *wasm.Instr) {
 				xs := c.use(x)
 				c.emitResult(instr{op: opI64AddI, a: c.push(rt), b: xs, imm: k})
 			}
+		case y.kind == kConst && (op == wasm.OpI32Rotr || op == wasm.OpI64Rotr):
+			rop, k := opI32RotlI, uint64(-y.val&31)
+			if op == wasm.OpI64Rotr {
+				rop, k = opI64RotlI, -y.val&63
+			}
+			xs := c.use(x)
+			c.emitResult(instr{op: rop, a: c.push(rt), b: xs, imm: k})
 		case y.kind == kConst && bi.imm != 0:
 			xs := c.use(x)
 			c.emitResult(instr{op: bi.imm, a: c.push(rt), b: xs, imm: y.val})

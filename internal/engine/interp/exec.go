@@ -1094,6 +1094,8 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) << (in.imm & 31))
 		case opI32ShrSI:
 			*sl(fp, in.a) = uint64(uint32(int32(*sl(fp, in.b)) >> (in.imm & 31)))
+		case opI32RotlI:
+			*sl(fp, in.a) = rotl32(*sl(fp, in.b), in.imm)
 		case opI32ShrUI:
 			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) >> (in.imm & 31))
 		case opI64Add:
@@ -1163,6 +1165,8 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = *sl(fp, in.b) << (in.imm & 63)
 		case opI64ShrSI:
 			*sl(fp, in.a) = uint64(int64(*sl(fp, in.b)) >> (in.imm & 63))
+		case opI64RotlI:
+			*sl(fp, in.a) = rotl64(*sl(fp, in.b), in.imm)
 		case opI64ShrUI:
 			*sl(fp, in.a) = *sl(fp, in.b) >> (in.imm & 63)
 		case opF32Add:

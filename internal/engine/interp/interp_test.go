@@ -121,6 +121,12 @@ func TestEngine_Call(t *testing.T) {
 				lget(0), op(wasm.OpI32WrapI64), i32c(0x55), mem(wasm.OpI32Store8, 1),
 				lget(0), op(wasm.OpI32WrapI64), mem(wasm.OpI32Load8U, 1))},
 			[]uint64{0xffff_ffff_0000_0010}, []uint64{0x55}},
+		{"rotate by constants",
+			fn{params: vt(i32, i64), results: vt(i32, i32, i64, i64), body: code(
+				lget(0), i32c(4), op(wasm.OpI32Rotl), lget(0), i32c(36), op(wasm.OpI32Rotr),
+				lget(1), i64c(8), op(wasm.OpI64Rotl), lget(1), i64c(-8), op(wasm.OpI64Rotr))},
+			[]uint64{0x12345678, 0x0102030405060708},
+			[]uint64{0x23456781, 0x81234567, 0x0203040506070801, 0x0203040506070801}},
 		{"shift and add",
 			fn{params: vt(i32, i32), results: vt(i32), body: code(
 				lget(0), lget(1), i32c(2), op(wasm.OpI32Shl), add)},

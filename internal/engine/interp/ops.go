@@ -200,6 +200,7 @@ const (
 	opI32ShlI
 	opI32ShrSI
 	opI32ShrUI
+	opI32RotlI // rotr by k is rotl by -k
 	opI32EqI
 	opI32NeI
 	opI32LtSI
@@ -244,6 +245,7 @@ const (
 	opI64ShlI
 	opI64ShrSI
 	opI64ShrUI
+	opI64RotlI
 	opI64EqI
 	opI64NeI
 	opI64LtSI
