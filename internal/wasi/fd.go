@@ -3,7 +3,6 @@ package wasi
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"io"
 	"math"
 
@@ -457,7 +456,7 @@ func fdRead(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error)
 				return 0, nil
 			}
 			n, err := e.in.read(ctx, b)
-			if err != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+			if isInterrupt(ctx, err) {
 				interrupted = err
 				return 0, nil
 			}
@@ -467,7 +466,7 @@ func fdRead(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error)
 			return n, err
 		case kindConn:
 			n, _, err := k.recv(ctx, e, bufs, 0)
-			if err != nil && ctx.Err() != nil {
+			if isInterrupt(ctx, err) {
 				interrupted = err
 				return 0, nil
 			}
@@ -539,7 +538,7 @@ func fdWrite(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error
 			return k.writeStream(e.out, bufs)
 		case kindConn:
 			n, err := k.send(ctx, e, bufs)
-			if err != nil && ctx.Err() != nil {
+			if isInterrupt(ctx, err) {
 				interrupted = err
 				return 0, nil
 			}

@@ -89,10 +89,10 @@ func New(cfg Config) (*Kernel, error) {
 		wake:     -1,
 	}
 	var err error
-	if k.argsSize, err = stringsSize("argument", cfg.Args); err != nil {
+	if k.argsSize, err = stringsSize("arguments", cfg.Args); err != nil {
 		return nil, err
 	}
-	if k.envSize, err = stringsSize("environment entry", cfg.Env); err != nil {
+	if k.envSize, err = stringsSize("environment", cfg.Env); err != nil {
 		return nil, err
 	}
 	if k.random == nil {
@@ -122,16 +122,18 @@ func New(cfg Config) (*Kernel, error) {
 	return k, nil
 }
 
+// stringsSize returns the bytes list takes in guest memory, NULs
+// included, checking that a 32-bit guest can hold it.
 func stringsSize(what string, list []string) (uint32, error) {
 	var total uint64
 	for i, s := range list {
 		if strings.IndexByte(s, 0) >= 0 {
-			return 0, fmt.Errorf("%s %d contains a NUL byte", what, i)
+			return 0, fmt.Errorf("%s: entry %d contains a NUL byte", what, i)
 		}
 		total += uint64(len(s)) + 1
 	}
 	if total > 1<<32-1 || uint64(len(list))*4 > 1<<32-1 {
-		return 0, fmt.Errorf("%ss take %d bytes, more than a 32-bit guest can address", what, total)
+		return 0, fmt.Errorf("%s: %d entries of %d bytes do not fit a 32-bit guest", what, len(list), total)
 	}
 	return uint32(total), nil
 }

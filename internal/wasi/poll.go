@@ -87,7 +87,7 @@ func pollOneoff(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, er
 				fds[i].Revents = 0
 			}
 			if err := k.pollHost(ctx, fds, timeout); err != nil {
-				if interrupted(ctx, err) {
+				if isInterrupt(ctx, err) {
 					return 0, err
 				}
 				return errnoOf(err), nil

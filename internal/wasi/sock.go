@@ -107,9 +107,9 @@ func (k *Kernel) waitSock(ctx context.Context, e *fdEntry, events int16) error {
 	return k.pollHost(ctx, []unix.PollFd{{Fd: int32(e.sock), Events: events}}, -1)
 }
 
-// interrupted reports whether err is ctx ending, which must end the
+// isInterrupt reports whether err is ctx ending, which must end the
 // guest rather than become an errno.
-func interrupted(ctx context.Context, err error) bool {
+func isInterrupt(ctx context.Context, err error) bool {
 	return err != nil && ctx.Err() != nil && errors.Is(err, context.Cause(ctx))
 }
 
@@ -219,7 +219,7 @@ func sockAccept(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, er
 			continue
 		case err == unix.EAGAIN && e.flags&FdflagNonblock == 0:
 			if err := k.waitSock(ctx, e, unix.POLLIN); err != nil {
-				if interrupted(ctx, err) {
+				if isInterrupt(ctx, err) {
 					return 0, err
 				}
 				return errnoOf(err), nil
@@ -269,7 +269,7 @@ func sockRecv(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, erro
 		total := 0
 		for {
 			n, rflags, err := k.recv(ctx, e, skip(bufs, total), flags)
-			if interrupted(ctx, err) {
+			if isInterrupt(ctx, err) {
 				cause = err
 				return 0, nil
 			}
@@ -310,7 +310,7 @@ func sockSend(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, erro
 	var cause error
 	errno = k.transfer(m, uint32(p[1]), uint32(p[2]), uint32(p[4]), func(bufs [][]byte) (int, error) {
 		n, err := k.send(ctx, e, bufs)
-		if interrupted(ctx, err) {
+		if isInterrupt(ctx, err) {
 			cause = err
 			return 0, nil
 		}

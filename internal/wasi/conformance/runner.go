@@ -28,6 +28,15 @@ func Run(ctx context.Context, bin []byte, cfg wasi.Config) (uint32, error) {
 	if err := Instantiate(ctx, rt, k); err != nil {
 		return 0, err
 	}
+	// sightglass benchmarks import bench.start and bench.end.
+	nop := api.GoModuleFunc(func(context.Context, api.Module, []uint64) {})
+	_, err = rt.NewHostModuleBuilder("bench").
+		NewFunctionBuilder().WithGoModuleFunction(nop, nil, nil).Export("start").
+		NewFunctionBuilder().WithGoModuleFunction(nop, nil, nil).Export("end").
+		Instantiate(ctx)
+	if err != nil {
+		return 0, err
+	}
 	mod, err := rt.InstantiateWithConfig(ctx, bin, wazero.NewModuleConfig().WithStartFunctions())
 	if err != nil {
 		return 0, fmt.Errorf("instantiating: %w", err)

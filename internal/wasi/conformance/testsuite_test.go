@@ -144,3 +144,58 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSightglass runs the sightglass benchmark programs the way their
+// harness does: the benchmark's directory preopened as "." (which is
+// how they find their inputs), output compared with the expected files.
+func TestSightglass(t *testing.T) {
+	base := testshared.Path(t, "bench", "sightglass")
+	progs, err := filepath.Glob(filepath.Join(base, "*", "*.wasm"))
+	if err != nil || len(progs) == 0 {
+		t.Fatalf("no benchmarks in %s: %v", base, err)
+	}
+	engines := []struct {
+		name string
+		run  func(context.Context, []byte, wasi.Config) (uint32, error)
+	}{{"wazero", Run}, {"wasmvisor", RunWasmvisor}}
+	for _, engine := range engines {
+		for _, prog := range progs {
+			dir, name := filepath.Dir(prog), strings.TrimSuffix(filepath.Base(prog), ".wasm")
+			t.Run(engine.name+"/"+filepath.Base(dir)+"/"+name, func(t *testing.T) {
+				switch {
+				case testing.Short() && filepath.Base(dir) != "noop":
+					t.Skip("benchmarks take long; -short runs noop only")
+				case engine.name == "wasmvisor" && filepath.Base(dir) == "shootout":
+					// CPU-bound loops that test the interpreter more than
+					// the kernel, and take minutes there; the benchmark
+					// harness runs them.
+					t.Skip("CPU-bound; left to the benchmark harness")
+				}
+				bin, err := os.ReadFile(prog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pre, closeDirs, err := wasi.MountDirs(nil, []wasi.DirSpec{{Host: dir, Guest: ".", ReadOnly: true}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer closeDirs()
+				var stdout, stderr bytes.Buffer
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+				defer cancel()
+				code, err := engine.run(ctx, bin, wasi.Config{
+					Args: []string{name + ".wasm"}, Stdout: &stdout, Stderr: &stderr, Preopens: pre,
+				})
+				if err != nil || code != 0 {
+					t.Fatalf("exit %d, %v\nstderr:\n%s", code, err, stderr.String())
+				}
+				for stream, got := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
+					want, err := os.ReadFile(filepath.Join(dir, name+"."+stream+".expected"))
+					if err == nil && got != string(want) {
+						t.Errorf("%s:\n%s\nwant:\n%s", stream, got, want)
+					}
+				}
+			})
+		}
+	}
+}
