@@ -75,7 +75,8 @@ type Module interface {
 
 // GoModuleFunc is the one calling convention for host functions, shared
 // by every execution tier. mod is the module whose code made the call (for
-// its memory). stack holds the parameters on entry and receives the
+// its memory); when Go calls a host function directly, through
+// Function.Call, it is the host module itself. stack holds the parameters on entry and receives the
 // results, in the uint64 encoding of this package; its length is the
 // larger of the parameter and result counts (v128 counting two). It is
 // valid until the function returns.

@@ -109,9 +109,9 @@ func slotCount(ts []wasm.ValueType) uint32 {
 	return n
 }
 
-func (s *Store) newFunction(inst *Instance, ft *wasm.FuncType, idx uint32, name string) *Function {
+func newFunction(inst *Instance, ft *wasm.FuncType, id TypeID, idx uint32, name string) *Function {
 	return &Function{
-		Type: ft, TypeID: s.TypeID(ft), Instance: inst, Index: idx, Name: name,
+		Type: ft, TypeID: id, Instance: inst, Index: idx, Name: name,
 		ParamSlots: slotCount(ft.Params), ResultSlots: slotCount(ft.Results),
 	}
 }
@@ -179,7 +179,7 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []any, lim Limits)
 			return nil, fmt.Errorf("function %d: unknown type %d", len(inst.Funcs), ti)
 		}
 		idx := uint32(len(inst.Funcs))
-		f := s.newFunction(inst, &m.Types[ti], idx, m.FuncName(idx))
+		f := newFunction(inst, &m.Types[ti], inst.Types[ti], idx, m.FuncName(idx))
 		f.Code = code[i]
 		inst.Funcs = append(inst.Funcs, f)
 	}
@@ -411,7 +411,7 @@ func (s *Store) NewHostInstance(name string, h *HostModule, lim Limits) (_ *Inst
 			n = hf.Export
 		}
 		ft := hf.Type
-		f := s.newFunction(inst, &ft, uint32(i), n)
+		f := newFunction(inst, &ft, s.TypeID(&ft), uint32(i), n)
 		f.Host = hf.Fn
 		inst.Funcs = append(inst.Funcs, f)
 		if err := export(hf.Export, wasm.ExternFunc, i); err != nil {
