@@ -1014,12 +1014,13 @@ func (m *machine) run() error {
 		case opMemorySize:
 			*sl(fp, in.a) = m.memLen / linmem.PageSize
 		case opMemoryGrow:
+			dst := sl(fp, in.a)
 			prev, ok := m.lin.Grow(uint32(*sl(fp, in.b)))
 			if ok {
-				*sl(fp, in.a) = uint64(prev)
+				*dst = uint64(prev)
 				m.memLen = uint64(len(m.lin.Bytes()))
 			} else {
-				*sl(fp, in.a) = 0xffffffff
+				*dst = 0xffffffff
 			}
 		case opMemoryInit, opDataDrop, opMemoryCopy, opMemoryFill, opTableGet, opTableSet, opTableSize,
 			opTableGrow, opTableFill, opTableCopy, opTableInit, opElemDrop:
