@@ -249,10 +249,7 @@ func (m *machine) run() error {
 		case opUnreachable:
 			return m.trap(api.TrapUnreachable, ip)
 		case opJmp:
-			ip = unsafe.Add(ip, int32(in.a))
-			if atomic.LoadUint32(&m.interrupt) != 0 {
-				return m.interrupted(ip)
-			}
+			goto branch
 		case opBrTable:
 			i := uint32(*sl(fp, in.b))
 			if i > in.c {
@@ -380,31 +377,19 @@ func (m *machine) run() error {
 
 		case opBrIfNez32:
 			if uint32(*sl(fp, in.b)) != 0 {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfEqz32:
 			if uint32(*sl(fp, in.b)) == 0 {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfNez64:
 			if *sl(fp, in.b) != 0 {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfEqz64:
 			if *sl(fp, in.b) == 0 {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32Eq:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)))
@@ -412,17 +397,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(in.imm))
 		case opBrIfI32Eq:
 			if uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32EqI:
 			if uint32(*sl(fp, in.b)) == uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32Ne:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)))
@@ -430,17 +409,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(in.imm))
 		case opBrIfI32Ne:
 			if uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32NeI:
 			if uint32(*sl(fp, in.b)) != uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32LtS:
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)))
@@ -448,17 +421,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(in.imm))
 		case opBrIfI32LtS:
 			if int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32LtSI:
 			if int32(*sl(fp, in.b)) < int32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32LtU:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)))
@@ -466,17 +433,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(in.imm))
 		case opBrIfI32LtU:
 			if uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32LtUI:
 			if uint32(*sl(fp, in.b)) < uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32GtS:
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)))
@@ -484,17 +445,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(in.imm))
 		case opBrIfI32GtS:
 			if int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32GtSI:
 			if int32(*sl(fp, in.b)) > int32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32GtU:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)))
@@ -502,17 +457,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(in.imm))
 		case opBrIfI32GtU:
 			if uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32GtUI:
 			if uint32(*sl(fp, in.b)) > uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32LeS:
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)))
@@ -520,17 +469,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(in.imm))
 		case opBrIfI32LeS:
 			if int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32LeSI:
 			if int32(*sl(fp, in.b)) <= int32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32LeU:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)))
@@ -538,17 +481,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(in.imm))
 		case opBrIfI32LeU:
 			if uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32LeUI:
 			if uint32(*sl(fp, in.b)) <= uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32GeS:
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)))
@@ -556,17 +493,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(in.imm))
 		case opBrIfI32GeS:
 			if int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32GeSI:
 			if int32(*sl(fp, in.b)) >= int32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI32GeU:
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)))
@@ -574,17 +505,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(in.imm))
 		case opBrIfI32GeU:
 			if uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI32GeUI:
 			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64Eq:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) == *sl(fp, in.c))
@@ -592,17 +517,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) == in.imm)
 		case opBrIfI64Eq:
 			if *sl(fp, in.b) == *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64EqI:
 			if *sl(fp, in.b) == in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64Ne:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) != *sl(fp, in.c))
@@ -610,17 +529,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) != in.imm)
 		case opBrIfI64Ne:
 			if *sl(fp, in.b) != *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64NeI:
 			if *sl(fp, in.b) != in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64LtS:
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)))
@@ -628,17 +541,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(in.imm))
 		case opBrIfI64LtS:
 			if int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64LtSI:
 			if int64(*sl(fp, in.b)) < int64(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64LtU:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) < *sl(fp, in.c))
@@ -646,17 +553,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) < in.imm)
 		case opBrIfI64LtU:
 			if *sl(fp, in.b) < *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64LtUI:
 			if *sl(fp, in.b) < in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64GtS:
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)))
@@ -664,17 +565,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(in.imm))
 		case opBrIfI64GtS:
 			if int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64GtSI:
 			if int64(*sl(fp, in.b)) > int64(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64GtU:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) > *sl(fp, in.c))
@@ -682,17 +577,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) > in.imm)
 		case opBrIfI64GtU:
 			if *sl(fp, in.b) > *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64GtUI:
 			if *sl(fp, in.b) > in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64LeS:
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)))
@@ -700,17 +589,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(in.imm))
 		case opBrIfI64LeS:
 			if int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64LeSI:
 			if int64(*sl(fp, in.b)) <= int64(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64LeU:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= *sl(fp, in.c))
@@ -718,17 +601,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= in.imm)
 		case opBrIfI64LeU:
 			if *sl(fp, in.b) <= *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64LeUI:
 			if *sl(fp, in.b) <= in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64GeS:
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)))
@@ -736,17 +613,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(in.imm))
 		case opBrIfI64GeS:
 			if int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64GeSI:
 			if int64(*sl(fp, in.b)) >= int64(in.imm) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opI64GeU:
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= *sl(fp, in.c))
@@ -754,17 +625,11 @@ func (m *machine) run() error {
 			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= in.imm)
 		case opBrIfI64GeU:
 			if *sl(fp, in.b) >= *sl(fp, in.c) {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 		case opBrIfI64GeUI:
 			if *sl(fp, in.b) >= in.imm {
-				ip = unsafe.Add(ip, int32(in.a))
-				if atomic.LoadUint32(&m.interrupt) != 0 {
-					return m.interrupted(ip)
-				}
+				goto branch
 			}
 
 		case opI32Load:
@@ -1366,6 +1231,16 @@ func (m *machine) run() error {
 			if atomic.LoadUint32(&m.interrupt) != 0 {
 				return m.interrupted(ip)
 			}
+		}
+		continue
+
+		// Every taken branch with a relative target lands here. Loops are
+		// made of branches, so this is where a guest that runs too long is
+		// stopped.
+	branch:
+		ip = unsafe.Add(ip, int32(in.a))
+		if atomic.LoadUint32(&m.interrupt) != 0 {
+			return m.interrupted(ip)
 		}
 	}
 }
