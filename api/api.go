@@ -2,7 +2,8 @@ package api
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
 // ValueType is a WebAssembly value type, encoded as in the binary format.
@@ -23,25 +24,7 @@ const (
 )
 
 // ValueTypeName returns the text-format name of t, such as "i32".
-func ValueTypeName(t ValueType) string {
-	switch t {
-	case ValueTypeI32:
-		return "i32"
-	case ValueTypeI64:
-		return "i64"
-	case ValueTypeF32:
-		return "f32"
-	case ValueTypeF64:
-		return "f64"
-	case ValueTypeV128:
-		return "v128"
-	case ValueTypeFuncref:
-		return "funcref"
-	case ValueTypeExternref:
-		return "externref"
-	}
-	return fmt.Sprintf("valtype(0x%02x)", t)
-}
+func ValueTypeName(t ValueType) string { return wasm.ValueType(t).String() }
 
 // Module is an instantiated module: a WebAssembly module or a host module.
 //

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/wasmvisor/wasmvisor/internal/testshared"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -44,8 +45,8 @@ func sectionKinds(m *wasm.Module) []string {
 // test suite that decodes.
 func TestEncode_RoundTripSpec(t *testing.T) {
 	n := 0
-	for _, b := range specBinaries(t) {
-		data, err := os.ReadFile(b.path)
+	for _, b := range testshared.SpecModules(t) {
+		data, err := os.ReadFile(b.Path)
 		if err != nil {
 			t.Fatal(err)
 		}

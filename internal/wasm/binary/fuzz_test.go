@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/wasmvisor/wasmvisor/internal/testshared"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -13,8 +14,8 @@ import (
 // it returns survives a round trip through Encode. It is seeded with the
 // spec test suite's binaries, valid and malformed.
 func FuzzDecode(f *testing.F) {
-	for _, b := range specBinaries(f) {
-		data, err := os.ReadFile(b.path)
+	for _, b := range testshared.SpecModules(f) {
+		data, err := os.ReadFile(b.Path)
 		if err != nil {
 			f.Fatal(err)
 		}

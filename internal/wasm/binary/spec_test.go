@@ -1,12 +1,10 @@
 package binary
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,53 +12,6 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/testshared"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
-
-// specCommand is the part of a wast2json command these tests use.
-type specCommand struct {
-	Type       string `json:"type"`
-	Line       int    `json:"line"`
-	Filename   string `json:"filename"`
-	Text       string `json:"text"`
-	ModuleType string `json:"module_type"`
-}
-
-// specBinary is one binary module a spec script loads.
-type specBinary struct {
-	script string // e.g. "binary.json"
-	specCommand
-	path string
-}
-
-// specBinaries returns every binary module the spec scripts name.
-func specBinaries(t testing.TB) []specBinary {
-	t.Helper()
-	dir := testshared.Path(t, "testdata", "spec", "json")
-	scripts, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(scripts) == 0 {
-		t.Fatalf("no spec scripts in %s", dir)
-	}
-	var out []specBinary
-	for _, script := range scripts {
-		raw, err := os.ReadFile(script)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s struct{ Commands []specCommand }
-		if err := json.Unmarshal(raw, &s); err != nil {
-			t.Fatalf("%s: %v", script, err)
-		}
-		for _, c := range s.Commands {
-			if c.Filename == "" || !strings.HasSuffix(c.Filename, ".wasm") {
-				continue
-			}
-			out = append(out, specBinary{script: filepath.Base(script), specCommand: c, path: filepath.Join(dir, c.Filename)})
-		}
-	}
-	return out
-}
 
 // deferredToValidation lists the binary assert_malformed modules whose
 // malformation is inside a function body, where the decoder does not
@@ -98,15 +49,15 @@ var deferredToValidation = map[string]string{
 func TestDecode_Spec(t *testing.T) {
 	counts := map[string]int{}
 	var failed int
-	for _, b := range specBinaries(t) {
+	for _, b := range testshared.SpecModules(t) {
 		if b.ModuleType == "text" {
 			continue
 		}
-		data, err := os.ReadFile(b.path)
+		data, err := os.ReadFile(b.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		where := fmt.Sprintf("%s:%d (%s)", b.script, b.Line, b.Filename)
+		where := fmt.Sprintf("%s:%d (%s)", b.Script, b.Line, b.Filename)
 		m, err := Decode(data)
 		switch b.Type {
 		case "module", "assert_invalid", "assert_unlinkable", "assert_uninstantiable":
