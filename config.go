@@ -2,6 +2,7 @@ package wasmvisor
 
 import (
 	"io"
+	"net"
 
 	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
@@ -47,4 +48,33 @@ type ModuleConfig struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+
+	// Dirs are the host directories the program may reach, in the order
+	// it finds them pre-opened (after Listeners). Like Args, only host
+	// modules such as WASI (package wasip1) read them.
+	Dirs []DirMount
+	// Listeners are listening sockets the program finds open when it
+	// starts, before Dirs: WASI gives them descriptors 3, 4, … Each must
+	// have a host descriptor (*net.TCPListener and *net.UnixListener
+	// do); the program works on a duplicate, so the caller still owns
+	// and closes them.
+	Listeners []net.Listener
+	// Random is the source of the program's random bytes; nil means
+	// crypto/rand. Tests set it to get reproducible runs.
+	Random io.Reader
+}
+
+// DirMount maps a host directory into a program's file system, as
+// `wasmvisor run --dir HOST::GUEST` does. The program cannot leave the
+// directory, through ".." or symbolic links.
+type DirMount struct {
+	// Host is the directory on the host.
+	Host string
+	// Guest is where the program sees it: an absolute path such as "/"
+	// or "/data" (mounts to absolute paths share one tree, so "/data"
+	// appears inside "/"), or a relative one such as ".", which is a
+	// tree of its own. Empty means the same as Host.
+	Guest string
+	// ReadOnly refuses every change to the directory's contents.
+	ReadOnly bool
 }

@@ -3,6 +3,7 @@ package wasmvisor
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/store"
@@ -18,10 +19,57 @@ import (
 //		Export("log").
 //		Instantiate(ctx)
 type HostModuleBuilder struct {
-	r    *Runtime
-	name string
-	h    store.HostModule
-	err  error
+	r     *Runtime
+	name  string
+	h     store.HostModule
+	state *instanceStateHook
+	err   error
+}
+
+// InstanceStateFunc creates what a host module keeps for one module that
+// imports from it, such as the descriptor table of a WASI program. mod
+// is the importing module, linked but not started; ModuleConfigOf(mod)
+// gives its configuration.
+type InstanceStateFunc func(ctx context.Context, mod api.Module) (io.Closer, error)
+
+// instanceStateHook is a host module's InstanceStateFunc and the key its
+// functions look the state up by.
+type instanceStateHook struct {
+	key      any
+	newState InstanceStateFunc
+}
+
+// WithInstanceState gives each module that imports from this host module
+// a state of its own: newState runs when such a module is instantiated,
+// after linking and before its start function, and the module's Close
+// closes the state (so does a failed instantiation). A host function
+// finds its caller's state with InstanceState(caller, key). An error from
+// newState fails the instantiation.
+//
+// This is how one host module serves many programs in one Runtime, each
+// with its own environment.
+func (b *HostModuleBuilder) WithInstanceState(key any, newState InstanceStateFunc) *HostModuleBuilder {
+	if newState == nil && b.err == nil {
+		b.err = fmt.Errorf("instance state %v: nil function", key)
+	}
+	b.state = &instanceStateHook{key: key, newState: newState}
+	return b
+}
+
+// InstanceState returns the state that a host module made with
+// WithInstanceState(key, …) created for mod, or nil if mod imports
+// nothing from such a module.
+func InstanceState(mod api.Module, key any) io.Closer {
+	mi, ok := mod.(*moduleInstance)
+	if !ok {
+		return nil
+	}
+	for _, s := range mi.states {
+		if s.key == key {
+			return s.val
+		}
+	}
+	return nil
 }
 
 // NewHostModuleBuilder starts a host module to be instantiated as name.
@@ -159,6 +207,7 @@ func (b *HostModuleBuilder) Instantiate(ctx context.Context) (api.Module, error)
 		return nil, err
 	}
 	mi := r.wrap(inst, ModuleConfig{Name: b.name})
+	mi.stateHook = b.state
 	if err := r.store.Register(b.name, inst); err != nil {
 		mi.Close(ctx)
 		return nil, err

@@ -3,8 +3,11 @@ package wasmvisor
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/store"
@@ -19,8 +22,21 @@ type moduleInstance struct {
 	// mem wraps memory 0 once: host functions ask for it on every call.
 	mem api.Memory
 
+	// stateHook is set on host modules built WithInstanceState.
+	stateHook *instanceStateHook
+	// states are what host modules created for this module; set before
+	// its start function runs and read-only afterwards.
+	states       []instanceState
+	statesClosed atomic.Bool
+
 	mu    sync.Mutex
 	funcs map[string]*function // exported functions, wrapped on first use
+}
+
+// instanceState is one host module's state for a module.
+type instanceState struct {
+	key any
+	val io.Closer
 }
 
 var _ api.Module = (*moduleInstance)(nil)
@@ -91,8 +107,24 @@ func (m *moduleInstance) Close(ctx context.Context) error {
 		m.r.mu.Lock()
 		delete(m.r.modules, m)
 		m.r.mu.Unlock()
+		return m.closeStates()
 	}
 	return nil
+}
+
+// closeStates closes what host modules keep for m, in the reverse order
+// of their creation.
+func (m *moduleInstance) closeStates() error {
+	if m.statesClosed.Swap(true) {
+		return nil
+	}
+	var errs []error
+	for i := len(m.states) - 1; i >= 0; i-- {
+		if err := m.states[i].val.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing host state %v of module %q: %w", m.states[i].key, m.inst.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func definition(f *store.Function) api.FunctionDefinition {

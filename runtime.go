@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/wasmvisor/wasmvisor/api"
@@ -164,6 +165,10 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 		return nil, err
 	}
 	mi := r.wrap(inst, cfg)
+	if err := r.createStates(ctx, mi, c.mod); err != nil {
+		r.forget(mi)
+		return nil, err
+	}
 	if c.mod.HasStart {
 		f := inst.Funcs[c.mod.Start]
 		stack := make([]uint64, max(f.ParamSlots, f.ResultSlots))
@@ -205,12 +210,40 @@ func (r *Runtime) wrap(inst *store.Instance, cfg ModuleConfig) *moduleInstance {
 
 // forget drops a module whose start function failed. Its functions may
 // already sit in other modules' tables, where they must stay callable;
-// store.Instance.Abandon decides whether its memory can go now.
+// store.Instance.Abandon decides whether its memory can go now. What
+// host modules keep for it goes at once: a function reached later
+// through a table finds its host state closed, not leaked.
 func (r *Runtime) forget(mi *moduleInstance) {
 	r.mu.Lock()
 	delete(r.modules, mi)
 	r.mu.Unlock()
 	mi.inst.Abandon()
+	mi.closeStates()
+}
+
+// createStates asks every host module that mi imports from, and that
+// keeps per-module state, to create it.
+func (r *Runtime) createStates(ctx context.Context, mi *moduleInstance, m *wasm.Module) error {
+	var seen []*moduleInstance
+	for _, imp := range m.Imports {
+		inst := r.store.Lookup(imp.Module)
+		if inst == nil {
+			continue
+		}
+		host, _ := inst.Handle.(*moduleInstance)
+		if host == nil || host.stateHook == nil || slices.Contains(seen, host) {
+			continue
+		}
+		seen = append(seen, host)
+		st, err := host.stateHook.newState(ctx, mi)
+		if err != nil {
+			return fmt.Errorf("module %q: %w", imp.Module, err)
+		}
+		if st != nil {
+			mi.states = append(mi.states, instanceState{key: host.stateHook.key, val: st})
+		}
+	}
+	return nil
 }
 
 // Module returns the module instantiated as name, or nil.
