@@ -1,0 +1,170 @@
+// Package wasihost serves the WASI preview 1 kernel (package
+// internal/wasi) to the modules of a wasmvisor.Runtime, as the host
+// module wasi_snapshot_preview1. Every module that imports from it gets
+// a kernel of its own, built from its ModuleConfig when it is
+// instantiated and closed with it, so one Runtime can run many programs.
+//
+// Package wasip1 is the public face of this package. The CLI and the
+// conformance tests use it directly for what the public configuration
+// cannot express: pre-opened directories of a namespace they built
+// themselves, such as one with a disk image mounted at "/".
+package wasihost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/wasi"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// Options adjust how programs get their kernels.
+type Options struct {
+	// Preopens, if not nil, gives each module its pre-opened
+	// descriptors, in order, instead of the Listeners and Dirs of its
+	// ModuleConfig. The kernel duplicates listeners and does not close
+	// the namespaces: what Preopens returns stays the caller's.
+	Preopens func(mod api.Module) ([]wasi.Preopen, error)
+
+	// Trace, if not nil, receives a line per call: the function, its
+	// raw parameters, the errno and any error that ends the guest.
+	Trace io.Writer
+}
+
+// stateKey is the key kernels are kept under in their modules.
+type stateKey struct{}
+
+func (stateKey) String() string { return wasi.ModuleName }
+
+// Instantiate registers wasi_snapshot_preview1 in r. It fails if r
+// already has a module of that name.
+func Instantiate(ctx context.Context, r *wasmvisor.Runtime, opts Options) (api.Module, error) {
+	b := r.NewHostModuleBuilder(wasi.ModuleName).
+		WithInstanceState(stateKey{}, func(ctx context.Context, mod api.Module) (io.Closer, error) {
+			return newProgram(mod, opts)
+		})
+	for i := range wasi.Functions {
+		f := &wasi.Functions[i]
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(hostFunc(f, opts.Trace), apiTypes(f.Type.Params), apiTypes(f.Type.Results)).
+			WithName(f.Name).
+			Export(f.Name)
+	}
+	return b.Instantiate(ctx)
+}
+
+// hostFunc adapts one kernel function to the engine's calling
+// convention: it finds the caller's kernel and memory, and turns what
+// ends the guest into the errors the engine expects.
+func hostFunc(f *wasi.Function, trace io.Writer) api.GoModuleFunc {
+	return func(ctx context.Context, mod api.Module, stack []uint64) error {
+		p, _ := wasmvisor.InstanceState(mod, stateKey{}).(*program)
+		if p == nil {
+			return fmt.Errorf("%s.%s called from module %q, which has no WASI environment (it does not import %s)",
+				wasi.ModuleName, f.Name, mod.Name(), wasi.ModuleName)
+		}
+		var mem []byte
+		if m := mod.Memory(); m != nil {
+			mem = m.Bytes()
+		}
+		var params []uint64
+		if trace != nil {
+			params = append(params, stack[:len(f.Type.Params)]...)
+		}
+		err := f.Call(ctx, p.k, mem, stack)
+		if trace != nil {
+			errno := "-"
+			if len(f.Type.Results) > 0 && err == nil {
+				errno = wasi.Errno(stack[0]).String()
+			}
+			fmt.Fprintf(trace, "%s%v = %s %v\n", f.Name, params, errno, err)
+		}
+		if err == nil {
+			return nil
+		}
+		if exit, ok := errors.AsType[*wasi.ExitError](err); ok {
+			return &api.ExitError{Code: exit.Code}
+		}
+		// A blocking call that the context ended stops the guest the way
+		// the engine stops a running one.
+		switch cerr := ctx.Err(); {
+		case errors.Is(cerr, context.DeadlineExceeded):
+			return &api.Trap{Kind: api.TrapTimeout, Detail: "the call's deadline passed during " + f.Name, Err: err}
+		case cerr != nil:
+			return &api.Trap{Kind: api.TrapInterrupted, Detail: "the call's context was canceled during " + f.Name, Err: err}
+		}
+		return err
+	}
+}
+
+// program is the WASI state of one module: its kernel, and the host
+// directories its kernel was given.
+type program struct {
+	k         *wasi.Kernel
+	closeDirs func() error
+}
+
+func (p *program) Close() error {
+	return errors.Join(p.k.Close(), p.closeDirs())
+}
+
+// newProgram builds the kernel for mod from its ModuleConfig: listeners
+// first, then directories, as wasmtime numbers them.
+func newProgram(mod api.Module, opts Options) (*program, error) {
+	cfg, _ := wasmvisor.ModuleConfigOf(mod)
+	closeDirs := func() error { return nil }
+	var preopens []wasi.Preopen
+	if opts.Preopens != nil {
+		var err error
+		if preopens, err = opts.Preopens(mod); err != nil {
+			return nil, err
+		}
+	} else {
+		for i, l := range cfg.Listeners {
+			fl, ok := l.(interface{ File() (*os.File, error) })
+			if !ok {
+				return nil, fmt.Errorf("listener %d (%T): no host descriptor to pre-open", i, l)
+			}
+			preopens = append(preopens, wasi.Preopen{Listener: fl})
+		}
+		specs := make([]wasi.DirSpec, len(cfg.Dirs))
+		for i, d := range cfg.Dirs {
+			specs[i] = wasi.DirSpec{Host: d.Host, Guest: d.Guest, ReadOnly: d.ReadOnly}
+			if specs[i].Guest == "" {
+				specs[i].Guest = d.Host
+			}
+		}
+		dirs, closeAll, err := wasi.MountDirs(nil, specs)
+		if err != nil {
+			return nil, err
+		}
+		preopens, closeDirs = append(preopens, dirs...), closeAll
+	}
+	k, err := wasi.New(wasi.Config{
+		Args:     cfg.Args,
+		Env:      cfg.Env,
+		Stdin:    cfg.Stdin,
+		Stdout:   cfg.Stdout,
+		Stderr:   cfg.Stderr,
+		Preopens: preopens,
+		Random:   cfg.Random,
+	})
+	if err != nil {
+		closeDirs()
+		return nil, err
+	}
+	return &program{k: k, closeDirs: closeDirs}, nil
+}
+
+func apiTypes(ts []wasm.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
