@@ -54,21 +54,34 @@ func validateMain(args []string, stderr io.Writer) int {
 	return status
 }
 
-// validateFile decodes and validates one file under p. The size limit is
-// applied before reading, so an oversized file is never loaded.
+// validateFile decodes and validates one file under p.
 func validateFile(file string, p *validate.Policy) error {
-	f, err := os.Open(file)
+	data, err := readModule(file, p)
 	if err != nil {
 		return err
+	}
+	m, err := binary.Decode(data)
+	if err != nil {
+		return err
+	}
+	return validate.Module(m, p)
+}
+
+// readModule reads a module binary from file. The policy's size limit is
+// applied before reading, so an oversized file is never loaded.
+func readModule(file string, p *validate.Policy) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fi.Mode().IsRegular() {
 		if err := p.CheckModuleSize(uint64(fi.Size())); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// Pipes and devices have no size up front: read at most one byte more
@@ -79,14 +92,10 @@ func validateFile(file string, p *validate.Policy) error {
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := p.CheckModuleSize(uint64(len(data))); err != nil {
-		return err
+		return nil, err
 	}
-	m, err := binary.Decode(data)
-	if err != nil {
-		return err
-	}
-	return validate.Module(m, p)
+	return data, nil
 }

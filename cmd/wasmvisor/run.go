@@ -1,0 +1,295 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wasmvisor/wasmvisor/internal/wasi"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+func init() {
+	register("run", "run a WebAssembly program (a WASI command, or --invoke a function)", func(args []string) int {
+		return runMain(args, runIO{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv})
+	})
+}
+
+// Exit statuses of `wasmvisor run` other than the program's own.
+const (
+	// exitFailure: the module could not be loaded, linked or started, or
+	// exited with a status WASI does not allow.
+	exitFailure = 1
+	// exitUsage: the command line is wrong.
+	exitUsage = 2
+	// exitTrap is wasmtime's status for a trap on Unix: 128 + SIGABRT,
+	// what a shell reports for an aborted process.
+	exitTrap = 134
+)
+
+// runIO is the process environment of a run: the standard streams the
+// program inherits, and the host environment --env K reads.
+type runIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+}
+
+// runOptions is a parsed `wasmvisor run` command line.
+type runOptions struct {
+	dirs        []wasi.DirSpec
+	env         []string // "K=V"
+	invoke      string
+	hasInvoke   bool
+	preloads    []preload
+	listen      []string
+	disk        string
+	diskOverlay string
+	w           *validate.Options
+
+	file string   // the module to run
+	args []string // what follows it: the program's arguments
+}
+
+// preload is a --preload NAME=PATH module.
+type preload struct{ name, file string }
+
+// runFlag is one option of `wasmvisor run`. Every option takes a value,
+// given as the next argument or after "=".
+type runFlag struct {
+	names []string // the first is the one usage shows
+	arg   string   // what the value is, for usage
+	help  string
+	set   func(o *runOptions, v string, io runIO) error
+}
+
+// runFlags lists the options in the order usage shows them. Names and
+// forms are wasmtime run's.
+var runFlags = []runFlag{
+	{names: []string{"dir"}, arg: "HOST[::GUEST[::ro]]",
+		help: "give the program the host directory HOST as GUEST (default: HOST as written); ::ro makes it read-only",
+		set: func(o *runOptions, v string, _ runIO) error {
+			d, err := parseDir(v)
+			o.dirs = append(o.dirs, d)
+			return err
+		}},
+	{names: []string{"env"}, arg: "NAME[=VAL]",
+		help: "set an environment variable of the program; NAME alone passes the host's value, if set",
+		set: func(o *runOptions, v string, io runIO) error {
+			name, _, hasValue := strings.Cut(v, "=")
+			if name == "" || strings.IndexByte(v, 0) >= 0 {
+				return errors.New("want NAME=VALUE or NAME")
+			}
+			if !hasValue {
+				val, ok := io.lookupEnv(name)
+				if !ok {
+					return nil // as wasmtime: an unset variable stays unset
+				}
+				v = name + "=" + val
+			}
+			o.env = append(o.env, v)
+			return nil
+		}},
+	{names: []string{"invoke"}, arg: "NAME",
+		help: "call the exported function NAME instead of _start, with ARGS as its parameters, and print its results",
+		set: func(o *runOptions, v string, _ runIO) error {
+			o.invoke, o.hasInvoke = v, true
+			return nil
+		}},
+	{names: []string{"preload"}, arg: "NAME=PATH",
+		help: "instantiate the module at PATH first, under NAME, so that the program can import from it (repeatable)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			name, file, ok := strings.Cut(v, "=")
+			if !ok || name == "" || file == "" {
+				return errors.New("want NAME=PATH")
+			}
+			for _, p := range o.preloads {
+				if p.name == name {
+					return fmt.Errorf("module name %q is preloaded twice", name)
+				}
+			}
+			if name == wasi.ModuleName {
+				return fmt.Errorf("module name %q is WASI's", name)
+			}
+			o.preloads = append(o.preloads, preload{name, file})
+			return nil
+		}},
+	{names: []string{"tcplisten"}, arg: "ADDR",
+		help: "listen on the TCP address ADDR (HOST:PORT) and give the program the socket, before any directory (repeatable)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			o.listen = append(o.listen, v)
+			return nil
+		}},
+	{names: []string{"disk"}, arg: "IMAGE[,part=N]",
+		help: "mount the file system of a disk image (raw, qcow2, VMDK; partition N) as the program's /; it is never written",
+		set: func(o *runOptions, v string, _ runIO) error {
+			if o.disk != "" {
+				return errors.New("only one disk image can be mounted")
+			}
+			o.disk = v
+			return nil
+		}},
+	{names: []string{"disk-overlay"}, arg: "DIR",
+		help: "keep the program's changes to the --disk file system in the host directory DIR, for the next run (default: in memory, discarded)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			o.diskOverlay = v
+			return nil
+		}},
+	{names: []string{"W", "wasm"}, arg: "KEY=VAL[,...]",
+		help: "set a limit or feature, as listed below (repeatable)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			return o.w.Set(v)
+		}},
+}
+
+// parseDir parses HOST[::GUEST[::ro]]; "::rw" is the default mode.
+func parseDir(v string) (wasi.DirSpec, error) {
+	readOnly := false
+	if parts := strings.Split(v, "::"); len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			readOnly = true
+		case "rw":
+		default:
+			return wasi.DirSpec{}, fmt.Errorf("mode %q: want ro or rw", parts[2])
+		}
+		v = parts[0] + "::" + parts[1]
+	}
+	d, err := wasi.ParseDirSpec(v)
+	d.ReadOnly = readOnly
+	return d, err
+}
+
+// errHelp is returned by parseRunArgs for -h and --help.
+var errHelp = errors.New("help requested")
+
+// parseRunArgs parses the command line of `wasmvisor run`: options, in
+// any order, up to the first argument that is not one (or up to "--"),
+// which is the module; the rest are the program's arguments, passed on
+// untouched even if they look like options.
+func parseRunArgs(args []string, io runIO) (*runOptions, error) {
+	o := &runOptions{w: validate.NewOptions()}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			if i < len(args) {
+				o.file, o.args = args[i], args[i+1:]
+			}
+			break
+		}
+		if a == "-" || !strings.HasPrefix(a, "-") {
+			o.file, o.args = a, args[i+1:]
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		if strings.HasPrefix(a, "-W") && len(a) > 2 {
+			// -Wkey=value, as wasmtime accepts it.
+			name, value, hasValue = "W", a[2:], true
+		}
+		if name == "h" || name == "help" {
+			return nil, errHelp
+		}
+		f := lookupRunFlag(name)
+		if f == nil {
+			return nil, fmt.Errorf("unknown option %s", a)
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, fmt.Errorf("option %s needs a value: %s", a, f.arg)
+			}
+			i++
+			value = args[i]
+		}
+		if err := f.set(o, value, io); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", flagName(f.names[0]), value, err)
+		}
+	}
+	switch {
+	case o.file == "":
+		return nil, errors.New("no module to run: want FILE.wasm")
+	case o.diskOverlay != "" && o.disk == "":
+		return nil, errors.New("--disk-overlay needs --disk")
+	}
+	return o, nil
+}
+
+func lookupRunFlag(name string) *runFlag {
+	for i := range runFlags {
+		for _, n := range runFlags[i].names {
+			if n == name {
+				return &runFlags[i]
+			}
+		}
+	}
+	return nil
+}
+
+// flagName is how usage writes an option: -W, --dir.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+func runUsage(w io.Writer) {
+	fmt.Fprintf(w, `usage: wasmvisor run [OPTIONS] FILE.wasm [ARGS...]
+
+Run a WebAssembly program. FILE is decoded and validated against the WebAssembly
+2.0 spec and the runtime policy (-W) before anything runs, then linked to WASI
+preview 1 and to the --preload modules, and its _start function is called (or
+the function --invoke names). ARGS are the program's arguments. Options go
+before FILE, in any order; "--" ends them.
+
+Options:
+`)
+	for _, f := range runFlags {
+		fmt.Fprintf(w, "  %s %s\n%s", flagName(f.names[0]), f.arg, wrap(f.help, "        ", 80))
+	}
+	fmt.Fprintf(w, "  -h, --help\n%s", wrap("show this help", "        ", 80))
+	fmt.Fprintf(w, `
+-W keys (sizes take suffixes KiB, MiB, GiB; limits take "unlimited"):
+%s
+Exit status: the program's exit code (proc_exit, or 0 when _start returns);
+%d when it traps (including -W timeout); %d when FILE cannot be loaded or linked,
+or the program exits with a status of 126 or more, which WASI does not allow;
+%d for a usage error.
+`, validate.KeysHelp(), exitTrap, exitFailure, exitUsage)
+}
+
+// wrap breaks text into lines of at most width columns, each starting
+// with indent.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if line != indent && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// runMain implements `wasmvisor run` and returns the exit status.
+func runMain(args []string, io runIO) int {
+	o, err := parseRunArgs(args, io)
+	switch {
+	case errors.Is(err, errHelp):
+		runUsage(io.stdout)
+		return 0
+	case err != nil:
+		fmt.Fprintf(io.stderr, "wasmvisor run: %v\n", err)
+		fmt.Fprintf(io.stderr, "Run 'wasmvisor run --help' for the options.\n")
+		return exitUsage
+	}
+	return runProgram(o, io)
+}
