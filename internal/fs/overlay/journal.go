@@ -1,0 +1,424 @@
+package overlay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wasmvisor/wasmvisor/internal/fs"
+)
+
+// The journal keeps the index of an overlay whose upper layer is a host
+// directory. It is a header followed by records, each applied to the
+// index in order:
+//
+//	header  = magic version:byte lowerID:string
+//	record  = 's' path:string flags:byte ino:uvarint perm:uvarint typ:byte redirect:string   set path's meta
+//	        | 'd' path:string                                                              delete path's subtree
+//	        | 'm' old:string new:string                                                    move old's subtree to new
+//	string  = length:uvarint bytes
+//
+// Paths are names in the form fs.FS methods take. Opening the overlay
+// replays the journal and rewrites it as one 's' record per node that
+// has metadata; records are then appended as the tree changes, and the
+// journal is rewritten again when it has grown well past that size. A
+// record cut short at the end (the process died while writing it) is
+// dropped.
+const (
+	journalMagic   = "wasmvisor-overlay\n"
+	journalVersion = 1
+
+	opSet  = 's'
+	opDel  = 'd'
+	opMove = 'm'
+
+	// maxLowerID bounds the lower file system's identity string.
+	maxLowerID = 256
+)
+
+// Flags of a set record.
+const (
+	flagWhiteout = 1 << iota
+	flagOpaque
+	flagHasPerm
+	flagsKnown = flagWhiteout | flagOpaque | flagHasPerm
+)
+
+// JournalError is a journal that cannot be read: damaged, of a newer
+// version, or made for another lower file system.
+type JournalError struct {
+	Path   string
+	Offset int64
+	Msg    string
+}
+
+func (e *JournalError) Error() string {
+	return fmt.Sprintf("overlay metadata %s: at byte %d: %s", e.Path, e.Offset, e.Msg)
+}
+
+// errTruncated marks a record that the end of the journal cuts short.
+var errTruncated = errors.New("truncated record")
+
+// journalReader decodes a journal.
+type journalReader struct {
+	b   []byte
+	off int
+}
+
+func (r *journalReader) byte() (byte, error) {
+	if r.off >= len(r.b) {
+		return 0, errTruncated
+	}
+	c := r.b[r.off]
+	r.off++
+	return c, nil
+}
+
+func (r *journalReader) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(r.b[r.off:])
+	switch {
+	case n == 0:
+		return 0, errTruncated
+	case n < 0:
+		return 0, errors.New("malformed number")
+	}
+	r.off += n
+	return v, nil
+}
+
+func (r *journalReader) string(limit int) (string, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return "", err
+	}
+	if n > uint64(limit) {
+		return "", fmt.Errorf("string of %d bytes exceeds %d", n, limit)
+	}
+	if uint64(len(r.b)-r.off) < n {
+		return "", errTruncated
+	}
+	s := string(r.b[r.off : r.off+int(n)])
+	r.off += int(n)
+	return s, nil
+}
+
+// name reads a path; "." is accepted only where root is true.
+func (r *journalReader) name(root bool) (string, error) {
+	s, err := r.string(fs.MaxPath)
+	if err != nil {
+		return "", err
+	}
+	if !fs.ValidName(s) || (s == "." && !root) {
+		return "", fmt.Errorf("invalid path %q", s)
+	}
+	return s, nil
+}
+
+// replayJournal applies the journal b to ix. It returns the lower file
+// system's identity the journal was made for, and the length of the
+// part that holds whole records.
+func replayJournal(b []byte, ix *index) (lowerID string, end int, err error) {
+	if !bytes.HasPrefix(b, []byte(journalMagic)) {
+		return "", 0, &JournalError{Msg: "not an overlay journal"}
+	}
+	r := &journalReader{b: b, off: len(journalMagic)}
+	fail := func(at int, err error) (string, int, error) {
+		if errors.Is(err, errTruncated) {
+			return "", 0, &JournalError{Offset: int64(at), Msg: "header is cut short"}
+		}
+		return "", 0, &JournalError{Offset: int64(at), Msg: err.Error()}
+	}
+	v, err := r.byte()
+	if err != nil {
+		return fail(r.off, err)
+	}
+	if v != journalVersion {
+		return "", 0, &JournalError{Offset: int64(r.off - 1), Msg: fmt.Sprintf("version %d is not supported (want %d)", v, journalVersion)}
+	}
+	if lowerID, err = r.string(maxLowerID); err != nil {
+		return fail(r.off, err)
+	}
+	for r.off < len(b) {
+		start := r.off
+		if err := replayRecord(r, ix); err != nil {
+			if errors.Is(err, errTruncated) {
+				return lowerID, start, nil
+			}
+			return "", 0, &JournalError{Offset: int64(start), Msg: err.Error()}
+		}
+	}
+	return lowerID, r.off, nil
+}
+
+func replayRecord(r *journalReader, ix *index) error {
+	op, err := r.byte()
+	if err != nil {
+		return err
+	}
+	switch op {
+	case opSet:
+		name, err := r.name(true)
+		if err != nil {
+			return err
+		}
+		flags, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if flags&^flagsKnown != 0 {
+			return fmt.Errorf("unknown flags %#x", flags)
+		}
+		ino, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		perm, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		if perm > 0o7777 {
+			return fmt.Errorf("permission bits %#o out of range", perm)
+		}
+		typ, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if fs.Type(typ) > fs.TypeSocket {
+			return fmt.Errorf("unknown file type %d", typ)
+		}
+		redirect, err := r.string(fs.MaxPath)
+		if err != nil {
+			return err
+		}
+		if redirect != "" && !fs.ValidName(redirect) {
+			return fmt.Errorf("invalid redirect %q", redirect)
+		}
+		ix.ensure(name).meta = meta{
+			whiteout: flags&flagWhiteout != 0,
+			opaque:   flags&flagOpaque != 0,
+			hasPerm:  flags&flagHasPerm != 0,
+			ino:      ino,
+			perm:     uint32(perm),
+			typ:      fs.Type(typ),
+			redirect: redirect,
+		}
+	case opDel:
+		name, err := r.name(false)
+		if err != nil {
+			return err
+		}
+		ix.detach(name)
+	case opMove:
+		old, err := r.name(false)
+		if err != nil {
+			return err
+		}
+		name, err := r.name(false)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(name+"/", old+"/") {
+			return fmt.Errorf("move of %q into itself (%q)", old, name)
+		}
+		if n := ix.detach(old); n != nil {
+			ix.attach(name, n)
+		} else {
+			ix.detach(name)
+		}
+	default:
+		return fmt.Errorf("unknown record type %#x", op)
+	}
+	return nil
+}
+
+// journalWriter encodes records.
+type journalWriter struct {
+	buf []byte
+}
+
+func (w *journalWriter) string(s string) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+	w.buf = append(w.buf, s...)
+}
+
+func (w *journalWriter) header(lowerID string) {
+	w.buf = append(w.buf, journalMagic...)
+	w.buf = append(w.buf, journalVersion)
+	w.string(lowerID)
+}
+
+func (w *journalWriter) set(name string, m meta) {
+	var flags byte
+	if m.whiteout {
+		flags |= flagWhiteout
+	}
+	if m.opaque {
+		flags |= flagOpaque
+	}
+	if m.hasPerm {
+		flags |= flagHasPerm
+	}
+	w.buf = append(w.buf, opSet)
+	w.string(name)
+	w.buf = append(w.buf, flags)
+	w.buf = binary.AppendUvarint(w.buf, m.ino)
+	w.buf = binary.AppendUvarint(w.buf, uint64(m.perm))
+	w.buf = append(w.buf, byte(m.typ))
+	w.string(m.redirect)
+}
+
+func (w *journalWriter) del(name string) {
+	w.buf = append(w.buf, opDel)
+	w.string(name)
+}
+
+func (w *journalWriter) move(old, name string) {
+	w.buf = append(w.buf, opMove)
+	w.string(old)
+	w.string(name)
+}
+
+// snapshot encodes ix as a whole journal: the header and one set record
+// per node with metadata, in name order.
+func snapshot(ix *index, lowerID string) []byte {
+	w := &journalWriter{}
+	w.header(lowerID)
+	var names []string
+	nodes := map[string]*node{}
+	ix.root.walk(".", func(name string, n *node) {
+		if n.meta != (meta{}) {
+			names = append(names, name)
+			nodes[name] = n
+		}
+	})
+	slices.Sort(names)
+	for _, name := range names {
+		w.set(name, nodes[name].meta)
+	}
+	return w.buf
+}
+
+// journal is the open journal file of an overlay directory, which it
+// holds locked so that two processes cannot use one directory at once.
+type journal struct {
+	path    string
+	lowerID string
+	dir     *os.File // the overlay directory, flock'ed
+	f       *os.File // the journal, opened for appending
+	// size is the journal's length, compacted its length when it was
+	// last rewritten.
+	size, compacted int64
+}
+
+// compactSlack is how far a journal may grow past its last rewrite
+// before it is rewritten: at least this, or three times its size then.
+const compactSlack = 1 << 20
+
+// openJournal locks dir and reads the journal at dir/name into ix. A
+// missing journal is created for lowerID; an existing one must have been
+// made for it.
+func openJournal(dir, name, lowerID string, ix *index) (*journal, error) {
+	if len(lowerID) > maxLowerID {
+		return nil, fmt.Errorf("lower file system identity of %d bytes exceeds %d", len(lowerID), maxLowerID)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		d.Close()
+		if err == unix.EWOULDBLOCK {
+			return nil, fmt.Errorf("overlay directory %s is in use by another process", dir)
+		}
+		return nil, fmt.Errorf("locking overlay directory %s: %w", dir, err)
+	}
+	j := &journal{path: filepath.Join(dir, name), lowerID: lowerID, dir: d}
+	b, err := os.ReadFile(j.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		d.Close()
+		return nil, err
+	default:
+		id, _, err := replayJournal(b, ix)
+		if err != nil {
+			d.Close()
+			var je *JournalError
+			if errors.As(err, &je) {
+				je.Path = j.path
+			}
+			return nil, err
+		}
+		if id != lowerID {
+			d.Close()
+			return nil, fmt.Errorf("overlay directory %s was made over another file system (%q, not %q); "+
+				"remove it or use another directory", dir, id, lowerID)
+		}
+	}
+	return j, nil
+}
+
+// rewrite replaces the journal with a snapshot of ix, atomically.
+func (j *journal) rewrite(ix *index) error {
+	b := snapshot(ix, j.lowerID)
+	tmp := j.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, j.path); err != nil {
+		return err
+	}
+	if err := j.dir.Sync(); err != nil {
+		return err
+	}
+	nf, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if j.f != nil {
+		j.f.Close()
+	}
+	j.f = nf
+	j.size, j.compacted = int64(len(b)), int64(len(b))
+	return nil
+}
+
+// append writes the records in w, rewriting the whole journal from ix
+// instead when it has grown enough.
+func (j *journal) append(w *journalWriter, ix *index) error {
+	if j.size+int64(len(w.buf)) > max(compactSlack, 4*j.compacted) {
+		return j.rewrite(ix)
+	}
+	n, err := j.f.Write(w.buf)
+	j.size += int64(n)
+	return err
+}
+
+func (j *journal) sync() error { return j.f.Sync() }
+
+func (j *journal) close() error {
+	var err error
+	if j.f != nil {
+		err = j.f.Close()
+	}
+	return errors.Join(err, j.dir.Close())
+}

@@ -1,0 +1,149 @@
+package overlay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wasmvisor/wasmvisor/internal/fs"
+)
+
+// dump lists the index's nodes with their metadata.
+func dump(ix *index) []string {
+	var out []string
+	ix.root.walk(".", func(name string, n *node) {
+		if n.meta != (meta{}) {
+			out = append(out, fmt.Sprintf("%s %+v", name, n.meta))
+		}
+	})
+	slices.Sort(out)
+	return out
+}
+
+func TestJournal_Replay(t *testing.T) {
+	w := &journalWriter{}
+	w.header("id")
+	w.set("a", meta{opaque: true, perm: 0o755, hasPerm: true, ino: 7})
+	w.set("a/b/c", meta{whiteout: true})
+	w.set("d", meta{redirect: "x/y", ino: 9})
+	w.move("a", "d/e")
+	w.set("f", meta{whiteout: true})
+	w.del("f")
+	w.set("g/h", meta{typ: fs.TypeFIFO})
+	whole := w.buf
+	ix := newIndex()
+	id, end, err := replayJournal(whole, ix)
+	if err != nil || id != "id" || end != len(whole) {
+		t.Fatalf("replay: %q, %d, %v", id, end, err)
+	}
+	want := []string{
+		"d {whiteout:false opaque:false redirect:x/y ino:9 perm:0 hasPerm:false typ:0}",
+		"d/e {whiteout:false opaque:true redirect: ino:7 perm:493 hasPerm:true typ:0}",
+		"d/e/b/c {whiteout:true opaque:false redirect: ino:0 perm:0 hasPerm:false typ:0}",
+		"g/h {whiteout:false opaque:false redirect: ino:0 perm:0 hasPerm:false typ:6}",
+	}
+	if got := dump(ix); !slices.Equal(got, want) {
+		t.Fatalf("index:\n%q\nwant\n%q", got, want)
+	}
+	// A snapshot replays to the same index.
+	ix2 := newIndex()
+	if _, _, err := replayJournal(snapshot(ix, "id"), ix2); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(ix2); !slices.Equal(got, want) {
+		t.Fatalf("snapshot replays to\n%q", got)
+	}
+	// A record cut short is dropped; the whole ones before it stay.
+	cut := whole[:len(whole)-3]
+	ix3 := newIndex()
+	_, end, err = replayJournal(cut, ix3)
+	if err != nil || end >= len(cut) {
+		t.Fatalf("cut journal: end %d of %d, %v", end, len(cut), err)
+	}
+	if got := dump(ix3); !slices.Equal(got, want[:3]) {
+		t.Fatalf("cut journal replays to\n%q", got)
+	}
+}
+
+func TestJournal_Errors(t *testing.T) {
+	header := func() *journalWriter {
+		w := &journalWriter{}
+		w.header("id")
+		return w
+	}
+	record := func(fn func(w *journalWriter)) []byte {
+		w := header()
+		fn(w)
+		return w.buf
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"not a journal", []byte("hello"), "not an overlay journal"},
+		{"version", append([]byte(journalMagic), 9), "version 9"},
+		{"header cut", []byte(journalMagic), "cut short"},
+		{"unknown record", append(header().buf, 'x'), "unknown record type"},
+		{"absolute path", record(func(w *journalWriter) { w.del("/etc") }), "invalid path"},
+		{"dot-dot", record(func(w *journalWriter) { w.set("a/../b", meta{}) }), "invalid path"},
+		{"delete root", record(func(w *journalWriter) { w.del(".") }), "invalid path"},
+		{"move into itself", record(func(w *journalWriter) { w.move("a", "a/b") }), "into itself"},
+		{"bad redirect", record(func(w *journalWriter) { w.set("a", meta{redirect: "../x"}) }), "invalid redirect"},
+		{"bad type", record(func(w *journalWriter) { w.set("a", meta{typ: 99}) }), "unknown file type"},
+		{"bad perm", record(func(w *journalWriter) { w.set("a", meta{perm: 0o17777}) }), "permission bits"},
+		{"long path", record(func(w *journalWriter) { w.del(strings.Repeat("a/", 3000) + "a") }), "exceeds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := replayJournal(tt.data, newIndex())
+			var je *JournalError
+			if !errors.As(err, &je) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenJournal_Damaged(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, dirJournal), []byte(journalMagic+"\x01\x02id\x7f"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openJournal(dir, dirJournal, "id", newIndex())
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, dirJournal)) || !strings.Contains(err.Error(), "at byte 22") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// FuzzReplayJournal checks that no journal makes the replay panic, and
+// that what it builds snapshots and replays to the same index.
+func FuzzReplayJournal(f *testing.F) {
+	w := &journalWriter{}
+	w.header("id")
+	w.set("a", meta{opaque: true, perm: 0o755, hasPerm: true, ino: 7})
+	w.set("a/b/c", meta{whiteout: true})
+	w.move("a", "d/e")
+	w.del("d")
+	w.set(".", meta{ino: 2, perm: 0o700, hasPerm: true})
+	f.Add(w.buf)
+	f.Add([]byte(journalMagic + "\x01\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ix := newIndex()
+		id, _, err := replayJournal(b, ix)
+		if err != nil {
+			return
+		}
+		ix2 := newIndex()
+		if _, _, err := replayJournal(snapshot(ix, id), ix2); err != nil {
+			t.Fatalf("snapshot does not replay: %v", err)
+		}
+		if a, b := dump(ix), dump(ix2); !slices.Equal(a, b) {
+			t.Fatalf("snapshot replays to\n%q\nnot\n%q", b, a)
+		}
+	})
+}

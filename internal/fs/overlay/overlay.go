@@ -1,0 +1,1033 @@
+package overlay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/wasmvisor/wasmvisor/internal/fs"
+	"github.com/wasmvisor/wasmvisor/internal/fs/hostfs"
+)
+
+// upperInoBit is set in the inode numbers of files only the upper layer
+// has, so that they never collide with the lower layer's.
+const upperInoBit = 1 << 63
+
+// The permission bits upper entries get in the upper layer itself: the
+// owner must always be able to change the upper layer, whatever the
+// guest's bits (kept in the index) say.
+const (
+	upperFilePerm = 0o600
+	upperDirPerm  = 0o700
+)
+
+// devCounter gives each FS its own device number.
+var devCounter atomic.Uint64
+
+// Options configures OpenDir.
+type Options struct {
+	// LowerID identifies the lower file system (for an ext4 image, its
+	// UUID). A new overlay directory records it, and one made over
+	// another file system is refused: its whiteouts and inode numbers
+	// would describe another tree.
+	LowerID string
+}
+
+// FS is a copy-on-write overlay. It implements fs.FS and is safe for
+// concurrent use.
+type FS struct {
+	lower, upper fs.FS
+	dev          uint64
+
+	// mu guards ix and the names of open lower files; operations that
+	// change the tree hold it exclusively, so that each sees both
+	// layers and the index agree.
+	mu sync.RWMutex
+	ix *index
+	j  *journal // nil when the index lives in memory only
+
+	// hmu guards handles, which read-only opens change under mu's
+	// read lock.
+	hmu     sync.Mutex
+	handles map[string][]*lowerFile // open lower files by lower name
+
+	closeUpper func() error // for an upper layer OpenDir opened
+}
+
+// New returns an overlay of upper, which should be empty, over lower,
+// whose inode numbers must be below 2^63. The index lives in memory:
+// what upper holds is meaningful only to this FS.
+func New(lower, upper fs.FS) (*FS, error) {
+	o := newFS(lower, upper, newIndex())
+	if err := o.init(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func newFS(lower, upper fs.FS, ix *index) *FS {
+	return &FS{lower: lower, upper: upper, ix: ix, dev: 0x6f766c_0000 + devCounter.Add(1),
+		handles: map[string][]*lowerFile{}}
+}
+
+// Names inside an overlay directory.
+const (
+	dirUpper   = "upper"
+	dirJournal = "meta"
+)
+
+// OpenDir returns an overlay of lower whose upper layer is kept in the
+// host directory dir, created if missing, so that it survives the
+// process: dir/upper holds the upper tree and dir/meta the index (see
+// the package documentation). The directory is locked while the FS is
+// open. Files changed in dir/upper while no overlay uses it are seen as
+// they are; files added there are upper files with their host
+// permission bits.
+func OpenDir(lower fs.FS, dir string, opts Options) (*FS, error) {
+	if err := os.MkdirAll(filepath.Join(dir, dirUpper), 0o700); err != nil {
+		return nil, fmt.Errorf("overlay directory: %w", err)
+	}
+	ix := newIndex()
+	j, err := openJournal(dir, dirJournal, opts.LowerID, ix)
+	if err != nil {
+		return nil, err
+	}
+	upper, err := hostfs.New(filepath.Join(dir, dirUpper), hostfs.Options{})
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("overlay directory: %w", err)
+	}
+	o := newFS(lower, upper, ix)
+	o.j, o.closeUpper = j, upper.Close
+	if err := o.init(); err != nil {
+		o.Close()
+		return nil, fmt.Errorf("overlay directory %s: %w", dir, err)
+	}
+	return o, nil
+}
+
+// Close releases the journal and an upper directory OpenDir opened. Open
+// files stay usable; the FS must not be used after.
+func (o *FS) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var errs []error
+	if o.j != nil {
+		errs = append(errs, o.j.close())
+		o.j = nil
+	}
+	if o.closeUpper != nil {
+		errs = append(errs, o.closeUpper())
+		o.closeUpper = nil
+	}
+	return errors.Join(errs...)
+}
+
+// init marks in the index what the upper layer holds, drops metadata of
+// upper entries that are gone, gives the root the lower root's identity
+// on first use, and rewrites the journal.
+func (o *FS) init() error {
+	root := o.ix.root
+	if err := o.scanUpper(".", root); err != nil {
+		return fmt.Errorf("reading the upper layer: %w", err)
+	}
+	root.upper, root.whiteout, root.typ = fs.TypeDir, false, fs.TypeUnknown
+	tidy(root)
+	if root.ino == 0 {
+		st, err := o.lower.Lstat(".")
+		if err != nil {
+			return fmt.Errorf("lower root: %w", err)
+		}
+		if err := o.upper.SetTimes(".", fs.TimeAt(st.Atime), fs.TimeAt(st.Mtime)); err != nil {
+			return fmt.Errorf("upper root: %w", err)
+		}
+		root.ino, root.perm, root.hasPerm = st.Ino, st.Perm, true
+	}
+	if o.j != nil {
+		return o.j.rewrite(o.ix)
+	}
+	return nil
+}
+
+// scanUpper records the entries of the upper directory name in n.
+func (o *FS) scanUpper(name string, n *node) error {
+	list, err := o.upper.ReadDir(name)
+	if err != nil {
+		return err
+	}
+	for _, e := range list {
+		c := n.children[e.Name]
+		if c == nil {
+			c = &node{}
+			if n.children == nil {
+				n.children = map[string]*node{}
+			}
+			n.children[e.Name] = c
+		}
+		c.upper = e.Type
+		if c.upper == fs.TypeUnknown {
+			st, err := o.upper.Lstat(fs.Join(name, e.Name))
+			if err != nil {
+				return err
+			}
+			c.upper = st.Type
+		}
+		if c.upper == fs.TypeDir {
+			if err := o.scanUpper(fs.Join(name, e.Name), c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tidy makes the metadata below n agree with what the upper layer holds
+// and drops nodes that record nothing. It reports whether n itself
+// records nothing.
+func tidy(n *node) bool {
+	for name, c := range n.children {
+		if tidy(c) {
+			delete(n.children, name)
+		}
+	}
+	switch {
+	case n.upper == fs.TypeUnknown:
+		n.meta = meta{whiteout: n.whiteout}
+	case n.upper != fs.TypeDir:
+		n.whiteout, n.opaque, n.redirect = false, false, ""
+		if n.upper != fs.TypeRegular {
+			n.typ = fs.TypeUnknown
+		}
+	default:
+		n.whiteout, n.typ = false, fs.TypeUnknown
+	}
+	return n.unused()
+}
+
+// record journals the changes fn writes, after the index has them.
+func (o *FS) record(fn func(w *journalWriter)) error {
+	if o.j == nil {
+		return nil
+	}
+	w := &journalWriter{}
+	fn(w)
+	return o.j.append(w, o.ix)
+}
+
+// entry is a name resolved through both layers.
+type entry struct {
+	name string
+	node *node // the index node at name, nil if none
+	// beneath is the lower name of the entry at this path beneath any
+	// upper one; "" when a whiteout or an opaque directory hides it.
+	// Whether it exists is known only for an entry of the lower layer.
+	beneath string
+	// merged is, for a directory, the lower directory whose entries
+	// show in it; "" for none.
+	merged string
+	exists bool
+	upper  bool    // the entry is the upper layer's, not the lower's
+	st     fs.Stat // as the guest sees it, when exists
+	rawIno uint64  // the inode number in its own layer
+}
+
+// step descends from the directory node n, merged with the lower
+// directory lp ("" for none), to its entry c: the child node and the
+// lower name beneath it.
+func step(n *node, lp, c string) (*node, string) {
+	child := n.child(c)
+	if lp == "" || (child != nil && child.whiteout) {
+		return child, ""
+	}
+	return child, fs.Join(lp, c)
+}
+
+// mergedOf returns the lower directory merged with the upper directory
+// n, under which the lower name beneath lies.
+func mergedOf(n *node, beneath string) string {
+	switch {
+	case n.redirect != "":
+		return n.redirect
+	case n.opaque:
+		return ""
+	}
+	return beneath
+}
+
+// resolve looks name up. A missing entry is not an error (e.exists is
+// false) when the directory that would hold it exists; a missing or
+// non-directory component on the way is, as are symbolic links on the
+// way (ELOOP).
+func (o *FS) resolve(name string) (entry, error) {
+	if !fs.ValidName(name) {
+		return entry{}, syscall.EINVAL
+	}
+	e := entry{name: name, node: o.ix.root, beneath: "."}
+	parentUpper, parentLower := true, "."
+	if name != "." {
+		n, lp := o.ix.root, "."
+		rest := name
+		for {
+			c, after, more := strings.Cut(rest, "/")
+			child, clp := step(n, lp, c)
+			if !more {
+				e.node, e.beneath = child, clp
+				parentUpper = n != nil && n.upper == fs.TypeDir
+				parentLower = lp
+				break
+			}
+			if child != nil && child.upper != fs.TypeUnknown {
+				switch child.upper {
+				case fs.TypeDir:
+				case fs.TypeSymlink:
+					return entry{}, syscall.ELOOP
+				default:
+					return entry{}, syscall.ENOTDIR
+				}
+				clp = mergedOf(child, clp)
+			} else if clp == "" {
+				return entry{}, syscall.ENOENT
+			}
+			n, lp, rest = child, clp, after
+		}
+	}
+	if e.node != nil && e.node.upper != fs.TypeUnknown {
+		st, err := o.upper.Lstat(name)
+		if err != nil {
+			return entry{}, err
+		}
+		e.exists, e.upper, e.rawIno, e.st = true, true, st.Ino, o.upperStat(e.node, st)
+		if e.st.Type == fs.TypeDir {
+			e.merged = mergedOf(e.node, e.beneath)
+		}
+		return e, nil
+	}
+	if e.beneath == "" {
+		return e, nil
+	}
+	st, err := o.lower.Lstat(e.beneath)
+	if err == nil {
+		e.exists, e.rawIno, e.st = true, st.Ino, o.lowerStat(st)
+		if st.Type == fs.TypeDir {
+			e.merged = e.beneath
+		}
+		return e, nil
+	}
+	errno := fs.Errno(err)
+	if parentUpper {
+		// The directory is the upper layer's: whatever the lower one
+		// has beneath it (or fails to have), the name is missing.
+		if errno == syscall.ENOENT || errno == syscall.ENOTDIR || errno == syscall.ELOOP {
+			e.beneath = ""
+			return e, nil
+		}
+		return entry{}, err
+	}
+	if errno != syscall.ENOENT {
+		return entry{}, err
+	}
+	// The lower layer lacks the name, or a directory on the way.
+	pst, err := o.lower.Lstat(parentLower)
+	switch {
+	case err != nil:
+		return entry{}, err
+	case pst.Type != fs.TypeDir:
+		return entry{}, syscall.ENOTDIR
+	}
+	e.beneath = ""
+	return e, nil
+}
+
+// upperStat returns the guest's view of the upper entry at n.
+func (o *FS) upperStat(n *node, st fs.Stat) fs.Stat {
+	st.Dev = o.dev
+	if n.ino != 0 {
+		st.Ino = n.ino
+	} else {
+		st.Ino |= upperInoBit
+	}
+	if n.hasPerm {
+		st.Perm = n.perm
+	}
+	if n.typ != fs.TypeUnknown {
+		st.Type, st.Size = n.typ, 0
+	}
+	return st
+}
+
+// lowerStat returns the guest's view of a lower entry.
+func (o *FS) lowerStat(st fs.Stat) fs.Stat {
+	st.Dev = o.dev
+	return st
+}
+
+// lowerExists reports whether the lower layer has an entry at name.
+func (o *FS) lowerExists(name string) bool {
+	if name == "" {
+		return false
+	}
+	_, err := o.lower.Lstat(name)
+	return err == nil
+}
+
+// copyUp copies the lower entry e, and the directories on its way, to
+// the upper layer. data says whether to copy a regular file's contents
+// (not when it is about to be truncated).
+func (o *FS) copyUp(e *entry, data bool) error {
+	if err := o.copyUpParents(e.name); err != nil {
+		return err
+	}
+	return o.copyUpOne(e, data)
+}
+
+// copyUpParents makes sure that the directory holding name, and every
+// directory on the way, are in the upper layer.
+func (o *FS) copyUpParents(name string) error {
+	dir, _ := fs.Split(name)
+	if dir == "." {
+		return nil
+	}
+	n, lp, prefix := o.ix.root, ".", "."
+	for c := range strings.SplitSeq(dir, "/") {
+		prefix = fs.Join(prefix, c)
+		child, clp := step(n, lp, c)
+		if child != nil && child.upper != fs.TypeUnknown {
+			if child.upper != fs.TypeDir {
+				return syscall.ENOTDIR
+			}
+			n, lp = child, mergedOf(child, clp)
+			continue
+		}
+		if clp == "" {
+			return syscall.ENOENT
+		}
+		st, err := o.lower.Lstat(clp)
+		switch {
+		case err != nil:
+			return err
+		case st.Type == fs.TypeSymlink:
+			return syscall.ELOOP
+		case st.Type != fs.TypeDir:
+			return syscall.ENOTDIR
+		}
+		e := entry{name: prefix, beneath: clp, exists: true, st: o.lowerStat(st), rawIno: st.Ino}
+		if err := o.copyUpOne(&e, false); err != nil {
+			return err
+		}
+		n, lp = e.node, clp
+	}
+	return nil
+}
+
+// copyUpOne copies the lower entry e, whose directory is in the upper
+// layer, to the upper layer, and updates e to describe the copy.
+func (o *FS) copyUpOne(e *entry, data bool) error {
+	lst := e.st
+	m := meta{ino: lst.Ino, perm: lst.Perm, hasPerm: true}
+	upperType := lst.Type
+	// A copy-up is not a change the guest made to the directory: its
+	// times are put back afterwards, as overlayfs does.
+	dir, _ := fs.Split(e.name)
+	dirSt, err := o.upper.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("copying up %s: %w", e.name, err)
+	}
+	defer o.upper.SetTimes(dir, fs.TimeAt(dirSt.Atime), fs.TimeAt(dirSt.Mtime))
+	switch lst.Type {
+	case fs.TypeDir:
+		err = o.upper.Mkdir(e.name, upperDirPerm)
+	case fs.TypeRegular:
+		err = o.copyData(e, data)
+	case fs.TypeSymlink:
+		var target string
+		if target, err = o.lower.Readlink(e.beneath); err == nil {
+			err = o.upper.Symlink(target, e.name)
+		}
+	default:
+		// A device file or FIFO: the upper layer cannot hold one
+		// without privilege, so an empty file stands in for it.
+		m.typ, upperType = lst.Type, fs.TypeRegular
+		var h fs.File
+		if h, err = o.upper.Open(e.name, fs.OpenCreate|fs.OpenExclusive, upperFilePerm); err == nil {
+			err = h.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("copying up %s: %w", e.name, err)
+	}
+	st, err := o.finishCopyUp(e.name, upperType, lst)
+	if err != nil {
+		return fmt.Errorf("copying up %s: %w", e.name, err)
+	}
+	n := o.ix.ensure(e.name)
+	n.upper, n.meta = upperType, m
+	e.node, e.upper, e.rawIno, e.st = n, true, st.Ino, o.upperStat(n, st)
+	if upperType == fs.TypeDir {
+		e.merged = mergedOf(n, e.beneath)
+	}
+	if err := o.record(func(w *journalWriter) { w.set(e.name, m) }); err != nil {
+		return err
+	}
+	if lst.Type == fs.TypeRegular {
+		o.switchHandles(e.beneath, e.name)
+	}
+	return nil
+}
+
+// finishCopyUp gives the new upper entry name the lower entry's times
+// and returns its stat; on failure it removes the entry again.
+func (o *FS) finishCopyUp(name string, typ fs.Type, lst fs.Stat) (fs.Stat, error) {
+	err := o.upper.SetTimes(name, fs.TimeAt(lst.Atime), fs.TimeAt(lst.Mtime))
+	var st fs.Stat
+	if err == nil {
+		st, err = o.upper.Lstat(name)
+	}
+	if err != nil {
+		if typ == fs.TypeDir {
+			o.upper.Rmdir(name)
+		} else {
+			o.upper.Unlink(name)
+		}
+	}
+	return st, err
+}
+
+// copyChunk is the unit in which file contents are copied up; chunks of
+// zeros are skipped, so that sparse files stay sparse.
+const copyChunk = 256 << 10
+
+var zeros [copyChunk]byte
+
+// copyData creates the upper file e.name with the contents of the lower
+// file e.beneath, or empty when data is false.
+func (o *FS) copyData(e *entry, data bool) (err error) {
+	dst, err := o.upper.Open(e.name, fs.OpenWrite|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := dst.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			o.upper.Unlink(e.name)
+		}
+	}()
+	if !data {
+		return nil
+	}
+	src, err := o.lower.Open(e.beneath, fs.OpenRead, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	size := int64(e.st.Size)
+	buf := make([]byte, min(copyChunk, size))
+	for off := int64(0); off < size; off += int64(len(buf)) {
+		b := buf[:min(int64(len(buf)), size-off)]
+		if n, err := src.ReadAt(b, off); n < len(b) {
+			if err == nil || err == io.EOF {
+				err = syscall.EIO // the file shrank: the lower layer is damaged
+			}
+			return err
+		}
+		if bytes.Equal(b, zeros[:len(b)]) {
+			continue
+		}
+		if _, err := dst.WriteAt(b, off); err != nil {
+			return err
+		}
+	}
+	return dst.Truncate(size)
+}
+
+// removed updates the index after the entry e was removed from the
+// upper layer, or is to disappear from the lower: a whiteout where the
+// lower layer has an entry beneath, nothing otherwise.
+func (o *FS) removed(e *entry) error {
+	whiteout := e.beneath != "" && (!e.upper || o.lowerExists(e.beneath))
+	o.ix.detach(e.name)
+	if whiteout {
+		o.ix.ensure(e.name).meta = meta{whiteout: true}
+	}
+	return o.record(func(w *journalWriter) {
+		w.del(e.name)
+		if whiteout {
+			w.set(e.name, meta{whiteout: true})
+		}
+	})
+}
+
+// created records a new upper entry of type typ at name.
+func (o *FS) created(name string, typ fs.Type, m meta) error {
+	n := o.ix.ensure(name)
+	n.upper, n.meta, n.children = typ, m, nil
+	return o.record(func(w *journalWriter) { w.set(name, m) })
+}
+
+// Lstat implements fs.FS.
+func (o *FS) Lstat(name string) (fs.Stat, error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	e, err := o.resolve(name)
+	if err != nil {
+		return fs.Stat{}, err
+	}
+	if !e.exists {
+		return fs.Stat{}, syscall.ENOENT
+	}
+	return e.st, nil
+}
+
+// Open implements fs.FS. Opening a lower file for writing or truncation
+// copies it up first; one opened for reading reads the upper copy once
+// the file is copied up, as on Linux.
+func (o *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
+	if flags&(fs.OpenWrite|fs.OpenCreate|fs.OpenTruncate) == 0 {
+		o.mu.RLock()
+		defer o.mu.RUnlock()
+	} else {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+	}
+	e, err := o.resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	if !e.exists {
+		if flags&fs.OpenCreate == 0 {
+			return nil, syscall.ENOENT
+		}
+		if err := o.copyUpParents(name); err != nil {
+			return nil, err
+		}
+		h, err := o.upper.Open(name, flags|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
+		if err != nil {
+			return nil, err
+		}
+		m := meta{perm: perm & 0o7777, hasPerm: true}
+		if err := o.created(name, fs.TypeRegular, m); err != nil {
+			h.Close()
+			return nil, err
+		}
+		return o.upperFile(h, o.ix.lookup(name))
+	}
+	if flags&(fs.OpenCreate|fs.OpenExclusive) == fs.OpenCreate|fs.OpenExclusive {
+		return nil, syscall.EEXIST
+	}
+	switch e.st.Type {
+	case fs.TypeRegular:
+	case fs.TypeDir:
+		return nil, syscall.EISDIR
+	case fs.TypeSymlink:
+		return nil, syscall.ELOOP
+	default:
+		// The image holds no device, pipe or socket behind the name.
+		return nil, syscall.ENXIO
+	}
+	flags &^= fs.OpenCreate | fs.OpenExclusive
+	if !e.upper && flags&(fs.OpenWrite|fs.OpenTruncate) != 0 {
+		if err := o.copyUp(&e, flags&fs.OpenTruncate == 0); err != nil {
+			return nil, err
+		}
+	}
+	if e.upper {
+		h, err := o.upper.Open(name, flags, 0)
+		if err != nil {
+			return nil, err
+		}
+		return o.upperFile(h, e.node)
+	}
+	h, err := o.lower.Open(e.beneath, fs.OpenRead, 0)
+	if err != nil {
+		return nil, err
+	}
+	return o.lowerFile(h, &e), nil
+}
+
+// ReadDir implements fs.FS.
+func (o *FS) ReadDir(name string) ([]fs.DirEntry, error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return nil, err
+	case !e.exists:
+		return nil, syscall.ENOENT
+	case e.st.Type != fs.TypeDir:
+		return nil, syscall.ENOTDIR
+	}
+	return o.readDir(&e)
+}
+
+// readDir lists the directory e: the lower directory's entries that are
+// not whited out, in the lower's order, with upper entries in place of
+// those they replace, and then the entries only the upper layer has.
+func (o *FS) readDir(e *entry) ([]fs.DirEntry, error) {
+	var lower []fs.DirEntry
+	if e.merged != "" {
+		var err error
+		lower, err = o.lower.ReadDir(e.merged)
+		if err != nil {
+			if errno := fs.Errno(err); !e.upper || (errno != syscall.ENOENT && errno != syscall.ENOTDIR) {
+				return nil, err
+			}
+			lower = nil
+		}
+	}
+	n := e.node
+	if !e.upper {
+		if n == nil || len(n.children) == 0 {
+			return lower, nil
+		}
+		out := lower[:0:0]
+		for _, le := range lower {
+			if c := n.child(le.Name); c == nil || !c.whiteout {
+				out = append(out, le)
+			}
+		}
+		return out, nil
+	}
+	upper, err := o.upper.ReadDir(e.name)
+	if err != nil {
+		return nil, err
+	}
+	inUpper := make(map[string]int, len(upper))
+	for i, ue := range upper {
+		if c := n.child(ue.Name); c != nil {
+			if c.ino != 0 {
+				ue.Ino = c.ino
+			} else {
+				ue.Ino |= upperInoBit
+			}
+			if c.typ != fs.TypeUnknown {
+				ue.Type = c.typ
+			}
+		} else {
+			ue.Ino |= upperInoBit
+		}
+		upper[i] = ue
+		inUpper[ue.Name] = i
+	}
+	out := make([]fs.DirEntry, 0, len(lower)+len(upper))
+	for _, le := range lower {
+		if i, ok := inUpper[le.Name]; ok {
+			out = append(out, upper[i])
+			delete(inUpper, le.Name)
+		} else if c := n.child(le.Name); c == nil || !c.whiteout {
+			out = append(out, le)
+		}
+	}
+	for _, ue := range upper {
+		if _, ok := inUpper[ue.Name]; ok {
+			out = append(out, ue)
+		}
+	}
+	return out, nil
+}
+
+// Readlink implements fs.FS.
+func (o *FS) Readlink(name string) (string, error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return "", err
+	case !e.exists:
+		return "", syscall.ENOENT
+	case e.st.Type != fs.TypeSymlink:
+		return "", syscall.EINVAL
+	case e.upper:
+		return o.upper.Readlink(name)
+	}
+	return o.lower.Readlink(e.beneath)
+}
+
+// Mkdir implements fs.FS. The new directory is opaque: it shows only
+// what is created in it, even where the lower layer had a directory
+// that was deleted.
+func (o *FS) Mkdir(name string, perm uint32) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return err
+	case e.exists:
+		return syscall.EEXIST
+	}
+	if err := o.copyUpParents(name); err != nil {
+		return err
+	}
+	if err := o.upper.Mkdir(name, upperDirPerm); err != nil {
+		return err
+	}
+	return o.created(name, fs.TypeDir, meta{perm: perm & 0o7777, hasPerm: true, opaque: true})
+}
+
+// Rmdir implements fs.FS.
+func (o *FS) Rmdir(name string) error {
+	if name == "." {
+		return syscall.EBUSY
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return err
+	case !e.exists:
+		return syscall.ENOENT
+	case e.st.Type != fs.TypeDir:
+		return syscall.ENOTDIR
+	}
+	list, err := o.readDir(&e)
+	if err != nil {
+		return err
+	}
+	if len(list) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	if e.upper {
+		if err := o.upper.Rmdir(name); err != nil {
+			return err
+		}
+	}
+	return o.removed(&e)
+}
+
+// Unlink implements fs.FS.
+func (o *FS) Unlink(name string) error {
+	if name == "." {
+		return syscall.EISDIR
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return err
+	case !e.exists:
+		return syscall.ENOENT
+	case e.st.Type == fs.TypeDir:
+		return syscall.EISDIR
+	}
+	if e.upper {
+		if err := o.upper.Unlink(name); err != nil {
+			return err
+		}
+	}
+	return o.removed(&e)
+}
+
+// Symlink implements fs.FS.
+func (o *FS) Symlink(target, newname string) error {
+	if len(target) > fs.MaxPath {
+		return syscall.ENAMETOOLONG
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, err := o.resolve(newname)
+	switch {
+	case err != nil:
+		return err
+	case e.exists:
+		return syscall.EEXIST
+	}
+	if err := o.copyUpParents(newname); err != nil {
+		return err
+	}
+	if err := o.upper.Symlink(target, newname); err != nil {
+		return err
+	}
+	return o.created(newname, fs.TypeSymlink, meta{})
+}
+
+// Link implements fs.FS. Linking a lower file copies it up first; the
+// new name then shares the copy's inode number, which is the lower
+// file's.
+func (o *FS) Link(oldname, newname string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	eo, err := o.resolve(oldname)
+	switch {
+	case err != nil:
+		return err
+	case !eo.exists:
+		return syscall.ENOENT
+	case eo.st.Type == fs.TypeDir:
+		return syscall.EPERM
+	}
+	en, err := o.resolve(newname)
+	switch {
+	case err != nil:
+		return err
+	case en.exists:
+		return syscall.EEXIST
+	}
+	if !eo.upper {
+		if err := o.copyUp(&eo, true); err != nil {
+			return err
+		}
+	}
+	if err := o.copyUpParents(newname); err != nil {
+		return err
+	}
+	if err := o.upper.Link(oldname, newname); err != nil {
+		return err
+	}
+	m := eo.node.meta
+	m.whiteout, m.opaque, m.redirect = false, false, ""
+	return o.created(newname, eo.node.upper, m)
+}
+
+// SetTimes implements fs.FS. Setting a lower entry's times copies it up.
+func (o *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, err := o.resolve(name)
+	switch {
+	case err != nil:
+		return err
+	case !e.exists:
+		return syscall.ENOENT
+	}
+	if !e.upper {
+		if err := o.copyUp(&e, true); err != nil {
+			return err
+		}
+	}
+	return o.upper.SetTimes(name, atime, mtime)
+}
+
+// sameFile reports whether a and b are one file under two names.
+func sameFile(a, b *entry) bool {
+	return a.upper == b.upper && a.rawIno == b.rawIno
+}
+
+// Rename implements fs.FS. A lower file is copied up and moved; a lower
+// directory is not copied with its contents: an upper directory takes
+// its place, redirected to it, as overlayfs's redirect_dir does, so
+// that renaming a directory never fails with EXDEV.
+func (o *FS) Rename(oldname, newname string) error {
+	if oldname == "." || newname == "." {
+		return syscall.EBUSY
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	eo, err := o.resolve(oldname)
+	if err != nil {
+		return err
+	}
+	en, err := o.resolve(newname)
+	switch {
+	case err != nil:
+		return err
+	case !eo.exists:
+		return syscall.ENOENT
+	}
+	isDir := eo.st.Type == fs.TypeDir
+	if isDir && strings.HasPrefix(newname+"/", oldname+"/") {
+		if oldname == newname {
+			return nil
+		}
+		return syscall.EINVAL
+	}
+	if en.exists {
+		if sameFile(&eo, &en) {
+			return nil // POSIX: renaming a file onto a link to itself does nothing
+		}
+		switch {
+		case isDir && en.st.Type != fs.TypeDir:
+			return syscall.ENOTDIR
+		case !isDir && en.st.Type == fs.TypeDir:
+			return syscall.EISDIR
+		case isDir:
+			list, err := o.readDir(&en)
+			if err != nil {
+				return err
+			}
+			if len(list) > 0 {
+				return syscall.ENOTEMPTY
+			}
+		}
+	}
+	fromLower := !eo.upper
+	if fromLower && !isDir {
+		if err := o.copyUp(&eo, true); err != nil {
+			return err
+		}
+	}
+	if err := o.copyUpParents(newname); err != nil {
+		return err
+	}
+	var moved *node
+	if fromLower && isDir {
+		if moved, err = o.moveLowerDir(&eo, &en); err != nil {
+			return err
+		}
+	} else {
+		if err := o.upper.Rename(oldname, newname); err != nil {
+			return err
+		}
+		moved = o.ix.detach(oldname)
+		if isDir && moved.redirect == "" && !moved.opaque {
+			// Keep merging with the lower directory it merged
+			// with, not with whatever lies beneath its new name.
+			if eo.merged != "" && o.lowerExists(eo.merged) {
+				moved.redirect = eo.merged
+			} else {
+				moved.opaque = true
+			}
+		}
+	}
+	o.ix.detach(newname)
+	o.ix.attach(newname, moved)
+	whiteout := eo.beneath != "" && (fromLower || o.lowerExists(eo.beneath))
+	if whiteout {
+		o.ix.ensure(oldname).meta = meta{whiteout: true}
+	}
+	if isDir {
+		o.renameHandles(oldname, newname)
+	}
+	return o.record(func(w *journalWriter) {
+		w.move(oldname, newname)
+		w.set(newname, moved.meta)
+		if whiteout {
+			w.set(oldname, meta{whiteout: true})
+		}
+	})
+}
+
+// moveLowerDir creates the upper directory that takes the place of the
+// lower directory eo at en's name, redirected to it, and returns its
+// node, which takes over eo's whiteouts.
+func (o *FS) moveLowerDir(eo, en *entry) (*node, error) {
+	if en.exists && en.upper {
+		if err := o.upper.Rmdir(en.name); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.upper.Mkdir(en.name, upperDirPerm); err != nil {
+		return nil, err
+	}
+	if _, err := o.finishCopyUp(en.name, fs.TypeDir, eo.st); err != nil {
+		return nil, err
+	}
+	moved := o.ix.detach(eo.name)
+	if moved == nil {
+		moved = &node{}
+	}
+	moved.upper = fs.TypeDir
+	moved.meta = meta{ino: eo.st.Ino, perm: eo.st.Perm, hasPerm: true, redirect: eo.merged}
+	return moved, nil
+}
