@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/wasi"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+// testIO is a runIO whose host environment has HOME=/home/u.
+func testIO() (runIO, *bytes.Buffer, *bytes.Buffer) {
+	var stdout, stderr bytes.Buffer
+	return runIO{
+		stdin:  strings.NewReader(""),
+		stdout: &stdout,
+		stderr: &stderr,
+		lookupEnv: func(k string) (string, bool) {
+			if k == "HOME" {
+				return "/home/u", true
+			}
+			return "", false
+		},
+	}, &stdout, &stderr
+}
+
+func TestParseRunArgs(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		check func(*runOptions) bool
+		err   string
+	}{
+		{"file only", []string{"p.wasm"}, func(o *runOptions) bool {
+			return o.file == "p.wasm" && len(o.args) == 0
+		}, ""},
+		{"everything after the file is the program's", []string{"p.wasm", "--dir", "/", "-W", "x", "--"}, func(o *runOptions) bool {
+			return o.file == "p.wasm" && reflect.DeepEqual(o.args, []string{"--dir", "/", "-W", "x", "--"}) && len(o.dirs) == 0
+		}, ""},
+		{"-- ends the options", []string{"--env", "A=1", "--", "-p.wasm", "x"}, func(o *runOptions) bool {
+			return o.file == "-p.wasm" && reflect.DeepEqual(o.args, []string{"x"}) && reflect.DeepEqual(o.env, []string{"A=1"})
+		}, ""},
+		{"value forms", []string{"--dir=/", "-dir", "a::b", "--dir", ".", "-W", "timeout=1s", "-Wmax-wasm-stack=1MiB", "--wasm=max-instances=3", "p.wasm"}, func(o *runOptions) bool {
+			return reflect.DeepEqual(o.dirs, []wasi.DirSpec{{Host: "/", Guest: "/"}, {Host: "a", Guest: "b"}, {Host: ".", Guest: "."}}) &&
+				o.w.Timeout == time.Second && o.w.MaxWasmStack == 1<<20 && o.w.MaxInstances == validate.Max(3)
+		}, ""},
+		{"read-only directory", []string{"--dir", "h::/g::ro", "--dir", "h2::/g2::rw", "p.wasm"}, func(o *runOptions) bool {
+			return reflect.DeepEqual(o.dirs, []wasi.DirSpec{{Host: "h", Guest: "/g", ReadOnly: true}, {Host: "h2", Guest: "/g2"}})
+		}, ""},
+		{"environment", []string{"--env", "A=1=2", "--env", "HOME", "--env", "UNSET", "--env", "E=", "p.wasm"}, func(o *runOptions) bool {
+			return reflect.DeepEqual(o.env, []string{"A=1=2", "HOME=/home/u", "E="})
+		}, ""},
+		{"invoke, preload, listen, disk", []string{"--invoke", "", "--preload", "lib=l.wasm", "--tcplisten", "127.0.0.1:0",
+			"--disk", "d.img,part=2", "--disk-overlay", "ov", "p.wasm"}, func(o *runOptions) bool {
+			return o.hasInvoke && o.invoke == "" && reflect.DeepEqual(o.preloads, []preload{{"lib", "l.wasm"}}) &&
+				reflect.DeepEqual(o.listen, []string{"127.0.0.1:0"}) && o.disk == "d.img,part=2" && o.diskOverlay == "ov"
+		}, ""},
+		{"no file", []string{"--dir", "."}, nil, "no module to run"},
+		{"missing value", []string{"--dir"}, nil, "--dir needs a value"},
+		{"unknown option", []string{"--mapdir", "a::b", "p.wasm"}, nil, "unknown option --mapdir"},
+		{"bad -W", []string{"-W", "max-stack=1", "p.wasm"}, nil, `unknown key "max-stack"`},
+		{"bad dir", []string{"--dir", "::/", "p.wasm"}, nil, "want HOST[::GUEST]"},
+		{"bad dir mode", []string{"--dir", "a::b::rx", "p.wasm"}, nil, `mode "rx"`},
+		{"bad env", []string{"--env", "=x", "p.wasm"}, nil, "want NAME=VALUE"},
+		{"bad preload", []string{"--preload", "lib", "p.wasm"}, nil, "want NAME=PATH"},
+		{"preload twice", []string{"--preload", "a=x", "--preload", "a=y", "p.wasm"}, nil, "preloaded twice"},
+		{"preload as WASI", []string{"--preload", "wasi_snapshot_preview1=x", "p.wasm"}, nil, "is WASI's"},
+		{"two disks", []string{"--disk", "a", "--disk", "b", "p.wasm"}, nil, "only one disk"},
+		{"overlay without disk", []string{"--disk-overlay", "d", "p.wasm"}, nil, "--disk-overlay needs --disk"},
+		{"help", []string{"--dir", ".", "-h", "p.wasm"}, nil, errHelp.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, _, _ := testIO()
+			o, err := parseRunArgs(tt.args, io)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o) {
+				t.Fatalf("unexpected options: %+v", o)
+			}
+		})
+	}
+}
+
+func TestRunMain_usage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		stdout []string
+		stderr []string
+	}{
+		{"help lists every option", []string{"--help"}, 0,
+			[]string{"--dir HOST[::GUEST[::ro]]", "--env NAME[=VAL]", "--invoke NAME", "--preload NAME=PATH",
+				"--tcplisten ADDR", "--disk IMAGE[,part=N]", "--disk-overlay DIR", "-W KEY=VAL", "max-wasm-stack", "timeout", "134"}, nil},
+		{"usage error", []string{"--nope"}, exitUsage, nil, []string{"unknown option --nope", "wasmvisor run --help"}},
+		{"missing file", []string{"testdata/none.wasm"}, exitFailure, nil, []string{"Error: testdata/none.wasm: no such file or directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, stdout, stderr := testIO()
+			if got := runMain(tt.args, io); got != tt.status {
+				t.Errorf("status %d, want %d; stderr:\n%s", got, tt.status, stderr)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestParseParam(t *testing.T) {
+	tests := []struct {
+		t    api.ValueType
+		in   string
+		want uint64
+		err  bool
+	}{
+		{api.ValueTypeI32, "42", 42, false},
+		{api.ValueTypeI32, "-1", 0xffffffff, false},
+		{api.ValueTypeI32, "+7", 7, false},
+		{api.ValueTypeI32, "4294967295", 0xffffffff, false},
+		{api.ValueTypeI32, "0xFFFFFFFF", 0xffffffff, false},
+		{api.ValueTypeI32, "4294967296", 0, true},
+		{api.ValueTypeI32, "-2147483649", 0, true},
+		{api.ValueTypeI32, "1.5", 0, true},
+		{api.ValueTypeI64, "-9223372036854775808", 1 << 63, false},
+		{api.ValueTypeI64, "18446744073709551615", math.MaxUint64, false},
+		{api.ValueTypeI64, "0x10", 16, false},
+		{api.ValueTypeI64, "0x1_0", 0, true},
+		{api.ValueTypeF32, "1.5", uint64(math.Float32bits(1.5)), false},
+		{api.ValueTypeF32, "-inf", uint64(math.Float32bits(float32(math.Inf(-1)))), false},
+		{api.ValueTypeF64, "0.1", math.Float64bits(0.1), false},
+		{api.ValueTypeF64, "1e400", 0, true},
+		{api.ValueTypeF64, "x", 0, true},
+		{api.ValueTypeV128, "0", 0, true},
+		{api.ValueTypeExternref, "0", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(api.ValueTypeName(tt.t)+"/"+tt.in, func(t *testing.T) {
+			got, err := parseParam(tt.t, tt.in)
+			if (err != nil) != tt.err || (err == nil && got != tt.want) {
+				t.Fatalf("got %#x, %v; want %#x, error %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+	if _, err := parseParams([]api.ValueType{api.ValueTypeI32, api.ValueTypeF64}, []string{"1"}); err == nil ||
+		!strings.Contains(err.Error(), "1 given, the function takes 2 (i32, f64)") {
+		t.Fatalf("too few arguments: %v", err)
+	}
+	if got, err := parseParams([]api.ValueType{api.ValueTypeI32}, []string{"1", "extra"}); err != nil || !reflect.DeepEqual(got, []uint64{1}) {
+		t.Fatalf("extra arguments: %v, %v", got, err)
+	}
+}
+
+func TestFormatResults(t *testing.T) {
+	f32 := func(f float32) uint64 { return uint64(math.Float32bits(f)) }
+	tests := []struct {
+		name    string
+		types   []api.ValueType
+		results []uint64
+		want    []string
+	}{
+		{"integers are signed", []api.ValueType{api.ValueTypeI32, api.ValueTypeI64}, []uint64{0xffffffff, 1 << 63},
+			[]string{"-1", "-9223372036854775808"}},
+		{"floats without exponent", []api.ValueType{api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeF64, api.ValueTypeF32},
+			[]uint64{f32(1.5), math.Float64bits(1e21), math.Float64bits(1), f32(0.1)},
+			[]string{"1.5", "1000000000000000000000", "1", "0.1"}},
+		{"special floats", []api.ValueType{api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeF64, api.ValueTypeF64},
+			[]uint64{f32(float32(math.NaN())), math.Float64bits(math.Inf(1)), math.Float64bits(math.Inf(-1)), math.Float64bits(math.Copysign(0, -1))},
+			[]string{"NaN", "inf", "-inf", "-0"}},
+		{"v128 is one unsigned integer", []api.ValueType{api.ValueTypeV128, api.ValueTypeI32}, []uint64{1, 1, 7},
+			[]string{"18446744073709551617", "7"}},
+		{"references", []api.ValueType{api.ValueTypeFuncref, api.ValueTypeFuncref, api.ValueTypeExternref, api.ValueTypeExternref},
+			[]uint64{0, 0x1234, 0, 5},
+			[]string{"<null funcref>", "<funcref>", "<null externref>", "<externref>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatResults(tt.types, tt.results); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunOptions_report(t *testing.T) {
+	frames := []api.Frame{{Module: "p", FuncIndex: 1, FuncName: "f", Offset: 0x10}}
+	for range 3 {
+		frames = append(frames, api.Frame{Module: "p", FuncIndex: 2, FuncName: "rec", Offset: 0x20})
+	}
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		err     error
+		status  int
+		want    string
+	}{
+		{"exit", 0, &api.ExitError{Code: 3}, 3, ""},
+		{"exit 125", 0, &api.ExitError{Code: 125}, 125, ""},
+		{"exit 126", 0, &api.ExitError{Code: 126}, exitFailure, "Error: p.wasm: exit with invalid exit status 126 outside of [0..126)\n"},
+		{"exit -1", 0, &api.ExitError{Code: math.MaxUint32}, exitFailure, "invalid exit status 4294967295"},
+		{"trap", 0, &api.Trap{Kind: api.TrapUnreachable, Frames: frames}, exitTrap,
+			"Error: p.wasm: wasm trap: unreachable\nwasm backtrace:\n    0: p!f[1] @0x10\n    1: p!rec[2] @0x20\n       ... the same frame 2 more times\n"},
+		{"timeout names the limit", 2 * time.Second, &api.Trap{Kind: api.TrapTimeout, Detail: "the call's deadline passed"}, exitTrap,
+			"Error: p.wasm: wasm trap: timeout: the program ran longer than -W timeout=2s\n"},
+		{"stack names the limit", 0, &api.Trap{Kind: api.TrapCallStackExhausted, Detail: "more than 8 bytes"}, exitTrap,
+			"call stack exhausted: more than 8 bytes (raise the limit with -W max-wasm-stack)"},
+		{"wrapped trap", 0, errors.Join(errors.New("x"), &api.Trap{Kind: api.TrapIntegerDivideByZero}), exitTrap, "wasm trap: integer divide by zero"},
+		{"other error", 0, errors.New("unknown import: a.b"), exitFailure, "Error: p.wasm: unknown import: a.b\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, _, _ := testIO()
+			o, err := parseRunArgs([]string{"p.wasm"}, io)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.w.Timeout = tt.timeout
+			var out bytes.Buffer
+			if got := o.report(&out, "p.wasm", tt.err); got != tt.status {
+				t.Errorf("status %d, want %d", got, tt.status)
+			}
+			if !strings.Contains(out.String(), tt.want) || (tt.want == "" && out.Len() > 0) {
+				t.Errorf("printed:\n%s\nwant:\n%s", out.String(), tt.want)
+			}
+		})
+	}
+}
