@@ -247,3 +247,35 @@ func TestRunOptions_report(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRunArgs parses arbitrary command lines (NUL-separated
+// arguments) and --invoke arguments: a command line never panics, and
+// an accepted one names a module.
+func FuzzParseRunArgs(f *testing.F) {
+	for _, seed := range []string{
+		"p.wasm", "--dir=/\x00--env\x00A=1\x00p.wasm\x00x", "-Wtimeout=1s,max-wasm-stack=1MiB\x00--\x00p.wasm",
+		"--dir\x00a::b::ro\x00--preload\x00l=x.wasm\x00--invoke\x00f\x00p.wasm\x001\x00-2",
+		"--disk\x00d.img,part=1\x00--disk-overlay\x00o\x00--tcplisten\x00:0\x00p.wasm", "--env", "-h",
+	} {
+		f.Add(seed, "0x7fffffff")
+	}
+	types := []api.ValueType{api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128}
+	f.Fuzz(func(t *testing.T, cmdline, param string) {
+		io, _, _ := testIO()
+		o, err := parseRunArgs(strings.Split(cmdline, "\x00"), io)
+		if err == nil && o.file == "" {
+			t.Fatalf("%q: accepted without a module", cmdline)
+		}
+		for _, ty := range types {
+			v, err := parseParam(ty, param)
+			if err != nil || ty == api.ValueTypeF32 || ty == api.ValueTypeF64 {
+				continue
+			}
+			// An integer prints as the value it was parsed to.
+			back, err := parseParam(ty, formatResults([]api.ValueType{ty}, []uint64{v})[0])
+			if err != nil || back != v {
+				t.Fatalf("%s %q: parsed %#x, printed and parsed again %#x, %v", api.ValueTypeName(ty), param, v, back, err)
+			}
+		}
+	})
+}
