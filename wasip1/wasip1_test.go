@@ -283,3 +283,31 @@ func TestInstantiate_noWASIImports(t *testing.T) {
 		t.Fatalf("state %v for a module without WASI imports", st)
 	}
 }
+
+// TestInstantiate_close checks what closing the WASI module does: its
+// name is free again, and programs already linked to it keep working.
+func TestInstantiate_close(t *testing.T) {
+	ctx, r := newRuntime(t)
+	compiled := compile(t, ctx, r, catWasm(t))
+	var out bytes.Buffer
+	mod, err := r.InstantiateModule(ctx, compiled, wasmvisor.ModuleConfig{
+		Args:   []string{"cat", "greeting.txt"},
+		Dirs:   []wasmvisor.DirMount{{Host: "testdata", Guest: "/"}},
+		Stdout: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Module(wasip1.ModuleName).Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mod.ExportedFunction("_start").Call(ctx); err != nil || out.String() != "hello from the host\n" {
+		t.Fatalf("linked program after Close: %v, printed %q", err, out.String())
+	}
+	if _, err := r.InstantiateModule(ctx, compiled, wasmvisor.ModuleConfig{}); err == nil || !strings.Contains(err.Error(), "unknown import") {
+		t.Fatalf("new program after Close: %v, want an unknown import", err)
+	}
+	if _, err := wasip1.Instantiate(ctx, r); err != nil {
+		t.Fatalf("instantiating again: %v", err)
+	}
+}
