@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/testshared"
 )
 
 // FuzzDifferential runs modules (seeded with the spec suite's) on
@@ -22,11 +23,7 @@ import (
 // legitimately differ (NaN payloads, stack limits, time limits) the
 // comparison is skipped too.
 func FuzzDifferential(f *testing.F) {
-	shared := os.Getenv("WASMVISOR_SHARED")
-	if shared == "" {
-		shared = "../../shared"
-	}
-	files, _ := filepath.Glob(filepath.Join(shared, "testdata", "spec", "json", "*.wasm"))
+	files, _ := filepath.Glob(testshared.Path(f, "testdata", "spec", "json", "*.wasm"))
 	for _, file := range files {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data, uint64(1), uint64(0x8000_0000))

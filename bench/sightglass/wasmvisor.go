@@ -1,0 +1,55 @@
+package sightglass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/wasip1"
+)
+
+// wasmvisorEngine is wasmvisor's interpreter with WASI from package
+// wasip1, as an embedder sets it up and as "wasmvisor run" runs a command.
+var wasmvisorEngine = &Engine{
+	Name:  "wasmvisor",
+	About: "wasmvisor interpreter, RuntimeConfig{}, WASI from package wasip1",
+	run:   wasmvisorRun,
+	cli: func(t Tools, wasm string) []string {
+		return []string{t.Wasmvisor, "run", "--dir", ".", wasm}
+	},
+}
+
+func wasmvisorRun(ctx context.Context, bin []byte, env runEnv) (uint32, error) {
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{})
+	defer rt.Close(ctx)
+	if _, err := wasip1.Instantiate(ctx, rt); err != nil {
+		return 0, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	start := func(context.Context, api.Module, []uint64) error { env.marks.benchStart(); return nil }
+	end := func(context.Context, api.Module, []uint64) error { env.marks.benchEnd(); return nil }
+	_, err := rt.NewHostModuleBuilder("bench").
+		NewFunctionBuilder().WithGoModuleFunction(start, nil, nil).Export("start").
+		NewFunctionBuilder().WithGoModuleFunction(end, nil, nil).Export("end").
+		Instantiate(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("instantiating the bench module: %w", err)
+	}
+	compiled, err := rt.CompileModule(ctx, bin)
+	if err != nil {
+		return 0, fmt.Errorf("compiling: %w", err)
+	}
+	env.marks.compileDone()
+	_, err = rt.InstantiateModule(ctx, compiled, wasmvisor.ModuleConfig{
+		Args:           env.args,
+		Stdout:         env.stdout,
+		Stderr:         env.stderr,
+		Dirs:           []wasmvisor.DirMount{{Host: ".", Guest: "."}},
+		StartFunctions: []string{"_start"},
+	})
+	if exit, ok := errors.AsType[*api.ExitError](err); ok {
+		return exit.Code, nil
+	}
+	return 0, err
+}
