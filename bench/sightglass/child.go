@@ -117,6 +117,7 @@ func execCLI(argv []string, rep *childReport) error {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = dieWithParent()
 	start := time.Now()
 	err = cmd.Run()
 	rep.Wall = time.Since(start)
@@ -154,4 +155,10 @@ func peakRSS() (int64, error) {
 		return 0, err
 	}
 	return 0, errors.New("/proc/self/status has no VmHWM line")
+}
+
+// dieWithParent makes a child process get killed when the harness dies,
+// so that an interrupted measurement leaves no program running.
+func dieWithParent() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // Machine describes where a report was measured: CPU model, logical
-// CPUs, whether the kernel runs under a hypervisor, and the Go and wazero
-// versions of the harness.
+// CPUs, whether the kernel runs under a hypervisor, the Go version, the
+// commit wasmvisor was built from (go build records it) and wazero's
+// version.
 func Machine() string {
 	model, virt := "unknown CPU", ""
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
@@ -33,14 +34,33 @@ func Machine() string {
 			}
 		}
 	}
-	wazeroVersion := "unknown"
+	const dirty = " (the checkout had uncommitted changes)"
+	wazeroVersion, revision, modified := "unknown", "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			if d.Path == "github.com/tetratelabs/wazero" {
 				wazeroVersion = d.Version
 			}
 		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				revision = s.Value[:12]
+			case s.Key == "vcs.modified" && s.Value == "true":
+				modified = dirty
+			}
+		}
 	}
-	return fmt.Sprintf("%s, %d logical CPUs, %s, %s/%s; %s, wazero %s",
-		model, runtime.NumCPU(), virt, runtime.GOOS, runtime.GOARCH, runtime.Version(), wazeroVersion)
+	if revision == "unknown" {
+		// Built with -buildvcs=false: ask git about the checkout the
+		// harness runs in, which is the one `go run` built.
+		if out, err := command("git", "rev-parse", "--short=12", "HEAD"); err == nil {
+			revision = strings.TrimSpace(string(out))
+		}
+		if out, err := command("git", "status", "--porcelain", "--untracked-files=no"); err == nil && len(out) > 0 {
+			modified = dirty
+		}
+	}
+	return fmt.Sprintf("%s, %d logical CPUs, %s, %s/%s; %s, wasmvisor at %s%s, wazero %s",
+		model, runtime.NumCPU(), virt, runtime.GOOS, runtime.GOARCH, runtime.Version(), revision, modified, wazeroVersion)
 }

@@ -29,6 +29,29 @@ const (
 	CLI
 )
 
+func (m Mode) String() string {
+	if m == CLI {
+		return "cli"
+	}
+	return "in-process"
+}
+
+// MarshalText writes the mode as its String.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads a mode written by MarshalText.
+func (m *Mode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "in-process":
+		*m = InProcess
+	case "cli":
+		*m = CLI
+	default:
+		return fmt.Errorf("unknown mode %q", b)
+	}
+	return nil
+}
+
 // Options configure Measure.
 type Options struct {
 	// Engines run in this order in the first round; the first is the one
@@ -68,18 +91,21 @@ type Sample struct {
 
 // Result holds one program's runs.
 type Result struct {
-	Program Program
+	// Program is the program's name.
+	Program string
 	// Samples has one slice per engine, in Options.Engines order.
 	Samples [][]Sample
-	// Err is the run that failed, if one did; the program's remaining
+	// Error says which run failed, if one did; the program's remaining
 	// runs were skipped.
-	Err error
+	Error string `json:",omitempty"`
 }
 
 // Measure runs every program on every engine, alternating the engines
 // run by run and rotating their order each round, and checks each run's
 // output: against the expected files, and, for a stream that has none,
 // against the first run's output so that the engines at least agree.
+// A program whose run fails gets an Error and no further runs; Measure
+// itself fails only if it cannot start, or ctx ends.
 func Measure(ctx context.Context, progs []Program, opt Options) ([]Result, error) {
 	if len(opt.Engines) == 0 {
 		return nil, errors.New("no engines to measure")
@@ -90,8 +116,10 @@ func Measure(ctx context.Context, progs []Program, opt Options) ([]Result, error
 	}
 	results := make([]Result, 0, len(progs))
 	for _, p := range progs {
-		r := Result{Program: p, Samples: make([][]Sample, len(opt.Engines))}
-		r.Err = measureProgram(ctx, &r, self, opt)
+		r := Result{Program: p.Name, Samples: make([][]Sample, len(opt.Engines))}
+		if err := measureProgram(ctx, &p, r.Samples, self, opt); err != nil {
+			r.Error = err.Error()
+		}
 		if ctx.Err() != nil {
 			return results, ctx.Err()
 		}
@@ -100,8 +128,7 @@ func Measure(ctx context.Context, progs []Program, opt Options) ([]Result, error
 	return results, nil
 }
 
-func measureProgram(ctx context.Context, r *Result, self string, opt Options) error {
-	p := &r.Program
+func measureProgram(ctx context.Context, p *Program, samples [][]Sample, self string, opt Options) error {
 	wasm, err := filepath.Abs(p.Wasm)
 	if err != nil {
 		return err
@@ -135,7 +162,7 @@ func measureProgram(ctx context.Context, r *Result, self string, opt Options) er
 			if ref == nil {
 				ref = &output{engine: e.Name, stdout: out.stdout, stderr: out.stderr}
 			}
-			r.Samples[ei] = append(r.Samples[ei], s)
+			samples[ei] = append(samples[ei], s)
 			fmt.Fprintf(&line, "  %s %s", e.Name, formatDuration(s.headline(opt.Mode)))
 		}
 		if round == 0 && opt.Rounds == 0 {
@@ -198,6 +225,7 @@ func runOnce(ctx context.Context, self string, childArgs []string, dir string, m
 	cmd := exec.CommandContext(ctx, self, append([]string{childFlag}, childArgs...)...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = dieWithParent()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return Sample{}, output{}, err

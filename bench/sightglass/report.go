@@ -98,20 +98,40 @@ var (
 // so its ratio is noise.
 func excludedFromMean(name string) bool { return name == "noop" }
 
-// Report writes Markdown tables of results: for each metric the stat of
-// every engine, and the time ratio of the first engine to each other
-// one, with their geometric means.
-func Report(w io.Writer, results []Result, engines []*Engine, mode Mode, stat Stat) {
+// Run is a whole measurement: what Measure returned and where and how it
+// was taken. It is what -save writes and -load reads.
+type Run struct {
+	Date time.Time
+	// Machine is Machine()'s description.
+	Machine string
+	Mode    Mode
+	// Engines are the engines' names, in the order of each Result's
+	// Samples; the first is the one the others are compared with.
+	Engines []string
+	// Duration is how long the measurement took.
+	Duration time.Duration
+	Results  []Result
+}
+
+// Report writes a header and Markdown tables of the run: for each metric
+// the stat of every engine, and the time ratio of the first engine to
+// each other one, with their geometric means.
+func Report(w io.Writer, run *Run, stat Stat) {
+	mode := "engines in-process (a child process per run)"
 	ms := []metric{measuredMetric, wallMetric, compileMetric, rssMetric}
-	if mode == CLI {
+	if run.Mode == CLI {
+		mode = "the CLIs"
 		ms = []metric{wallMetric, rssMetric}
 	}
+	fmt.Fprintf(w, "%s, %s\n", run.Date.UTC().Format("2006-01-02 15:04 MST"), run.Machine)
+	fmt.Fprintf(w, "%d programs, %s: %s; the whole run took %s\n\n",
+		len(run.Results), mode, strings.Join(run.Engines, ", "), run.Duration.Round(time.Second))
 	for _, m := range ms {
-		writeTable(w, results, engines, m, stat)
+		writeTable(w, run.Results, run.Engines, m, stat)
 	}
-	if mode == CLI {
+	if run.Mode == CLI {
 		var floor int64
-		for _, r := range results {
+		for _, r := range run.Results {
 			for _, ss := range r.Samples {
 				for _, s := range ss {
 					floor = max(floor, s.Floor)
@@ -122,9 +142,9 @@ func Report(w io.Writer, results []Result, engines []*Engine, mode Mode, stat St
 			rssMetric.format(float64(floor)))
 	}
 	var failed []string
-	for _, r := range results {
-		if r.Err != nil {
-			failed = append(failed, fmt.Sprintf("- %s: %v", r.Program.Name, r.Err))
+	for _, r := range run.Results {
+		if r.Error != "" {
+			failed = append(failed, fmt.Sprintf("- %s: %s", r.Program, r.Error))
 		}
 	}
 	if len(failed) > 0 {
@@ -132,25 +152,23 @@ func Report(w io.Writer, results []Result, engines []*Engine, mode Mode, stat St
 	}
 }
 
-func writeTable(w io.Writer, results []Result, engines []*Engine, m metric, stat Stat) {
+func writeTable(w io.Writer, results []Result, engines []string, m metric, stat Stat) {
 	reduce := stat.of
 	statName := stat.String()
 	if m.stat != nil {
 		reduce, statName = m.stat, "max"
 	}
-	base := engines[0].Name
+	base := engines[0]
 	head := []string{"program", "runs"}
-	for _, e := range engines {
-		head = append(head, e.Name)
-	}
+	head = append(head, engines...)
 	for _, e := range engines[1:] {
-		head = append(head, base+" / "+e.Name)
+		head = append(head, base+" / "+e)
 	}
 	rows := [][]string{head}
 	ratios := make([][]float64, len(engines))
 	for _, r := range results {
-		row := []string{r.Program.Name, fmt.Sprint(len(r.Samples[0]))}
-		if r.Err != nil {
+		row := []string{r.Program, fmt.Sprint(len(r.Samples[0]))}
+		if r.Error != "" {
 			row[1] = "FAILED"
 		}
 		vals := make([]float64, len(engines))
@@ -165,7 +183,7 @@ func writeTable(w io.Writer, results []Result, engines []*Engine, m metric, stat
 		for i := 1; i < len(engines); i++ {
 			q := vals[0] / vals[i]
 			row = append(row, cell(q, sig3))
-			if r.Err == nil && !excludedFromMean(r.Program.Name) && q > 0 && !math.IsInf(q, 0) {
+			if r.Error == "" && !excludedFromMean(r.Program) && q > 0 && !math.IsInf(q, 0) {
 				ratios[i] = append(ratios[i], q)
 			}
 		}
@@ -181,7 +199,7 @@ func writeTable(w io.Writer, results []Result, engines []*Engine, m metric, stat
 		mean = append(mean, cell(g, sig3))
 		if !math.IsNaN(g) && m.stat == nil {
 			summary = append(summary, fmt.Sprintf("%s takes %s× the time of %s over %d programs: %s",
-				base, sig3(g), engines[i].Name, len(ratios[i]), speedup(base, g)))
+				base, sig3(g), engines[i], len(ratios[i]), speedup(base, g)))
 		}
 	}
 	rows = append(rows, mean)

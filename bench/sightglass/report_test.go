@@ -2,7 +2,6 @@ package sightglass
 
 import (
 	"bytes"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -74,19 +73,20 @@ func samples(measured ...time.Duration) []Sample {
 }
 
 func TestReport(t *testing.T) {
-	engines := []*Engine{{Name: "a"}, {Name: "b"}}
 	ms := time.Millisecond
 	results := []Result{
-		{Program: Program{Name: "fast"}, Samples: [][]Sample{samples(10*ms, 11*ms, 90*ms), samples(40*ms, 40*ms, 40*ms)}},
-		{Program: Program{Name: "slow"}, Samples: [][]Sample{samples(200*ms, 100*ms, 100*ms), samples(100*ms, 100*ms, 100*ms)}},
-		{Program: Program{Name: "noop"}, Samples: [][]Sample{samples(1 * ms), samples(100 * ms)}},
-		{Program: Program{Name: "broken"}, Samples: [][]Sample{samples(1 * ms), nil}, Err: errors.New("b, round 1: stdout differs")},
+		{Program: "fast", Samples: [][]Sample{samples(10*ms, 11*ms, 90*ms), samples(40*ms, 40*ms, 40*ms)}},
+		{Program: "slow", Samples: [][]Sample{samples(200*ms, 100*ms, 100*ms), samples(100*ms, 100*ms, 100*ms)}},
+		{Program: "noop", Samples: [][]Sample{samples(1 * ms), samples(100 * ms)}},
+		{Program: "broken", Samples: [][]Sample{samples(1 * ms), nil}, Error: "b, round 1: stdout differs"},
 	}
 	var buf bytes.Buffer
-	Report(&buf, results, engines, InProcess, Median)
+	run := &Run{Date: time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC), Machine: "a machine", Engines: []string{"a", "b"}, Duration: 90 * time.Second, Results: results}
+	Report(&buf, run, Median)
 	// Compare with the padding collapsed.
 	out := strings.Join(strings.FieldsFunc(buf.String(), func(r rune) bool { return r == ' ' }), " ")
 	for _, want := range []string{
+		"2026-11-26 17:00 UTC, a machine\n4 programs, engines in-process (a child process per run): a, b; the whole run took 1m30s",
 		"| fast | 3 | 11.0 ms | 40.0 ms | 0.275 |",
 		"| slow | 3 | 100 ms | 100 ms | 1.00 |",
 		"| noop | 1 | 1.00 ms | 100 ms | 0.01 |",

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -45,7 +46,7 @@ func run() int {
 		skip      = flag.String("skip", "", "leave out programs whose name matches this `regexp`")
 		engines   = flag.String("engines", "", "comma-separated `list` of engines, the first compared with the others (default: wasmvisor,wazero-interp,wazero-compiler; -list shows all)")
 		rounds    = flag.Int("rounds", 0, "runs per engine and program; 0 chooses per program: as many as fit in -budget, within -min-rounds and -max-rounds")
-		budget    = flag.Duration("budget", 20*time.Second, "time per program that decides the number of rounds when -rounds is 0")
+		budget    = flag.Duration("budget", 30*time.Second, "time per program that decides the number of rounds when -rounds is 0")
 		minRounds = flag.Int("min-rounds", 3, "fewest rounds when -rounds is 0")
 		maxRounds = flag.Int("max-rounds", 11, "most rounds when -rounds is 0")
 		useMin    = flag.Bool("min", false, "report the fastest run instead of the median")
@@ -54,6 +55,8 @@ func run() int {
 		wazero    = flag.String("wazero", "", "the wazero CLI for -cli; built from the module cache if empty")
 		timeout   = flag.Duration("timeout", 30*time.Minute, "longest one run may take")
 		list      = flag.Bool("list", false, "list the programs and engines, and exit")
+		save      = flag.String("save", "", "also write the samples to `FILE` (JSON), for -load")
+		load      = flag.String("load", "", "print the tables of a run saved with -save in `FILE` instead of measuring")
 		profile   = flag.String("cpuprofile", "", "write a CPU profile of each in-process run to `DIR`/PROGRAM.ENGINE.pprof (slows the runs a little)")
 	)
 	flag.Parse()
@@ -64,6 +67,13 @@ func run() int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "sightglass:", err)
 		return 1
+	}
+	if *load != "" {
+		run, err := loadRun(*load)
+		if err != nil {
+			return fail(err)
+		}
+		return report(run, *useMin)
 	}
 
 	progs, err := sightglass.Discover(*dir)
@@ -130,29 +140,62 @@ func run() int {
 		}
 	}
 
+	run := &sightglass.Run{Machine: sightglass.Machine(), Mode: opt.Mode, Engines: names(es)}
 	began := time.Now()
-	results, err := sightglass.Measure(ctx, progs, opt)
-	if err != nil {
+	if run.Results, err = sightglass.Measure(ctx, progs, opt); err != nil {
 		return fail(err)
 	}
+	run.Date, run.Duration = time.Now(), time.Since(began)
+	if *save != "" {
+		if err := saveRun(*save, run); err != nil {
+			return fail(err)
+		}
+	}
+	return report(run, *useMin)
+}
+
+// report prints the run's tables; the exit code says whether every
+// program ran correctly.
+func report(run *sightglass.Run, useMin bool) int {
 	stat := sightglass.Median
-	if *useMin {
+	if useMin {
 		stat = sightglass.Min
 	}
-	mode := "engines in-process (a child process per run)"
-	if *cli {
-		mode = "CLIs"
-	}
-	fmt.Printf("%s, %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), sightglass.Machine())
-	fmt.Printf("%d programs, %s: %s; the whole run took %s\n\n",
-		len(results), mode, joinNames(es), time.Since(began).Round(time.Second))
-	sightglass.Report(os.Stdout, results, es, opt.Mode, stat)
-	for _, r := range results {
-		if r.Err != nil {
+	sightglass.Report(os.Stdout, run, stat)
+	for _, r := range run.Results {
+		if r.Error != "" {
 			return 1
 		}
 	}
 	return 0
+}
+
+func saveRun(path string, run *sightglass.Run) error {
+	b, err := json.MarshalIndent(run, "", "\t")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func loadRun(path string) (*sightglass.Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var run sightglass.Run
+	if err := json.Unmarshal(b, &run); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(run.Engines) == 0 {
+		return nil, fmt.Errorf("%s: no engines: not a saved run", path)
+	}
+	for _, r := range run.Results {
+		if len(r.Samples) != len(run.Engines) {
+			return nil, fmt.Errorf("%s: %s has samples of %d engines, want %d", path, r.Program, len(r.Samples), len(run.Engines))
+		}
+	}
+	return &run, nil
 }
 
 func cmp(a, b string) string {
@@ -162,15 +205,12 @@ func cmp(a, b string) string {
 	return b
 }
 
-func joinNames(es []*sightglass.Engine) string {
-	s := ""
+func names(es []*sightglass.Engine) []string {
+	out := make([]string, len(es))
 	for i, e := range es {
-		if i > 0 {
-			s += ", "
-		}
-		s += e.Name
+		out[i] = e.Name
 	}
-	return s
+	return out
 }
 
 func filter(progs []sightglass.Program, only, skip string) ([]sightglass.Program, error) {
