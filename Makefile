@@ -1,7 +1,7 @@
 # Build and test entry points; README.md documents them.
 GO ?= go
 
-.PHONY: build run test vet fuzz-smoke wasi-conformance
+.PHONY: build run test vet fuzz-smoke wasi-conformance bench bench-quick bench-cli bench-cpu bench-check
 
 build:
 	$(GO) build -o bin/wasmvisor ./cmd/wasmvisor
@@ -22,3 +22,33 @@ vet:
 
 run: build
 	./bin/wasmvisor wast $${WASMVISOR_SHARED:-../shared}/testdata/spec/json/*.json
+
+# Benchmarks (BENCHMARKS.md has the results and how long each target
+# takes). bench/ is a separate Go module, so that wazero stays out of the
+# product's dependencies. BENCHFLAGS passes flags to the harness, e.g.
+# BENCHFLAGS='-run fib2 -rounds 3' or BENCHFLAGS='-save run.json'.
+#
+# bench: every sightglass program on wasmvisor, wazero's interpreter and
+# wazero's compiler, in-process, rounds chosen per program (hours: the
+# slowest programs take minutes a run on wazero's interpreter).
+bench:
+	cd bench && $(GO) run ./cmd/sightglass $(BENCHFLAGS)
+
+# The sightglass programs that take under a second on wasmvisor (minutes).
+BENCH_SLOW = base64|ctype|ed25519|fib2|heapsort|matrix|minicsv|seqhash|sieve
+bench-quick:
+	cd bench && $(GO) run ./cmd/sightglass -skip '$(BENCH_SLOW)' $(BENCHFLAGS)
+
+# The same programs through the CLIs, `wasmvisor run` against `wazero
+# run`, where start-up and compile time count (needs wabt).
+bench-cli:
+	cd bench && $(GO) run ./cmd/sightglass -cli -skip '$(BENCH_SLOW)' $(BENCHFLAGS)
+
+# Small CPU-bound functions called in one process (bench/programs).
+bench-cpu:
+	cd bench && $(GO) run .
+
+# The harness's own tests: vet, unit tests, a short run of two programs
+# on every engine.
+bench-check:
+	cd bench && $(GO) vet ./... && $(GO) test -timeout 30m ./...

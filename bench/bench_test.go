@@ -10,10 +10,7 @@ import (
 func BenchmarkPrograms(b *testing.B) {
 	ctx := context.Background()
 	for _, p := range programs {
-		for _, e := range []struct {
-			name string
-			new  func(context.Context, program) (runner, error)
-		}{{"wasmvisor", newVisor}, {"wazero-interp", newWazero}} {
+		for _, e := range engines {
 			b.Run(p.name+"/"+e.name, func(b *testing.B) {
 				r, err := e.new(ctx, p)
 				if err != nil {
@@ -30,32 +27,28 @@ func BenchmarkPrograms(b *testing.B) {
 	}
 }
 
-// TestAgree checks that both engines compute the same results.
+// TestAgree checks that the engines compute the same results.
 func TestAgree(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
 			p.arg = min(p.arg, 20)
-			v, err := newVisor(ctx, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.close(ctx)
-			w, err := newWazero(ctx, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.close(ctx)
-			rv, err := v.run(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rw, err := w.run(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rv != rw {
-				t.Fatalf("wasmvisor %d, wazero %d", rv, rw)
+			var want uint64
+			for i, e := range engines {
+				r, err := e.new(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.close(ctx)
+				got, err := r.run(ctx)
+				if err != nil {
+					t.Fatalf("%s: %v", e.name, err)
+				}
+				if i == 0 {
+					want = got
+				} else if got != want {
+					t.Fatalf("%s %d, %s %d", engines[0].name, want, e.name, got)
+				}
 			}
 		})
 	}

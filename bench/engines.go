@@ -1,8 +1,11 @@
-// Command bench compares wasmvisor's interpreter with wazero's on
-// CPU-bound WebAssembly programs (programs/*.c, built with clang into the
-// committed .wasm files). It runs the engines alternately, so that
-// machine noise hits both alike, and prints per-program medians and the
-// wazero/wasmvisor time ratio (above 1: wasmvisor is faster).
+// Command bench compares wasmvisor's interpreter with wazero's
+// interpreter and compiler on small CPU-bound WebAssembly programs
+// (programs/*.c, built with clang into the committed .wasm files),
+// calling one exported function repeatedly in one process. It runs the
+// engines alternately, so that machine noise hits them alike, and prints
+// per-program medians and wasmvisor's time as a fraction of each other
+// engine's (below 1: wasmvisor is faster). The sightglass programs, whole
+// WASI commands, have their own harness: cmd/sightglass.
 //
 // It is a separate module so that wazero is never a dependency of
 // wasmvisor itself.
@@ -82,12 +85,31 @@ type wazeroRunner struct {
 	p  program
 }
 
-func newWazero(ctx context.Context, p program) (runner, error) {
+// engine makes a runner for a program.
+type engine struct {
+	name string
+	new  func(context.Context, program) (runner, error)
+}
+
+// engines are compared with the first, wasmvisor's interpreter.
+var engines = []engine{
+	{"wasmvisor", newVisor},
+	{"wazero-interp", newWazero(wazero.NewRuntimeConfigInterpreter)},
+	{"wazero-compiler", newWazero(wazero.NewRuntimeConfigCompiler)},
+}
+
+func newWazero(config func() wazero.RuntimeConfig) func(context.Context, program) (runner, error) {
+	return func(ctx context.Context, p program) (runner, error) {
+		return newWazeroRunner(ctx, p, config())
+	}
+}
+
+func newWazeroRunner(ctx context.Context, p program, cfg wazero.RuntimeConfig) (runner, error) {
 	bin, err := p.wasm()
 	if err != nil {
 		return nil, err
 	}
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	r := wazero.NewRuntimeWithConfig(ctx, cfg)
 	mod, err := r.Instantiate(ctx, bin)
 	if err != nil {
 		return nil, fmt.Errorf("wazero: %s: %w", p.name, err)

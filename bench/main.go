@@ -27,57 +27,81 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+// compare prints a Markdown table: each engine's median time per
+// program, and wasmvisor's time as a fraction of each other engine's
+// with the geometric mean of those ratios.
 func compare(ctx context.Context, rounds int, only string) error {
-	fmt.Printf("%-10s %14s %14s %8s\n", "program", "wasmvisor", "wazero-interp", "ratio")
-	var logSum float64
+	head := []string{"program"}
+	for _, e := range engines {
+		head = append(head, e.name)
+	}
+	for _, e := range engines[1:] {
+		head = append(head, engines[0].name+" / "+e.name)
+	}
+	fmt.Println("| " + strings.Join(head, " | ") + " |")
+	fmt.Println("|---" + strings.Repeat("|--:", len(head)-1) + "|")
+	logSum := make([]float64, len(engines))
 	n := 0
 	for _, p := range programs {
 		if !strings.Contains(p.name, only) {
 			continue
 		}
-		v, err := newVisor(ctx, p)
-		if err != nil {
-			return err
+		runners := make([]runner, len(engines))
+		for i, e := range engines {
+			r, err := e.new(ctx, p)
+			if err != nil {
+				return err
+			}
+			defer r.close(ctx)
+			runners[i] = r
 		}
-		w, err := newWazero(ctx, p)
-		if err != nil {
-			return err
-		}
-		// Warm up both, and check that they agree.
-		rv, err := v.run(ctx)
-		if err != nil {
-			return fmt.Errorf("%s: wasmvisor: %w", p.name, err)
-		}
-		rw, err := w.run(ctx)
-		if err != nil {
-			return fmt.Errorf("%s: wazero: %w", p.name, err)
-		}
-		if rv != rw {
-			return fmt.Errorf("%s: results differ: wasmvisor %d, wazero %d", p.name, rv, rw)
-		}
-		var tv, tw []time.Duration
-		for i := 0; i < rounds; i++ {
-			for _, e := range []struct {
-				r runner
-				t *[]time.Duration
-			}{{v, &tv}, {w, &tw}} {
-				start := time.Now()
-				if _, err := e.r.run(ctx); err != nil {
-					return fmt.Errorf("%s: %w", p.name, err)
-				}
-				*e.t = append(*e.t, time.Since(start))
+		// Warm up every engine, and check that they agree.
+		var want uint64
+		for i, r := range runners {
+			got, err := r.run(ctx)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", p.name, engines[i].name, err)
+			}
+			if i == 0 {
+				want = got
+			} else if got != want {
+				return fmt.Errorf("%s: results differ: %s %d, %s %d", p.name, engines[0].name, want, engines[i].name, got)
 			}
 		}
-		v.close(ctx)
-		w.close(ctx)
-		mv, mw := median(tv), median(tw)
-		ratio := float64(mw) / float64(mv)
-		logSum += math.Log(ratio)
+		times := make([][]time.Duration, len(engines))
+		for round := 0; round < rounds; round++ {
+			for j := range runners {
+				i := (j + round) % len(runners)
+				start := time.Now()
+				if _, err := runners[i].run(ctx); err != nil {
+					return fmt.Errorf("%s: %s: %w", p.name, engines[i].name, err)
+				}
+				times[i] = append(times[i], time.Since(start))
+			}
+		}
+		row := []string{p.name}
+		med := make([]time.Duration, len(engines))
+		for i := range engines {
+			med[i] = median(times[i])
+			row = append(row, fmt.Sprint(med[i].Round(100*time.Microsecond)))
+		}
+		for i := 1; i < len(engines); i++ {
+			ratio := float64(med[0]) / float64(med[i])
+			logSum[i] += math.Log(ratio)
+			row = append(row, fmt.Sprintf("%.3g", ratio))
+		}
 		n++
-		fmt.Printf("%-10s %14v %14v %7.2fx\n", p.name, mv.Round(time.Microsecond), mw.Round(time.Microsecond), ratio)
+		fmt.Println("| " + strings.Join(row, " | ") + " |")
 	}
 	if n > 0 {
-		fmt.Printf("%-10s %14s %14s %7.2fx\n", "geomean", "", "", math.Exp(logSum/float64(n)))
+		row := []string{"geometric mean"}
+		for range engines {
+			row = append(row, "")
+		}
+		for i := 1; i < len(engines); i++ {
+			row = append(row, fmt.Sprintf("%.3g", math.Exp(logSum[i]/float64(n))))
+		}
+		fmt.Println("| " + strings.Join(row, " | ") + " |")
 	}
 	return nil
 }
