@@ -6,9 +6,10 @@
 //
 // A name is looked up in the upper layer first and then in the lower.
 // Changing a lower file copies it up first (contents, times, permission
-// bits); deleting a lower name records a whiteout; a directory created
-// where the lower one was deleted is opaque, hiding the lower directory
-// beneath it. Renaming a lower directory copies up only the directory
+// bits; the directory it is in keeps its times); deleting a lower name
+// records a whiteout; a directory the guest creates is opaque, so that
+// it shows only what is created in it even where a lower directory of
+// that name was deleted. Renaming a lower directory copies up only the directory
 // itself and redirects it to the lower directory it came from, so no
 // rename needs EXDEV. Directory listings merge both layers, lower
 // entries first in the lower's order, then the upper's own, so the order
