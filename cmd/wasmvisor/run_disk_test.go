@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,33 +236,29 @@ func TestRunDisk_WASITests(t *testing.T) {
 		ran++
 		rel, _ := filepath.Rel(dir, strings.TrimSuffix(p, ".json"))
 		img := image(filepath.Join(filepath.Dir(p), spec.Root))
-		t.Run(rel, func(t *testing.T) {
-			args := []string{"--disk", img}
-			for _, k := range slices.Sorted(mapsKeys(spec.Env)) {
-				args = append(args, "--env", k+"="+spec.Env[k])
-			}
-			args = append(append(args, strings.TrimSuffix(p, ".json")+".wasm"), spec.Args...)
-			code, stdout, stderr := runUnchanged(t, []string{img}, args...)
-			if code != spec.ExitCode {
-				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, spec.ExitCode, stdout, stderr)
-			}
-			if spec.Stdout != nil && stdout != *spec.Stdout {
-				t.Errorf("stdout %q, want %q", stdout, *spec.Stdout)
-			}
-		})
+		// Each runs with the overlay in memory and in a directory.
+		for _, overlay := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/overlay-dir=%v", rel, overlay), func(t *testing.T) {
+				args := []string{"--disk", img}
+				if overlay {
+					args = append(args, "--disk-overlay", t.TempDir())
+				}
+				for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
+					args = append(args, "--env", k+"="+spec.Env[k])
+				}
+				args = append(append(args, strings.TrimSuffix(p, ".json")+".wasm"), spec.Args...)
+				code, stdout, stderr := runUnchanged(t, []string{img}, args...)
+				if code != spec.ExitCode {
+					t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, spec.ExitCode, stdout, stderr)
+				}
+				if spec.Stdout != nil && stdout != *spec.Stdout {
+					t.Errorf("stdout %q, want %q", stdout, *spec.Stdout)
+				}
+			})
+		}
 	}
 	if ran == 0 {
 		t.Fatal("no WASI test program takes a root directory")
-	}
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
