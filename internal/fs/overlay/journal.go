@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,11 @@ const (
 	// maxLowerID bounds the lower file system's identity string.
 	maxLowerID = 256
 )
+
+// maxJournal bounds the journal read into memory. Journals are rewritten
+// when they grow, so a real one stays near the size of its index: a few
+// bytes more than the names it holds. A variable for tests.
+var maxJournal = 256 << 20
 
 // Flags of a set record.
 const (
@@ -340,7 +346,7 @@ func openJournal(dir, name, lowerID string, ix *index) (*journal, error) {
 		return nil, fmt.Errorf("locking overlay directory %s: %w", dir, err)
 	}
 	j := &journal{path: filepath.Join(dir, name), lowerID: lowerID, dir: d}
-	b, err := os.ReadFile(j.path)
+	b, err := readJournal(j.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -363,6 +369,20 @@ func openJournal(dir, name, lowerID string, ix *index) (*journal, error) {
 		}
 	}
 	return j, nil
+}
+
+// readJournal reads the journal file at p, refusing one too large.
+func readJournal(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(maxJournal)+1))
+	if err == nil && len(b) > maxJournal {
+		err = fmt.Errorf("overlay metadata %s is larger than %d MiB", p, maxJournal>>20)
+	}
+	return b, err
 }
 
 // rewrite replaces the journal with a snapshot of ix, atomically.

@@ -147,3 +147,20 @@ func FuzzReplayJournal(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenJournal_TooLarge(t *testing.T) {
+	defer func(n int) { maxJournal = n }(maxJournal)
+	maxJournal = 100
+	dir := t.TempDir()
+	w := &journalWriter{}
+	w.header("id")
+	for range 20 {
+		w.set("some/path", meta{whiteout: true})
+	}
+	if err := os.WriteFile(filepath.Join(dir, dirJournal), w.buf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openJournal(dir, dirJournal, "id", newIndex()); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("got %v", err)
+	}
+}
