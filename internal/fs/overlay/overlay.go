@@ -553,6 +553,11 @@ func (o *FS) copyData(e *entry, data bool) (err error) {
 // lower layer has an entry beneath, nothing otherwise.
 func (o *FS) removed(e *entry) error {
 	whiteout := e.beneath != "" && (!e.upper || o.lowerExists(e.beneath))
+	if whiteout && !e.upper {
+		if err := o.touchParent(e.name); err != nil {
+			return err
+		}
+	}
 	o.ix.detach(e.name)
 	if whiteout {
 		o.ix.ensure(e.name).meta = meta{whiteout: true}
@@ -563,6 +568,17 @@ func (o *FS) removed(e *entry) error {
 			w.set(e.name, meta{whiteout: true})
 		}
 	})
+}
+
+// touchParent gives the directory holding name a new modification time,
+// for a change that only the index records (a whiteout): programs such
+// as Python's importer notice changes to a directory by its time.
+func (o *FS) touchParent(name string) error {
+	if err := o.copyUpParents(name); err != nil {
+		return err
+	}
+	dir, _ := fs.Split(name)
+	return o.upper.SetTimes(dir, fs.TimeOmit, fs.TimeNow)
 }
 
 // created records a new upper entry of type typ at name.
@@ -972,6 +988,9 @@ func (o *FS) Rename(oldname, newname string) error {
 	}
 	var moved *node
 	if fromLower && isDir {
+		if err := o.touchParent(oldname); err != nil {
+			return err
+		}
 		if moved, err = o.moveLowerDir(&eo, &en); err != nil {
 			return err
 		}

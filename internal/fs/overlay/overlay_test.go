@@ -248,8 +248,15 @@ func TestFS_Whiteouts(t *testing.T) {
 			if st := lstat(t, o, "usr/lib"); st.Perm != 0o700 || st.Ino < 1<<63 {
 				t.Fatalf("usr/lib: %+v", st)
 			}
-			// A whiteout in a directory that is not copied up.
+			// A whiteout in a directory that is not copied up: the
+			// directory's time changes all the same.
+			if st := lstat(t, o, "big"); st.Mtime != mtime {
+				t.Fatalf("big: mtime %d before any change", st.Mtime)
+			}
 			fstest.WantErrno(t, "unlink", o.Unlink("big/f07"), 0)
+			if st := lstat(t, o, "big"); st.Mtime == mtime {
+				t.Fatal("big: mtime unchanged by an unlink")
+			}
 			if got := names(t, o, "big"); len(got) != 49 || slices.Contains(got, "f07") {
 				t.Fatalf("big lists %d: %q", len(got), got)
 			}
