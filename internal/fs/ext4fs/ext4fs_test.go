@@ -208,7 +208,7 @@ func openErr(img fs.FS, flags fs.OpenFlag) func(string) error {
 	}
 }
 
-func TestFile(t *testing.T) {
+func TestFile_ReadOnly(t *testing.T) {
 	_, img := image(t, disktest.TreeOptions{})
 	h, err := img.Open("hello.txt", fs.OpenRead|fs.OpenCreate, 0)
 	if err != nil {
