@@ -199,3 +199,37 @@ func TestOpen_Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestOpen_Partitions mounts the Linux partition of a GPT disk, found by
+// itself or named with part=N.
+func TestOpen_Partitions(t *testing.T) {
+	disktest.Need(t, "mkfs.ext4")
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "hello.txt"), []byte("from partition 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsImg := filepath.Join(t.TempDir(), "fs.img")
+	disktest.MakeExt4(t, src, fsImg, 4)
+	part, err := os.ReadFile(fsImg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start1, size1 = 2048, 2048
+	start2, size2 := uint64(start1+size1), uint64(len(part)/512)
+	disk := make([]byte, (start2+size2+34)*512)
+	disktest.GPT(disk, []disktest.Part{
+		{Type: disktest.EFIGUID, Name: "EFI", Start: start1, Size: size1},
+		{Type: disktest.LinuxGUID, Name: "root", Start: start2, Size: size2},
+	})
+	copy(disk[start2*512:], part)
+	img := disktest.WriteFile(t, t.TempDir(), "disk.img", disk)
+	for _, spec := range []string{img, img + ",part=2"} {
+		f := open(t, spec, diskfs.Options{})
+		if got := fstest.ReadFile(t, f, "hello.txt"); string(got) != "from partition 2\n" {
+			t.Fatalf("%s: hello.txt reads %q", spec, got)
+		}
+	}
+	if _, err := diskfs.Open(img+",part=1", diskfs.Options{}); err == nil || !strings.Contains(err.Error(), "ext4") {
+		t.Fatalf("part=1 (EFI): %v", err)
+	}
+}
