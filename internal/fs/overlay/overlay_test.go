@@ -418,8 +418,9 @@ func TestOpenDir_Persists(t *testing.T) {
 	}
 }
 
-// snapshotTree lists every name in f with what the guest sees of it.
-func snapshotTree(t testing.TB, f fs.FS) []string {
+// snapshotTree lists every name in f with what the guest sees of it;
+// the contents of the files named in unread are left out.
+func snapshotTree(t testing.TB, f fs.FS, unread ...string) []string {
 	t.Helper()
 	var out []string
 	var walk func(dir string)
@@ -438,7 +439,9 @@ func snapshotTree(t testing.TB, f fs.FS) []string {
 				walk(name)
 				continue
 			case fs.TypeRegular:
-				line += fmt.Sprintf(" %q", fstest.ReadFile(t, f, name))
+				if !slices.Contains(unread, name) {
+					line += fmt.Sprintf(" %q", fstest.ReadFile(t, f, name))
+				}
 			case fs.TypeSymlink:
 				target, _ := f.Readlink(name)
 				line += " -> " + target
@@ -448,4 +451,45 @@ func snapshotTree(t testing.TB, f fs.FS) []string {
 	}
 	walk(".")
 	return out
+}
+
+// damaged is a lower tree whose file "etc/app.conf" cannot be read, as
+// a file of a damaged image.
+type damaged struct{ fs.FS }
+
+func (d damaged) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
+	h, err := d.FS.Open(name, flags, perm)
+	if err == nil && name == "etc/app.conf" {
+		h = badFile{h}
+	}
+	return h, err
+}
+
+type badFile struct{ fs.File }
+
+func (badFile) ReadAt([]byte, int64) (int, error) { return 0, syscall.EIO }
+
+// TestFS_CopyUpFails checks that a file that cannot be copied up is left
+// as it was, with nothing half-copied in the upper layer.
+func TestFS_CopyUpFails(t *testing.T) {
+	for _, dir := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dir=%v", dir), func(t *testing.T) {
+			o := newOverlay(t, damaged{lowerTree(t)}, dir)
+			before := snapshotTree(t, o, "etc/app.conf")
+			_, err := o.Open("etc/app.conf", fs.OpenWrite, 0)
+			fstest.WantErrno(t, "open for writing", err, syscall.EIO)
+			fstest.WantErrno(t, "rename", o.Rename("etc/app.conf", "moved"), syscall.EIO)
+			fstest.WantErrno(t, "link", o.Link("etc/app.conf", "linked"), syscall.EIO)
+			if st := lstat(t, o, "etc/app.conf"); st.Size != uint64(len("setting = 1\n")) {
+				t.Fatalf("after failed copy-ups: %+v", st)
+			}
+			if after := snapshotTree(t, o, "etc/app.conf"); !slices.Equal(before, after) {
+				t.Fatalf("tree changed:\n%s", diff(after, before))
+			}
+			// Truncating needs no data, so it works.
+			h, err := o.Open("etc/app.conf", fs.OpenWrite|fs.OpenTruncate, 0)
+			fstest.WantErrno(t, "open truncating", err, 0)
+			h.Close()
+		})
+	}
 }
