@@ -122,8 +122,8 @@ var runFlags = []runFlag{
 			o.listen = append(o.listen, v)
 			return nil
 		}},
-	{names: []string{"disk"}, arg: "IMAGE[,part=N]",
-		help: "mount the file system of a disk image (raw, qcow2, VMDK; partition N) as the program's /; it is never written",
+	{names: []string{"disk"}, arg: "IMAGE[,part=N][,format=F]",
+		help: "mount the ext2/3/4 file system of a disk image (raw, qcow2, VMDK or fixed VHD, detected unless format= says; partition N) as the program's /, with --dir directories over it; the image is never written",
 		set: func(o *runOptions, v string, _ runIO) error {
 			if o.disk != "" {
 				return errors.New("only one disk image can be mounted")

@@ -12,6 +12,8 @@
 //
 // Tools that build test programs (clang-16, go, wat2wasm) are skipped
 // when missing in a developer's checkout, and fail the tests where
-// WASMVISOR_SHARED is set, as in CI. With -short the slow parts (the Go
-// standard library) run a smaller set.
+// WASMVISOR_SHARED is set, as in CI. With -short the slow part, the Go
+// standard library, runs a smaller set of packages;
+// WASMVISOR_GO_PACKAGES="math/big archive/tar" runs the packages it
+// lists instead.
 package clitest
