@@ -36,35 +36,10 @@ func runProgram(o *runOptions, std runIO) int {
 		return exitFailure
 	}
 
-	// Every module is loaded and its imports checked before any of them
-	// runs: a module the policy refuses never starts, and neither do the
-	// modules it was to be linked with.
-	if n, ok := o.w.MaxInstances.Value(); ok && uint64(len(o.preloads)+1) > n {
-		if len(o.preloads) == 0 {
-			return fail(fmt.Errorf("%s needs 1 instance, more than -W max-instances=%d", o.file, n))
-		}
-		return fail(fmt.Errorf("%s and its %d --preload modules need %d instances, more than -W max-instances=%d",
-			o.file, len(o.preloads), len(o.preloads)+1, n))
-	}
-	compiled := map[string]*wasmvisor.CompiledModule{}
-	for _, p := range o.preloads {
-		c, err := compileFile(ctx, rt, p.file, &o.w.Policy)
-		if err == nil {
-			err = checkImports(p.file, c, compiled)
-		}
-		if err != nil {
-			return fail(err)
-		}
-		compiled[p.name] = c
-	}
-	main, err := compileFile(ctx, rt, o.file, &o.w.Policy)
-	if err == nil {
-		err = checkImports(o.file, main, compiled)
-	}
+	preloads, program, err := o.load(ctx, rt)
 	if err != nil {
 		return fail(err)
 	}
-
 	preopens, closeWorld, err := openWorld(o)
 	if err != nil {
 		return fail(err)
@@ -95,33 +70,22 @@ func runProgram(o *runOptions, std runIO) int {
 	}
 	for _, p := range o.preloads {
 		cfg.Name = p.name
-		if _, err := rt.InstantiateModule(ctx, compiled[p.name], cfg); err != nil {
+		if _, err := rt.InstantiateModule(ctx, preloads[p.name], cfg); err != nil {
 			return o.report(std.stderr, p.file, err)
 		}
 	}
 	cfg.Name = o.instanceName()
-	mod, err := rt.InstantiateModule(ctx, main, cfg)
+	mod, err := rt.InstantiateModule(ctx, program, cfg)
 	if err != nil {
 		return o.report(std.stderr, o.file, err)
 	}
 
-	name := o.invoke
-	var f api.Function
-	if o.hasInvoke {
-		if f = mod.ExportedFunction(name); f == nil {
+	name, f := o.entry(mod)
+	if f == nil {
+		if o.hasInvoke {
 			return fail(fmt.Errorf("%s: no exported function %q; it exports %s", o.file, name, exportList(mod)))
 		}
-	} else {
-		// As wasmtime: the function exported as "" or else _start; a
-		// module with neither has nothing more to run.
-		for _, name = range []string{"", "_start"} {
-			if f = mod.ExportedFunction(name); f != nil {
-				break
-			}
-		}
-		if f == nil {
-			return 0
-		}
+		return 0 // nothing to run but the start functions
 	}
 	def := f.Definition()
 	params, err := parseParams(def.ParamTypes, o.args)
@@ -136,6 +100,53 @@ func runProgram(o *runOptions, std runIO) int {
 		fmt.Fprintln(std.stdout, line)
 	}
 	return 0
+}
+
+// load compiles the preloaded modules and the program and checks their
+// imports, before any of them runs: a module the policy refuses never
+// starts, and neither do the modules it was to be linked with.
+func (o *runOptions) load(ctx context.Context, rt *wasmvisor.Runtime) (preloads map[string]*wasmvisor.CompiledModule, program *wasmvisor.CompiledModule, err error) {
+	if n, ok := o.w.MaxInstances.Value(); ok && uint64(len(o.preloads)+1) > n {
+		if len(o.preloads) == 0 {
+			return nil, nil, fmt.Errorf("%s needs 1 instance, more than -W max-instances=%d", o.file, n)
+		}
+		return nil, nil, fmt.Errorf("%s and its %d --preload modules need %d instances, more than -W max-instances=%d",
+			o.file, len(o.preloads), len(o.preloads)+1, n)
+	}
+	preloads = map[string]*wasmvisor.CompiledModule{}
+	for _, p := range o.preloads {
+		c, err := compileFile(ctx, rt, p.file, &o.w.Policy)
+		if err == nil {
+			err = checkImports(p.file, c, preloads)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		preloads[p.name] = c
+	}
+	program, err = compileFile(ctx, rt, o.file, &o.w.Policy)
+	if err == nil {
+		err = checkImports(o.file, program, preloads)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return preloads, program, nil
+}
+
+// entry returns the function to call in mod and its name: the one
+// --invoke names, or as in wasmtime the one exported as "" or else
+// _start. f is nil if mod has no such export.
+func (o *runOptions) entry(mod api.Module) (name string, f api.Function) {
+	if o.hasInvoke {
+		return o.invoke, mod.ExportedFunction(o.invoke)
+	}
+	for _, name := range []string{"", "_start"} {
+		if f := mod.ExportedFunction(name); f != nil {
+			return name, f
+		}
+	}
+	return "", nil
 }
 
 // report prints why running file ended with err, in wasmtime's terms,
