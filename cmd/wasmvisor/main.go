@@ -1,7 +1,6 @@
-// Command wasmvisor runs, validates and inspects WebAssembly modules.
-//
-// Each subcommand lives in its own file and registers itself in init.
 package main
+
+// Each subcommand lives in its own file and registers itself in init.
 
 import (
 	"fmt"
