@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,11 +197,6 @@ func lineDiff(a, b string) string {
 // image must not change.
 func TestRunDisk_WASITests(t *testing.T) {
 	disktest.Need(t, "mkfs.ext4")
-	dir := testshared.Path(t, "testdata", "wasi")
-	specs, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	images := map[string]string{} // root directory -> its image
 	image := func(root string) string {
 		if img, ok := images[root]; ok {
@@ -215,44 +208,29 @@ func TestRunDisk_WASITests(t *testing.T) {
 		return img
 	}
 	ran := 0
-	for _, p := range specs {
-		var spec struct {
-			Root     string
-			Args     []string
-			Env      map[string]string
-			ExitCode int `json:"exit_code"`
-			Stdout   *string
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &spec); err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		if spec.Root == "" {
+	for _, prog := range testshared.WASIPrograms(t) {
+		if prog.Root == "" {
 			continue
 		}
 		ran++
-		rel, _ := filepath.Rel(dir, strings.TrimSuffix(p, ".json"))
-		img := image(filepath.Join(filepath.Dir(p), spec.Root))
+		img := image(prog.Root)
 		// Each runs with the overlay in memory and in a directory.
 		for _, overlay := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/overlay-dir=%v", rel, overlay), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/overlay-dir=%v", prog.Name, overlay), func(t *testing.T) {
 				args := []string{"--disk", img}
 				if overlay {
 					args = append(args, "--disk-overlay", t.TempDir())
 				}
-				for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
-					args = append(args, "--env", k+"="+spec.Env[k])
+				for _, kv := range prog.EnvList() {
+					args = append(args, "--env", kv)
 				}
-				args = append(append(args, strings.TrimSuffix(p, ".json")+".wasm"), spec.Args...)
+				args = append(append(args, prog.Wasm), prog.Args...)
 				code, stdout, stderr := runUnchanged(t, []string{img}, args...)
-				if code != spec.ExitCode {
-					t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, spec.ExitCode, stdout, stderr)
+				if code != prog.ExitCode {
+					t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, prog.ExitCode, stdout, stderr)
 				}
-				if spec.Stdout != nil && stdout != *spec.Stdout {
-					t.Errorf("stdout %q, want %q", stdout, *spec.Stdout)
+				if prog.Stdout != nil && stdout != *prog.Stdout {
+					t.Errorf("stdout %q, want %q", stdout, *prog.Stdout)
 				}
 			})
 		}
