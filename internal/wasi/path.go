@@ -39,14 +39,21 @@ func (k *Kernel) resolve(e *fdEntry, m Memory, ptr, n uint32, follow, entry bool
 	return r, path, ESUCCESS
 }
 
+// resolveEntryAt resolves the guest path (ptr, n) in the directory fd,
+// which must hold the rights need, as an entry to create or remove: a
+// symbolic link in the last element is the entry itself, not followed.
+func (k *Kernel) resolveEntryAt(m Memory, fd uint32, need Rights, ptr, n uint32) (fs.Resolved, string, Errno) {
+	e, errno := k.dirFD(fd, need)
+	if errno != ESUCCESS {
+		return fs.Resolved{}, "", errno
+	}
+	return k.resolve(e, m, ptr, n, false, true)
+}
+
 // pathCreateDirectory implements path_create_directory(fd, path,
 // path_len).
 func pathCreateDirectory(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.dirFD(uint32(p[0]), RightPathCreateDirectory)
-	if errno != ESUCCESS {
-		return errno, nil
-	}
-	r, _, errno := k.resolve(e, m, uint32(p[1]), uint32(p[2]), false, true)
+	r, _, errno := k.resolveEntryAt(m, uint32(p[0]), RightPathCreateDirectory, uint32(p[1]), uint32(p[2]))
 	switch {
 	case errno != ESUCCESS:
 		return errno, nil
@@ -293,11 +300,7 @@ func pathReadlink(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, er
 // pathRemoveDirectory implements path_remove_directory(fd, path,
 // path_len).
 func pathRemoveDirectory(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.dirFD(uint32(p[0]), RightPathRemoveDirectory)
-	if errno != ESUCCESS {
-		return errno, nil
-	}
-	r, path, errno := k.resolve(e, m, uint32(p[1]), uint32(p[2]), false, true)
+	r, path, errno := k.resolveEntryAt(m, uint32(p[0]), RightPathRemoveDirectory, uint32(p[1]), uint32(p[2]))
 	switch {
 	case errno != ESUCCESS:
 		return errno, nil
@@ -403,11 +406,7 @@ func pathSymlink(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, err
 
 // pathUnlinkFile implements path_unlink_file(fd, path, path_len).
 func pathUnlinkFile(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.dirFD(uint32(p[0]), RightPathUnlinkFile)
-	if errno != ESUCCESS {
-		return errno, nil
-	}
-	r, _, errno := k.resolve(e, m, uint32(p[1]), uint32(p[2]), false, true)
+	r, _, errno := k.resolveEntryAt(m, uint32(p[0]), RightPathUnlinkFile, uint32(p[1]), uint32(p[2]))
 	switch {
 	case errno != ESUCCESS:
 		return errno, nil
