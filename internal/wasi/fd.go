@@ -428,17 +428,26 @@ func fdPrestatDirName(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno
 	return ESUCCESS, nil
 }
 
+// dataFD returns the entry of fd for fd_read and fd_write: anything
+// but a directory, holding the right need.
+func (k *Kernel) dataFD(fd uint32, need Rights) (*fdEntry, Errno) {
+	e, errno := k.get(fd)
+	switch {
+	case errno != ESUCCESS:
+		return nil, errno
+	case e.kind == kindDir:
+		return nil, EISDIR
+	case e.rights&need != need:
+		return nil, ENOTCAPABLE
+	}
+	return e, ESUCCESS
+}
+
 // fdRead implements fd_read(fd, iovs, iovs_len, nread_ptr).
 func fdRead(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.get(uint32(p[0]))
+	e, errno := k.dataFD(uint32(p[0]), RightFdRead)
 	if errno != ESUCCESS {
 		return errno, nil
-	}
-	if e.kind == kindDir {
-		return EISDIR, nil
-	}
-	if e.rights&RightFdRead == 0 {
-		return ENOTCAPABLE, nil
 	}
 	var interrupted error
 	errno = k.transfer(m, uint32(p[1]), uint32(p[2]), uint32(p[3]), func(bufs [][]byte) (int, error) {
@@ -506,15 +515,9 @@ func firstNonEmpty(bufs [][]byte) []byte {
 // append mode each write goes to the end of the file and leaves the
 // position there.
 func fdWrite(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.get(uint32(p[0]))
+	e, errno := k.dataFD(uint32(p[0]), RightFdWrite)
 	if errno != ESUCCESS {
 		return errno, nil
-	}
-	if e.kind == kindDir {
-		return EISDIR, nil
-	}
-	if e.rights&RightFdWrite == 0 {
-		return ENOTCAPABLE, nil
 	}
 	var interrupted error
 	errno = k.transfer(m, uint32(p[1]), uint32(p[2]), uint32(p[3]), func(bufs [][]byte) (int, error) {
