@@ -263,21 +263,32 @@ func (f *FS) Readlink(name string) (string, error) {
 	return n.target, nil
 }
 
+// newEntry returns the directory and last element where name is to be
+// created, having charged for a node, the name and extra bytes: EEXIST
+// if something is there already (the root included).
+func (f *FS) newEntry(name string, extra int) (*node, string, error) {
+	d, elem, err := f.parent(name)
+	if err != nil {
+		if err == syscall.EBUSY {
+			return nil, "", syscall.EEXIST
+		}
+		return nil, "", err
+	}
+	if _, ok := d.entries[elem]; ok {
+		return nil, "", syscall.EEXIST
+	}
+	if err := f.charge(nodeCost + int64(len(elem)+extra)); err != nil {
+		return nil, "", err
+	}
+	return d, elem, nil
+}
+
 // Mkdir implements fs.FS.
 func (f *FS) Mkdir(name string, perm uint32) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d, elem, err := f.parent(name)
+	d, elem, err := f.newEntry(name, 0)
 	if err != nil {
-		if err == syscall.EBUSY {
-			return syscall.EEXIST
-		}
-		return err
-	}
-	if _, ok := d.entries[elem]; ok {
-		return syscall.EEXIST
-	}
-	if err := f.charge(nodeCost + int64(len(elem))); err != nil {
 		return err
 	}
 	f.link(d, elem, f.newNode(fs.TypeDir, perm))
@@ -387,17 +398,8 @@ func (f *FS) Link(oldname, newname string) error {
 	if src.typ == fs.TypeDir {
 		return syscall.EPERM
 	}
-	d, elem, err := f.parent(newname)
+	d, elem, err := f.newEntry(newname, 0)
 	if err != nil {
-		if err == syscall.EBUSY {
-			return syscall.EEXIST
-		}
-		return err
-	}
-	if _, ok := d.entries[elem]; ok {
-		return syscall.EEXIST
-	}
-	if err := f.charge(nodeCost + int64(len(elem))); err != nil {
 		return err
 	}
 	src.nlink++
@@ -413,17 +415,8 @@ func (f *FS) Symlink(target, newname string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d, elem, err := f.parent(newname)
+	d, elem, err := f.newEntry(newname, len(target))
 	if err != nil {
-		if err == syscall.EBUSY {
-			return syscall.EEXIST
-		}
-		return err
-	}
-	if _, ok := d.entries[elem]; ok {
-		return syscall.EEXIST
-	}
-	if err := f.charge(nodeCost + int64(len(elem)+len(target))); err != nil {
 		return err
 	}
 	n := f.newNode(fs.TypeSymlink, 0o777)
