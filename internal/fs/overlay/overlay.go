@@ -768,12 +768,10 @@ func (o *FS) Readlink(name string) (string, error) {
 	return o.lower.Readlink(e.beneath)
 }
 
-// Mkdir implements fs.FS. The new directory is opaque: it shows only
-// what is created in it, even where the lower layer had a directory
-// that was deleted.
-func (o *FS) Mkdir(name string, perm uint32) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+// readyToCreate prepares the creation of name in the upper layer:
+// EEXIST if the merged view has it, else its parent directories copied
+// up so that the upper layer can hold it.
+func (o *FS) readyToCreate(name string) error {
 	e, err := o.resolve(name)
 	switch {
 	case err != nil:
@@ -781,7 +779,16 @@ func (o *FS) Mkdir(name string, perm uint32) error {
 	case e.exists:
 		return syscall.EEXIST
 	}
-	if err := o.copyUpParents(name); err != nil {
+	return o.copyUpParents(name)
+}
+
+// Mkdir implements fs.FS. The new directory is opaque: it shows only
+// what is created in it, even where the lower layer had a directory
+// that was deleted.
+func (o *FS) Mkdir(name string, perm uint32) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.readyToCreate(name); err != nil {
 		return err
 	}
 	if err := o.upper.Mkdir(name, upperDirPerm); err != nil {
@@ -852,14 +859,7 @@ func (o *FS) Symlink(target, newname string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	e, err := o.resolve(newname)
-	switch {
-	case err != nil:
-		return err
-	case e.exists:
-		return syscall.EEXIST
-	}
-	if err := o.copyUpParents(newname); err != nil {
+	if err := o.readyToCreate(newname); err != nil {
 		return err
 	}
 	if err := o.upper.Symlink(target, newname); err != nil {
