@@ -39,6 +39,25 @@ func ioctl(fd int, req uintptr, arg unsafe.Pointer) (uintptr, error) {
 	}
 }
 
+// ioctlGet reads a structure the kernel fills in, with an ioctl named
+// name in errors.
+func ioctlGet[T any](fd int, req uintptr, name string) (T, error) {
+	var v T
+	if _, err := ioctl(fd, req, unsafe.Pointer(&v)); err != nil {
+		return v, fmt.Errorf("%s: %w", name, err)
+	}
+	return v, nil
+}
+
+// ioctlSet passes a structure to the kernel, with an ioctl named name in
+// errors.
+func ioctlSet[T any](fd int, req uintptr, name string, v *T) error {
+	if _, err := ioctl(fd, req, unsafe.Pointer(v)); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // ioctlInt issues an ioctl whose argument is an integer, retrying EINTR
 // like ioctl.
 func ioctlInt(fd int, req, arg uintptr) (uintptr, error) {
@@ -301,54 +320,33 @@ func (c *VCPU) SetImmediateExit(on bool) {
 
 // Regs reads the general-purpose registers (KVM_GET_REGS).
 func (c *VCPU) Regs() (Regs, error) {
-	var r Regs
-	if _, err := ioctl(c.fd, ioctlGetRegs, unsafe.Pointer(&r)); err != nil {
-		return r, fmt.Errorf("KVM_GET_REGS: %w", err)
-	}
-	return r, nil
+	return ioctlGet[Regs](c.fd, ioctlGetRegs, "KVM_GET_REGS")
 }
 
 // SetRegs writes the general-purpose registers (KVM_SET_REGS).
 func (c *VCPU) SetRegs(r *Regs) error {
-	if _, err := ioctl(c.fd, ioctlSetRegs, unsafe.Pointer(r)); err != nil {
-		return fmt.Errorf("KVM_SET_REGS: %w", err)
-	}
-	return nil
+	return ioctlSet(c.fd, ioctlSetRegs, "KVM_SET_REGS", r)
 }
 
 // Sregs reads the special registers (KVM_GET_SREGS).
 func (c *VCPU) Sregs() (Sregs, error) {
-	var s Sregs
-	if _, err := ioctl(c.fd, ioctlGetSregs, unsafe.Pointer(&s)); err != nil {
-		return s, fmt.Errorf("KVM_GET_SREGS: %w", err)
-	}
-	return s, nil
+	return ioctlGet[Sregs](c.fd, ioctlGetSregs, "KVM_GET_SREGS")
 }
 
 // SetSregs writes the special registers (KVM_SET_SREGS).
 func (c *VCPU) SetSregs(s *Sregs) error {
-	if _, err := ioctl(c.fd, ioctlSetSregs, unsafe.Pointer(s)); err != nil {
-		return fmt.Errorf("KVM_SET_SREGS: %w", err)
-	}
-	return nil
+	return ioctlSet(c.fd, ioctlSetSregs, "KVM_SET_SREGS", s)
 }
 
 // Events reads pending exceptions and interrupts (KVM_GET_VCPU_EVENTS).
 func (c *VCPU) Events() (VCPUEvents, error) {
-	var e VCPUEvents
-	if _, err := ioctl(c.fd, ioctlGetVCPUEvents, unsafe.Pointer(&e)); err != nil {
-		return e, fmt.Errorf("KVM_GET_VCPU_EVENTS: %w", err)
-	}
-	return e, nil
+	return ioctlGet[VCPUEvents](c.fd, ioctlGetVCPUEvents, "KVM_GET_VCPU_EVENTS")
 }
 
 // SetEvents writes pending exceptions and interrupts
 // (KVM_SET_VCPU_EVENTS).
 func (c *VCPU) SetEvents(e *VCPUEvents) error {
-	if _, err := ioctl(c.fd, ioctlSetVCPUEvents, unsafe.Pointer(e)); err != nil {
-		return fmt.Errorf("KVM_SET_VCPU_EVENTS: %w", err)
-	}
-	return nil
+	return ioctlSet(c.fd, ioctlSetVCPUEvents, "KVM_SET_VCPU_EVENTS", e)
 }
 
 // SetCPUID sets the CPUID leaves the guest sees (KVM_SET_CPUID2).
