@@ -72,40 +72,23 @@ func (d *decoder) nameSection() (*wasm.NameSection, error) {
 
 // nameMap decodes a name map: index/name pairs in increasing index order.
 func (d *decoder) nameMap() (map[uint32]string, error) {
-	n, err := d.length()
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[uint32]string, d.vecCap(n, 2))
-	var prev uint32
-	for i := range n {
-		if err := d.overrun(); err != nil {
-			return nil, err
-		}
-		at := d.pos
-		idx, err := d.u32()
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 && idx <= prev {
-			return nil, d.errorf(at, "name map index %d after %d, not increasing", idx, prev)
-		}
-		prev = idx
-		if names[idx], err = d.name(); err != nil {
-			return nil, err
-		}
-	}
-	return names, nil
+	return indexMap(d, "name map", d.name)
 }
 
 // indirectNameMap decodes an indirect name map: index/name-map pairs in
 // increasing index order.
 func (d *decoder) indirectNameMap() (map[uint32]map[uint32]string, error) {
+	return indexMap(d, "indirect name map", d.nameMap)
+}
+
+// indexMap decodes a vector of index/value pairs whose indices must
+// increase strictly; what names the map in errors.
+func indexMap[V any](d *decoder, what string, value func() (V, error)) (map[uint32]V, error) {
 	n, err := d.length()
 	if err != nil {
 		return nil, err
 	}
-	maps := make(map[uint32]map[uint32]string, d.vecCap(n, 2))
+	m := make(map[uint32]V, d.vecCap(n, 2))
 	var prev uint32
 	for i := range n {
 		if err := d.overrun(); err != nil {
@@ -117,12 +100,12 @@ func (d *decoder) indirectNameMap() (map[uint32]map[uint32]string, error) {
 			return nil, err
 		}
 		if i > 0 && idx <= prev {
-			return nil, d.errorf(at, "indirect name map index %d after %d, not increasing", idx, prev)
+			return nil, d.errorf(at, "%s index %d after %d, not increasing", what, idx, prev)
 		}
 		prev = idx
-		if maps[idx], err = d.nameMap(); err != nil {
+		if m[idx], err = value(); err != nil {
 			return nil, err
 		}
 	}
-	return maps, nil
+	return m, nil
 }
