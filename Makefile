@@ -9,6 +9,7 @@ build:
 test: vet
 	$(GO) test -timeout 60m ./...
 	$(MAKE) wasi-conformance
+	$(MAKE) bench-check
 
 # The WASI kernel against real programs (wasi-testsuite, C, Go, Go's own
 # package tests) on wazero and on wasmvisor. A separate Go module, so
