@@ -14,12 +14,10 @@ import (
 // fileFD returns fd's entry if it is a file with offsets and has the
 // rights need. A directory gives EISDIR and anything else notFile.
 func (k *Kernel) fileFD(fd uint32, need Rights, notFile Errno) (*fdEntry, Errno) {
-	e, errno := k.get(fd)
+	e, errno := k.dataFD(fd, 0) // the kind is checked before the rights
 	switch {
 	case errno != ESUCCESS:
 		return nil, errno
-	case e.kind == kindDir:
-		return nil, EISDIR
 	case e.kind != kindFile || e.stream != nil:
 		return nil, notFile
 	case e.rights&need != need:
