@@ -261,6 +261,16 @@ func mergedOf(n *node, beneath string) string {
 	return beneath
 }
 
+// existing resolves name like resolve, and gives ENOENT if the merged
+// view has nothing there.
+func (o *FS) existing(name string) (entry, error) {
+	e, err := o.resolve(name)
+	if err == nil && !e.exists {
+		err = syscall.ENOENT
+	}
+	return e, err
+}
+
 // resolve looks name up. A missing entry is not an error (e.exists is
 // false) when the directory that would hold it exists; a missing or
 // non-directory component on the way is, as are symbolic links on the
@@ -592,12 +602,9 @@ func (o *FS) created(name string, typ fs.Type, m meta) error {
 func (o *FS) Lstat(name string) (fs.Stat, error) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	e, err := o.resolve(name)
+	e, err := o.existing(name)
 	if err != nil {
 		return fs.Stat{}, err
-	}
-	if !e.exists {
-		return fs.Stat{}, syscall.ENOENT
 	}
 	return e.st, nil
 }
@@ -672,12 +679,10 @@ func (o *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 func (o *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	e, err := o.resolve(name)
+	e, err := o.existing(name)
 	switch {
 	case err != nil:
 		return nil, err
-	case !e.exists:
-		return nil, syscall.ENOENT
 	case e.st.Type != fs.TypeDir:
 		return nil, syscall.ENOTDIR
 	}
@@ -754,12 +759,10 @@ func (o *FS) readDir(e *entry) ([]fs.DirEntry, error) {
 func (o *FS) Readlink(name string) (string, error) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	e, err := o.resolve(name)
+	e, err := o.existing(name)
 	switch {
 	case err != nil:
 		return "", err
-	case !e.exists:
-		return "", syscall.ENOENT
 	case e.st.Type != fs.TypeSymlink:
 		return "", syscall.EINVAL
 	case e.upper:
@@ -804,12 +807,10 @@ func (o *FS) Rmdir(name string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	e, err := o.resolve(name)
+	e, err := o.existing(name)
 	switch {
 	case err != nil:
 		return err
-	case !e.exists:
-		return syscall.ENOENT
 	case e.st.Type != fs.TypeDir:
 		return syscall.ENOTDIR
 	}
@@ -835,12 +836,10 @@ func (o *FS) Unlink(name string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	e, err := o.resolve(name)
+	e, err := o.existing(name)
 	switch {
 	case err != nil:
 		return err
-	case !e.exists:
-		return syscall.ENOENT
 	case e.st.Type == fs.TypeDir:
 		return syscall.EISDIR
 	}
@@ -910,12 +909,9 @@ func (o *FS) Link(oldname, newname string) error {
 func (o *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	e, err := o.resolve(name)
-	switch {
-	case err != nil:
+	e, err := o.existing(name)
+	if err != nil {
 		return err
-	case !e.exists:
-		return syscall.ENOENT
 	}
 	if !e.upper {
 		if err := o.copyUp(&e, true); err != nil {
