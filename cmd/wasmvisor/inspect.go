@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 func init() {
@@ -40,7 +41,9 @@ func inspectMain(args []string, stdout, stderr io.Writer) int {
 	}
 	status, printed := 0, false
 	for _, file := range fs.Args() {
-		data, err := os.ReadFile(file)
+		// The default policy's size limit keeps a pipe or device that
+		// never ends from being read without bound.
+		data, err := readModule(file, validate.DefaultPolicy())
 		if err == nil {
 			var m *wasm.Module
 			if m, err = binary.Decode(data); err == nil {
