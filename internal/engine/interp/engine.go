@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -56,60 +57,15 @@ func New(cfg Config) *Engine {
 // form, on up to GOMAXPROCS goroutines. The result's elements are the
 // code values store.Instantiate expects. m must be valid.
 func (e *Engine) Compile(m *wasm.Module) ([]any, error) {
-	n := len(m.Codes)
-	if n != len(m.Funcs) {
-		return nil, fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
+	mod, err := ir.Compile(m)
+	if err != nil {
+		return nil, err
 	}
-	mod := &compiledModule{fns: make([]*function, n), numImported: m.NumImportedFuncs()}
-	errs := make([]error, n)
-	var next atomic.Int64
-	work := func() {
-		c := newCompiler(m)
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			errs[i] = c.compileSafely(mod, i)
-		}
-	}
-	// Small modules are not worth a goroutine.
-	workers := min(runtime.GOMAXPROCS(0), 1+n/64)
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	out := make([]any, n)
-	for i, fn := range mod.fns {
+	out := make([]any, len(mod.Funcs))
+	for i, fn := range mod.Funcs {
 		out[i] = fn
 	}
 	return out, nil
-}
-
-// compileSafely compiles the i-th function m defines into mod. A panic (a
-// compiler bug) becomes an error: it may run on a goroutine of its own,
-// where nothing else could recover it.
-func (c *compiler) compileSafely(mod *compiledModule, i int) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = internalError(r)
-			c.reset()
-		}
-	}()
-	fn, err := c.compile(mod.numImported+uint32(i), &c.m.Codes[i])
-	if err != nil {
-		return err
-	}
-	fn.mod = mod
-	mod.fns[i] = fn
-	return nil
 }
 
 type machineKey struct{}

@@ -10,13 +10,14 @@ import (
 	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 )
 
 // frame records a caller while its callee runs.
 type frame struct {
-	fn   *function
+	fn   *ir.Func
 	inst *store.Instance
 	ip   unsafe.Pointer // the caller's next instruction
 	fp   unsafe.Pointer // the caller's frame base
@@ -38,9 +39,9 @@ type machine struct {
 	// interrupt is set (atomically) when the call's context ends.
 	interrupt uint32
 
-	fn      *function       // running function
+	fn      *ir.Func        // running function
 	inst    *store.Instance // its instance
-	fns     []*function     // the functions its module defines
+	fns     []*ir.Func      // the functions its module defines
 	lin     *linmem.Memory  // memory 0 of inst, or nil
 	memBase unsafe.Pointer  // address of lin's first byte
 	memLen  uint64          // lin's current size in bytes
@@ -75,8 +76,6 @@ func mem4(base unsafe.Pointer, ea uint64) *[4]byte { return (*[4]byte)(unsafe.Ad
 func mem2(base unsafe.Pointer, ea uint64) *[2]byte { return (*[2]byte)(unsafe.Add(base, uintptr(ea))) }
 func mem1(base unsafe.Pointer, ea uint64) *byte    { return (*byte)(unsafe.Add(base, uintptr(ea))) }
 
-const instrSize = unsafe.Sizeof(instr{})
-
 func b2u(b bool) uint64 {
 	if b {
 		return 1
@@ -98,8 +97,8 @@ func (m *machine) anchor(f *store.Function) {
 }
 
 // enter makes inst, running fn, the current instance.
-func (m *machine) enter(inst *store.Instance, fn *function) {
-	m.inst, m.fn, m.fns = inst, fn, fn.mod.fns
+func (m *machine) enter(inst *store.Instance, fn *ir.Func) {
+	m.inst, m.fn, m.fns = inst, fn, fn.Module.Funcs
 	m.lin, m.memBase, m.memLen = nil, nil, 0
 	if len(inst.Memories) > 0 {
 		m.lin = inst.Memories[0].Lin
@@ -110,7 +109,7 @@ func (m *machine) enter(inst *store.Instance, fn *function) {
 
 // call runs f with its params in stack and leaves the results there.
 func (m *machine) call(f *store.Function, stack []uint64) error {
-	fn, ok := f.Code.(*function)
+	fn, ok := f.Code.(*ir.Func)
 	if !ok {
 		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no interpreter code", f.Index)}
 	}
@@ -118,14 +117,14 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	if f.Instance.Closed() {
 		return m.trapAt(api.TrapModuleClosed, 0)
 	}
-	if int(fn.frameSlots) > m.maxSlots {
+	if int(fn.FrameSlots) > m.maxSlots {
 		return m.trapAt(api.TrapCallStackExhausted, 0)
 	}
-	if int(fn.frameSlots) > len(m.stack) {
-		m.stack = make([]uint64, max(int(fn.frameSlots), 2*len(m.stack)))
+	if int(fn.FrameSlots) > len(m.stack) {
+		m.stack = make([]uint64, max(int(fn.FrameSlots), 2*len(m.stack)))
 	}
 	copy(m.stack, stack[:f.ParamSlots])
-	clear(m.stack[fn.paramSlots : fn.paramSlots+fn.localSlots])
+	clear(m.stack[fn.ParamSlots : fn.ParamSlots+fn.LocalSlots])
 	m.stackEnd = uintptr(unsafe.Pointer(unsafe.SliceData(m.stack))) + uintptr(len(m.stack))*8
 	if err := m.run(); err != nil {
 		return err
@@ -136,7 +135,7 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 
 // trap builds a trap raised by the instruction before ip.
 func (m *machine) trap(kind api.TrapKind, ip unsafe.Pointer) *api.Trap {
-	return m.trapAt(kind, m.fn.index(ip)-1)
+	return m.trapAt(kind, instrIndex(m.fn, ip)-1)
 }
 
 // trapAt builds a trap raised by instruction pc of the running function.
@@ -148,32 +147,32 @@ func (m *machine) trapAt(kind api.TrapKind, pc int) *api.Trap {
 	return t
 }
 
-// index returns the index of the instruction at ip.
-func (fn *function) index(ip unsafe.Pointer) int {
-	return int((uintptr(ip) - uintptr(unsafe.Pointer(unsafe.SliceData(fn.code)))) / instrSize)
+// instrIndex returns the index of the instruction at ip.
+func instrIndex(fn *ir.Func, ip unsafe.Pointer) int {
+	return int((uintptr(ip) - uintptr(unsafe.Pointer(unsafe.SliceData(fn.Code)))) / ir.InstrSize)
 }
 
 func (m *machine) backtrace(pc int) []api.Frame {
 	const maxFrames = 64 // a runaway recursion need not be listed in full
 	out := make([]api.Frame, 0, min(len(m.frames)+1, maxFrames))
-	add := func(inst *store.Instance, fn *function, pc int) {
-		fr := api.Frame{Module: inst.Name, FuncIndex: fn.funcIndex, FuncName: inst.FuncName(fn.funcIndex)}
-		if pc >= 0 && pc < len(fn.offsets) {
-			fr.Offset = uint64(fn.offsets[pc])
+	add := func(inst *store.Instance, fn *ir.Func, pc int) {
+		fr := api.Frame{Module: inst.Name, FuncIndex: fn.FuncIndex, FuncName: inst.FuncName(fn.FuncIndex)}
+		if pc >= 0 && pc < len(fn.Offsets) {
+			fr.Offset = uint64(fn.Offsets[pc])
 		}
 		out = append(out, fr)
 	}
 	add(m.inst, m.fn, pc)
 	for i := len(m.frames) - 1; i >= 0 && len(out) < maxFrames; i-- {
 		f := &m.frames[i]
-		add(f.inst, f.fn, f.fn.index(f.ip)-1)
+		add(f.inst, f.fn, instrIndex(f.fn, f.ip)-1)
 	}
 	return out
 }
 
 func (m *machine) interrupted(ip unsafe.Pointer) *api.Trap {
 	t := interruptTrap(m.ctx.Err())
-	t.Frames = m.backtrace(m.fn.index(ip))
+	t.Frames = m.backtrace(instrIndex(m.fn, ip))
 	return t
 }
 
@@ -202,7 +201,7 @@ func (m *machine) callHost(f *store.Function, args unsafe.Pointer) (err error) {
 // returned; other errors (an exit, the host's own) pass unchanged.
 func (m *machine) hostFailed(err error, ip unsafe.Pointer) error {
 	if t, ok := err.(*api.Trap); ok && t.Frames == nil {
-		t.Frames = append([]api.Frame{{Module: m.inst.Name, Host: true}}, m.backtrace(m.fn.index(ip)-1)...)
+		t.Frames = append([]api.Frame{{Module: m.inst.Name, Host: true}}, m.backtrace(instrIndex(m.fn, ip)-1)...)
 	}
 	return err
 }
@@ -237,33 +236,33 @@ func (m *machine) grow(newFP, fp unsafe.Pointer, n uint32) (unsafe.Pointer, unsa
 // stack, until it returns or traps.
 func (m *machine) run() error {
 	fp := unsafe.Pointer(unsafe.SliceData(m.stack))
-	ip := unsafe.Pointer(unsafe.SliceData(m.fn.code))
+	ip := unsafe.Pointer(unsafe.SliceData(m.fn.Code))
 	var (
-		callee     *function
+		callee     *ir.Func
 		calleeInst *store.Instance
 	)
 	for {
-		in := (*instr)(ip)
-		ip = unsafe.Add(ip, instrSize)
-		switch in.op {
-		case opUnreachable:
+		in := (*ir.Instr)(ip)
+		ip = unsafe.Add(ip, ir.InstrSize)
+		switch in.Op {
+		case ir.OpUnreachable:
 			return m.trap(api.TrapUnreachable, ip)
-		case opJmp:
+		case ir.OpJmp:
 			goto branch
-		case opBrTable:
-			i := uint32(*sl(fp, in.b))
-			if i > in.c {
-				i = in.c
+		case ir.OpBrTable:
+			i := uint32(*sl(fp, in.B))
+			if i > in.C {
+				i = in.C
 			}
-			e := unsafe.Add(ip, uintptr(i)*instrSize)
-			ip = unsafe.Add(e, int(int32((*instr)(e).a))+int(instrSize))
+			e := unsafe.Add(ip, uintptr(i)*ir.InstrSize)
+			ip = unsafe.Add(e, int(int32((*ir.Instr)(e).A))+int(ir.InstrSize))
 			if atomic.LoadUint32(&m.interrupt) != 0 {
 				return m.interrupted(ip)
 			}
-		case opBrTableEntry:
-			// Never executed: entries are data read by opBrTable.
+		case ir.OpBrTableEntry:
+			// Never executed: entries are data read by OpBrTable.
 			return m.trap(api.TrapInternal, ip)
-		case opReturn:
+		case ir.OpReturn:
 			n := len(m.frames) - 1
 			if n < 0 {
 				return nil
@@ -283,13 +282,13 @@ func (m *machine) run() error {
 			m.fn = f.fn
 			*f = frame{}
 			m.frames = m.frames[:n]
-		case opCallLocal:
-			callee, calleeInst = m.fns[in.b], m.inst
+		case ir.OpCallLocal:
+			callee, calleeInst = m.fns[in.B], m.inst
 			goto call
-		case opCallImport:
-			sf := m.inst.Funcs[in.b]
+		case ir.OpCallImport:
+			sf := m.inst.Funcs[in.B]
 			if sf.Host != nil {
-				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.a)<<3)); err != nil {
+				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.A)<<3)); err != nil {
 					return m.hostFailed(err, ip)
 				}
 				if m.inst.Closed() {
@@ -297,11 +296,11 @@ func (m *machine) run() error {
 				}
 				continue
 			}
-			callee, calleeInst = sf.Code.(*function), sf.Instance
+			callee, calleeInst = sf.Code.(*ir.Func), sf.Instance
 			goto call
-		case opCallIndirect:
-			t := m.inst.Tables[in.imm]
-			i := uint32(*sl(fp, in.c))
+		case ir.OpCallIndirect:
+			t := m.inst.Tables[in.Imm]
+			i := uint32(*sl(fp, in.C))
 			if i >= uint32(len(t.Funcs)) {
 				return m.trap(api.TrapUndefinedElement, ip)
 			}
@@ -309,11 +308,11 @@ func (m *machine) run() error {
 			if sf == nil {
 				return m.trap(api.TrapUninitializedElement, ip)
 			}
-			if sf.TypeID != m.inst.Types[in.b] {
+			if sf.TypeID != m.inst.Types[in.B] {
 				return m.trap(api.TrapIndirectCallTypeMismatch, ip)
 			}
 			if sf.Host != nil {
-				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.a)<<3)); err != nil {
+				if err := m.callHost(sf, unsafe.Add(fp, uintptr(in.A)<<3)); err != nil {
 					return m.hostFailed(err, ip)
 				}
 				if m.inst.Closed() {
@@ -321,879 +320,879 @@ func (m *machine) run() error {
 				}
 				continue
 			}
-			callee, calleeInst = sf.Code.(*function), sf.Instance
+			callee, calleeInst = sf.Code.(*ir.Func), sf.Instance
 			goto call
-		case opMov:
-			*sl(fp, in.a) = *sl(fp, in.b)
-		case opMov128:
-			lo, hi := *sl(fp, in.b), *sl(fp, in.b+1)
-			*sl(fp, in.a), *sl(fp, in.a+1) = lo, hi
-		case opConst:
-			*sl(fp, in.a) = in.imm
-		case opConst128:
-			*sl(fp, in.a), *sl(fp, in.a+1) = in.imm, uint64(in.c)<<32|uint64(in.b)
-		case opSelect:
-			v := *sl(fp, in.c)
-			if uint32(*sl(fp, uint32(in.imm))) != 0 {
-				v = *sl(fp, in.b)
+		case ir.OpMov:
+			*sl(fp, in.A) = *sl(fp, in.B)
+		case ir.OpMov128:
+			lo, hi := *sl(fp, in.B), *sl(fp, in.B+1)
+			*sl(fp, in.A), *sl(fp, in.A+1) = lo, hi
+		case ir.OpConst:
+			*sl(fp, in.A) = in.Imm
+		case ir.OpConst128:
+			*sl(fp, in.A), *sl(fp, in.A+1) = in.Imm, uint64(in.C)<<32|uint64(in.B)
+		case ir.OpSelect:
+			v := *sl(fp, in.C)
+			if uint32(*sl(fp, uint32(in.Imm))) != 0 {
+				v = *sl(fp, in.B)
 			}
-			*sl(fp, in.a) = v
-		case opSelect128:
-			src := in.c
-			if uint32(*sl(fp, uint32(in.imm))) != 0 {
-				src = in.b
+			*sl(fp, in.A) = v
+		case ir.OpSelect128:
+			src := in.C
+			if uint32(*sl(fp, uint32(in.Imm))) != 0 {
+				src = in.B
 			}
 			lo, hi := *sl(fp, src), *sl(fp, src+1)
-			*sl(fp, in.a), *sl(fp, in.a+1) = lo, hi
-		case opGlobalGet:
-			*sl(fp, in.a) = m.inst.Globals[in.b].Val
-		case opGlobalGet128:
-			g := m.inst.Globals[in.b]
-			*sl(fp, in.a), *sl(fp, in.a+1) = g.Val, g.Hi
-		case opGlobalSet:
-			m.inst.Globals[in.a].Val = *sl(fp, in.b)
-		case opGlobalSet128:
-			g := m.inst.Globals[in.a]
-			g.Val, g.Hi = *sl(fp, in.b), *sl(fp, in.b+1)
-		case opGlobalSetRef:
-			m.inst.Globals[in.a].SetRef(*sl(fp, in.b))
-		case opRefFunc:
-			f := m.inst.Funcs[in.b]
-			*sl(fp, in.a) = store.FuncRef(f)
+			*sl(fp, in.A), *sl(fp, in.A+1) = lo, hi
+		case ir.OpGlobalGet:
+			*sl(fp, in.A) = m.inst.Globals[in.B].Val
+		case ir.OpGlobalGet128:
+			g := m.inst.Globals[in.B]
+			*sl(fp, in.A), *sl(fp, in.A+1) = g.Val, g.Hi
+		case ir.OpGlobalSet:
+			m.inst.Globals[in.A].Val = *sl(fp, in.B)
+		case ir.OpGlobalSet128:
+			g := m.inst.Globals[in.A]
+			g.Val, g.Hi = *sl(fp, in.B), *sl(fp, in.B+1)
+		case ir.OpGlobalSetRef:
+			m.inst.Globals[in.A].SetRef(*sl(fp, in.B))
+		case ir.OpRefFunc:
+			f := m.inst.Funcs[in.B]
+			*sl(fp, in.A) = store.FuncRef(f)
 			m.anchor(f)
-		case opGlobalGetRef:
-			g := m.inst.Globals[in.b]
-			*sl(fp, in.a) = g.Val
+		case ir.OpGlobalGetRef:
+			g := m.inst.Globals[in.B]
+			*sl(fp, in.A) = g.Val
 			m.anchor(g.Ref)
-		case opTableGetRef:
-			t := m.inst.Tables[in.imm]
-			i := uint32(*sl(fp, in.b))
+		case ir.OpTableGetRef:
+			t := m.inst.Tables[in.Imm]
+			i := uint32(*sl(fp, in.B))
 			if i >= uint32(len(t.Funcs)) {
 				return m.trap(api.TrapOutOfBoundsTable, ip)
 			}
 			f := t.Funcs[i]
-			*sl(fp, in.a) = store.FuncRef(f)
+			*sl(fp, in.A) = store.FuncRef(f)
 			m.anchor(f)
 
-		case opBrIfNez32:
-			if uint32(*sl(fp, in.b)) != 0 {
+		case ir.OpBrIfNez32:
+			if uint32(*sl(fp, in.B)) != 0 {
 				goto branch
 			}
-		case opBrIfEqz32:
-			if uint32(*sl(fp, in.b)) == 0 {
+		case ir.OpBrIfEqz32:
+			if uint32(*sl(fp, in.B)) == 0 {
 				goto branch
 			}
-		case opBrIfNez64:
-			if *sl(fp, in.b) != 0 {
+		case ir.OpBrIfNez64:
+			if *sl(fp, in.B) != 0 {
 				goto branch
 			}
-		case opBrIfEqz64:
-			if *sl(fp, in.b) == 0 {
+		case ir.OpBrIfEqz64:
+			if *sl(fp, in.B) == 0 {
 				goto branch
 			}
-		case opI32Eq:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)))
-		case opI32EqI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == uint32(in.imm))
-		case opBrIfI32Eq:
-			if uint32(*sl(fp, in.b)) == uint32(*sl(fp, in.c)) {
+		case ir.OpI32Eq:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) == uint32(*sl(fp, in.C)))
+		case ir.OpI32EqI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) == uint32(in.Imm))
+		case ir.OpBrIfI32Eq:
+			if uint32(*sl(fp, in.B)) == uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32EqI:
-			if uint32(*sl(fp, in.b)) == uint32(in.imm) {
+		case ir.OpBrIfI32EqI:
+			if uint32(*sl(fp, in.B)) == uint32(in.Imm) {
 				goto branch
 			}
-		case opI32Ne:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)))
-		case opI32NeI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) != uint32(in.imm))
-		case opBrIfI32Ne:
-			if uint32(*sl(fp, in.b)) != uint32(*sl(fp, in.c)) {
+		case ir.OpI32Ne:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) != uint32(*sl(fp, in.C)))
+		case ir.OpI32NeI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) != uint32(in.Imm))
+		case ir.OpBrIfI32Ne:
+			if uint32(*sl(fp, in.B)) != uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32NeI:
-			if uint32(*sl(fp, in.b)) != uint32(in.imm) {
+		case ir.OpBrIfI32NeI:
+			if uint32(*sl(fp, in.B)) != uint32(in.Imm) {
 				goto branch
 			}
-		case opI32LtS:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)))
-		case opI32LtSI:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) < int32(in.imm))
-		case opBrIfI32LtS:
-			if int32(*sl(fp, in.b)) < int32(*sl(fp, in.c)) {
+		case ir.OpI32LtS:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) < int32(*sl(fp, in.C)))
+		case ir.OpI32LtSI:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) < int32(in.Imm))
+		case ir.OpBrIfI32LtS:
+			if int32(*sl(fp, in.B)) < int32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32LtSI:
-			if int32(*sl(fp, in.b)) < int32(in.imm) {
+		case ir.OpBrIfI32LtSI:
+			if int32(*sl(fp, in.B)) < int32(in.Imm) {
 				goto branch
 			}
-		case opI32LtU:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)))
-		case opI32LtUI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) < uint32(in.imm))
-		case opBrIfI32LtU:
-			if uint32(*sl(fp, in.b)) < uint32(*sl(fp, in.c)) {
+		case ir.OpI32LtU:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) < uint32(*sl(fp, in.C)))
+		case ir.OpI32LtUI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) < uint32(in.Imm))
+		case ir.OpBrIfI32LtU:
+			if uint32(*sl(fp, in.B)) < uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32LtUI:
-			if uint32(*sl(fp, in.b)) < uint32(in.imm) {
+		case ir.OpBrIfI32LtUI:
+			if uint32(*sl(fp, in.B)) < uint32(in.Imm) {
 				goto branch
 			}
-		case opI32GtS:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)))
-		case opI32GtSI:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) > int32(in.imm))
-		case opBrIfI32GtS:
-			if int32(*sl(fp, in.b)) > int32(*sl(fp, in.c)) {
+		case ir.OpI32GtS:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) > int32(*sl(fp, in.C)))
+		case ir.OpI32GtSI:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) > int32(in.Imm))
+		case ir.OpBrIfI32GtS:
+			if int32(*sl(fp, in.B)) > int32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32GtSI:
-			if int32(*sl(fp, in.b)) > int32(in.imm) {
+		case ir.OpBrIfI32GtSI:
+			if int32(*sl(fp, in.B)) > int32(in.Imm) {
 				goto branch
 			}
-		case opI32GtU:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)))
-		case opI32GtUI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) > uint32(in.imm))
-		case opBrIfI32GtU:
-			if uint32(*sl(fp, in.b)) > uint32(*sl(fp, in.c)) {
+		case ir.OpI32GtU:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) > uint32(*sl(fp, in.C)))
+		case ir.OpI32GtUI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) > uint32(in.Imm))
+		case ir.OpBrIfI32GtU:
+			if uint32(*sl(fp, in.B)) > uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32GtUI:
-			if uint32(*sl(fp, in.b)) > uint32(in.imm) {
+		case ir.OpBrIfI32GtUI:
+			if uint32(*sl(fp, in.B)) > uint32(in.Imm) {
 				goto branch
 			}
-		case opI32LeS:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)))
-		case opI32LeSI:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) <= int32(in.imm))
-		case opBrIfI32LeS:
-			if int32(*sl(fp, in.b)) <= int32(*sl(fp, in.c)) {
+		case ir.OpI32LeS:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) <= int32(*sl(fp, in.C)))
+		case ir.OpI32LeSI:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) <= int32(in.Imm))
+		case ir.OpBrIfI32LeS:
+			if int32(*sl(fp, in.B)) <= int32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32LeSI:
-			if int32(*sl(fp, in.b)) <= int32(in.imm) {
+		case ir.OpBrIfI32LeSI:
+			if int32(*sl(fp, in.B)) <= int32(in.Imm) {
 				goto branch
 			}
-		case opI32LeU:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)))
-		case opI32LeUI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) <= uint32(in.imm))
-		case opBrIfI32LeU:
-			if uint32(*sl(fp, in.b)) <= uint32(*sl(fp, in.c)) {
+		case ir.OpI32LeU:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) <= uint32(*sl(fp, in.C)))
+		case ir.OpI32LeUI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) <= uint32(in.Imm))
+		case ir.OpBrIfI32LeU:
+			if uint32(*sl(fp, in.B)) <= uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32LeUI:
-			if uint32(*sl(fp, in.b)) <= uint32(in.imm) {
+		case ir.OpBrIfI32LeUI:
+			if uint32(*sl(fp, in.B)) <= uint32(in.Imm) {
 				goto branch
 			}
-		case opI32GeS:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)))
-		case opI32GeSI:
-			*sl(fp, in.a) = b2u(int32(*sl(fp, in.b)) >= int32(in.imm))
-		case opBrIfI32GeS:
-			if int32(*sl(fp, in.b)) >= int32(*sl(fp, in.c)) {
+		case ir.OpI32GeS:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) >= int32(*sl(fp, in.C)))
+		case ir.OpI32GeSI:
+			*sl(fp, in.A) = b2u(int32(*sl(fp, in.B)) >= int32(in.Imm))
+		case ir.OpBrIfI32GeS:
+			if int32(*sl(fp, in.B)) >= int32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32GeSI:
-			if int32(*sl(fp, in.b)) >= int32(in.imm) {
+		case ir.OpBrIfI32GeSI:
+			if int32(*sl(fp, in.B)) >= int32(in.Imm) {
 				goto branch
 			}
-		case opI32GeU:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)))
-		case opI32GeUI:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) >= uint32(in.imm))
-		case opBrIfI32GeU:
-			if uint32(*sl(fp, in.b)) >= uint32(*sl(fp, in.c)) {
+		case ir.OpI32GeU:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) >= uint32(*sl(fp, in.C)))
+		case ir.OpI32GeUI:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) >= uint32(in.Imm))
+		case ir.OpBrIfI32GeU:
+			if uint32(*sl(fp, in.B)) >= uint32(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI32GeUI:
-			if uint32(*sl(fp, in.b)) >= uint32(in.imm) {
+		case ir.OpBrIfI32GeUI:
+			if uint32(*sl(fp, in.B)) >= uint32(in.Imm) {
 				goto branch
 			}
-		case opI64Eq:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) == *sl(fp, in.c))
-		case opI64EqI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) == in.imm)
-		case opBrIfI64Eq:
-			if *sl(fp, in.b) == *sl(fp, in.c) {
+		case ir.OpI64Eq:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) == *sl(fp, in.C))
+		case ir.OpI64EqI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) == in.Imm)
+		case ir.OpBrIfI64Eq:
+			if *sl(fp, in.B) == *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64EqI:
-			if *sl(fp, in.b) == in.imm {
+		case ir.OpBrIfI64EqI:
+			if *sl(fp, in.B) == in.Imm {
 				goto branch
 			}
-		case opI64Ne:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) != *sl(fp, in.c))
-		case opI64NeI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) != in.imm)
-		case opBrIfI64Ne:
-			if *sl(fp, in.b) != *sl(fp, in.c) {
+		case ir.OpI64Ne:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) != *sl(fp, in.C))
+		case ir.OpI64NeI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) != in.Imm)
+		case ir.OpBrIfI64Ne:
+			if *sl(fp, in.B) != *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64NeI:
-			if *sl(fp, in.b) != in.imm {
+		case ir.OpBrIfI64NeI:
+			if *sl(fp, in.B) != in.Imm {
 				goto branch
 			}
-		case opI64LtS:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)))
-		case opI64LtSI:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) < int64(in.imm))
-		case opBrIfI64LtS:
-			if int64(*sl(fp, in.b)) < int64(*sl(fp, in.c)) {
+		case ir.OpI64LtS:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) < int64(*sl(fp, in.C)))
+		case ir.OpI64LtSI:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) < int64(in.Imm))
+		case ir.OpBrIfI64LtS:
+			if int64(*sl(fp, in.B)) < int64(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI64LtSI:
-			if int64(*sl(fp, in.b)) < int64(in.imm) {
+		case ir.OpBrIfI64LtSI:
+			if int64(*sl(fp, in.B)) < int64(in.Imm) {
 				goto branch
 			}
-		case opI64LtU:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) < *sl(fp, in.c))
-		case opI64LtUI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) < in.imm)
-		case opBrIfI64LtU:
-			if *sl(fp, in.b) < *sl(fp, in.c) {
+		case ir.OpI64LtU:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) < *sl(fp, in.C))
+		case ir.OpI64LtUI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) < in.Imm)
+		case ir.OpBrIfI64LtU:
+			if *sl(fp, in.B) < *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64LtUI:
-			if *sl(fp, in.b) < in.imm {
+		case ir.OpBrIfI64LtUI:
+			if *sl(fp, in.B) < in.Imm {
 				goto branch
 			}
-		case opI64GtS:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)))
-		case opI64GtSI:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) > int64(in.imm))
-		case opBrIfI64GtS:
-			if int64(*sl(fp, in.b)) > int64(*sl(fp, in.c)) {
+		case ir.OpI64GtS:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) > int64(*sl(fp, in.C)))
+		case ir.OpI64GtSI:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) > int64(in.Imm))
+		case ir.OpBrIfI64GtS:
+			if int64(*sl(fp, in.B)) > int64(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI64GtSI:
-			if int64(*sl(fp, in.b)) > int64(in.imm) {
+		case ir.OpBrIfI64GtSI:
+			if int64(*sl(fp, in.B)) > int64(in.Imm) {
 				goto branch
 			}
-		case opI64GtU:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) > *sl(fp, in.c))
-		case opI64GtUI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) > in.imm)
-		case opBrIfI64GtU:
-			if *sl(fp, in.b) > *sl(fp, in.c) {
+		case ir.OpI64GtU:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) > *sl(fp, in.C))
+		case ir.OpI64GtUI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) > in.Imm)
+		case ir.OpBrIfI64GtU:
+			if *sl(fp, in.B) > *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64GtUI:
-			if *sl(fp, in.b) > in.imm {
+		case ir.OpBrIfI64GtUI:
+			if *sl(fp, in.B) > in.Imm {
 				goto branch
 			}
-		case opI64LeS:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)))
-		case opI64LeSI:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) <= int64(in.imm))
-		case opBrIfI64LeS:
-			if int64(*sl(fp, in.b)) <= int64(*sl(fp, in.c)) {
+		case ir.OpI64LeS:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) <= int64(*sl(fp, in.C)))
+		case ir.OpI64LeSI:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) <= int64(in.Imm))
+		case ir.OpBrIfI64LeS:
+			if int64(*sl(fp, in.B)) <= int64(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI64LeSI:
-			if int64(*sl(fp, in.b)) <= int64(in.imm) {
+		case ir.OpBrIfI64LeSI:
+			if int64(*sl(fp, in.B)) <= int64(in.Imm) {
 				goto branch
 			}
-		case opI64LeU:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= *sl(fp, in.c))
-		case opI64LeUI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) <= in.imm)
-		case opBrIfI64LeU:
-			if *sl(fp, in.b) <= *sl(fp, in.c) {
+		case ir.OpI64LeU:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) <= *sl(fp, in.C))
+		case ir.OpI64LeUI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) <= in.Imm)
+		case ir.OpBrIfI64LeU:
+			if *sl(fp, in.B) <= *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64LeUI:
-			if *sl(fp, in.b) <= in.imm {
+		case ir.OpBrIfI64LeUI:
+			if *sl(fp, in.B) <= in.Imm {
 				goto branch
 			}
-		case opI64GeS:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)))
-		case opI64GeSI:
-			*sl(fp, in.a) = b2u(int64(*sl(fp, in.b)) >= int64(in.imm))
-		case opBrIfI64GeS:
-			if int64(*sl(fp, in.b)) >= int64(*sl(fp, in.c)) {
+		case ir.OpI64GeS:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) >= int64(*sl(fp, in.C)))
+		case ir.OpI64GeSI:
+			*sl(fp, in.A) = b2u(int64(*sl(fp, in.B)) >= int64(in.Imm))
+		case ir.OpBrIfI64GeS:
+			if int64(*sl(fp, in.B)) >= int64(*sl(fp, in.C)) {
 				goto branch
 			}
-		case opBrIfI64GeSI:
-			if int64(*sl(fp, in.b)) >= int64(in.imm) {
+		case ir.OpBrIfI64GeSI:
+			if int64(*sl(fp, in.B)) >= int64(in.Imm) {
 				goto branch
 			}
-		case opI64GeU:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= *sl(fp, in.c))
-		case opI64GeUI:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) >= in.imm)
-		case opBrIfI64GeU:
-			if *sl(fp, in.b) >= *sl(fp, in.c) {
+		case ir.OpI64GeU:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) >= *sl(fp, in.C))
+		case ir.OpI64GeUI:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) >= in.Imm)
+		case ir.OpBrIfI64GeU:
+			if *sl(fp, in.B) >= *sl(fp, in.C) {
 				goto branch
 			}
-		case opBrIfI64GeUI:
-			if *sl(fp, in.b) >= in.imm {
+		case ir.OpBrIfI64GeUI:
+			if *sl(fp, in.B) >= in.Imm {
 				goto branch
 			}
 
-		case opI32Load:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+		case ir.OpI32Load:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
-		case opI64Load:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case ir.OpI64Load:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
-		case opI32Load8S:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case ir.OpI32Load8S:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
-		case opI32Load8U, opI64Load8U:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
+		case ir.OpI32Load8U, ir.OpI64Load8U:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
-		case opI32Load16S:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(*mem1(m.memBase, ea))
+		case ir.OpI32Load16S:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
-		case opI32Load16U, opI64Load16U:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
+		case ir.OpI32Load16U, ir.OpI64Load16U:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
-		case opI64Load8S:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
+		case ir.OpI64Load8S:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int8(*mem1(m.memBase, ea))))
-		case opI64Load16S:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(int64(int8(*mem1(m.memBase, ea))))
+		case ir.OpI64Load16S:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))))
-		case opI64Load32S:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(int64(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))))
+		case ir.OpI64Load32S:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(int64(int32(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))))
-		case opI64Load32U:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(int64(int32(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))))
+		case ir.OpI64Load32U:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
-		case opStore32:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case ir.OpStore32:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
-		case opStore64:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.C)))
+		case ir.OpStore64:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
-		case opStore8:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.C))
+		case ir.OpStore8:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
-		case opStore16:
-			ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.C))
+		case ir.OpStore16:
+			ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.c)))
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.C)))
 
-		case opI32LoadAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+		case ir.OpI32LoadAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
-		case opI32LoadAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case ir.OpI32LoadAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
-		case opI32LoadK:
-			ea := in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case ir.OpI32LoadK:
+			ea := in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
-		case opI64LoadAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint32(mem4(m.memBase, ea)[:]))
+		case ir.OpI64LoadAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
-		case opI64LoadAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case ir.OpI64LoadAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
-		case opI64LoadK:
-			ea := in.imm
+			*sl(fp, in.A) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case ir.OpI64LoadK:
+			ea := in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
-		case opI32Load8SAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = binary.LittleEndian.Uint64(mem8(m.memBase, ea)[:])
+		case ir.OpI32Load8SAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
-		case opI32Load8SAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
+		case ir.OpI32Load8SAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
-		case opI32Load8UAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = uint64(uint32(int32(int8(*mem1(m.memBase, ea)))))
+		case ir.OpI32Load8UAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
-		case opI32Load8UAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = uint64(*mem1(m.memBase, ea))
+		case ir.OpI32Load8UAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
-		case opI32Load8UK:
-			ea := in.imm
+			*sl(fp, in.A) = uint64(*mem1(m.memBase, ea))
+		case ir.OpI32Load8UK:
+			ea := in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(*mem1(m.memBase, ea))
-		case opI32Load16SAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = uint64(*mem1(m.memBase, ea))
+		case ir.OpI32Load16SAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
-		case opI32Load16SAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
+		case ir.OpI32Load16SAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
-		case opI32Load16UAI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = uint64(uint32(int32(int16(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:])))))
+		case ir.OpI32Load16UAI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
-		case opI32Load16UAR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
+		case ir.OpI32Load16UAR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*sl(fp, in.a) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
-		case opStore32AI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*sl(fp, in.A) = uint64(binary.LittleEndian.Uint16(mem2(m.memBase, ea)[:]))
+		case ir.OpStore32AI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
-		case opStore32AR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.C)))
+		case ir.OpStore32AR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.a)))
-		case opStore32K:
-			ea := in.imm
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.A)))
+		case ir.OpStore32K:
+			ea := in.Imm
 			if ea+4 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.c)))
-		case opStore64AI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			binary.LittleEndian.PutUint32(mem4(m.memBase, ea)[:], uint32(*sl(fp, in.C)))
+		case ir.OpStore64AI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
-		case opStore64AR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.C))
+		case ir.OpStore64AR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.a))
-		case opStore64K:
-			ea := in.imm
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.A))
+		case ir.OpStore64K:
+			ea := in.Imm
 			if ea+8 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.c))
-		case opStore8AI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			binary.LittleEndian.PutUint64(mem8(m.memBase, ea)[:], *sl(fp, in.C))
+		case ir.OpStore8AI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
-		case opStore8AR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.C))
+		case ir.OpStore8AR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*mem1(m.memBase, ea) = byte(*sl(fp, in.a))
-		case opStore8K:
-			ea := in.imm
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.A))
+		case ir.OpStore8K:
+			ea := in.Imm
 			if ea+1 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			*mem1(m.memBase, ea) = byte(*sl(fp, in.c))
-		case opStore16AI:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(in.imm)) + in.imm>>32
+			*mem1(m.memBase, ea) = byte(*sl(fp, in.C))
+		case ir.OpStore16AI:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(in.Imm)) + in.Imm>>32
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.c)))
-		case opStore16AR:
-			ea := uint64(uint32(*sl(fp, in.b))+uint32(*sl(fp, in.c))) + in.imm
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.C)))
+		case ir.OpStore16AR:
+			ea := uint64(uint32(*sl(fp, in.B))+uint32(*sl(fp, in.C))) + in.Imm
 			if ea+2 > m.memLen {
 				return m.trap(api.TrapOutOfBoundsMemory, ip)
 			}
-			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.a)))
-		case opI32AddShl:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) + uint32(*sl(fp, in.c))<<(in.imm&31))
+			binary.LittleEndian.PutUint16(mem2(m.memBase, ea)[:], uint16(*sl(fp, in.A)))
+		case ir.OpI32AddShl:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) + uint32(*sl(fp, in.C))<<(in.Imm&31))
 
-		case opMemorySize:
-			*sl(fp, in.a) = m.memLen / linmem.PageSize
-		case opMemoryGrow:
-			dst := sl(fp, in.a)
-			prev, ok := m.lin.Grow(uint32(*sl(fp, in.b)))
+		case ir.OpMemorySize:
+			*sl(fp, in.A) = m.memLen / linmem.PageSize
+		case ir.OpMemoryGrow:
+			dst := sl(fp, in.A)
+			prev, ok := m.lin.Grow(uint32(*sl(fp, in.B)))
 			if ok {
 				*dst = uint64(prev)
 				m.memLen = uint64(len(m.lin.Bytes()))
 			} else {
 				*dst = 0xffffffff
 			}
-		case opMemoryInit, opDataDrop, opMemoryCopy, opMemoryFill, opTableGet, opTableSet, opTableSize,
-			opTableGrow, opTableFill, opTableCopy, opTableInit, opElemDrop:
+		case ir.OpMemoryInit, ir.OpDataDrop, ir.OpMemoryCopy, ir.OpMemoryFill, ir.OpTableGet, ir.OpTableSet, ir.OpTableSize,
+			ir.OpTableGrow, ir.OpTableFill, ir.OpTableCopy, ir.OpTableInit, ir.OpElemDrop:
 			if kind := bulk(in, m.inst, fp, m.memBase, m.memLen); kind != 0 {
 				return m.trap(kind, ip)
 			}
 
-		case opI32Add:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) + uint32(*sl(fp, in.c)))
-		case opI32Sub:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) - uint32(*sl(fp, in.c)))
-		case opI32Mul:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) * uint32(*sl(fp, in.c)))
-		case opI32DivS:
-			x, y := int32(*sl(fp, in.b)), int32(*sl(fp, in.c))
+		case ir.OpI32Add:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) + uint32(*sl(fp, in.C)))
+		case ir.OpI32Sub:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) - uint32(*sl(fp, in.C)))
+		case ir.OpI32Mul:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) * uint32(*sl(fp, in.C)))
+		case ir.OpI32DivS:
+			x, y := int32(*sl(fp, in.B)), int32(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if x == math.MinInt32 && y == -1 {
 				return m.trap(api.TrapIntegerOverflow, ip)
 			}
-			*sl(fp, in.a) = uint64(uint32(x / y))
-		case opI32DivU:
-			x, y := uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))
+			*sl(fp, in.A) = uint64(uint32(x / y))
+		case ir.OpI32DivU:
+			x, y := uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
-			*sl(fp, in.a) = uint64(x / y)
-		case opI32RemS:
-			x, y := int32(*sl(fp, in.b)), int32(*sl(fp, in.c))
+			*sl(fp, in.A) = uint64(x / y)
+		case ir.OpI32RemS:
+			x, y := int32(*sl(fp, in.B)), int32(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if y == -1 {
-				*sl(fp, in.a) = 0
+				*sl(fp, in.A) = 0
 			} else {
-				*sl(fp, in.a) = uint64(uint32(x % y))
+				*sl(fp, in.A) = uint64(uint32(x % y))
 			}
-		case opI32RemU:
-			x, y := uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))
+		case ir.OpI32RemU:
+			x, y := uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
-			*sl(fp, in.a) = uint64(x % y)
-		case opI32And:
-			*sl(fp, in.a) = *sl(fp, in.b) & *sl(fp, in.c)
-		case opI32Or:
-			*sl(fp, in.a) = *sl(fp, in.b) | *sl(fp, in.c)
-		case opI32Xor:
-			*sl(fp, in.a) = *sl(fp, in.b) ^ *sl(fp, in.c)
-		case opI32Shl:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) << (*sl(fp, in.c) & 31))
-		case opI32ShrS:
-			*sl(fp, in.a) = uint64(uint32(int32(*sl(fp, in.b)) >> (*sl(fp, in.c) & 31)))
-		case opI32ShrU:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) >> (*sl(fp, in.c) & 31))
-		case opI32Rotl:
-			*sl(fp, in.a) = rotl32(*sl(fp, in.b), *sl(fp, in.c))
-		case opI32Rotr:
-			*sl(fp, in.a) = rotr32(*sl(fp, in.b), *sl(fp, in.c))
-		case opI32AddI:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) + uint32(in.imm))
-		case opI32MulI:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) * uint32(in.imm))
-		case opI32AndI:
-			*sl(fp, in.a) = *sl(fp, in.b) & in.imm
-		case opI32OrI:
-			*sl(fp, in.a) = *sl(fp, in.b) | in.imm
-		case opI32XorI:
-			*sl(fp, in.a) = *sl(fp, in.b) ^ in.imm
-		case opI32ShlI:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) << (in.imm & 31))
-		case opI32ShrSI:
-			*sl(fp, in.a) = uint64(uint32(int32(*sl(fp, in.b)) >> (in.imm & 31)))
-		case opI32RotlI:
-			*sl(fp, in.a) = rotl32(*sl(fp, in.b), in.imm)
-		case opI32ShrUI:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)) >> (in.imm & 31))
-		case opI64Add:
-			*sl(fp, in.a) = *sl(fp, in.b) + *sl(fp, in.c)
-		case opI64Sub:
-			*sl(fp, in.a) = *sl(fp, in.b) - *sl(fp, in.c)
-		case opI64Mul:
-			*sl(fp, in.a) = *sl(fp, in.b) * *sl(fp, in.c)
-		case opI64DivS:
-			x, y := int64(*sl(fp, in.b)), int64(*sl(fp, in.c))
+			*sl(fp, in.A) = uint64(x % y)
+		case ir.OpI32And:
+			*sl(fp, in.A) = *sl(fp, in.B) & *sl(fp, in.C)
+		case ir.OpI32Or:
+			*sl(fp, in.A) = *sl(fp, in.B) | *sl(fp, in.C)
+		case ir.OpI32Xor:
+			*sl(fp, in.A) = *sl(fp, in.B) ^ *sl(fp, in.C)
+		case ir.OpI32Shl:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) << (*sl(fp, in.C) & 31))
+		case ir.OpI32ShrS:
+			*sl(fp, in.A) = uint64(uint32(int32(*sl(fp, in.B)) >> (*sl(fp, in.C) & 31)))
+		case ir.OpI32ShrU:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) >> (*sl(fp, in.C) & 31))
+		case ir.OpI32Rotl:
+			*sl(fp, in.A) = rotl32(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpI32Rotr:
+			*sl(fp, in.A) = rotr32(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpI32AddI:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) + uint32(in.Imm))
+		case ir.OpI32MulI:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) * uint32(in.Imm))
+		case ir.OpI32AndI:
+			*sl(fp, in.A) = *sl(fp, in.B) & in.Imm
+		case ir.OpI32OrI:
+			*sl(fp, in.A) = *sl(fp, in.B) | in.Imm
+		case ir.OpI32XorI:
+			*sl(fp, in.A) = *sl(fp, in.B) ^ in.Imm
+		case ir.OpI32ShlI:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) << (in.Imm & 31))
+		case ir.OpI32ShrSI:
+			*sl(fp, in.A) = uint64(uint32(int32(*sl(fp, in.B)) >> (in.Imm & 31)))
+		case ir.OpI32RotlI:
+			*sl(fp, in.A) = rotl32(*sl(fp, in.B), in.Imm)
+		case ir.OpI32ShrUI:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)) >> (in.Imm & 31))
+		case ir.OpI64Add:
+			*sl(fp, in.A) = *sl(fp, in.B) + *sl(fp, in.C)
+		case ir.OpI64Sub:
+			*sl(fp, in.A) = *sl(fp, in.B) - *sl(fp, in.C)
+		case ir.OpI64Mul:
+			*sl(fp, in.A) = *sl(fp, in.B) * *sl(fp, in.C)
+		case ir.OpI64DivS:
+			x, y := int64(*sl(fp, in.B)), int64(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if x == math.MinInt64 && y == -1 {
 				return m.trap(api.TrapIntegerOverflow, ip)
 			}
-			*sl(fp, in.a) = uint64(x / y)
-		case opI64DivU:
-			x, y := *sl(fp, in.b), *sl(fp, in.c)
+			*sl(fp, in.A) = uint64(x / y)
+		case ir.OpI64DivU:
+			x, y := *sl(fp, in.B), *sl(fp, in.C)
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
-			*sl(fp, in.a) = x / y
-		case opI64RemS:
-			x, y := int64(*sl(fp, in.b)), int64(*sl(fp, in.c))
+			*sl(fp, in.A) = x / y
+		case ir.OpI64RemS:
+			x, y := int64(*sl(fp, in.B)), int64(*sl(fp, in.C))
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
 			if y == -1 {
-				*sl(fp, in.a) = 0
+				*sl(fp, in.A) = 0
 			} else {
-				*sl(fp, in.a) = uint64(x % y)
+				*sl(fp, in.A) = uint64(x % y)
 			}
-		case opI64RemU:
-			x, y := *sl(fp, in.b), *sl(fp, in.c)
+		case ir.OpI64RemU:
+			x, y := *sl(fp, in.B), *sl(fp, in.C)
 			if y == 0 {
 				return m.trap(api.TrapIntegerDivideByZero, ip)
 			}
-			*sl(fp, in.a) = x % y
-		case opI64And:
-			*sl(fp, in.a) = *sl(fp, in.b) & *sl(fp, in.c)
-		case opI64Or:
-			*sl(fp, in.a) = *sl(fp, in.b) | *sl(fp, in.c)
-		case opI64Xor:
-			*sl(fp, in.a) = *sl(fp, in.b) ^ *sl(fp, in.c)
-		case opI64Shl:
-			*sl(fp, in.a) = *sl(fp, in.b) << (*sl(fp, in.c) & 63)
-		case opI64ShrS:
-			*sl(fp, in.a) = uint64(int64(*sl(fp, in.b)) >> (*sl(fp, in.c) & 63))
-		case opI64ShrU:
-			*sl(fp, in.a) = *sl(fp, in.b) >> (*sl(fp, in.c) & 63)
-		case opI64Rotl:
-			*sl(fp, in.a) = rotl64(*sl(fp, in.b), *sl(fp, in.c))
-		case opI64Rotr:
-			*sl(fp, in.a) = rotr64(*sl(fp, in.b), *sl(fp, in.c))
-		case opI64AddI:
-			*sl(fp, in.a) = *sl(fp, in.b) + in.imm
-		case opI64MulI:
-			*sl(fp, in.a) = *sl(fp, in.b) * in.imm
-		case opI64AndI:
-			*sl(fp, in.a) = *sl(fp, in.b) & in.imm
-		case opI64OrI:
-			*sl(fp, in.a) = *sl(fp, in.b) | in.imm
-		case opI64XorI:
-			*sl(fp, in.a) = *sl(fp, in.b) ^ in.imm
-		case opI64ShlI:
-			*sl(fp, in.a) = *sl(fp, in.b) << (in.imm & 63)
-		case opI64ShrSI:
-			*sl(fp, in.a) = uint64(int64(*sl(fp, in.b)) >> (in.imm & 63))
-		case opI64RotlI:
-			*sl(fp, in.a) = rotl64(*sl(fp, in.b), in.imm)
-		case opI64ShrUI:
-			*sl(fp, in.a) = *sl(fp, in.b) >> (in.imm & 63)
-		case opF32Add:
-			*sl(fp, in.a) = b32(f32(*sl(fp, in.b)) + f32(*sl(fp, in.c)))
-		case opF32Sub:
-			*sl(fp, in.a) = b32(f32(*sl(fp, in.b)) - f32(*sl(fp, in.c)))
-		case opF32Mul:
-			*sl(fp, in.a) = b32(f32(*sl(fp, in.b)) * f32(*sl(fp, in.c)))
-		case opF32Div:
-			*sl(fp, in.a) = b32(f32(*sl(fp, in.b)) / f32(*sl(fp, in.c)))
-		case opF32Min:
-			*sl(fp, in.a) = uint64(fmin32(uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))))
-		case opF32Max:
-			*sl(fp, in.a) = uint64(fmax32(uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))))
-		case opF32Copysign:
-			*sl(fp, in.a) = *sl(fp, in.b)&0x7fffffff | *sl(fp, in.c)&0x80000000
-		case opF32Eq:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) == f32(*sl(fp, in.c)))
-		case opF32Ne:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) != f32(*sl(fp, in.c)))
-		case opF32Lt:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) < f32(*sl(fp, in.c)))
-		case opF32Gt:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) > f32(*sl(fp, in.c)))
-		case opF32Le:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) <= f32(*sl(fp, in.c)))
-		case opF32Ge:
-			*sl(fp, in.a) = b2u(f32(*sl(fp, in.b)) >= f32(*sl(fp, in.c)))
-		case opF64Add:
-			*sl(fp, in.a) = b64(f64(*sl(fp, in.b)) + f64(*sl(fp, in.c)))
-		case opF64Sub:
-			*sl(fp, in.a) = b64(f64(*sl(fp, in.b)) - f64(*sl(fp, in.c)))
-		case opF64Mul:
-			*sl(fp, in.a) = b64(f64(*sl(fp, in.b)) * f64(*sl(fp, in.c)))
-		case opF64Div:
-			*sl(fp, in.a) = b64(f64(*sl(fp, in.b)) / f64(*sl(fp, in.c)))
-		case opF64Min:
-			*sl(fp, in.a) = fmin64(*sl(fp, in.b), *sl(fp, in.c))
-		case opF64Max:
-			*sl(fp, in.a) = fmax64(*sl(fp, in.b), *sl(fp, in.c))
-		case opF64Copysign:
-			*sl(fp, in.a) = *sl(fp, in.b)&(1<<63-1) | *sl(fp, in.c)&(1<<63)
-		case opF64Eq:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) == f64(*sl(fp, in.c)))
-		case opF64Ne:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) != f64(*sl(fp, in.c)))
-		case opF64Lt:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) < f64(*sl(fp, in.c)))
-		case opF64Gt:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) > f64(*sl(fp, in.c)))
-		case opF64Le:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) <= f64(*sl(fp, in.c)))
-		case opF64Ge:
-			*sl(fp, in.a) = b2u(f64(*sl(fp, in.b)) >= f64(*sl(fp, in.c)))
+			*sl(fp, in.A) = x % y
+		case ir.OpI64And:
+			*sl(fp, in.A) = *sl(fp, in.B) & *sl(fp, in.C)
+		case ir.OpI64Or:
+			*sl(fp, in.A) = *sl(fp, in.B) | *sl(fp, in.C)
+		case ir.OpI64Xor:
+			*sl(fp, in.A) = *sl(fp, in.B) ^ *sl(fp, in.C)
+		case ir.OpI64Shl:
+			*sl(fp, in.A) = *sl(fp, in.B) << (*sl(fp, in.C) & 63)
+		case ir.OpI64ShrS:
+			*sl(fp, in.A) = uint64(int64(*sl(fp, in.B)) >> (*sl(fp, in.C) & 63))
+		case ir.OpI64ShrU:
+			*sl(fp, in.A) = *sl(fp, in.B) >> (*sl(fp, in.C) & 63)
+		case ir.OpI64Rotl:
+			*sl(fp, in.A) = rotl64(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpI64Rotr:
+			*sl(fp, in.A) = rotr64(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpI64AddI:
+			*sl(fp, in.A) = *sl(fp, in.B) + in.Imm
+		case ir.OpI64MulI:
+			*sl(fp, in.A) = *sl(fp, in.B) * in.Imm
+		case ir.OpI64AndI:
+			*sl(fp, in.A) = *sl(fp, in.B) & in.Imm
+		case ir.OpI64OrI:
+			*sl(fp, in.A) = *sl(fp, in.B) | in.Imm
+		case ir.OpI64XorI:
+			*sl(fp, in.A) = *sl(fp, in.B) ^ in.Imm
+		case ir.OpI64ShlI:
+			*sl(fp, in.A) = *sl(fp, in.B) << (in.Imm & 63)
+		case ir.OpI64ShrSI:
+			*sl(fp, in.A) = uint64(int64(*sl(fp, in.B)) >> (in.Imm & 63))
+		case ir.OpI64RotlI:
+			*sl(fp, in.A) = rotl64(*sl(fp, in.B), in.Imm)
+		case ir.OpI64ShrUI:
+			*sl(fp, in.A) = *sl(fp, in.B) >> (in.Imm & 63)
+		case ir.OpF32Add:
+			*sl(fp, in.A) = b32(f32(*sl(fp, in.B)) + f32(*sl(fp, in.C)))
+		case ir.OpF32Sub:
+			*sl(fp, in.A) = b32(f32(*sl(fp, in.B)) - f32(*sl(fp, in.C)))
+		case ir.OpF32Mul:
+			*sl(fp, in.A) = b32(f32(*sl(fp, in.B)) * f32(*sl(fp, in.C)))
+		case ir.OpF32Div:
+			*sl(fp, in.A) = b32(f32(*sl(fp, in.B)) / f32(*sl(fp, in.C)))
+		case ir.OpF32Min:
+			*sl(fp, in.A) = uint64(fmin32(uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))))
+		case ir.OpF32Max:
+			*sl(fp, in.A) = uint64(fmax32(uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))))
+		case ir.OpF32Copysign:
+			*sl(fp, in.A) = *sl(fp, in.B)&0x7fffffff | *sl(fp, in.C)&0x80000000
+		case ir.OpF32Eq:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) == f32(*sl(fp, in.C)))
+		case ir.OpF32Ne:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) != f32(*sl(fp, in.C)))
+		case ir.OpF32Lt:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) < f32(*sl(fp, in.C)))
+		case ir.OpF32Gt:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) > f32(*sl(fp, in.C)))
+		case ir.OpF32Le:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) <= f32(*sl(fp, in.C)))
+		case ir.OpF32Ge:
+			*sl(fp, in.A) = b2u(f32(*sl(fp, in.B)) >= f32(*sl(fp, in.C)))
+		case ir.OpF64Add:
+			*sl(fp, in.A) = b64(f64(*sl(fp, in.B)) + f64(*sl(fp, in.C)))
+		case ir.OpF64Sub:
+			*sl(fp, in.A) = b64(f64(*sl(fp, in.B)) - f64(*sl(fp, in.C)))
+		case ir.OpF64Mul:
+			*sl(fp, in.A) = b64(f64(*sl(fp, in.B)) * f64(*sl(fp, in.C)))
+		case ir.OpF64Div:
+			*sl(fp, in.A) = b64(f64(*sl(fp, in.B)) / f64(*sl(fp, in.C)))
+		case ir.OpF64Min:
+			*sl(fp, in.A) = fmin64(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpF64Max:
+			*sl(fp, in.A) = fmax64(*sl(fp, in.B), *sl(fp, in.C))
+		case ir.OpF64Copysign:
+			*sl(fp, in.A) = *sl(fp, in.B)&(1<<63-1) | *sl(fp, in.C)&(1<<63)
+		case ir.OpF64Eq:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) == f64(*sl(fp, in.C)))
+		case ir.OpF64Ne:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) != f64(*sl(fp, in.C)))
+		case ir.OpF64Lt:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) < f64(*sl(fp, in.C)))
+		case ir.OpF64Gt:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) > f64(*sl(fp, in.C)))
+		case ir.OpF64Le:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) <= f64(*sl(fp, in.C)))
+		case ir.OpF64Ge:
+			*sl(fp, in.A) = b2u(f64(*sl(fp, in.B)) >= f64(*sl(fp, in.C)))
 
-		case opI32Eqz:
-			*sl(fp, in.a) = b2u(uint32(*sl(fp, in.b)) == 0)
-		case opI32Clz:
-			*sl(fp, in.a) = uint64(bits.LeadingZeros32(uint32(*sl(fp, in.b))))
-		case opI32Ctz:
-			*sl(fp, in.a) = uint64(bits.TrailingZeros32(uint32(*sl(fp, in.b))))
-		case opI32Popcnt:
-			*sl(fp, in.a) = uint64(bits.OnesCount32(uint32(*sl(fp, in.b))))
-		case opI64Eqz:
-			*sl(fp, in.a) = b2u(*sl(fp, in.b) == 0)
-		case opI64Clz:
-			*sl(fp, in.a) = uint64(bits.LeadingZeros64(*sl(fp, in.b)))
-		case opI64Ctz:
-			*sl(fp, in.a) = uint64(bits.TrailingZeros64(*sl(fp, in.b)))
-		case opI64Popcnt:
-			*sl(fp, in.a) = uint64(bits.OnesCount64(*sl(fp, in.b)))
-		case opF32Abs:
-			*sl(fp, in.a) = *sl(fp, in.b) & 0x7fffffff
-		case opF32Neg:
-			*sl(fp, in.a) = (*sl(fp, in.b) ^ 0x80000000) & 0xffffffff
-		case opF32Ceil:
-			*sl(fp, in.a) = uint64(round32(uint32(*sl(fp, in.b)), math.Ceil))
-		case opF32Floor:
-			*sl(fp, in.a) = uint64(round32(uint32(*sl(fp, in.b)), math.Floor))
-		case opF32Trunc:
-			*sl(fp, in.a) = uint64(round32(uint32(*sl(fp, in.b)), math.Trunc))
-		case opF32Nearest:
-			*sl(fp, in.a) = uint64(round32(uint32(*sl(fp, in.b)), math.RoundToEven))
-		case opF32Sqrt:
-			*sl(fp, in.a) = uint64(sqrt32(uint32(*sl(fp, in.b))))
-		case opF64Abs:
-			*sl(fp, in.a) = *sl(fp, in.b) & (1<<63 - 1)
-		case opF64Neg:
-			*sl(fp, in.a) = *sl(fp, in.b) ^ (1 << 63)
-		case opF64Ceil:
-			*sl(fp, in.a) = round64(*sl(fp, in.b), math.Ceil)
-		case opF64Floor:
-			*sl(fp, in.a) = round64(*sl(fp, in.b), math.Floor)
-		case opF64Trunc:
-			*sl(fp, in.a) = round64(*sl(fp, in.b), math.Trunc)
-		case opF64Nearest:
-			*sl(fp, in.a) = round64(*sl(fp, in.b), math.RoundToEven)
-		case opF64Sqrt:
-			*sl(fp, in.a) = sqrt64(*sl(fp, in.b))
-		case opI32WrapI64:
-			*sl(fp, in.a) = uint64(uint32(*sl(fp, in.b)))
-		case opI32TruncF32S, opI32TruncF32U, opI32TruncF64S, opI32TruncF64U,
-			opI64TruncF32S, opI64TruncF32U, opI64TruncF64S, opI64TruncF64U:
-			v, nan, ovf := trunc(in.op, *sl(fp, in.b))
+		case ir.OpI32Eqz:
+			*sl(fp, in.A) = b2u(uint32(*sl(fp, in.B)) == 0)
+		case ir.OpI32Clz:
+			*sl(fp, in.A) = uint64(bits.LeadingZeros32(uint32(*sl(fp, in.B))))
+		case ir.OpI32Ctz:
+			*sl(fp, in.A) = uint64(bits.TrailingZeros32(uint32(*sl(fp, in.B))))
+		case ir.OpI32Popcnt:
+			*sl(fp, in.A) = uint64(bits.OnesCount32(uint32(*sl(fp, in.B))))
+		case ir.OpI64Eqz:
+			*sl(fp, in.A) = b2u(*sl(fp, in.B) == 0)
+		case ir.OpI64Clz:
+			*sl(fp, in.A) = uint64(bits.LeadingZeros64(*sl(fp, in.B)))
+		case ir.OpI64Ctz:
+			*sl(fp, in.A) = uint64(bits.TrailingZeros64(*sl(fp, in.B)))
+		case ir.OpI64Popcnt:
+			*sl(fp, in.A) = uint64(bits.OnesCount64(*sl(fp, in.B)))
+		case ir.OpF32Abs:
+			*sl(fp, in.A) = *sl(fp, in.B) & 0x7fffffff
+		case ir.OpF32Neg:
+			*sl(fp, in.A) = (*sl(fp, in.B) ^ 0x80000000) & 0xffffffff
+		case ir.OpF32Ceil:
+			*sl(fp, in.A) = uint64(round32(uint32(*sl(fp, in.B)), math.Ceil))
+		case ir.OpF32Floor:
+			*sl(fp, in.A) = uint64(round32(uint32(*sl(fp, in.B)), math.Floor))
+		case ir.OpF32Trunc:
+			*sl(fp, in.A) = uint64(round32(uint32(*sl(fp, in.B)), math.Trunc))
+		case ir.OpF32Nearest:
+			*sl(fp, in.A) = uint64(round32(uint32(*sl(fp, in.B)), math.RoundToEven))
+		case ir.OpF32Sqrt:
+			*sl(fp, in.A) = uint64(sqrt32(uint32(*sl(fp, in.B))))
+		case ir.OpF64Abs:
+			*sl(fp, in.A) = *sl(fp, in.B) & (1<<63 - 1)
+		case ir.OpF64Neg:
+			*sl(fp, in.A) = *sl(fp, in.B) ^ (1 << 63)
+		case ir.OpF64Ceil:
+			*sl(fp, in.A) = round64(*sl(fp, in.B), math.Ceil)
+		case ir.OpF64Floor:
+			*sl(fp, in.A) = round64(*sl(fp, in.B), math.Floor)
+		case ir.OpF64Trunc:
+			*sl(fp, in.A) = round64(*sl(fp, in.B), math.Trunc)
+		case ir.OpF64Nearest:
+			*sl(fp, in.A) = round64(*sl(fp, in.B), math.RoundToEven)
+		case ir.OpF64Sqrt:
+			*sl(fp, in.A) = sqrt64(*sl(fp, in.B))
+		case ir.OpI32WrapI64:
+			*sl(fp, in.A) = uint64(uint32(*sl(fp, in.B)))
+		case ir.OpI32TruncF32S, ir.OpI32TruncF32U, ir.OpI32TruncF64S, ir.OpI32TruncF64U,
+			ir.OpI64TruncF32S, ir.OpI64TruncF32U, ir.OpI64TruncF64S, ir.OpI64TruncF64U:
+			v, nan, ovf := trunc(in.Op, *sl(fp, in.B))
 			if nan {
 				return m.trap(api.TrapInvalidConversion, ip)
 			}
 			if ovf {
 				return m.trap(api.TrapIntegerOverflow, ip)
 			}
-			*sl(fp, in.a) = v
-		case opI64ExtendI32S:
-			*sl(fp, in.a) = uint64(int64(int32(*sl(fp, in.b))))
-		case opF32ConvertI32S:
-			*sl(fp, in.a) = b32(float32(int32(*sl(fp, in.b))))
-		case opF32ConvertI32U:
-			*sl(fp, in.a) = b32(float32(uint32(*sl(fp, in.b))))
-		case opF32ConvertI64S:
-			*sl(fp, in.a) = b32(float32(int64(*sl(fp, in.b))))
-		case opF32ConvertI64U:
-			*sl(fp, in.a) = b32(float32(*sl(fp, in.b)))
-		case opF32DemoteF64:
-			*sl(fp, in.a) = b32(float32(f64(*sl(fp, in.b))))
-		case opF64ConvertI32S:
-			*sl(fp, in.a) = b64(float64(int32(*sl(fp, in.b))))
-		case opF64ConvertI32U:
-			*sl(fp, in.a) = b64(float64(uint32(*sl(fp, in.b))))
-		case opF64ConvertI64S:
-			*sl(fp, in.a) = b64(float64(int64(*sl(fp, in.b))))
-		case opF64ConvertI64U:
-			*sl(fp, in.a) = b64(float64(*sl(fp, in.b)))
-		case opF64PromoteF32:
-			*sl(fp, in.a) = b64(float64(f32(*sl(fp, in.b))))
-		case opI32Extend8S:
-			*sl(fp, in.a) = uint64(uint32(int32(int8(*sl(fp, in.b)))))
-		case opI32Extend16S:
-			*sl(fp, in.a) = uint64(uint32(int32(int16(*sl(fp, in.b)))))
-		case opI64Extend8S:
-			*sl(fp, in.a) = uint64(int64(int8(*sl(fp, in.b))))
-		case opI64Extend16S:
-			*sl(fp, in.a) = uint64(int64(int16(*sl(fp, in.b))))
-		case opI64Extend32S:
-			*sl(fp, in.a) = uint64(int64(int32(*sl(fp, in.b))))
-		case opI32TruncSatF32S:
-			*sl(fp, in.a) = satS32(float64(f32(*sl(fp, in.b))))
-		case opI32TruncSatF32U:
-			*sl(fp, in.a) = satU32(float64(f32(*sl(fp, in.b))))
-		case opI32TruncSatF64S:
-			*sl(fp, in.a) = satS32(f64(*sl(fp, in.b)))
-		case opI32TruncSatF64U:
-			*sl(fp, in.a) = satU32(f64(*sl(fp, in.b)))
-		case opI64TruncSatF32S:
-			*sl(fp, in.a) = satS64(float64(f32(*sl(fp, in.b))))
-		case opI64TruncSatF32U:
-			*sl(fp, in.a) = satU64(float64(f32(*sl(fp, in.b))))
-		case opI64TruncSatF64S:
-			*sl(fp, in.a) = satS64(f64(*sl(fp, in.b)))
-		case opI64TruncSatF64U:
-			*sl(fp, in.a) = satU64(f64(*sl(fp, in.b)))
+			*sl(fp, in.A) = v
+		case ir.OpI64ExtendI32S:
+			*sl(fp, in.A) = uint64(int64(int32(*sl(fp, in.B))))
+		case ir.OpF32ConvertI32S:
+			*sl(fp, in.A) = b32(float32(int32(*sl(fp, in.B))))
+		case ir.OpF32ConvertI32U:
+			*sl(fp, in.A) = b32(float32(uint32(*sl(fp, in.B))))
+		case ir.OpF32ConvertI64S:
+			*sl(fp, in.A) = b32(float32(int64(*sl(fp, in.B))))
+		case ir.OpF32ConvertI64U:
+			*sl(fp, in.A) = b32(float32(*sl(fp, in.B)))
+		case ir.OpF32DemoteF64:
+			*sl(fp, in.A) = b32(float32(f64(*sl(fp, in.B))))
+		case ir.OpF64ConvertI32S:
+			*sl(fp, in.A) = b64(float64(int32(*sl(fp, in.B))))
+		case ir.OpF64ConvertI32U:
+			*sl(fp, in.A) = b64(float64(uint32(*sl(fp, in.B))))
+		case ir.OpF64ConvertI64S:
+			*sl(fp, in.A) = b64(float64(int64(*sl(fp, in.B))))
+		case ir.OpF64ConvertI64U:
+			*sl(fp, in.A) = b64(float64(*sl(fp, in.B)))
+		case ir.OpF64PromoteF32:
+			*sl(fp, in.A) = b64(float64(f32(*sl(fp, in.B))))
+		case ir.OpI32Extend8S:
+			*sl(fp, in.A) = uint64(uint32(int32(int8(*sl(fp, in.B)))))
+		case ir.OpI32Extend16S:
+			*sl(fp, in.A) = uint64(uint32(int32(int16(*sl(fp, in.B)))))
+		case ir.OpI64Extend8S:
+			*sl(fp, in.A) = uint64(int64(int8(*sl(fp, in.B))))
+		case ir.OpI64Extend16S:
+			*sl(fp, in.A) = uint64(int64(int16(*sl(fp, in.B))))
+		case ir.OpI64Extend32S:
+			*sl(fp, in.A) = uint64(int64(int32(*sl(fp, in.B))))
+		case ir.OpI32TruncSatF32S:
+			*sl(fp, in.A) = satS32(float64(f32(*sl(fp, in.B))))
+		case ir.OpI32TruncSatF32U:
+			*sl(fp, in.A) = satU32(float64(f32(*sl(fp, in.B))))
+		case ir.OpI32TruncSatF64S:
+			*sl(fp, in.A) = satS32(f64(*sl(fp, in.B)))
+		case ir.OpI32TruncSatF64U:
+			*sl(fp, in.A) = satU32(f64(*sl(fp, in.B)))
+		case ir.OpI64TruncSatF32S:
+			*sl(fp, in.A) = satS64(float64(f32(*sl(fp, in.B))))
+		case ir.OpI64TruncSatF32U:
+			*sl(fp, in.A) = satU64(float64(f32(*sl(fp, in.B))))
+		case ir.OpI64TruncSatF64S:
+			*sl(fp, in.A) = satS64(f64(*sl(fp, in.B)))
+		case ir.OpI64TruncSatF64U:
+			*sl(fp, in.A) = satU64(f64(*sl(fp, in.B)))
 		default:
-			if in.op >= opSIMD {
+			if in.Op >= ir.OpSIMD {
 				if kind := simd(in, m.fn, fp, m.memBase, m.memLen); kind != 0 {
 					return m.trap(kind, ip)
 				}
@@ -1207,19 +1206,19 @@ func (m *machine) run() error {
 		// callee, of calleeInst, starts with its frame at the argument
 		// slots named by in.a.
 		{
-			newFP := unsafe.Add(fp, uintptr(in.a)<<3)
-			if uintptr(newFP)+uintptr(callee.frameSlots)<<3 > m.stackEnd || len(m.frames) >= m.maxDepth {
+			newFP := unsafe.Add(fp, uintptr(in.A)<<3)
+			if uintptr(newFP)+uintptr(callee.FrameSlots)<<3 > m.stackEnd || len(m.frames) >= m.maxDepth {
 				var ok bool
-				if newFP, fp, ok = m.grow(newFP, fp, callee.frameSlots); !ok {
+				if newFP, fp, ok = m.grow(newFP, fp, callee.FrameSlots); !ok {
 					return m.trap(api.TrapCallStackExhausted, ip)
 				}
 			}
 			m.frames = append(m.frames, frame{fn: m.fn, inst: m.inst, ip: ip, fp: fp})
 			fp = newFP
-			for i := callee.paramSlots; i < callee.paramSlots+callee.localSlots; i++ {
+			for i := callee.ParamSlots; i < callee.ParamSlots+callee.LocalSlots; i++ {
 				*sl(fp, i) = 0
 			}
-			ip = unsafe.Pointer(unsafe.SliceData(callee.code))
+			ip = unsafe.Pointer(unsafe.SliceData(callee.Code))
 			if calleeInst != m.inst {
 				m.enter(calleeInst, callee)
 				if calleeInst.Closed() {
@@ -1238,28 +1237,28 @@ func (m *machine) run() error {
 		// made of branches, so this is where a guest that runs too long is
 		// stopped.
 	branch:
-		ip = unsafe.Add(ip, int32(in.a))
+		ip = unsafe.Add(ip, int32(in.A))
 		if atomic.LoadUint32(&m.interrupt) != 0 {
 			return m.interrupted(ip)
 		}
 	}
 }
 
-func trunc(op opcode, v uint64) (uint64, bool, bool) {
+func trunc(op ir.Opcode, v uint64) (uint64, bool, bool) {
 	switch op {
-	case opI32TruncF32S:
+	case ir.OpI32TruncF32S:
 		return truncS32(float64(f32(v)))
-	case opI32TruncF32U:
+	case ir.OpI32TruncF32U:
 		return truncU32(float64(f32(v)))
-	case opI32TruncF64S:
+	case ir.OpI32TruncF64S:
 		return truncS32(f64(v))
-	case opI32TruncF64U:
+	case ir.OpI32TruncF64U:
 		return truncU32(f64(v))
-	case opI64TruncF32S:
+	case ir.OpI64TruncF32S:
 		return truncS64(float64(f32(v)))
-	case opI64TruncF32U:
+	case ir.OpI64TruncF32U:
 		return truncU64(float64(f32(v)))
-	case opI64TruncF64S:
+	case ir.OpI64TruncF64S:
 		return truncS64(f64(v))
 	}
 	return truncU64(f64(v))
@@ -1267,27 +1266,27 @@ func trunc(op opcode, v uint64) (uint64, bool, bool) {
 
 // bulk runs the bulk memory, table and segment instructions. It returns
 // the trap kind, or 0.
-func bulk(in *instr, inst *store.Instance, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
-	x, y := uint32(in.imm), uint32(in.imm>>32)
-	switch in.op {
-	case opMemoryInit:
-		d, s, n := uint64(uint32(*sl(fp, in.a))), uint64(uint32(*sl(fp, in.b))), uint64(uint32(*sl(fp, in.c)))
+func bulk(in *ir.Instr, inst *store.Instance, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
+	x, y := uint32(in.Imm), uint32(in.Imm>>32)
+	switch in.Op {
+	case ir.OpMemoryInit:
+		d, s, n := uint64(uint32(*sl(fp, in.A))), uint64(uint32(*sl(fp, in.B))), uint64(uint32(*sl(fp, in.C)))
 		seg := inst.DataSegs[x]
 		if s+n > uint64(len(seg)) || d+n > memLen {
 			return api.TrapOutOfBoundsMemory
 		}
 		copy(unsafe.Slice((*byte)(memBase), memLen)[d:d+n], seg[s:s+n])
-	case opDataDrop:
+	case ir.OpDataDrop:
 		inst.DataSegs[x] = nil
-	case opMemoryCopy:
-		d, s, n := uint64(uint32(*sl(fp, in.a))), uint64(uint32(*sl(fp, in.b))), uint64(uint32(*sl(fp, in.c)))
+	case ir.OpMemoryCopy:
+		d, s, n := uint64(uint32(*sl(fp, in.A))), uint64(uint32(*sl(fp, in.B))), uint64(uint32(*sl(fp, in.C)))
 		if s+n > memLen || d+n > memLen {
 			return api.TrapOutOfBoundsMemory
 		}
 		mem := unsafe.Slice((*byte)(memBase), memLen)
 		copy(mem[d:d+n], mem[s:s+n])
-	case opMemoryFill:
-		d, v, n := uint64(uint32(*sl(fp, in.a))), byte(*sl(fp, in.b)), uint64(uint32(*sl(fp, in.c)))
+	case ir.OpMemoryFill:
+		d, v, n := uint64(uint32(*sl(fp, in.A))), byte(*sl(fp, in.B)), uint64(uint32(*sl(fp, in.C)))
 		if d+n > memLen {
 			return api.TrapOutOfBoundsMemory
 		}
@@ -1301,38 +1300,38 @@ func bulk(in *instr, inst *store.Instance, fp unsafe.Pointer, memBase unsafe.Poi
 				copy(b[i:], b[:i])
 			}
 		}
-	case opTableGet:
-		v, ok := inst.Tables[x].Get(uint32(*sl(fp, in.b)))
+	case ir.OpTableGet:
+		v, ok := inst.Tables[x].Get(uint32(*sl(fp, in.B)))
 		if !ok {
 			return api.TrapOutOfBoundsTable
 		}
-		*sl(fp, in.a) = v
-	case opTableSet:
-		if !inst.Tables[x].Set(uint32(*sl(fp, in.b)), *sl(fp, in.c)) {
+		*sl(fp, in.A) = v
+	case ir.OpTableSet:
+		if !inst.Tables[x].Set(uint32(*sl(fp, in.B)), *sl(fp, in.C)) {
 			return api.TrapOutOfBoundsTable
 		}
-	case opTableSize:
-		*sl(fp, in.a) = uint64(inst.Tables[x].Len())
-	case opTableGrow:
-		prev, ok := inst.Tables[x].Grow(uint32(*sl(fp, in.c)), *sl(fp, in.b))
+	case ir.OpTableSize:
+		*sl(fp, in.A) = uint64(inst.Tables[x].Len())
+	case ir.OpTableGrow:
+		prev, ok := inst.Tables[x].Grow(uint32(*sl(fp, in.C)), *sl(fp, in.B))
 		if ok {
-			*sl(fp, in.a) = uint64(prev)
+			*sl(fp, in.A) = uint64(prev)
 		} else {
-			*sl(fp, in.a) = 0xffffffff
+			*sl(fp, in.A) = 0xffffffff
 		}
-	case opTableFill:
-		if !inst.Tables[x].Fill(uint32(*sl(fp, in.a)), uint32(*sl(fp, in.c)), *sl(fp, in.b)) {
+	case ir.OpTableFill:
+		if !inst.Tables[x].Fill(uint32(*sl(fp, in.A)), uint32(*sl(fp, in.C)), *sl(fp, in.B)) {
 			return api.TrapOutOfBoundsTable
 		}
-	case opTableCopy:
-		if !store.CopyTable(inst.Tables[x], uint32(*sl(fp, in.a)), inst.Tables[y], uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))) {
+	case ir.OpTableCopy:
+		if !store.CopyTable(inst.Tables[x], uint32(*sl(fp, in.A)), inst.Tables[y], uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))) {
 			return api.TrapOutOfBoundsTable
 		}
-	case opTableInit:
-		if !inst.Tables[y].Init(uint32(*sl(fp, in.a)), inst.ElemSegs[x], uint32(*sl(fp, in.b)), uint32(*sl(fp, in.c))) {
+	case ir.OpTableInit:
+		if !inst.Tables[y].Init(uint32(*sl(fp, in.A)), inst.ElemSegs[x], uint32(*sl(fp, in.B)), uint32(*sl(fp, in.C))) {
 			return api.TrapOutOfBoundsTable
 		}
-	case opElemDrop:
+	case ir.OpElemDrop:
 		inst.ElemSegs[x] = nil
 	}
 	return 0

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -135,8 +136,8 @@ func fl64(x uint64) float64 { return math.Float64frombits(x) }
 func fb64(f float64) uint64 { return math.Float64bits(f) }
 
 // simd executes one SIMD instruction and returns a trap kind, or 0.
-func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
-	op := wasm.Opcode(in.op-opSIMD) | 0xfd00
+func simd(in *ir.Instr, fn *ir.Func, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
+	op := wasm.Opcode(in.Op-ir.OpSIMD) | 0xfd00
 	// Memory instructions first: they are the only ones that trap.
 	switch op {
 	case wasm.OpV128Load, wasm.OpV128Load8x8S, wasm.OpV128Load8x8U, wasm.OpV128Load16x4S,
@@ -145,11 +146,11 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 		wasm.OpV128Load64Zero:
 		return simdLoad(op, in, fp, memBase, memLen)
 	case wasm.OpV128Store:
-		ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+		ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 		if ea+16 > memLen {
 			return api.TrapOutOfBoundsMemory
 		}
-		v := getV(fp, in.c)
+		v := getV(fp, in.C)
 		copy(unsafe.Slice((*byte)(unsafe.Add(memBase, uintptr(ea))), 16), v[:])
 		return 0
 	case wasm.OpV128Load8Lane, wasm.OpV128Load16Lane, wasm.OpV128Load32Lane, wasm.OpV128Load64Lane,
@@ -159,95 +160,95 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 
 	switch op {
 	case wasm.OpI8x16Shuffle:
-		a, b := getV(fp, in.b), getV(fp, in.c)
+		a, b := getV(fp, in.B), getV(fp, in.C)
 		var r v128
-		for i, l := range fn.shuffles[in.imm] {
+		for i, l := range fn.Shuffles[in.Imm] {
 			if l < 16 {
 				r[i] = a[l]
 			} else {
 				r[i] = b[l&15]
 			}
 		}
-		setV(fp, in.a, r)
+		setV(fp, in.A, r)
 		return 0
 	case wasm.OpI8x16Swizzle:
-		a, s := getV(fp, in.b), getV(fp, in.c)
+		a, s := getV(fp, in.B), getV(fp, in.C)
 		var r v128
 		for i, l := range s {
 			if l < 16 {
 				r[i] = a[l]
 			}
 		}
-		setV(fp, in.a, r)
+		setV(fp, in.A, r)
 		return 0
 	}
 
 	// Scalar-producing and scalar-taking instructions.
 	switch op {
 	case wasm.OpI8x16Splat:
-		x := uint8(*sl(fp, in.b))
-		setV(fp, in.a, map8(v128{}, func(uint8) uint8 { return x }))
+		x := uint8(*sl(fp, in.B))
+		setV(fp, in.A, map8(v128{}, func(uint8) uint8 { return x }))
 		return 0
 	case wasm.OpI16x8Splat:
-		x := uint16(*sl(fp, in.b))
-		setV(fp, in.a, map16(v128{}, func(uint16) uint16 { return x }))
+		x := uint16(*sl(fp, in.B))
+		setV(fp, in.A, map16(v128{}, func(uint16) uint16 { return x }))
 		return 0
 	case wasm.OpI32x4Splat, wasm.OpF32x4Splat:
-		x := uint32(*sl(fp, in.b))
-		setV(fp, in.a, map32(v128{}, func(uint32) uint32 { return x }))
+		x := uint32(*sl(fp, in.B))
+		setV(fp, in.A, map32(v128{}, func(uint32) uint32 { return x }))
 		return 0
 	case wasm.OpI64x2Splat, wasm.OpF64x2Splat:
-		x := *sl(fp, in.b)
-		*sl(fp, in.a), *sl(fp, in.a+1) = x, x
+		x := *sl(fp, in.B)
+		*sl(fp, in.A), *sl(fp, in.A+1) = x, x
 		return 0
 	case wasm.OpI8x16ExtractLaneS:
-		v := getV(fp, in.b)
-		*sl(fp, in.a) = uint64(uint32(int32(int8(v[in.imm&15]))))
+		v := getV(fp, in.B)
+		*sl(fp, in.A) = uint64(uint32(int32(int8(v[in.Imm&15]))))
 		return 0
 	case wasm.OpI8x16ExtractLaneU:
-		v := getV(fp, in.b)
-		*sl(fp, in.a) = uint64(v[in.imm&15])
+		v := getV(fp, in.B)
+		*sl(fp, in.A) = uint64(v[in.Imm&15])
 		return 0
 	case wasm.OpI16x8ExtractLaneS:
-		v := getV(fp, in.b)
-		*sl(fp, in.a) = uint64(uint32(int32(int16(v.u16(int(in.imm & 7))))))
+		v := getV(fp, in.B)
+		*sl(fp, in.A) = uint64(uint32(int32(int16(v.u16(int(in.Imm & 7))))))
 		return 0
 	case wasm.OpI16x8ExtractLaneU:
-		v := getV(fp, in.b)
-		*sl(fp, in.a) = uint64(v.u16(int(in.imm & 7)))
+		v := getV(fp, in.B)
+		*sl(fp, in.A) = uint64(v.u16(int(in.Imm & 7)))
 		return 0
 	case wasm.OpI32x4ExtractLane, wasm.OpF32x4ExtractLane:
-		v := getV(fp, in.b)
-		*sl(fp, in.a) = uint64(v.u32(int(in.imm & 3)))
+		v := getV(fp, in.B)
+		*sl(fp, in.A) = uint64(v.u32(int(in.Imm & 3)))
 		return 0
 	case wasm.OpI64x2ExtractLane, wasm.OpF64x2ExtractLane:
-		*sl(fp, in.a) = *sl(fp, in.b+uint32(in.imm&1))
+		*sl(fp, in.A) = *sl(fp, in.B+uint32(in.Imm&1))
 		return 0
 	case wasm.OpI8x16ReplaceLane:
-		v := getV(fp, in.b)
-		v[in.imm&15] = uint8(*sl(fp, in.c))
-		setV(fp, in.a, v)
+		v := getV(fp, in.B)
+		v[in.Imm&15] = uint8(*sl(fp, in.C))
+		setV(fp, in.A, v)
 		return 0
 	case wasm.OpI16x8ReplaceLane:
-		v := getV(fp, in.b)
-		v.set16(int(in.imm&7), uint16(*sl(fp, in.c)))
-		setV(fp, in.a, v)
+		v := getV(fp, in.B)
+		v.set16(int(in.Imm&7), uint16(*sl(fp, in.C)))
+		setV(fp, in.A, v)
 		return 0
 	case wasm.OpI32x4ReplaceLane, wasm.OpF32x4ReplaceLane:
-		v := getV(fp, in.b)
-		v.set32(int(in.imm&3), uint32(*sl(fp, in.c)))
-		setV(fp, in.a, v)
+		v := getV(fp, in.B)
+		v.set32(int(in.Imm&3), uint32(*sl(fp, in.C)))
+		setV(fp, in.A, v)
 		return 0
 	case wasm.OpI64x2ReplaceLane, wasm.OpF64x2ReplaceLane:
-		v := getV(fp, in.b)
-		v.set64(int(in.imm&1), *sl(fp, in.c))
-		setV(fp, in.a, v)
+		v := getV(fp, in.B)
+		v.set64(int(in.Imm&1), *sl(fp, in.C))
+		setV(fp, in.A, v)
 		return 0
 	case wasm.OpV128AnyTrue:
-		*sl(fp, in.a) = b2u(*sl(fp, in.b)|*sl(fp, in.b+1) != 0)
+		*sl(fp, in.A) = b2u(*sl(fp, in.B)|*sl(fp, in.B+1) != 0)
 		return 0
 	case wasm.OpI8x16AllTrue, wasm.OpI16x8AllTrue, wasm.OpI32x4AllTrue, wasm.OpI64x2AllTrue:
-		v := getV(fp, in.b)
+		v := getV(fp, in.B)
 		w := laneBytes(op)
 		all := true
 		for i := 0; i < 16; i += w {
@@ -257,37 +258,37 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 			}
 			all = all && nz
 		}
-		*sl(fp, in.a) = b2u(all)
+		*sl(fp, in.A) = b2u(all)
 		return 0
 	case wasm.OpI8x16Bitmask, wasm.OpI16x8Bitmask, wasm.OpI32x4Bitmask, wasm.OpI64x2Bitmask:
-		v := getV(fp, in.b)
+		v := getV(fp, in.B)
 		w := laneBytes(op)
 		var m uint64
 		for i := 0; i < 16/w; i++ {
 			m |= uint64(v[i*w+w-1]>>7) << i
 		}
-		*sl(fp, in.a) = m
+		*sl(fp, in.A) = m
 		return 0
 	case wasm.OpI8x16Shl, wasm.OpI8x16ShrS, wasm.OpI8x16ShrU, wasm.OpI16x8Shl, wasm.OpI16x8ShrS,
 		wasm.OpI16x8ShrU, wasm.OpI32x4Shl, wasm.OpI32x4ShrS, wasm.OpI32x4ShrU, wasm.OpI64x2Shl,
 		wasm.OpI64x2ShrS, wasm.OpI64x2ShrU:
-		setV(fp, in.a, simdShift(op, getV(fp, in.b), uint32(*sl(fp, in.c))))
+		setV(fp, in.A, simdShift(op, getV(fp, in.B), uint32(*sl(fp, in.C))))
 		return 0
 	case wasm.OpV128Bitselect:
-		a, b, c := getV(fp, in.b), getV(fp, in.c), getV(fp, uint32(in.imm))
+		a, b, c := getV(fp, in.B), getV(fp, in.C), getV(fp, uint32(in.Imm))
 		var r v128
 		for i := range r {
 			r[i] = a[i]&c[i] | b[i]&^c[i]
 		}
-		setV(fp, in.a, r)
+		setV(fp, in.A, r)
 		return 0
 	}
 
 	// The rest take one or two vectors and produce one.
-	a := getV(fp, in.b)
+	a := getV(fp, in.B)
 	var b v128
 	if sig := op.Signature(); len(sig.Params) == 2 {
-		b = getV(fp, in.c)
+		b = getV(fp, in.C)
 	}
 	r, ok := simdBinary(op, a, b)
 	if !ok {
@@ -296,7 +297,7 @@ func simd(in *instr, fn *function, fp unsafe.Pointer, memBase unsafe.Pointer, me
 	if !ok {
 		return api.TrapInternal
 	}
-	setV(fp, in.a, r)
+	setV(fp, in.A, r)
 	return 0
 }
 
@@ -314,7 +315,7 @@ func laneBytes(op wasm.Opcode) int {
 	return 8
 }
 
-func simdLoad(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
+func simdLoad(op wasm.Opcode, in *ir.Instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
 	var n uint64
 	switch op {
 	case wasm.OpV128Load:
@@ -328,7 +329,7 @@ func simdLoad(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Point
 	default: // the 8-byte loads: extending, 64-bit splat and zero
 		n = 8
 	}
-	ea := uint64(uint32(*sl(fp, in.b))) + in.imm
+	ea := uint64(uint32(*sl(fp, in.B))) + in.Imm
 	if ea+n > memLen {
 		return api.TrapOutOfBoundsMemory
 	}
@@ -368,23 +369,23 @@ func simdLoad(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Point
 	case wasm.OpV128Load32Zero, wasm.OpV128Load64Zero:
 		copy(r[:], m)
 	}
-	setV(fp, in.a, r)
+	setV(fp, in.A, r)
 	return 0
 }
 
-func simdLane(op wasm.Opcode, in *instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
+func simdLane(op wasm.Opcode, in *ir.Instr, fp unsafe.Pointer, memBase unsafe.Pointer, memLen uint64) api.TrapKind {
 	n := uint64(laneBytes(op))
-	ea := uint64(uint32(*sl(fp, in.b))) + uint64(uint32(in.imm))
+	ea := uint64(uint32(*sl(fp, in.B))) + uint64(uint32(in.Imm))
 	if ea+n > memLen {
 		return api.TrapOutOfBoundsMemory
 	}
 	m := unsafe.Slice((*byte)(unsafe.Add(memBase, uintptr(ea))), n)
-	lane := int(in.imm>>32) % int(16/n)
-	v := getV(fp, in.c)
+	lane := int(in.Imm>>32) % int(16/n)
+	v := getV(fp, in.C)
 	switch op {
 	case wasm.OpV128Load8Lane, wasm.OpV128Load16Lane, wasm.OpV128Load32Lane, wasm.OpV128Load64Lane:
 		copy(v[lane*int(n):], m)
-		setV(fp, in.a, v)
+		setV(fp, in.A, v)
 	default:
 		copy(m, v[lane*int(n):lane*int(n)+int(n)])
 	}

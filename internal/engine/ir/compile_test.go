@@ -1,4 +1,4 @@
-package interp
+package ir
 
 import (
 	"strings"
@@ -70,9 +70,47 @@ Return a=0 b=0 c=0 imm=0`},
 }
 
 func TestOpNames(t *testing.T) {
-	for op := opcode(0); op < opScalarEnd; op++ {
+	for op := Opcode(0); op < OpScalarEnd; op++ {
 		if int(op) >= len(opNames) || opNames[op] == "" {
 			t.Fatalf("opcode %d has no name: run go generate", op)
 		}
+	}
+}
+
+func TestCompile(t *testing.T) {
+	m := module(t, false,
+		fn{params: vt(i32), results: vt(i32), body: code(lget(0), i32c(1), op(wasm.OpI32Add))},
+		fn{params: vt(i32), body: code(loop(empty), lget(0), brIf(0), end)})
+	mod, err := Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mod.Funcs) != 2 || mod.NumImported != 0 {
+		t.Fatalf("got %d functions, %d imported", len(mod.Funcs), mod.NumImported)
+	}
+	for i, f := range mod.Funcs {
+		if f.Module != mod || f.FuncIndex != uint32(i) || len(f.Offsets) != len(f.Code) {
+			t.Errorf("function %d: module %p (want %p), index %d, %d offsets for %d instructions",
+				i, f.Module, mod, f.FuncIndex, len(f.Offsets), len(f.Code))
+		}
+	}
+	loopFn := mod.Funcs[1]
+	br := &loopFn.Code[0]
+	if !IsBranch(br.Op) || !IsControl(br.Op) || br.Target(0) != 0 {
+		t.Errorf("loop branch %s targets %d, want a branch to 0", br.Op, br.Target(0))
+	}
+	if IsControl(OpI32Add) || !IsControl(OpReturn) || !IsControl(OpCallIndirect) {
+		t.Error("IsControl misclassifies")
+	}
+
+	one, err := CompileFunc(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Module != nil || one.String() != loopFn.String() {
+		t.Errorf("CompileFunc gave\n%s\nwant\n%s", one, loopFn)
+	}
+	if _, err := CompileFunc(m, 2); err == nil {
+		t.Error("CompileFunc of an undefined function succeeded")
 	}
 }

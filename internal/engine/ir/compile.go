@@ -1,38 +1,129 @@
-package interp
+package ir
 
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
+	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
-// compiledModule is the internal form of a module's code.
-type compiledModule struct {
-	fns         []*function // by index among the functions the module defines
-	numImported uint32
+// Module is the slot form of a module's code.
+type Module struct {
+	// Funcs are the functions the module defines, in order: Funcs[i] is
+	// function NumImported+i of the module's function index space.
+	Funcs       []*Func
+	NumImported uint32 // imported functions
 }
 
-// function is the internal form of one function body, shared by every
-// instance of its module.
-type function struct {
-	mod  *compiledModule
-	code []instr
-	// offsets[i] is the module offset of the WebAssembly instruction that
-	// code[i] came from, for backtraces.
-	offsets []uint32
-	// shuffles holds the lane immediates of i8x16.shuffle instructions.
-	shuffles [][16]byte
-	// paramSlots are filled by the caller; localSlots more are zeroed on
-	// entry; frameSlots is the whole frame, operand slots included.
-	paramSlots, localSlots, frameSlots uint32
-	funcIndex                          uint32 // in the module's function index space
+// Func is the slot form of one function body, shared by every instance of
+// its module. Its frame is FrameSlots slots: ParamSlots of parameters
+// (filled by the caller, and where the results are left on return),
+// LocalSlots of declared locals (zeroed on entry), then the operand
+// stack.
+type Func struct {
+	// Module is the module Func belongs to; nil for a function
+	// translated alone by CompileFunc.
+	Module *Module
+	Code   []Instr
+	// Offsets[i] is the module offset of the WebAssembly instruction that
+	// Code[i] came from, for backtraces.
+	Offsets []uint32
+	// Shuffles holds the lane immediates of i8x16.shuffle instructions.
+	Shuffles [][16]byte
+	// ParamSlots are filled by the caller; LocalSlots more are zeroed on
+	// entry; FrameSlots is the whole frame, operand slots included.
+	ParamSlots, LocalSlots, FrameSlots uint32
+	FuncIndex                          uint32 // in the module's function index space
 }
 
 // MaxFrameSlots bounds the frame of one function (parameters, locals and
 // operand stack) at 8 MiB. Real code stays far below; the bound keeps a
 // hostile declaration of billions of locals from sizing anything.
 const MaxFrameSlots = 1 << 20
+
+// Compile translates every function m defines, on up to GOMAXPROCS
+// goroutines. m must be valid. A panic in the translator (a bug) is
+// returned as an *api.Trap of kind api.TrapInternal.
+func Compile(m *wasm.Module) (*Module, error) {
+	n := len(m.Codes)
+	if n != len(m.Funcs) {
+		return nil, fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
+	}
+	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
+	errs := make([]error, n)
+	var next atomic.Int64
+	work := func() {
+		c := newCompiler(m)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			errs[i] = c.compileSafely(mod, i)
+		}
+	}
+	// Small modules are not worth a goroutine.
+	workers := min(runtime.GOMAXPROCS(0), 1+n/64)
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return mod, nil
+}
+
+// compileSafely compiles the i-th function m defines into mod. A panic (a
+// compiler bug) becomes an error: it may run on a goroutine of its own,
+// where nothing else could recover it.
+func (c *compiler) compileSafely(mod *Module, i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = compilerPanic(r)
+			c.reset()
+		}
+	}()
+	fn, err := c.compile(mod.NumImported+uint32(i), &c.m.Codes[i])
+	if err != nil {
+		return err
+	}
+	fn.Module = mod
+	mod.Funcs[i] = fn
+	return nil
+}
+
+// CompileFunc translates function fidx of m, which m defines, alone: the
+// result's Module is nil. m must be valid.
+func CompileFunc(m *wasm.Module, fidx uint32) (*Func, error) {
+	n := m.NumImportedFuncs()
+	if fidx < n || fidx-n >= uint32(len(m.Codes)) {
+		return nil, fmt.Errorf("function %d is not defined by the module", fidx)
+	}
+	mod := &Module{Funcs: make([]*Func, len(m.Codes)), NumImported: n}
+	if err := newCompiler(m).compileSafely(mod, int(fidx-n)); err != nil {
+		return nil, err
+	}
+	fn := mod.Funcs[fidx-n]
+	fn.Module = nil
+	return fn, nil
+}
+
+// compilerPanic reports a compiler bug as an internal trap, with the
+// stack where it happened.
+func compilerPanic(r any) error {
+	buf := make([]byte, 4096)
+	buf = buf[:runtime.Stack(buf, false)]
+	return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("compiling: %v\n%s", r, buf)}
+}
 
 // scratchSlot stands for the frame's scratch slot (one past the operand
 // stack) until the frame size is known.
@@ -92,7 +183,7 @@ func (f *ctrl) labelTypes() []wasm.ValueType {
 // functions to keep allocation per function low.
 type compiler struct {
 	m      *wasm.Module
-	fn     *function
+	fn     *Func
 	stack  []opnd
 	ctrls  []ctrl
 	height uint32 // next free natural slot
@@ -132,16 +223,16 @@ func slotsOf(ts []wasm.ValueType) uint32 {
 }
 
 // compile translates the body of function fidx, whose code is body.
-func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
+func (c *compiler) compile(fidx uint32, body *wasm.Code) (*Func, error) {
 	sig := c.m.FuncType(fidx)
 	if sig == nil {
 		return nil, fmt.Errorf("function %d: unknown type", fidx)
 	}
 	nlocals := uint64(len(sig.Params)) + body.NumLocals
 	if nlocals > MaxFrameSlots {
-		return nil, fmt.Errorf("function %d: %d locals exceed the interpreter's limit of %d", fidx, nlocals, MaxFrameSlots)
+		return nil, fmt.Errorf("function %d: %d locals exceed the limit of %d", fidx, nlocals, MaxFrameSlots)
 	}
-	c.fn = &function{funcIndex: fidx}
+	c.fn = &Func{FuncIndex: fidx}
 	c.stack, c.ctrls, c.localRefs = c.stack[:0], c.ctrls[:0], c.localRefs[:0]
 	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
 	c.err, c.usedScratch = nil, false
@@ -150,14 +241,14 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 		c.locals, c.ltypes = append(c.locals, slot), append(c.ltypes, t)
 		slot += uint32(t.Slots())
 	}
-	c.fn.paramSlots = slot
+	c.fn.ParamSlots = slot
 	for _, g := range body.Locals {
 		for i := uint32(0); i < g.Count; i++ {
 			c.locals, c.ltypes = append(c.locals, slot), append(c.ltypes, g.Type)
 			slot += uint32(g.Type.Slots())
 		}
 	}
-	c.fn.localSlots = slot - c.fn.paramSlots
+	c.fn.LocalSlots = slot - c.fn.ParamSlots
 	c.height, c.maxH = slot, slot
 	c.last = -1
 	c.ctrls = append(c.ctrls, ctrl{kind: ctrlFunc, results: sig.Results, elseFix: -1})
@@ -176,37 +267,38 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*function, error) {
 	if !c.r.EOF() {
 		return nil, fmt.Errorf("function %d: instructions after the final end", fidx)
 	}
-	c.emit(instr{op: opUnreachable}) // so that no instruction pointer runs off the code
-	for j := range c.fn.code {
-		if in := &c.fn.code[j]; isBranch(in.op) {
-			in.a = uint32(int32(int(in.a)-(j+1)) * int32(instrSize))
+	c.emit(Instr{Op: OpUnreachable}) // so that no instruction pointer runs off the code
+	for j := range c.fn.Code {
+		if in := &c.fn.Code[j]; IsBranch(in.Op) {
+			in.A = uint32(int32(int(in.A)-(j+1)) * int32(InstrSize))
 		}
 	}
 	frame := c.maxH
 	if c.usedScratch {
-		for i := range c.fn.code {
-			in := &c.fn.code[i]
-			if in.op == opMov && in.a == scratchSlot {
-				in.a = frame
+		for i := range c.fn.Code {
+			in := &c.fn.Code[i]
+			if in.Op == OpMov && in.A == scratchSlot {
+				in.A = frame
 			}
-			if in.op == opMov && in.b == scratchSlot {
-				in.b = frame
+			if in.Op == OpMov && in.B == scratchSlot {
+				in.B = frame
 			}
 		}
 		frame++
 	}
 	if frame > MaxFrameSlots {
-		return nil, fmt.Errorf("function %d: frame of %d slots exceeds the interpreter's limit of %d", fidx, frame, MaxFrameSlots)
+		return nil, fmt.Errorf("function %d: frame of %d slots exceeds the limit of %d", fidx, frame, MaxFrameSlots)
 	}
-	c.fn.frameSlots = frame
+	c.fn.FrameSlots = frame
 	fn := c.fn
 	c.fn = nil
 	return fn, nil
 }
 
-// isBranch reports whether op's field a is a branch target.
-func isBranch(op opcode) bool {
-	return op == opJmp || op == opBrTableEntry || op >= opBrIfNez32 && op <= opBrIfI64GeUI
+// IsBranch reports whether op's field A is a branch target (see
+// Instr.Target).
+func IsBranch(op Opcode) bool {
+	return op == OpJmp || op == OpBrTableEntry || op >= OpBrIfNez32 && op <= OpBrIfI64GeUI
 }
 
 func (c *compiler) fail(format string, args ...any) {
@@ -215,17 +307,17 @@ func (c *compiler) fail(format string, args ...any) {
 	}
 }
 
-func (c *compiler) emit(in instr) int {
-	c.fn.code = append(c.fn.code, in)
-	c.fn.offsets = append(c.fn.offsets, c.off)
+func (c *compiler) emit(in Instr) int {
+	c.fn.Code = append(c.fn.Code, in)
+	c.fn.Offsets = append(c.fn.Offsets, c.off)
 	c.last = -1
-	return len(c.fn.code) - 1
+	return len(c.fn.Code) - 1
 }
 
 // emitResult emits an instruction whose destination (field a) is the
 // natural slot of the operand just pushed, and which reads all its
 // sources before writing it: a following local.set may redirect it.
-func (c *compiler) emitResult(in instr) {
+func (c *compiler) emitResult(in Instr) {
 	c.last = c.emit(in)
 }
 
@@ -295,7 +387,7 @@ func (c *compiler) pop() opnd {
 // natural slot first. o must have been popped, so that slot is free.
 func (c *compiler) use(o opnd) uint32 {
 	if o.kind == kConst {
-		c.emit(instr{op: opConst, a: o.nat, imm: o.val})
+		c.emit(Instr{Op: OpConst, A: o.nat, Imm: o.val})
 		return o.nat
 	}
 	return o.slot
@@ -313,12 +405,12 @@ func (c *compiler) materialize(i int) {
 			}
 		}
 		if o.typ == wasm.ValueTypeV128 {
-			c.emit(instr{op: opMov128, a: o.nat, b: o.slot})
+			c.emit(Instr{Op: OpMov128, A: o.nat, B: o.slot})
 		} else {
-			c.emit(instr{op: opMov, a: o.nat, b: o.slot})
+			c.emit(Instr{Op: OpMov, A: o.nat, B: o.slot})
 		}
 	case kConst:
-		c.emit(instr{op: opConst, a: o.nat, imm: o.val})
+		c.emit(Instr{Op: OpConst, A: o.nat, Imm: o.val})
 	default:
 		return
 	}
@@ -371,7 +463,7 @@ func (c *compiler) stackHeight() uint32 {
 		o := c.stack[n-1]
 		return o.nat + uint32(o.typ.Slots())
 	}
-	return c.fn.paramSlots + c.fn.localSlots
+	return c.fn.ParamSlots + c.fn.LocalSlots
 }
 
 // enter opens a block, loop or if frame: entries below it stop reading
@@ -392,7 +484,7 @@ func (c *compiler) enter(kind ctrlKind, bt wasm.BlockType) *ctrl {
 	f := ctrl{kind: kind, stackLen: len(c.stack) - len(params), params: params, results: results, elseFix: -1}
 	f.height = c.height - slotsOf(params)
 	if kind == ctrlLoop {
-		f.start = len(c.fn.code)
+		f.start = len(c.fn.Code)
 		c.last = -1
 	}
 	c.ctrls = append(c.ctrls, f)
@@ -450,7 +542,7 @@ func (c *compiler) emitMoves(ms []pmove) {
 		}
 	}
 	if len(pending) == 1 {
-		c.emit(instr{op: opMov, a: pending[0].dst, b: pending[0].src})
+		c.emit(Instr{Op: OpMov, A: pending[0].dst, B: pending[0].src})
 	} else if len(pending) > 1 {
 		readers := make(map[uint32][]int, len(pending)) // slot -> moves reading it
 		writer := make(map[uint32]int, len(pending))    // slot -> the move writing it
@@ -475,7 +567,7 @@ func (c *compiler) emitMoves(ms []pmove) {
 				i := ready[len(ready)-1]
 				ready = ready[:len(ready)-1]
 				mv := pending[i]
-				c.emit(instr{op: opMov, a: mv.dst, b: mv.src})
+				c.emit(Instr{Op: OpMov, A: mv.dst, B: mv.src})
 				done[i] = true
 				remaining--
 				if left[mv.src]--; left[mv.src] == 0 {
@@ -493,7 +585,7 @@ func (c *compiler) emitMoves(ms []pmove) {
 				next++
 			}
 			d := pending[next].dst
-			c.emit(instr{op: opMov, a: scratchSlot, b: d})
+			c.emit(Instr{Op: OpMov, A: scratchSlot, B: d})
 			c.usedScratch = true
 			for _, j := range readers[d] {
 				pending[j].src = scratchSlot
@@ -503,17 +595,17 @@ func (c *compiler) emitMoves(ms []pmove) {
 		}
 	}
 	for _, mv := range consts {
-		c.emit(instr{op: opConst, a: mv.dst, imm: mv.val})
+		c.emit(Instr{Op: OpConst, A: mv.dst, Imm: mv.val})
 	}
 }
 
 // jumpTo emits an unconditional jump to target's label.
 func (c *compiler) jumpTo(target *ctrl) {
 	if target.kind == ctrlFunc {
-		c.emit(instr{op: opReturn})
+		c.emit(Instr{Op: OpReturn})
 		return
 	}
-	j := c.emit(instr{op: opJmp})
+	j := c.emit(Instr{Op: OpJmp})
 	c.setTarget(j, target)
 }
 
@@ -521,7 +613,7 @@ func (c *compiler) jumpTo(target *ctrl) {
 // end of any other block once it is known.
 func (c *compiler) setTarget(j int, target *ctrl) {
 	if target.kind == ctrlLoop {
-		c.fn.code[j].a = uint32(target.start)
+		c.fn.Code[j].A = uint32(target.start)
 	} else {
 		target.fixups = append(target.fixups, j)
 	}
@@ -539,49 +631,49 @@ func (c *compiler) label(depth uint32) *ctrl {
 // zero, fusing it with the comparison that produced cond when that was
 // the last instruction. It returns the branch to point at a target.
 func (c *compiler) condBranch(cond opnd, whenTrue bool) int {
-	if cond.kind == kTemp && c.last >= 0 && c.fn.code[c.last].a == cond.slot {
-		in := &c.fn.code[c.last]
-		op := in.op
-		if op < opScalarEnd && brOf[op] != 0 {
+	if cond.kind == kTemp && c.last >= 0 && c.fn.Code[c.last].A == cond.slot {
+		in := &c.fn.Code[c.last]
+		op := in.Op
+		if op < OpScalarEnd && brOf[op] != 0 {
 			switch {
-			case op == opI32Eqz || op == opI64Eqz:
+			case op == OpI32Eqz || op == OpI64Eqz:
 				// eqz x branches when x == 0; its negation when x != 0.
 				br := brOf[op]
 				if !whenTrue {
-					br = opBrIfNez32
-					if op == opI64Eqz {
-						br = opBrIfNez64
+					br = OpBrIfNez32
+					if op == OpI64Eqz {
+						br = OpBrIfNez64
 					}
 				}
-				in.op = br
+				in.Op = br
 			case whenTrue:
-				in.op = brOf[op]
+				in.Op = brOf[op]
 			default:
-				in.op = brOf[invert[op]]
+				in.Op = brOf[invert[op]]
 			}
-			in.a = 0
+			in.A = 0
 			j := c.last
 			c.last = -1
 			return j
 		}
 	}
 	s := c.use(cond)
-	op := opBrIfNez32
+	op := OpBrIfNez32
 	if !whenTrue {
-		op = opBrIfEqz32
+		op = OpBrIfEqz32
 	}
-	return c.emit(instr{op: op, b: s})
+	return c.emit(Instr{Op: op, B: s})
 }
 
 // bind makes every pending branch to f's end point here.
 func (c *compiler) bind(f *ctrl) {
-	here := uint32(len(c.fn.code))
+	here := uint32(len(c.fn.Code))
 	for _, j := range f.fixups {
-		c.fn.code[j].a = here
+		c.fn.Code[j].A = here
 	}
 	f.fixups = f.fixups[:0]
 	if f.elseFix >= 0 {
-		c.fn.code[f.elseFix].a = here
+		c.fn.Code[f.elseFix].A = here
 		f.elseFix = -1
 	}
 	c.last = -1
@@ -646,7 +738,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 	switch op := in.Op; op {
 	case wasm.OpNop:
 	case wasm.OpUnreachable:
-		c.emit(instr{op: opUnreachable})
+		c.emit(Instr{Op: OpUnreachable})
 		c.setUnreachable()
 	case wasm.OpBlock:
 		c.enter(ctrlBlock, in.Block)
@@ -665,10 +757,10 @@ func (c *compiler) instr(in *wasm.Instr) {
 		}
 		c.finishArm(f)
 		if !f.unreachable {
-			f.fixups = append(f.fixups, c.emit(instr{op: opJmp}))
+			f.fixups = append(f.fixups, c.emit(Instr{Op: OpJmp}))
 		}
 		if f.elseFix >= 0 {
-			c.fn.code[f.elseFix].a = uint32(len(c.fn.code))
+			c.fn.Code[f.elseFix].A = uint32(len(c.fn.Code))
 			f.elseFix = -1
 		}
 		f.unreachable = false
@@ -701,7 +793,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 		skip := c.condBranch(cond, false)
 		c.emitMoves(ms)
 		c.jumpTo(t)
-		c.fn.code[skip].a = uint32(len(c.fn.code))
+		c.fn.Code[skip].A = uint32(len(c.fn.Code))
 		c.last = -1
 	case wasm.OpBrTable:
 		c.brTable(in)
@@ -716,9 +808,9 @@ func (c *compiler) instr(in *wasm.Instr) {
 		}
 		base := c.args(ft)
 		if n := c.m.NumImportedFuncs(); in.Index >= n {
-			c.emit(instr{op: opCallLocal, a: base, b: in.Index - n})
+			c.emit(Instr{Op: OpCallLocal, A: base, B: in.Index - n})
 		} else {
-			c.emit(instr{op: opCallImport, a: base, b: in.Index})
+			c.emit(Instr{Op: OpCallImport, A: base, B: in.Index})
 		}
 		for _, t := range ft.Results {
 			c.push(t)
@@ -732,7 +824,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 		elem := c.pop()
 		base := c.args(ft)
 		es := c.use(elem)
-		c.emit(instr{op: opCallIndirect, a: base, b: in.Index, c: es, imm: uint64(in.Index2)})
+		c.emit(Instr{Op: OpCallIndirect, A: base, B: in.Index, C: es, Imm: uint64(in.Index2)})
 		for _, t := range ft.Results {
 			c.push(t)
 		}
@@ -744,11 +836,11 @@ func (c *compiler) instr(in *wasm.Instr) {
 		x := c.pop()
 		cs, ys, xs := c.use(cond), c.use(y), c.use(x)
 		dst := c.push(x.typ)
-		sop := opSelect
+		sop := OpSelect
 		if x.typ == wasm.ValueTypeV128 {
-			sop = opSelect128
+			sop = OpSelect128
 		}
-		c.emitResult(instr{op: sop, a: dst, b: xs, c: ys, imm: uint64(cs)})
+		c.emitResult(Instr{Op: sop, A: dst, B: xs, C: ys, Imm: uint64(cs)})
 	case wasm.OpLocalGet:
 		ls, t := c.local(in.Index)
 		c.pushLocal(t, ls)
@@ -770,14 +862,14 @@ func (c *compiler) instr(in *wasm.Instr) {
 			return
 		}
 		dst := c.push(gt.ValType)
-		gop := opGlobalGet
+		gop := OpGlobalGet
 		switch gt.ValType {
 		case wasm.ValueTypeV128:
-			gop = opGlobalGet128
+			gop = OpGlobalGet128
 		case wasm.ValueTypeFuncref:
-			gop = opGlobalGetRef
+			gop = OpGlobalGetRef
 		}
-		c.emitResult(instr{op: gop, a: dst, b: in.Index})
+		c.emitResult(Instr{Op: gop, A: dst, B: in.Index})
 	case wasm.OpGlobalSet:
 		gt, ok := c.m.GlobalType(in.Index)
 		if !ok {
@@ -785,14 +877,14 @@ func (c *compiler) instr(in *wasm.Instr) {
 			return
 		}
 		v := c.pop()
-		gop := opGlobalSet
+		gop := OpGlobalSet
 		switch gt.ValType {
 		case wasm.ValueTypeV128:
-			gop = opGlobalSet128
+			gop = OpGlobalSet128
 		case wasm.ValueTypeFuncref:
-			gop = opGlobalSetRef
+			gop = OpGlobalSetRef
 		}
-		c.emit(instr{op: gop, a: in.Index, b: c.use(v)})
+		c.emit(Instr{Op: gop, A: in.Index, B: c.use(v)})
 	case wasm.OpI32Const:
 		c.pushConst(wasm.ValueTypeI32, in.Value)
 	case wasm.OpI64Const:
@@ -805,55 +897,55 @@ func (c *compiler) instr(in *wasm.Instr) {
 		c.pushConst(in.RefType, 0)
 	case wasm.OpRefFunc:
 		dst := c.push(wasm.ValueTypeFuncref)
-		c.emitResult(instr{op: opRefFunc, a: dst, b: in.Index})
+		c.emitResult(Instr{Op: OpRefFunc, A: dst, B: in.Index})
 	case wasm.OpMemorySize:
 		dst := c.push(wasm.ValueTypeI32)
-		c.emitResult(instr{op: opMemorySize, a: dst})
+		c.emitResult(Instr{Op: OpMemorySize, A: dst})
 	case wasm.OpMemoryGrow:
 		d := c.pop()
 		ds := c.use(d)
 		dst := c.push(wasm.ValueTypeI32)
-		c.emitResult(instr{op: opMemoryGrow, a: dst, b: ds})
+		c.emitResult(Instr{Op: OpMemoryGrow, A: dst, B: ds})
 	case wasm.OpMemoryInit, wasm.OpMemoryCopy, wasm.OpMemoryFill, wasm.OpTableFill,
 		wasm.OpTableCopy, wasm.OpTableInit:
 		n, s, d := c.pop(), c.pop(), c.pop()
 		ns, ss, ds := c.use(n), c.use(s), c.use(d)
 		bop := bulkOps[op]
-		c.emit(instr{op: bop, a: ds, b: ss, c: ns, imm: uint64(in.Index) | uint64(in.Index2)<<32})
+		c.emit(Instr{Op: bop, A: ds, B: ss, C: ns, Imm: uint64(in.Index) | uint64(in.Index2)<<32})
 	case wasm.OpDataDrop:
-		c.emit(instr{op: opDataDrop, imm: uint64(in.Index)})
+		c.emit(Instr{Op: OpDataDrop, Imm: uint64(in.Index)})
 	case wasm.OpElemDrop:
-		c.emit(instr{op: opElemDrop, imm: uint64(in.Index)})
+		c.emit(Instr{Op: OpElemDrop, Imm: uint64(in.Index)})
 	case wasm.OpTableGet:
 		i := c.pop()
 		is := c.use(i)
 		tt, _ := c.m.TableType(in.Index)
 		dst := c.push(tt.ElemType)
-		top := opTableGet
+		top := OpTableGet
 		if tt.ElemType == wasm.ValueTypeFuncref {
-			top = opTableGetRef
+			top = OpTableGetRef
 		}
-		c.emitResult(instr{op: top, a: dst, b: is, imm: uint64(in.Index)})
+		c.emitResult(Instr{Op: top, A: dst, B: is, Imm: uint64(in.Index)})
 	case wasm.OpTableSet:
 		v, i := c.pop(), c.pop()
 		vs, is := c.use(v), c.use(i)
-		c.emit(instr{op: opTableSet, b: is, c: vs, imm: uint64(in.Index)})
+		c.emit(Instr{Op: OpTableSet, B: is, C: vs, Imm: uint64(in.Index)})
 	case wasm.OpTableSize:
 		dst := c.push(wasm.ValueTypeI32)
-		c.emitResult(instr{op: opTableSize, a: dst, imm: uint64(in.Index)})
+		c.emitResult(Instr{Op: OpTableSize, A: dst, Imm: uint64(in.Index)})
 	case wasm.OpTableGrow:
 		n, v := c.pop(), c.pop()
 		ns, vs := c.use(n), c.use(v)
 		dst := c.push(wasm.ValueTypeI32)
-		c.emitResult(instr{op: opTableGrow, a: dst, b: vs, c: ns, imm: uint64(in.Index)})
+		c.emitResult(Instr{Op: OpTableGrow, A: dst, B: vs, C: ns, Imm: uint64(in.Index)})
 	default:
 		c.numeric(in)
 	}
 }
 
-var bulkOps = map[wasm.Opcode]opcode{wasm.OpMemoryInit: opMemoryInit, wasm.OpMemoryCopy: opMemoryCopy,
-	wasm.OpMemoryFill: opMemoryFill, wasm.OpTableFill: opTableFill, wasm.OpTableCopy: opTableCopy,
-	wasm.OpTableInit: opTableInit}
+var bulkOps = map[wasm.Opcode]Opcode{wasm.OpMemoryInit: OpMemoryInit, wasm.OpMemoryCopy: OpMemoryCopy,
+	wasm.OpMemoryFill: OpMemoryFill, wasm.OpTableFill: OpTableFill, wasm.OpTableCopy: OpTableCopy,
+	wasm.OpTableInit: OpTableInit}
 
 // ret returns from the function with the results on top of the stack.
 // A single result computed by the last instruction is written straight
@@ -863,13 +955,13 @@ func (c *compiler) ret() {
 	f := &c.ctrls[0]
 	if len(f.results) == 1 && len(c.stack) > 0 {
 		if _, ok := c.producer(c.stack[len(c.stack)-1]); ok {
-			c.fn.code[c.last].a = 0
-			c.emit(instr{op: opReturn})
+			c.fn.Code[c.last].A = 0
+			c.emit(Instr{Op: OpReturn})
 			return
 		}
 	}
 	c.emitMoves(c.branchMoves(f))
-	c.emit(instr{op: opReturn})
+	c.emit(Instr{Op: OpReturn})
 }
 
 // setLocal stores v in local slot ls. It reports whether the instruction
@@ -879,18 +971,18 @@ func (c *compiler) setLocal(ls uint32, v opnd) bool {
 		return false
 	}
 	preserved := c.preserveLocal(ls)
-	if !preserved && v.kind == kTemp && c.last >= 0 && c.fn.code[c.last].a == v.slot {
-		c.fn.code[c.last].a = ls
+	if !preserved && v.kind == kTemp && c.last >= 0 && c.fn.Code[c.last].A == v.slot {
+		c.fn.Code[c.last].A = ls
 		c.last = -1
 		return true
 	}
 	switch {
 	case v.kind == kConst:
-		c.emit(instr{op: opConst, a: ls, imm: v.val})
+		c.emit(Instr{Op: OpConst, A: ls, Imm: v.val})
 	case v.typ == wasm.ValueTypeV128:
-		c.emit(instr{op: opMov128, a: ls, b: v.slot})
+		c.emit(Instr{Op: OpMov128, A: ls, B: v.slot})
 	default:
-		c.emit(instr{op: opMov, a: ls, b: v.slot})
+		c.emit(Instr{Op: OpMov, A: ls, B: v.slot})
 	}
 	return false
 }
@@ -917,10 +1009,10 @@ func (c *compiler) brTable(in *wasm.Instr) {
 	idx := c.pop()
 	is := c.use(idx)
 	n := len(in.Labels)
-	c.emit(instr{op: opBrTable, b: is, c: uint32(n)})
-	first := len(c.fn.code)
+	c.emit(Instr{Op: OpBrTable, B: is, C: uint32(n)})
+	first := len(c.fn.Code)
 	for i := 0; i <= n; i++ {
-		c.emit(instr{op: opBrTableEntry})
+		c.emit(Instr{Op: OpBrTableEntry})
 	}
 	// One trampoline per distinct label that needs moves.
 	tramp := map[uint32]uint32{}
@@ -943,12 +1035,12 @@ func (c *compiler) brTable(in *wasm.Instr) {
 			depth = in.Labels[i]
 		}
 		if at, ok := tramp[depth]; ok {
-			c.fn.code[first+i].a = at
+			c.fn.Code[first+i].A = at
 			continue
 		}
-		at := uint32(len(c.fn.code))
+		at := uint32(len(c.fn.Code))
 		tramp[depth] = at
-		c.fn.code[first+i].a = at
+		c.fn.Code[first+i].A = at
 		t := c.label(depth)
 		c.emitMoves(c.branchMoves(t))
 		c.jumpTo(t)
@@ -976,28 +1068,28 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			if op == wasm.OpI32Sub {
 				k = uint64(uint32(k))
 				xs := c.use(x)
-				c.emitResult(instr{op: opI32AddI, a: c.push(rt), b: xs, imm: k})
+				c.emitResult(Instr{Op: OpI32AddI, A: c.push(rt), B: xs, Imm: k})
 			} else {
 				xs := c.use(x)
-				c.emitResult(instr{op: opI64AddI, a: c.push(rt), b: xs, imm: k})
+				c.emitResult(Instr{Op: OpI64AddI, A: c.push(rt), B: xs, Imm: k})
 			}
 		case y.kind == kConst && (op == wasm.OpI32Rotr || op == wasm.OpI64Rotr):
-			rop, k := opI32RotlI, uint64(-y.val&31)
+			rop, k := OpI32RotlI, uint64(-y.val&31)
 			if op == wasm.OpI64Rotr {
-				rop, k = opI64RotlI, -y.val&63
+				rop, k = OpI64RotlI, -y.val&63
 			}
 			xs := c.use(x)
-			c.emitResult(instr{op: rop, a: c.push(rt), b: xs, imm: k})
+			c.emitResult(Instr{Op: rop, A: c.push(rt), B: xs, Imm: k})
 		case y.kind == kConst && bi.imm != 0:
 			xs := c.use(x)
-			c.emitResult(instr{op: bi.imm, a: c.push(rt), b: xs, imm: y.val})
+			c.emitResult(Instr{Op: bi.imm, A: c.push(rt), B: xs, Imm: y.val})
 		case x.kind == kConst && bi.swapImm != 0:
 			ys := c.use(y)
-			c.emitResult(instr{op: bi.swapImm, a: c.push(rt), b: ys, imm: x.val})
+			c.emitResult(Instr{Op: bi.swapImm, A: c.push(rt), B: ys, Imm: x.val})
 		case op == wasm.OpI32Add && c.addShl(x, y):
 		default:
 			xs, ys := c.use(x), c.use(y)
-			c.emitResult(instr{op: bi.op, a: c.push(rt), b: xs, c: ys})
+			c.emitResult(Instr{Op: bi.op, A: c.push(rt), B: xs, C: ys})
 		}
 		return
 	case shapeUnary:
@@ -1008,7 +1100,7 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		}
 		x := c.pop()
 		xs := c.use(x)
-		c.emitResult(instr{op: uop, a: c.push(rt), b: xs})
+		c.emitResult(Instr{Op: uop, A: c.push(rt), B: xs})
 		return
 	case shapeRetype:
 		if len(c.stack) <= c.top().stackLen {
@@ -1024,17 +1116,17 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		off := uint64(in.MemOffset)
 		switch prod, ok := c.producer(addr); {
 		case addr.kind == kConst && loadK[lop] != 0:
-			c.emitResult(instr{op: loadK[lop], a: c.push(rt), imm: uint64(uint32(addr.val)) + off})
-		case ok && prod.op == opI32AddI && loadAI[lop] != 0:
-			c.fuse(instr{op: loadAI[lop], a: c.push(rt), b: prod.b, imm: prod.imm&0xffffffff | off<<32})
-		case ok && prod.op == opI32Add && loadAR[lop] != 0:
-			c.fuse(instr{op: loadAR[lop], a: c.push(rt), b: prod.b, c: prod.c, imm: off})
-		case ok && prod.op == opI32WrapI64:
+			c.emitResult(Instr{Op: loadK[lop], A: c.push(rt), Imm: uint64(uint32(addr.val)) + off})
+		case ok && prod.Op == OpI32AddI && loadAI[lop] != 0:
+			c.fuse(Instr{Op: loadAI[lop], A: c.push(rt), B: prod.B, Imm: prod.Imm&0xffffffff | off<<32})
+		case ok && prod.Op == OpI32Add && loadAR[lop] != 0:
+			c.fuse(Instr{Op: loadAR[lop], A: c.push(rt), B: prod.B, C: prod.C, Imm: off})
+		case ok && prod.Op == OpI32WrapI64:
 			// Loads read only the low 32 bits of the address slot.
-			c.fuse(instr{op: lop, a: c.push(rt), b: prod.b, imm: off})
+			c.fuse(Instr{Op: lop, A: c.push(rt), B: prod.B, Imm: off})
 		default:
 			as := c.use(addr)
-			c.emitResult(instr{op: lop, a: c.push(rt), b: as, imm: off})
+			c.emitResult(Instr{Op: lop, A: c.push(rt), B: as, Imm: off})
 		}
 		return
 	case shapeStore:
@@ -1048,23 +1140,23 @@ func (c *compiler) numeric(in *wasm.Instr) {
 		switch {
 		case v.kind == kConst:
 		case addr.kind == kConst && storeK[sop] != 0:
-			c.emit(instr{op: storeK[sop], c: v.slot, imm: uint64(uint32(addr.val)) + off})
+			c.emit(Instr{Op: storeK[sop], C: v.slot, Imm: uint64(uint32(addr.val)) + off})
 			return
-		case ok && prod.op == opI32AddI && storeAI[sop] != 0:
-			c.fuse(instr{op: storeAI[sop], b: prod.b, c: v.slot, imm: prod.imm&0xffffffff | off<<32})
+		case ok && prod.Op == OpI32AddI && storeAI[sop] != 0:
+			c.fuse(Instr{Op: storeAI[sop], B: prod.B, C: v.slot, Imm: prod.Imm&0xffffffff | off<<32})
 			c.last = -1
 			return
-		case ok && prod.op == opI32Add && storeAR[sop] != 0:
-			c.fuse(instr{op: storeAR[sop], a: v.slot, b: prod.b, c: prod.c, imm: off})
+		case ok && prod.Op == OpI32Add && storeAR[sop] != 0:
+			c.fuse(Instr{Op: storeAR[sop], A: v.slot, B: prod.B, C: prod.C, Imm: off})
 			c.last = -1
 			return
-		case ok && prod.op == opI32WrapI64:
-			c.fuse(instr{op: sop, b: prod.b, c: v.slot, imm: off})
+		case ok && prod.Op == OpI32WrapI64:
+			c.fuse(Instr{Op: sop, B: prod.B, C: v.slot, Imm: off})
 			c.last = -1
 			return
 		}
 		vs, as := c.use(v), c.use(addr)
-		c.emit(instr{op: sop, b: as, c: vs, imm: off})
+		c.emit(Instr{Op: sop, B: as, C: vs, Imm: off})
 		return
 	}
 	c.fail("unsupported instruction %s", op)
@@ -1076,8 +1168,8 @@ func (c *compiler) numeric(in *wasm.Instr) {
 func (c *compiler) addShl(x, y opnd) bool {
 	for _, p := range [2][2]opnd{{x, y}, {y, x}} {
 		shifted, other := p[0], p[1]
-		if prod, ok := c.producer(shifted); ok && prod.op == opI32ShlI && other.kind != kConst {
-			c.fuse(instr{op: opI32AddShl, a: c.push(wasm.ValueTypeI32), b: other.slot, c: prod.b, imm: prod.imm & 31})
+		if prod, ok := c.producer(shifted); ok && prod.Op == OpI32ShlI && other.kind != kConst {
+			c.fuse(Instr{Op: OpI32AddShl, A: c.push(wasm.ValueTypeI32), B: other.slot, C: prod.B, Imm: prod.Imm & 31})
 			return true
 		}
 	}
@@ -1086,19 +1178,19 @@ func (c *compiler) addShl(x, y opnd) bool {
 
 // producer returns the last instruction if it computed o, which was just
 // popped: that instruction can then be folded into o's consumer.
-func (c *compiler) producer(o opnd) (instr, bool) {
-	if o.kind != kTemp || c.last < 0 || c.fn.code[c.last].a != o.slot {
-		return instr{}, false
+func (c *compiler) producer(o opnd) (Instr, bool) {
+	if o.kind != kTemp || c.last < 0 || c.fn.Code[c.last].A != o.slot {
+		return Instr{}, false
 	}
-	return c.fn.code[c.last], true
+	return c.fn.Code[c.last], true
 }
 
 // fuse replaces the last instruction, which computed an operand of in,
 // with in.
-func (c *compiler) fuse(in instr) {
+func (c *compiler) fuse(in Instr) {
 	j := c.last
-	c.fn.code[j] = in
-	c.fn.offsets[j] = c.off
+	c.fn.Code[j] = in
+	c.fn.Offsets[j] = c.off
 	c.last = j
 }
 
@@ -1110,7 +1202,7 @@ func (c *compiler) simd(in *wasm.Instr) {
 		dst := c.push(wasm.ValueTypeV128)
 		lo := binary.LittleEndian.Uint64(in.V128[:8])
 		hi := binary.LittleEndian.Uint64(in.V128[8:])
-		c.emitResult(instr{op: opConst128, a: dst, b: uint32(hi), c: uint32(hi >> 32), imm: lo})
+		c.emitResult(Instr{Op: OpConst128, A: dst, B: uint32(hi), C: uint32(hi >> 32), Imm: lo})
 		return
 	}
 	sig := op.Signature()
@@ -1131,25 +1223,25 @@ func (c *compiler) simd(in *wasm.Instr) {
 	for i := 0; i < np; i++ {
 		slots[i] = c.use(ops[i])
 	}
-	out := instr{op: opSIMD + opcode(op&0xff), b: slots[0], c: slots[1]}
+	out := Instr{Op: OpSIMD + Opcode(op&0xff), B: slots[0], C: slots[1]}
 	switch op.Imm() {
 	case wasm.ImmNone:
-		out.imm = uint64(slots[2])
+		out.Imm = uint64(slots[2])
 	case wasm.ImmMemArg:
-		out.imm = uint64(in.MemOffset)
+		out.Imm = uint64(in.MemOffset)
 	case wasm.ImmMemArgLane:
-		out.imm = uint64(in.MemOffset) | uint64(in.Lane)<<32
+		out.Imm = uint64(in.MemOffset) | uint64(in.Lane)<<32
 	case wasm.ImmLane:
-		out.imm = uint64(in.Lane)
+		out.Imm = uint64(in.Lane)
 	case wasm.ImmShuffle:
-		out.imm = uint64(len(c.fn.shuffles))
-		c.fn.shuffles = append(c.fn.shuffles, in.V128)
+		out.Imm = uint64(len(c.fn.Shuffles))
+		c.fn.Shuffles = append(c.fn.Shuffles, in.V128)
 	default:
 		c.fail("unsupported immediate of %s", op)
 		return
 	}
 	if len(sig.Results) == 1 {
-		out.a = c.push(sig.Results[0])
+		out.A = c.push(sig.Results[0])
 		c.emitResult(out)
 		return
 	}
