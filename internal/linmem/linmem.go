@@ -113,6 +113,14 @@ func (m *Memory) Base() uintptr {
 	return uintptr(unsafe.Pointer(unsafe.SliceData(m.mapping)))
 }
 
+// LenAddr returns the address of a word that always holds the current
+// size in bytes: compiled code reads it to bounds-check accesses without
+// calling into Go. It stays valid until Close.
+func (m *Memory) LenAddr() uintptr {
+	// The length field of the buf slice header.
+	return uintptr(unsafe.Pointer(&m.buf)) + unsafe.Sizeof(uintptr(0))
+}
+
 // Pages returns the current size in pages.
 func (m *Memory) Pages() uint32 { return uint32(uint64(len(m.buf)) / PageSize) }
 

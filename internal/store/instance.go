@@ -28,6 +28,12 @@ type Function struct {
 	Code any
 	// Host is the Go implementation of a host function.
 	Host api.GoModuleFunc
+	// Entry and Ctx are the compiled tier's view of the function, read
+	// by machine code at fixed offsets: the address of its machine code
+	// and of its instance's state block. Both are zero for a function
+	// without machine code (host functions, interpreter code); the
+	// engine that compiled it sets them before the instance runs.
+	Entry, Ctx uintptr
 }
 
 // IsHost reports whether f is a host function.
@@ -304,6 +310,9 @@ type Instance struct {
 	Handle api.Module
 	// Data is the embedding layer's per-instance data.
 	Data any
+	// EngineState is the engine's per-instance data (the compiled tier's
+	// state block), kept reachable as long as the instance.
+	EngineState any
 
 	closed atomic.Bool
 	store  *Store

@@ -1,0 +1,24 @@
+// Package amd64 is the compiled tier: it translates the slot form that
+// the interpreter runs (package ir) into x86-64 machine code and runs
+// that code.
+//
+// Every slot-form instruction becomes a short sequence over the same
+// frame layout the interpreter uses (slot i of a frame at [RBX+8*i], a
+// callee's frame starting at its caller's argument slots), so the two
+// tiers agree on every value's place and an instruction without a
+// native translation can be handed back to the interpreter's
+// implementation in Go (an exitStep) without converting anything.
+//
+// Pinned registers: R15 the call's execution context (execCtx), R14 the
+// running instance's state block (vmctx.go), R13 and R12 the base and
+// length of its memory, RBX the frame. Values live in slots, not in
+// registers, between instructions.
+//
+// The generator is one; a Target says what differs where its code runs.
+// InProcess code runs on stacks of its own in the Go process, entered
+// through resume (enter_amd64.s) between runtime.entersyscall and
+// exitsyscall, so a guest that loops neither blocks the garbage collector
+// nor holds a P; it checks bounds, stack limits and an interrupt flag
+// explicitly, and leaves to Go (exits) for host calls, traps and slow
+// instructions. A micro-VM target differs only in those choices.
+package amd64

@@ -1,0 +1,385 @@
+package amd64
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// DefaultMaxStackBytes bounds one call's value stack when Config sets no
+// limit, as the interpreter's does.
+const DefaultMaxStackBytes = interp.DefaultMaxStackBytes
+
+// nativeFrameBytes is what one call level may take of the machine stack:
+// a return address, and the instance register saved around calls that
+// may change instance.
+const nativeFrameBytes = 16
+
+// maxReentry bounds how deeply host functions may call back into
+// WebAssembly.
+const maxReentry = 64
+
+// Config configures an Engine.
+type Config struct {
+	// MaxStackBytes bounds the value stack of a call (8 bytes a slot)
+	// and, at 32 bytes a call as the interpreter counts, its call depth.
+	// Zero means DefaultMaxStackBytes.
+	MaxStackBytes int
+	// Target is where the code runs; nil means InProcess.
+	Target *Target
+}
+
+// Engine compiles modules to x86-64 machine code and runs it. It is
+// safe for concurrent use.
+type Engine struct {
+	t           *Target
+	valueBytes  int
+	nativeBytes int
+	pool        sync.Pool // *execCtx with its stacks
+}
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	b := cfg.MaxStackBytes
+	if b <= 0 {
+		b = DefaultMaxStackBytes
+	}
+	t := cfg.Target
+	if t == nil {
+		t = InProcess
+	}
+	depth := max(b/32, 4)
+	return &Engine{t: t, valueBytes: max(b, 4096), nativeBytes: depth * nativeFrameBytes}
+}
+
+// Name names the tier.
+func (e *Engine) Name() string { return "compiled" }
+
+// Module is a module's machine code, shared by all its instances.
+type Module struct {
+	mem    *execMem
+	funcs  []funcCode
+	slow   []slowInstr
+	layout layout
+	// numImported counts the imported functions, which come first in
+	// the function index space.
+	numImported uint32
+}
+
+// Code is the machine code of one function a module defines.
+type Code struct {
+	mod *Module
+	idx int // among the functions the module defines
+}
+
+// Compile translates every function m defines into machine code.
+func (e *Engine) Compile(m *wasm.Module) (*Module, error) {
+	irm, err := ir.Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	code, funcs, slow, err := generate(e.t, m, irm)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := mapCode(code)
+	if err != nil {
+		return nil, err
+	}
+	mod := &Module{mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
+	register(mod)
+	return mod, nil
+}
+
+// Codes returns the per-function code values for store.Instantiate.
+func (mod *Module) Codes() []*Code {
+	out := make([]*Code, len(mod.funcs))
+	for i := range out {
+		out[i] = &Code{mod: mod, idx: i}
+	}
+	return out
+}
+
+// Instantiated builds inst's state block and gives its functions their
+// machine-code entries. It runs before any code of inst does.
+func (e *Engine) Instantiated(inst *store.Instance) error {
+	var mod *Module
+	for _, f := range inst.Funcs {
+		if c, ok := f.Code.(*Code); ok && f.Instance == inst {
+			mod = c.mod
+			break
+		}
+	}
+	if mod == nil {
+		return nil // nothing of its own to run
+	}
+	st := newInstanceState(inst, mod.layout)
+	inst.EngineState = st
+	for _, f := range inst.Funcs {
+		if f.Instance != inst {
+			continue
+		}
+		c, ok := f.Code.(*Code)
+		if !ok {
+			return fmt.Errorf("function %d: code of another tier", f.Index)
+		}
+		f.Entry = mod.mem.addr(int(c.mod.funcs[c.idx].start))
+		f.Ctx = st.addr()
+	}
+	return nil
+}
+
+type ctxKey struct{}
+
+// callState is what Go keeps about one call into machine code.
+type callState struct {
+	e       *Engine
+	c       *execCtx
+	ctx     context.Context
+	hostCtx context.Context
+	reentry int
+}
+
+// Call runs f with its params in stack and leaves its results there.
+func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (err error) {
+	if uint32(len(stack)) < max(f.ParamSlots, f.ResultSlots) {
+		return fmt.Errorf("stack of %d values is too short for %s", len(stack), f.Type)
+	}
+	if f.Host != nil {
+		return callHost(ctx, f, stack)
+	}
+	code, ok := f.Code.(*Code)
+	if !ok || f.Entry == 0 {
+		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no machine code", f.Index)}
+	}
+	if f.Instance.Closed() {
+		return &api.Trap{Kind: api.TrapModuleClosed}
+	}
+	cs := &callState{e: e, ctx: ctx}
+	if parent, _ := ctx.Value(ctxKey{}).(*callState); parent != nil {
+		if parent.reentry+1 >= maxReentry {
+			return &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("host functions re-entered WebAssembly more than %d times", maxReentry)}
+		}
+		cs.reentry = parent.reentry + 1
+	}
+	c, err := e.get()
+	if err != nil {
+		return err
+	}
+	defer e.put(c)
+	cs.c = c
+	if done := ctx.Done(); done != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return interruptTrap(cerr)
+		}
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			atomic.StoreUint32(&c.interrupt, 1)
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired
+			}
+		}()
+	}
+	base := c.stacks.valueBase()
+	frame := unsafe.Slice(ptrAt[uint64](base), max(f.ParamSlots, f.ResultSlots))
+	copy(frame, stack[:f.ParamSlots])
+	c.fp = base
+	c.vmctx = f.Ctx
+	c.target = f.Entry
+	c.interrupt = 0
+	c.stackEnd = c.stacks.valueEnd()
+	c.nativeLim = c.stacks.nativeBase() + nativeSlack
+	top := c.stacks.nativeTop() - 16
+	*ptrAt[uintptr](top) = code.mod.mem.addr(0)
+	if err := cs.run(top); err != nil {
+		return err
+	}
+	copy(stack, frame[:f.ResultSlots])
+	runtime.KeepAlive(f)
+	return nil
+}
+
+// run runs machine code from sp, serving its exits, until the called
+// function returns or traps.
+func (cs *callState) run(sp uintptr) error {
+	c := cs.c
+	for {
+		runGuest(c, sp)
+		sp = c.jitSP
+		switch c.exitCode {
+		case exitReturn:
+			return nil
+		case exitTrap:
+			return cs.trap(api.TrapKind(c.exitArg))
+		case exitInterrupt:
+			if err := cs.ctx.Err(); err != nil {
+				t := interruptTrap(err)
+				t.Frames = cs.backtrace()
+				return t
+			}
+			atomic.StoreUint32(&c.interrupt, 0)
+		case exitCall:
+			if err := cs.callOut(); err != nil {
+				return err
+			}
+		case exitStep:
+			if err := cs.step(); err != nil {
+				return err
+			}
+		default:
+			return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("machine code exited with unknown code %d", c.exitCode)}
+		}
+	}
+}
+
+// callOut calls a function without machine code of this engine: a host
+// function, for now the only kind.
+func (cs *callState) callOut() error {
+	c := cs.c
+	f := ptrAt[store.Function](c.exitPtr)
+	inst := instanceOf(c.vmctx)
+	n := max(f.ParamSlots, f.ResultSlots)
+	args := unsafe.Slice(ptrAt[uint64](c.exitArgs), n)
+	if f.Host == nil {
+		return cs.withFrames(&api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d of %q has no machine code", f.Index, f.Instance.Name)}, false)
+	}
+	if cs.hostCtx == nil {
+		cs.hostCtx = context.WithValue(cs.ctx, ctxKey{}, cs)
+	}
+	// The callee's frame must not overlap what a nested call uses:
+	// nested calls take a value stack of their own.
+	err := callHost(cs.hostCtx, f, args)
+	if err != nil {
+		var t *api.Trap
+		if errors.As(err, &t) && t.Frames == nil {
+			t.Frames = append([]api.Frame{{Module: f.Instance.Name, FuncIndex: f.Index, FuncName: f.Name, Host: true}}, cs.backtrace()...)
+		}
+		return err
+	}
+	if inst.Closed() {
+		return cs.trap(api.TrapModuleClosed)
+	}
+	return nil
+}
+
+// step runs a slow instruction in Go.
+func (cs *callState) step() error {
+	c := cs.c
+	mod, fc := lookupPC(*ptrAt[uintptr](c.jitSP))
+	if mod == nil || int(c.exitArg) >= len(mod.slow) {
+		return &api.Trap{Kind: api.TrapInternal, Detail: "slow instruction exit from unknown code"}
+	}
+	_ = fc
+	s := &mod.slow[c.exitArg]
+	inst := instanceOf(c.vmctx)
+	if kind := interp.Step(&s.in, inst, unsafe.Pointer(ptrAt[byte](c.fp)), s.shuffles); kind != 0 {
+		return cs.trap(kind)
+	}
+	return nil
+}
+
+func (cs *callState) trap(kind api.TrapKind) *api.Trap {
+	t := &api.Trap{Kind: kind}
+	if kind == api.TrapCallStackExhausted {
+		t.Detail = fmt.Sprintf("more than %d bytes of stack or %d calls deep", cs.e.valueBytes, cs.e.nativeBytes/nativeFrameBytes)
+	}
+	t.Frames = cs.backtrace()
+	return t
+}
+
+func (cs *callState) withFrames(t *api.Trap, host bool) *api.Trap {
+	t.Frames = cs.backtrace()
+	return t
+}
+
+// backtrace walks the machine stack from the last exit: every word that
+// is a return address recorded by the code generator is a frame.
+func (cs *callState) backtrace() []api.Frame {
+	const maxFrames = 64
+	c := cs.c
+	var out []api.Frame
+	top := c.stacks.nativeTop()
+	for sp := c.jitSP; sp < top && len(out) < maxFrames; sp += 8 {
+		pc := *ptrAt[uintptr](sp)
+		mod, fc := lookupPC(pc)
+		if mod == nil || fc == nil {
+			continue
+		}
+		off := uint32(pc - mod.mem.addr(0))
+		i := sort.Search(len(fc.pcs), func(i int) bool { return fc.pcs[i].pc >= off })
+		if i == len(fc.pcs) || fc.pcs[i].pc != off {
+			continue
+		}
+		fr := api.Frame{FuncIndex: fc.index, Offset: uint64(fc.pcs[i].offset)}
+		if inst := cs.instanceFor(mod); inst != nil {
+			fr.Module = inst.Name
+			fr.FuncName = inst.FuncName(fc.index)
+		}
+		out = append(out, fr)
+	}
+	return out
+}
+
+// instanceFor finds an instance of mod on the current call's path, for
+// names in backtraces: the instance of the last exit if it is mod's.
+func (cs *callState) instanceFor(mod *Module) *store.Instance {
+	inst := instanceOf(cs.c.vmctx)
+	if inst != nil {
+		for _, f := range inst.Funcs {
+			if c, ok := f.Code.(*Code); ok && c.mod == mod {
+				return inst
+			}
+		}
+	}
+	return nil
+}
+
+func callHost(ctx context.Context, f *store.Function, stack []uint64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(*api.ExitError); ok {
+				err = e
+				return
+			}
+			perr, _ := r.(error)
+			err = &api.Trap{Kind: api.TrapHostPanic, Detail: fmt.Sprintf("%s.%s: %v", f.Instance.Name, f.Name, r), Err: perr}
+		}
+	}()
+	return f.Host(ctx, f.Instance.Handle, stack)
+}
+
+func interruptTrap(cerr error) *api.Trap {
+	if errors.Is(cerr, context.DeadlineExceeded) {
+		return &api.Trap{Kind: api.TrapTimeout, Detail: "the call's deadline passed", Err: cerr}
+	}
+	return &api.Trap{Kind: api.TrapInterrupted, Detail: "the call's context was canceled", Err: cerr}
+}
+
+func (e *Engine) get() (*execCtx, error) {
+	if c, ok := e.pool.Get().(*execCtx); ok {
+		return c, nil
+	}
+	s, err := newStacks(e.valueBytes, e.nativeBytes)
+	if err != nil {
+		return nil, fmt.Errorf("reserving stacks: %w", err)
+	}
+	c := &execCtx{stacks: s}
+	runtime.AddCleanup(c, func(s *stacks) { s.free() }, s)
+	return c, nil
+}
+
+func (e *Engine) put(c *execCtx) { e.pool.Put(c) }

@@ -1,0 +1,455 @@
+package amd64
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/wasmvisor/wasmvisor/api"
+	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// Registers pinned by generated code. Everything else is scratch: no
+// value lives in a register across instructions of the slot form, so
+// calls save nothing but the pinned registers they change.
+const (
+	rCtx    = asm.R15 // *execCtx
+	rVM     = asm.R14 // the instance's state block
+	rMem    = asm.R13 // memory 0's base
+	rMemLen = asm.R12 // memory 0's length in bytes
+	rFP     = asm.RBX // the frame: slot i is at [rFP + 8*i]
+)
+
+// pcEntry maps a return address inside a function (an offset from the
+// module's code start) to the module offset of the WebAssembly
+// instruction that called or exited there.
+type pcEntry struct {
+	pc     uint32
+	offset uint32
+}
+
+// funcCode is where one function's machine code is, and its return
+// addresses, sorted by pc.
+type funcCode struct {
+	start, end uint32
+	index      uint32 // in the module's function index space
+	pcs        []pcEntry
+}
+
+// slowInstr is an instruction machine code hands to Go (see exitStep).
+type slowInstr struct {
+	in ir.Instr
+	// shuffles holds the lane immediate of an i8x16.shuffle, which
+	// in.Imm then indexes.
+	shuffles [][16]byte
+	offset   uint32
+}
+
+// gen translates the slot form of one module's functions into machine
+// code for a target.
+type gen struct {
+	t      *Target
+	a      asm.Asm
+	m      *wasm.Module
+	irm    *ir.Module
+	l      layout
+	fnLab  []*asm.Label
+	funcs  []funcCode
+	slow   []slowInstr
+	labels []*asm.Label // per instruction of the current function, or nil
+
+	exitStub  *asm.Label
+	fn        *ir.Func
+	cur       *funcCode
+	pc        int // index of the instruction being translated
+	traps     []trapSite
+	backEdges []backEdge
+	frameOff  uint32 // module offset of the function's first instruction
+}
+
+// trapSite is an out-of-line exit for a trap, emitted after the body.
+type trapSite struct {
+	l      *asm.Label
+	kind   api.TrapKind
+	offset uint32
+}
+
+// backEdge is an out-of-line interrupt poll exit for a loop branch.
+type backEdge struct {
+	l, back *asm.Label
+	offset  uint32
+}
+
+// generate translates every function of irm. The code starts with the
+// entry thunk (offset 0) and the exit stub.
+func generate(t *Target, m *wasm.Module, irm *ir.Module) (code []byte, funcs []funcCode, slow []slowInstr, err error) {
+	g := &gen{t: t, m: m, irm: irm, l: layoutOf(m)}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("generating machine code: %v", r)
+		}
+	}()
+	g.exitStub = g.a.NewLabel()
+	// Entry thunk: call the target, then exit with exitReturn.
+	g.a.CallMem(asm.M(rCtx, ctxTarget))
+	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), exitReturn)
+	g.a.Call(g.exitStub)
+	g.a.Ud2()
+	g.a.AlignTo(16)
+	g.a.Bind(g.exitStub)
+	emitExitStub(&g.a)
+
+	g.fnLab = make([]*asm.Label, len(irm.Funcs))
+	for i := range g.fnLab {
+		g.fnLab[i] = g.a.NewLabel()
+	}
+	g.funcs = make([]funcCode, len(irm.Funcs))
+	for i, fn := range irm.Funcs {
+		g.function(i, fn)
+	}
+	code, err = g.a.Finish()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return code, g.funcs, g.slow, nil
+}
+
+func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
+
+// function translates defined function i.
+func (g *gen) function(i int, fn *ir.Func) {
+	a := &g.a
+	g.fn = fn
+	g.cur = &g.funcs[i]
+	g.cur.index = fn.FuncIndex
+	g.traps, g.backEdges = g.traps[:0], g.backEdges[:0]
+	g.frameOff = 0
+	if len(fn.Offsets) > 0 {
+		g.frameOff = fn.Offsets[0]
+	}
+	a.AlignTo(16)
+	g.cur.start = uint32(a.Len())
+	a.Bind(g.fnLab[i])
+
+	// Branch targets get labels.
+	g.labels = slices.Grow(g.labels[:0], len(fn.Code)+1)[:len(fn.Code)+1]
+	clear(g.labels)
+	for pc := range fn.Code {
+		if t, ok := branchTarget(fn.Code, pc); ok {
+			if g.labels[t] == nil {
+				g.labels[t] = a.NewLabel()
+			}
+		}
+	}
+
+	g.prologue()
+	for pc := range fn.Code {
+		g.pc = pc
+		if l := g.labels[pc]; l != nil {
+			a.Bind(l)
+		}
+		g.instr(&fn.Code[pc])
+	}
+	if l := g.labels[len(fn.Code)]; l != nil {
+		a.Bind(l)
+		a.Ret()
+	}
+	g.outOfLine()
+	g.cur.end = uint32(a.Len())
+}
+
+// offset returns the module offset of the instruction being translated.
+func (g *gen) offset() uint32 {
+	if g.pc < len(g.fn.Offsets) {
+		return g.fn.Offsets[g.pc]
+	}
+	return g.frameOff
+}
+
+// returnAddr records that the code just emitted ends in a call or exit
+// whose return address is the current position.
+func (g *gen) returnAddr(offset uint32) {
+	g.cur.pcs = append(g.cur.pcs, pcEntry{pc: uint32(g.a.Len()), offset: offset})
+}
+
+// exit emits an exit with code and arg.
+func (g *gen) exit(code uint32, arg uint32, offset uint32) {
+	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitArg), int32(arg))
+	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), int32(code))
+	g.t.emitExit(g)
+	g.returnAddr(offset)
+}
+
+// trap returns a label that raises kind for the current instruction.
+func (g *gen) trap(kind api.TrapKind) *asm.Label {
+	l := g.a.NewLabel()
+	g.traps = append(g.traps, trapSite{l: l, kind: kind, offset: g.offset()})
+	return l
+}
+
+func (g *gen) outOfLine() {
+	a := &g.a
+	for _, t := range g.traps {
+		a.Bind(t.l)
+		g.exit(exitTrap, uint32(t.kind), t.offset)
+		a.Ud2()
+	}
+	for _, b := range g.backEdges {
+		a.Bind(b.l)
+		g.exit(exitInterrupt, 0, b.offset)
+		a.Jmp(b.back)
+	}
+}
+
+// prologue checks the stacks and the interrupt flag and zeroes the
+// declared locals.
+func (g *gen) prologue() {
+	a := &g.a
+	fn := g.fn
+	if g.t.CheckStack {
+		a.Lea(asm.W64, asm.RAX, asm.M(rFP, int32(fn.FrameSlots)*8))
+		a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, asm.M(rCtx, ctxStackEnd))
+		a.Jcc(asm.CondA, g.trap(api.TrapCallStackExhausted))
+		a.AluLoad(asm.AluCmp, asm.W64, asm.RSP, asm.M(rCtx, ctxNativeLim))
+		a.Jcc(asm.CondB, g.trap(api.TrapCallStackExhausted))
+	}
+	if g.t.PollInterrupts {
+		g.poll(g.frameOff)
+	}
+	if n := fn.LocalSlots; n > 0 {
+		if n <= 16 {
+			a.MovImm(asm.W32, asm.RAX, 0)
+			for i := fn.ParamSlots; i < fn.ParamSlots+n; i++ {
+				a.Store(asm.W64, slot(i), asm.RAX)
+			}
+		} else {
+			// rep stosq: RDI = destination, RCX = count, RAX = 0.
+			a.Lea(asm.W64, asm.RDI, slot(fn.ParamSlots))
+			a.MovImm(asm.W32, asm.RCX, uint64(n))
+			a.MovImm(asm.W32, asm.RAX, 0)
+			a.Raw(0xF3, 0x48, 0xAB)
+		}
+	}
+}
+
+// poll exits to Go if the interrupt flag is set, continuing after.
+func (g *gen) poll(offset uint32) {
+	a := &g.a
+	out, back := a.NewLabel(), a.NewLabel()
+	a.AluMemImm(asm.AluCmp, asm.W32, asm.M(rCtx, ctxInterrupt), 0)
+	a.Jcc(asm.CondNE, out)
+	a.Bind(back)
+	g.backEdges = append(g.backEdges, backEdge{l: out, back: back, offset: offset})
+}
+
+// branchTarget returns the index of the instruction that instruction pc
+// branches to, if it branches.
+func branchTarget(code []ir.Instr, pc int) (int, bool) {
+	in := &code[pc]
+	switch {
+	case in.Op == ir.OpJmp || in.Op == ir.OpBrTableEntry || isCondBranch(in.Op):
+		return pc + 1 + int(int32(in.A))/int(ir.InstrSize), true
+	}
+	return 0, false
+}
+
+func isCondBranch(op ir.Opcode) bool {
+	return op >= ir.OpBrIfNez32 && op <= ir.OpBrIfI64GeUI
+}
+
+// jumpTo emits a jump to instruction target, polling for interrupts on
+// a back edge.
+func (g *gen) jumpTo(target int) {
+	if target <= g.pc && g.t.PollInterrupts {
+		g.poll(g.offset())
+	}
+	g.a.Jmp(g.labels[target])
+}
+
+// condBranch emits a conditional branch to the instruction's target.
+// Back edges go through a poll first.
+func (g *gen) condBranch(c asm.Cond, in *ir.Instr) {
+	target := g.pc + 1 + int(int32(in.A))/int(ir.InstrSize)
+	if target <= g.pc && g.t.PollInterrupts {
+		skip := g.a.NewLabel()
+		g.a.Jcc(c.Invert(), skip)
+		g.poll(g.offset())
+		g.a.Jmp(g.labels[target])
+		g.a.Bind(skip)
+		return
+	}
+	g.a.Jcc(c, g.labels[target])
+}
+
+// reloadMem reloads the memory registers after code that may have
+// changed the instance (R14) or grown its memory.
+func (g *gen) reloadMem(base bool) {
+	a := &g.a
+	if base {
+		a.Load(asm.W64, rMem, asm.M(rVM, vmMemBase))
+	}
+	a.Load(asm.W64, asm.RAX, asm.M(rVM, vmMemLenPtr))
+	a.Load(asm.W64, rMemLen, asm.M(asm.RAX, 0))
+}
+
+// instr translates one instruction.
+func (g *gen) instr(in *ir.Instr) {
+	a := &g.a
+	switch op := in.Op; op {
+	case ir.OpUnreachable:
+		a.Jmp(g.trap(api.TrapUnreachable))
+	case ir.OpJmp:
+		g.jumpTo(g.pc + 1 + int(int32(in.A))/int(ir.InstrSize))
+	case ir.OpBrTable:
+		g.brTable(in)
+	case ir.OpBrTableEntry:
+		// Data of the preceding br_table.
+	case ir.OpReturn:
+		a.Ret()
+	case ir.OpCallLocal:
+		a.Lea(asm.W64, rFP, slot(in.A))
+		a.Call(g.fnLab[in.B])
+		g.returnAddr(g.offset())
+		a.Lea(asm.W64, rFP, asm.M(rFP, -int32(in.A)*8))
+		g.reloadMem(false)
+	case ir.OpCallImport:
+		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.fn(in.B)))
+		g.callFunc(in)
+	case ir.OpCallIndirect:
+		g.callIndirect(in)
+	case ir.OpMov:
+		a.Load(asm.W64, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpMov128:
+		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
+		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
+	case ir.OpConst:
+		g.storeConst(slot(in.A), in.Imm)
+	case ir.OpConst128:
+		g.storeConst(slot(in.A), in.Imm)
+		g.storeConst(slot(in.A+1), uint64(in.C)<<32|uint64(in.B))
+	case ir.OpSelect:
+		a.Load(asm.W64, asm.RAX, slot(in.C))
+		a.Load(asm.W64, asm.RCX, slot(in.B))
+		a.AluMemImm(asm.AluCmp, asm.W32, slot(uint32(in.Imm)), 0)
+		a.Cmov(asm.CondNE, asm.W64, asm.RAX, asm.RCX)
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpGlobalGet:
+		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
+		a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offGlobalVal))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpGlobalGet128:
+		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
+		a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RAX, offGlobalVal))
+		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
+	case ir.OpGlobalSet:
+		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.A)))
+		a.Load(asm.W64, asm.RCX, slot(in.B))
+		a.Store(asm.W64, asm.M(asm.RAX, offGlobalVal), asm.RCX)
+	case ir.OpGlobalSet128:
+		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.A)))
+		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
+		a.SSEStore(asm.MovdquStore, asm.M(asm.RAX, offGlobalVal), asm.X0)
+	default:
+		if !g.native(in) {
+			g.step(in)
+		}
+	}
+}
+
+// storeConst stores a 64-bit constant into m.
+func (g *gen) storeConst(m asm.Mem, v uint64) {
+	if int64(v) == int64(int32(v)) {
+		g.a.StoreImm(asm.W64, m, int32(v))
+		return
+	}
+	g.a.MovImm(asm.W64, asm.RAX, v)
+	g.a.Store(asm.W64, m, asm.RAX)
+}
+
+// step hands the instruction to Go: the interpreter's implementation
+// runs it on the frame. For instructions without a native translation.
+func (g *gen) step(in *ir.Instr) {
+	s := slowInstr{in: *in, offset: g.offset()}
+	if in.Op == ir.OpSIMD+0x0D && int(in.Imm) < len(g.fn.Shuffles) {
+		s.shuffles = [][16]byte{g.fn.Shuffles[in.Imm]}
+		s.in.Imm = 0
+	}
+	g.slow = append(g.slow, s)
+	g.exit(exitStep, uint32(len(g.slow)-1), s.offset)
+}
+
+// brTable jumps through a table of the entries' targets.
+func (g *gen) brTable(in *ir.Instr) {
+	a := &g.a
+	n := int(in.C) // labels; entry n is the default
+	a.Load(asm.W32, asm.RAX, slot(in.B))
+	a.MovImm(asm.W32, asm.RCX, uint64(n))
+	a.Alu(asm.AluCmp, asm.W32, asm.RAX, asm.RCX)
+	a.Cmov(asm.CondA, asm.W32, asm.RAX, asm.RCX)
+	// Every entry is a jump of the same size through a compare chain
+	// would be slow for big tables: index a table of rel32 jumps instead.
+	table := a.NewLabel()
+	a.LeaLabel(asm.RCX, table)
+	// Each slot of the table is a 5-byte jmp rel32; RCX += RAX*5.
+	a.Lea(asm.W64, asm.RAX, asm.MI(asm.RAX, asm.RAX, 4, 0))
+	a.Alu(asm.AluAdd, asm.W64, asm.RCX, asm.RAX)
+	backward := false
+	for e := 0; e <= n; e++ {
+		if t, _ := branchTarget(g.fn.Code, g.pc+1+e); t <= g.pc {
+			backward = true
+		}
+	}
+	if backward && g.t.PollInterrupts {
+		g.poll(g.offset())
+	}
+	a.JmpReg(asm.RCX)
+	a.Bind(table)
+	for e := 0; e <= n; e++ {
+		t, _ := branchTarget(g.fn.Code, g.pc+1+e)
+		a.Jmp32(g.labels[t])
+	}
+}
+
+// callFunc calls the *store.Function in RAX with its frame at slot A:
+// directly when it has machine code, through Go otherwise.
+func (g *gen) callFunc(in *ir.Instr) {
+	a := &g.a
+	viaGo, done := a.NewLabel(), a.NewLabel()
+	a.Load(asm.W64, asm.RCX, asm.M(asm.RAX, offFuncEntry))
+	a.Test(asm.W64, asm.RCX, asm.RCX)
+	a.Jcc(asm.CondE, viaGo)
+	a.Push(rVM)
+	a.Load(asm.W64, rVM, asm.M(asm.RAX, offFuncCtx))
+	a.Lea(asm.W64, rFP, slot(in.A))
+	a.CallReg(asm.RCX)
+	g.returnAddr(g.offset())
+	a.Lea(asm.W64, rFP, asm.M(rFP, -int32(in.A)*8))
+	a.Pop(rVM)
+	a.Jmp(done)
+	a.Bind(viaGo)
+	a.Store(asm.W64, asm.M(rCtx, ctxExitPtr), asm.RAX)
+	a.Lea(asm.W64, asm.RCX, slot(in.A))
+	a.Store(asm.W64, asm.M(rCtx, ctxExitArgs), asm.RCX)
+	g.exit(exitCall, 0, g.offset())
+	a.Bind(done)
+	g.reloadMem(true)
+}
+
+// callIndirect checks the table element and its type, then calls it.
+func (g *gen) callIndirect(in *ir.Instr) {
+	a := &g.a
+	a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.table(uint32(in.Imm))))
+	a.Load(asm.W32, asm.RCX, slot(in.C))
+	a.AluLoad(asm.AluCmp, asm.W64, asm.RCX, asm.M(asm.RAX, offTableFuncs+8))
+	a.Jcc(asm.CondAE, g.trap(api.TrapUndefinedElement))
+	a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offTableFuncs))
+	a.Load(asm.W64, asm.RAX, asm.MI(asm.RAX, asm.RCX, 8, 0))
+	a.Test(asm.W64, asm.RAX, asm.RAX)
+	a.Jcc(asm.CondE, g.trap(api.TrapUninitializedElement))
+	a.Load(asm.W32, asm.RCX, asm.M(rVM, g.l.typ(in.B)))
+	a.AluLoad(asm.AluCmp, asm.W32, asm.RCX, asm.M(asm.RAX, offFuncTypeID))
+	a.Jcc(asm.CondNE, g.trap(api.TrapIndirectCallTypeMismatch))
+	g.callFunc(in)
+}

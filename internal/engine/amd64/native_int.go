@@ -1,0 +1,362 @@
+package amd64
+
+import (
+	"github.com/wasmvisor/wasmvisor/api"
+	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+	"golang.org/x/sys/cpu"
+)
+
+// Conditions of the comparison families, in the slot form's order: eq,
+// ne, lt_s, lt_u, gt_s, gt_u, le_s, le_u, ge_s, ge_u.
+var cmpConds = [10]asm.Cond{
+	asm.CondE, asm.CondNE, asm.CondL, asm.CondB, asm.CondG, asm.CondA,
+	asm.CondLE, asm.CondBE, asm.CondGE, asm.CondAE,
+}
+
+// inFamily reports whether op lies in the family of ten comparisons
+// starting at first, and which one it is.
+func inFamily(op, first ir.Opcode) (int, bool) {
+	if op >= first && op < first+10 {
+		return int(op - first), true
+	}
+	return 0, false
+}
+
+// native translates in to machine code if it has a native translation,
+// and reports whether it had.
+func (g *gen) native(in *ir.Instr) bool {
+	if g.nativeInt(in) || g.nativeMem(in) {
+		return true
+	}
+	for _, f := range nativeExtensions {
+		if f(g, in) {
+			return true
+		}
+	}
+	return false
+}
+
+// nativeExtensions are further translators (floating point, SIMD), each
+// reporting whether it handled the instruction.
+var nativeExtensions []func(g *gen, in *ir.Instr) bool
+
+func widthOf(is64 bool) asm.Width {
+	if is64 {
+		return asm.W64
+	}
+	return asm.W32
+}
+
+// loadImm puts an instruction's constant operand in r for width w.
+func (g *gen) loadImm(w asm.Width, r asm.Reg, v uint64) {
+	if w == asm.W32 {
+		g.a.MovImm(asm.W32, r, uint64(uint32(v)))
+		return
+	}
+	g.a.MovImm(asm.W64, r, v)
+}
+
+// fitsImm reports whether v can be an instruction's 32-bit immediate
+// at width w (sign-extended for 64 bits).
+func fitsImm(w asm.Width, v uint64) bool {
+	return w == asm.W32 || int64(v) == int64(int32(v))
+}
+
+// aluOperand applies op to RAX and the second operand: slot c, or the
+// constant imm when imm is set.
+func (g *gen) aluOperand(op asm.AluOp, w asm.Width, in *ir.Instr, imm bool) {
+	a := &g.a
+	switch {
+	case !imm:
+		a.AluLoad(op, w, asm.RAX, slot(in.C))
+	case fitsImm(w, in.Imm):
+		a.AluImm(op, w, asm.RAX, int32(in.Imm))
+	default:
+		g.loadImm(w, asm.RCX, in.Imm)
+		a.Alu(op, w, asm.RAX, asm.RCX)
+	}
+}
+
+func (g *gen) nativeInt(in *ir.Instr) bool {
+	a := &g.a
+	op := in.Op
+	if k, ok := inFamily(op, ir.OpI32Eq); ok {
+		g.compare(asm.W32, cmpConds[k], in, false)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpI32EqI); ok {
+		g.compare(asm.W32, cmpConds[k], in, true)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpI64Eq); ok {
+		g.compare(asm.W64, cmpConds[k], in, false)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpI64EqI); ok {
+		g.compare(asm.W64, cmpConds[k], in, true)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpBrIfI32Eq); ok {
+		g.cmpBranch(asm.W32, cmpConds[k], in, false)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpBrIfI32EqI); ok {
+		g.cmpBranch(asm.W32, cmpConds[k], in, true)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpBrIfI64Eq); ok {
+		g.cmpBranch(asm.W64, cmpConds[k], in, false)
+		return true
+	}
+	if k, ok := inFamily(op, ir.OpBrIfI64EqI); ok {
+		g.cmpBranch(asm.W64, cmpConds[k], in, true)
+		return true
+	}
+	switch op {
+	case ir.OpBrIfNez32, ir.OpBrIfEqz32, ir.OpBrIfNez64, ir.OpBrIfEqz64:
+		w := widthOf(op == ir.OpBrIfNez64 || op == ir.OpBrIfEqz64)
+		a.AluMemImm(asm.AluCmp, w, slot(in.B), 0)
+		c := asm.CondNE
+		if op == ir.OpBrIfEqz32 || op == ir.OpBrIfEqz64 {
+			c = asm.CondE
+		}
+		g.condBranch(c, in)
+	case ir.OpI32Add, ir.OpI64Add:
+		g.alu(asm.AluAdd, op == ir.OpI64Add, in, false)
+	case ir.OpI32Sub, ir.OpI64Sub:
+		g.alu(asm.AluSub, op == ir.OpI64Sub, in, false)
+	case ir.OpI32And, ir.OpI64And:
+		g.alu(asm.AluAnd, op == ir.OpI64And, in, false)
+	case ir.OpI32Or, ir.OpI64Or:
+		g.alu(asm.AluOr, op == ir.OpI64Or, in, false)
+	case ir.OpI32Xor, ir.OpI64Xor:
+		g.alu(asm.AluXor, op == ir.OpI64Xor, in, false)
+	case ir.OpI32AddI, ir.OpI64AddI:
+		g.alu(asm.AluAdd, op == ir.OpI64AddI, in, true)
+	case ir.OpI32AndI, ir.OpI64AndI:
+		g.alu(asm.AluAnd, op == ir.OpI64AndI, in, true)
+	case ir.OpI32OrI, ir.OpI64OrI:
+		g.alu(asm.AluOr, op == ir.OpI64OrI, in, true)
+	case ir.OpI32XorI, ir.OpI64XorI:
+		g.alu(asm.AluXor, op == ir.OpI64XorI, in, true)
+	case ir.OpI32Mul, ir.OpI64Mul:
+		w := widthOf(op == ir.OpI64Mul)
+		a.Load(w, asm.RAX, slot(in.B))
+		a.Load(w, asm.RCX, slot(in.C))
+		a.IMul(w, asm.RAX, asm.RCX)
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32MulI, ir.OpI64MulI:
+		w := widthOf(op == ir.OpI64MulI)
+		a.Load(w, asm.RAX, slot(in.B))
+		if fitsImm(w, in.Imm) {
+			a.IMulImm(w, asm.RAX, asm.RAX, int32(in.Imm))
+		} else {
+			g.loadImm(w, asm.RCX, in.Imm)
+			a.IMul(w, asm.RAX, asm.RCX)
+		}
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Shl, ir.OpI64Shl:
+		g.shift(asm.ShShl, op == ir.OpI64Shl, in)
+	case ir.OpI32ShrS, ir.OpI64ShrS:
+		g.shift(asm.ShSar, op == ir.OpI64ShrS, in)
+	case ir.OpI32ShrU, ir.OpI64ShrU:
+		g.shift(asm.ShShr, op == ir.OpI64ShrU, in)
+	case ir.OpI32Rotl, ir.OpI64Rotl:
+		g.shift(asm.ShRol, op == ir.OpI64Rotl, in)
+	case ir.OpI32Rotr, ir.OpI64Rotr:
+		g.shift(asm.ShRor, op == ir.OpI64Rotr, in)
+	case ir.OpI32ShlI, ir.OpI64ShlI:
+		g.shiftImm(asm.ShShl, op == ir.OpI64ShlI, in)
+	case ir.OpI32ShrSI, ir.OpI64ShrSI:
+		g.shiftImm(asm.ShSar, op == ir.OpI64ShrSI, in)
+	case ir.OpI32ShrUI, ir.OpI64ShrUI:
+		g.shiftImm(asm.ShShr, op == ir.OpI64ShrUI, in)
+	case ir.OpI32RotlI, ir.OpI64RotlI:
+		g.shiftImm(asm.ShRol, op == ir.OpI64RotlI, in)
+	case ir.OpI32DivS, ir.OpI32DivU, ir.OpI32RemS, ir.OpI32RemU:
+		g.div(asm.W32, op-ir.OpI32DivS, in)
+	case ir.OpI64DivS, ir.OpI64DivU, ir.OpI64RemS, ir.OpI64RemU:
+		g.div(asm.W64, op-ir.OpI64DivS, in)
+	case ir.OpI32AddShl:
+		a.Load(asm.W32, asm.RAX, slot(in.C))
+		a.ShiftImm(asm.ShShl, asm.W32, asm.RAX, uint8(in.Imm&31))
+		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Eqz, ir.OpI64Eqz:
+		a.MovImm(asm.W32, asm.RCX, 0)
+		a.AluMemImm(asm.AluCmp, widthOf(op == ir.OpI64Eqz), slot(in.B), 0)
+		a.Setcc(asm.CondE, asm.RCX)
+		a.Store(asm.W64, slot(in.A), asm.RCX)
+	case ir.OpI32Clz, ir.OpI64Clz:
+		// bsr leaves ZF set for zero; 31-bsr is bsr^31 for 0..31, and
+		// 63^31 = 32 covers zero (likewise 127^63 = 64).
+		w := widthOf(op == ir.OpI64Clz)
+		bits := uint64(31)
+		if w == asm.W64 {
+			bits = 63
+		}
+		a.MovImm(asm.W32, asm.RCX, 2*bits+1)
+		a.Load(w, asm.RAX, slot(in.B))
+		a.Bsr(w, asm.RAX, asm.RAX)
+		a.Cmov(asm.CondE, w, asm.RAX, asm.RCX)
+		a.AluImm(asm.AluXor, w, asm.RAX, int32(bits))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Ctz, ir.OpI64Ctz:
+		w := widthOf(op == ir.OpI64Ctz)
+		bits := uint64(32)
+		if w == asm.W64 {
+			bits = 64
+		}
+		a.MovImm(asm.W32, asm.RCX, bits)
+		a.Load(w, asm.RAX, slot(in.B))
+		a.Bsf(w, asm.RAX, asm.RAX)
+		a.Cmov(asm.CondE, w, asm.RAX, asm.RCX)
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Popcnt, ir.OpI64Popcnt:
+		if !cpu.X86.HasPOPCNT {
+			return false
+		}
+		w := widthOf(op == ir.OpI64Popcnt)
+		a.Load(w, asm.RAX, slot(in.B))
+		a.Popcnt(w, asm.RAX, asm.RAX)
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32WrapI64:
+		a.Load(asm.W32, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI64ExtendI32S:
+		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI64ExtendI32U:
+		a.Load(asm.W32, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Extend8S:
+		a.LoadSX(asm.W32, asm.W8, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI32Extend16S:
+		a.LoadSX(asm.W32, asm.W16, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI64Extend8S:
+		a.LoadSX(asm.W64, asm.W8, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI64Extend16S:
+		a.LoadSX(asm.W64, asm.W16, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpI64Extend32S:
+		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	case ir.OpMemorySize:
+		a.MovRR(asm.W64, asm.RAX, rMemLen)
+		a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 16)
+		a.Store(asm.W64, slot(in.A), asm.RAX)
+	default:
+		return false
+	}
+	return true
+}
+
+// alu emits a = b op c (or b op imm).
+func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
+	w := widthOf(is64)
+	g.a.Load(w, asm.RAX, slot(in.B))
+	g.aluOperand(op, w, in, imm)
+	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+}
+
+// compare emits a = b cond c (or imm) as 0 or 1.
+func (g *gen) compare(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
+	a := &g.a
+	a.Load(w, asm.RAX, slot(in.B))
+	a.MovImm(asm.W32, asm.RDX, 0)
+	if !imm {
+		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
+	} else if fitsImm(w, in.Imm) {
+		a.AluImm(asm.AluCmp, w, asm.RAX, int32(in.Imm))
+	} else {
+		g.loadImm(w, asm.RCX, in.Imm)
+		a.Alu(asm.AluCmp, w, asm.RAX, asm.RCX)
+	}
+	a.Setcc(c, asm.RDX)
+	a.Store(asm.W64, slot(in.A), asm.RDX)
+}
+
+// cmpBranch branches to the instruction's target if b cond c (or imm).
+func (g *gen) cmpBranch(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
+	a := &g.a
+	a.Load(w, asm.RAX, slot(in.B))
+	if !imm {
+		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
+	} else if fitsImm(w, in.Imm) {
+		a.AluImm(asm.AluCmp, w, asm.RAX, int32(in.Imm))
+	} else {
+		g.loadImm(w, asm.RCX, in.Imm)
+		a.Alu(asm.AluCmp, w, asm.RAX, asm.RCX)
+	}
+	g.condBranch(c, in)
+}
+
+func (g *gen) shift(op asm.ShiftOp, is64 bool, in *ir.Instr) {
+	w := widthOf(is64)
+	g.a.Load(w, asm.RAX, slot(in.B))
+	g.a.Load(asm.W32, asm.RCX, slot(in.C))
+	g.a.Shift(op, w, asm.RAX)
+	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+}
+
+func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
+	w := widthOf(is64)
+	mask := uint64(31)
+	if is64 {
+		mask = 63
+	}
+	g.a.Load(w, asm.RAX, slot(in.B))
+	if n := uint8(in.Imm & mask); n != 0 {
+		g.a.ShiftImm(op, w, asm.RAX, n)
+	}
+	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+}
+
+// div emits the four divisions (kind: 0 div_s, 1 div_u, 2 rem_s, 3
+// rem_u) with WebAssembly's traps; rem_s of the minimum by -1 is 0,
+// where the hardware would fault.
+func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
+	a := &g.a
+	a.Load(w, asm.RAX, slot(in.B))
+	a.Load(w, asm.RCX, slot(in.C))
+	a.Test(w, asm.RCX, asm.RCX)
+	a.Jcc(asm.CondE, g.trap(api.TrapIntegerDivideByZero))
+	switch kind {
+	case 1, 3:
+		a.Alu(asm.AluXor, asm.W32, asm.RDX, asm.RDX)
+		a.Div(w, asm.RCX)
+	case 0:
+		normal := a.NewLabel()
+		a.AluImm(asm.AluCmp, w, asm.RCX, -1)
+		a.Jcc(asm.CondNE, normal)
+		// x / -1 overflows only for the minimum: x - 1 overflows too.
+		a.MovRR(w, asm.RDX, asm.RAX)
+		a.AluImm(asm.AluSub, w, asm.RDX, 1)
+		a.Jcc(asm.CondO, g.trap(api.TrapIntegerOverflow))
+		a.Bind(normal)
+		a.SignExtendAX(w)
+		a.IDiv(w, asm.RCX)
+	case 2:
+		normal, done := a.NewLabel(), a.NewLabel()
+		a.AluImm(asm.AluCmp, w, asm.RCX, -1)
+		a.Jcc(asm.CondNE, normal)
+		a.MovImm(asm.W32, asm.RDX, 0)
+		a.Jmp(done)
+		a.Bind(normal)
+		a.SignExtendAX(w)
+		a.IDiv(w, asm.RCX)
+		a.Bind(done)
+	}
+	r := asm.RAX
+	if kind >= 2 {
+		r = asm.RDX
+	}
+	if w == asm.W32 {
+		a.MovRR(asm.W32, r, r) // zero-extend
+	}
+	a.Store(asm.W64, slot(in.A), r)
+}

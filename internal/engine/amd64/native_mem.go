@@ -1,0 +1,162 @@
+package amd64
+
+import (
+	"github.com/wasmvisor/wasmvisor/api"
+	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+)
+
+// access describes a scalar load or store of the slot form.
+type access struct {
+	size  uint8     // bytes accessed
+	w     asm.Width // register width of the loaded value
+	sx    bool      // sign-extend a narrow load
+	store bool
+	mode  addrMode
+}
+
+type addrMode uint8
+
+const (
+	addrPlain  addrMode = iota // address slot b, offset imm
+	addrImm                    // "AI": address uint32(b + uint32(imm)), offset imm>>32
+	addrReg                    // "AR": address uint32(b + c), offset imm
+	addrConst                  // "K": effective address imm
+)
+
+var accesses = map[ir.Opcode]access{
+	ir.OpI32Load:    {size: 4, w: asm.W32},
+	ir.OpI64Load:    {size: 8, w: asm.W64},
+	ir.OpI32Load8S:  {size: 1, w: asm.W32, sx: true},
+	ir.OpI32Load8U:  {size: 1, w: asm.W32},
+	ir.OpI32Load16S: {size: 2, w: asm.W32, sx: true},
+	ir.OpI32Load16U: {size: 2, w: asm.W32},
+	ir.OpI64Load8S:  {size: 1, w: asm.W64, sx: true},
+	ir.OpI64Load8U:  {size: 1, w: asm.W64},
+	ir.OpI64Load16S: {size: 2, w: asm.W64, sx: true},
+	ir.OpI64Load16U: {size: 2, w: asm.W64},
+	ir.OpI64Load32S: {size: 4, w: asm.W64, sx: true},
+	ir.OpI64Load32U: {size: 4, w: asm.W64},
+	ir.OpStore32:    {size: 4, store: true},
+	ir.OpStore64:    {size: 8, store: true},
+	ir.OpStore8:     {size: 1, store: true},
+	ir.OpStore16:    {size: 2, store: true},
+
+	ir.OpI32LoadAI:    {size: 4, w: asm.W32, mode: addrImm},
+	ir.OpI64LoadAI:    {size: 8, w: asm.W64, mode: addrImm},
+	ir.OpI32Load8SAI:  {size: 1, w: asm.W32, sx: true, mode: addrImm},
+	ir.OpI32Load8UAI:  {size: 1, w: asm.W32, mode: addrImm},
+	ir.OpI32Load16SAI: {size: 2, w: asm.W32, sx: true, mode: addrImm},
+	ir.OpI32Load16UAI: {size: 2, w: asm.W32, mode: addrImm},
+	ir.OpI32LoadAR:    {size: 4, w: asm.W32, mode: addrReg},
+	ir.OpI64LoadAR:    {size: 8, w: asm.W64, mode: addrReg},
+	ir.OpI32Load8SAR:  {size: 1, w: asm.W32, sx: true, mode: addrReg},
+	ir.OpI32Load8UAR:  {size: 1, w: asm.W32, mode: addrReg},
+	ir.OpI32Load16SAR: {size: 2, w: asm.W32, sx: true, mode: addrReg},
+	ir.OpI32Load16UAR: {size: 2, w: asm.W32, mode: addrReg},
+	ir.OpI32LoadK:     {size: 4, w: asm.W32, mode: addrConst},
+	ir.OpI64LoadK:     {size: 8, w: asm.W64, mode: addrConst},
+	ir.OpI32Load8UK:   {size: 1, w: asm.W32, mode: addrConst},
+	ir.OpStore32AI:    {size: 4, store: true, mode: addrImm},
+	ir.OpStore64AI:    {size: 8, store: true, mode: addrImm},
+	ir.OpStore8AI:     {size: 1, store: true, mode: addrImm},
+	ir.OpStore16AI:    {size: 2, store: true, mode: addrImm},
+	ir.OpStore32AR:    {size: 4, store: true, mode: addrReg},
+	ir.OpStore64AR:    {size: 8, store: true, mode: addrReg},
+	ir.OpStore8AR:     {size: 1, store: true, mode: addrReg},
+	ir.OpStore16AR:    {size: 2, store: true, mode: addrReg},
+	ir.OpStore32K:     {size: 4, store: true, mode: addrConst},
+	ir.OpStore64K:     {size: 8, store: true, mode: addrConst},
+	ir.OpStore8K:      {size: 1, store: true, mode: addrConst},
+}
+
+func widthOfSize(n uint8) asm.Width {
+	switch n {
+	case 1:
+		return asm.W8
+	case 2:
+		return asm.W16
+	case 4:
+		return asm.W32
+	}
+	return asm.W64
+}
+
+func (g *gen) nativeMem(in *ir.Instr) bool {
+	acc, ok := accesses[in.Op]
+	if !ok {
+		return false
+	}
+	a := &g.a
+	m := g.effectiveAddr(in, acc.mode, uint64(acc.size))
+	if acc.store {
+		val := in.C
+		if acc.mode == addrReg {
+			val = in.A
+		}
+		a.Load(asm.W64, asm.RCX, slot(val))
+		a.Store(widthOfSize(acc.size), m, asm.RCX)
+		return true
+	}
+	if acc.sx {
+		a.LoadSX(acc.w, widthOfSize(acc.size), asm.RCX, m)
+	} else if acc.size == 8 {
+		a.Load(asm.W64, asm.RCX, m)
+	} else {
+		a.Load(widthOfSize(acc.size), asm.RCX, m)
+	}
+	if acc.w == asm.W32 && acc.sx {
+		a.MovRR(asm.W32, asm.RCX, asm.RCX)
+	}
+	a.Store(asm.W64, slot(in.A), asm.RCX)
+	return true
+}
+
+// effectiveAddr computes the address of an access of size bytes,
+// checking it against the memory's length when the target asks, and
+// returns the memory operand that reaches it. It uses RAX and RDX.
+func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
+	a := &g.a
+	var offset uint64
+	switch mode {
+	case addrConst:
+		end := in.Imm + size
+		if g.t.CheckBounds {
+			if end <= 1<<31-1 {
+				a.AluImm(asm.AluCmp, asm.W64, rMemLen, int32(end))
+			} else {
+				a.MovImm(asm.W64, asm.RDX, end)
+				a.Alu(asm.AluCmp, asm.W64, rMemLen, asm.RDX)
+			}
+			a.Jcc(asm.CondB, g.trap(api.TrapOutOfBoundsMemory))
+		}
+		if in.Imm <= 1<<31-1 {
+			return asm.M(rMem, int32(in.Imm))
+		}
+		a.MovImm(asm.W64, asm.RAX, in.Imm)
+		return asm.MI(rMem, asm.RAX, 1, 0)
+	case addrPlain:
+		a.Load(asm.W32, asm.RAX, slot(in.B))
+		offset = in.Imm
+	case addrImm:
+		a.Load(asm.W32, asm.RAX, slot(in.B))
+		a.AluImm(asm.AluAdd, asm.W32, asm.RAX, int32(uint32(in.Imm)))
+		offset = in.Imm >> 32
+	case addrReg:
+		a.Load(asm.W32, asm.RAX, slot(in.B))
+		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.C))
+		offset = in.Imm
+	}
+	// RAX holds the 32-bit index, zero-extended.
+	if offset+size > 1<<31-1 {
+		a.MovImm(asm.W64, asm.RDX, offset)
+		a.Alu(asm.AluAdd, asm.W64, asm.RAX, asm.RDX)
+		offset = 0
+	}
+	if g.t.CheckBounds {
+		a.Lea(asm.W64, asm.RDX, asm.M(asm.RAX, int32(offset+size)))
+		a.Alu(asm.AluCmp, asm.W64, asm.RDX, rMemLen)
+		a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
+	}
+	return asm.MI(rMem, asm.RAX, 1, int32(offset))
+}

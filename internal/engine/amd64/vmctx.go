@@ -1,0 +1,95 @@
+package amd64
+
+import (
+	"unsafe"
+
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// The instance state block ("vmctx") is the flat view of an instance
+// that machine code addresses through R14 with constant offsets: a fixed
+// header, then one 8-byte entry per function, global, table and type of
+// the module, in that order. Entries are addresses of the store's
+// objects, which the instance keeps reachable; the block holds them as
+// integers, invisible to the garbage collector, and machine code never
+// stores a Go pointer into the Go heap (changing a table's or a reference
+// global's contents goes through Go).
+const (
+	vmMemBase   = 0  // address of memory 0's first byte (0 without memory)
+	vmMemLenPtr = 8  // address of a uint64 holding memory 0's length in bytes
+	vmInstance  = 16 // the *store.Instance
+	vmHeader    = 32
+)
+
+// Offsets inside store objects that machine code reads.
+var (
+	offFuncEntry  = int32(unsafe.Offsetof(store.Function{}.Entry))
+	offFuncCtx    = int32(unsafe.Offsetof(store.Function{}.Ctx))
+	offFuncTypeID = int32(unsafe.Offsetof(store.Function{}.TypeID))
+	offTableFuncs = int32(unsafe.Offsetof(store.Table{}.Funcs))
+	offGlobalVal  = int32(unsafe.Offsetof(store.Global{}.Val))
+)
+
+// layout gives the offsets of a module's entries in its state block.
+type layout struct {
+	funcs, globals, tables, types int32
+	size                          int
+}
+
+func layoutOf(m *wasm.Module) layout {
+	var l layout
+	nf, ng, nt := m.NumFuncs(), m.NumGlobals(), m.NumTables()
+	l.funcs = vmHeader
+	l.globals = l.funcs + 8*int32(nf)
+	l.tables = l.globals + 8*int32(ng)
+	l.types = l.tables + 8*int32(nt)
+	l.size = int(l.types) + 8*len(m.Types)
+	return l
+}
+
+func (l layout) fn(i uint32) int32     { return l.funcs + 8*int32(i) }
+func (l layout) global(i uint32) int32 { return l.globals + 8*int32(i) }
+func (l layout) table(i uint32) int32  { return l.tables + 8*int32(i) }
+func (l layout) typ(i uint32) int32    { return l.types + 8*int32(i) }
+
+// zeroLen is the memory length of instances without a memory.
+var zeroLen uint64
+
+// instanceState is an instance's state block and what it references.
+type instanceState struct {
+	block []uint64
+	inst  *store.Instance
+}
+
+func (s *instanceState) addr() uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s.block))) }
+
+// newInstanceState builds the state block of inst, laid out by l.
+func newInstanceState(inst *store.Instance, l layout) *instanceState {
+	s := &instanceState{block: make([]uint64, l.size/8), inst: inst}
+	put := func(off int32, v uintptr) { s.block[off/8] = uint64(v) }
+	put(vmMemLenPtr, uintptr(unsafe.Pointer(&zeroLen)))
+	if mem := inst.Memory(); mem != nil {
+		put(vmMemBase, mem.Lin.Base())
+		put(vmMemLenPtr, mem.Lin.LenAddr())
+	}
+	put(vmInstance, uintptr(unsafe.Pointer(inst)))
+	for i, f := range inst.Funcs {
+		put(l.fn(uint32(i)), uintptr(unsafe.Pointer(f)))
+	}
+	for i, g := range inst.Globals {
+		put(l.global(uint32(i)), uintptr(unsafe.Pointer(g)))
+	}
+	for i, t := range inst.Tables {
+		put(l.table(uint32(i)), uintptr(unsafe.Pointer(t)))
+	}
+	for i, id := range inst.Types {
+		s.block[l.typ(uint32(i))/8] = uint64(id)
+	}
+	return s
+}
+
+// instanceOf returns the instance whose state block is at addr.
+func instanceOf(addr uintptr) *store.Instance {
+	return *ptrAt[*store.Instance](addr + vmInstance)
+}
