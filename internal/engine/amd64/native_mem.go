@@ -18,10 +18,10 @@ type access struct {
 type addrMode uint8
 
 const (
-	addrPlain  addrMode = iota // address slot b, offset imm
-	addrImm                    // "AI": address uint32(b + uint32(imm)), offset imm>>32
-	addrReg                    // "AR": address uint32(b + c), offset imm
-	addrConst                  // "K": effective address imm
+	addrPlain addrMode = iota // address slot b, offset imm
+	addrImm                   // "AI": address uint32(b + uint32(imm)), offset imm>>32
+	addrReg                   // "AR": address uint32(b + c), offset imm
+	addrConst                 // "K": effective address imm
 )
 
 var accesses = map[ir.Opcode]access{
