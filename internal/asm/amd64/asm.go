@@ -1,0 +1,552 @@
+package amd64
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Reg is a general-purpose register, numbered in encoding order.
+type Reg uint8
+
+// The general-purpose registers. As byte operands, RSP, RBP, RSI and RDI
+// are SPL, BPL, SIL and DIL.
+const (
+	RAX Reg = iota
+	RCX
+	RDX
+	RBX
+	RSP
+	RBP
+	RSI
+	RDI
+	R8
+	R9
+	R10
+	R11
+	R12
+	R13
+	R14
+	R15
+)
+
+var regNames = [16]string{"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+
+// String returns the register's 64-bit name, e.g. "r12".
+func (r Reg) String() string {
+	if r < 16 {
+		return regNames[r]
+	}
+	return fmt.Sprintf("Reg(%d)", uint8(r))
+}
+
+// XReg is an SSE register, X0 to X15.
+type XReg uint8
+
+// The SSE registers.
+const (
+	X0 XReg = iota
+	X1
+	X2
+	X3
+	X4
+	X5
+	X6
+	X7
+	X8
+	X9
+	X10
+	X11
+	X12
+	X13
+	X14
+	X15
+)
+
+// String returns the register's name, e.g. "xmm9".
+func (x XReg) String() string { return fmt.Sprintf("xmm%d", uint8(x)) }
+
+// Width is an operand size in bytes.
+type Width uint8
+
+// Operand sizes.
+const (
+	W8  Width = 1
+	W16 Width = 2
+	W32 Width = 4
+	W64 Width = 8
+)
+
+func (w Width) valid() bool { return w == W8 || w == W16 || w == W32 || w == W64 }
+
+// Mem is a memory operand: [Base + Index*Scale + Disp], or, with RIP or
+// Label set, [rip + Disp] where Disp counts from the end of the
+// instruction (plus the label's offset from there, with Label).
+type Mem struct {
+	Base     Reg
+	Index    Reg
+	Scale    uint8 // 1, 2, 4 or 8; used only with HasIndex
+	HasIndex bool
+	Disp     int32
+	RIP      bool   // [rip + Disp]
+	Label    *Label // [rip + Label + Disp]; implies RIP
+}
+
+// M returns the operand [base + disp].
+func M(base Reg, disp int32) Mem { return Mem{Base: base, Disp: disp} }
+
+// MI returns the operand [base + index*scale + disp].
+func MI(base, index Reg, scale uint8, disp int32) Mem {
+	return Mem{Base: base, Index: index, Scale: scale, HasIndex: true, Disp: disp}
+}
+
+// RIPRel returns the operand [rip + disp], disp counting from the end of
+// the instruction.
+func RIPRel(disp int32) Mem { return Mem{RIP: true, Disp: disp} }
+
+// LabelMem returns the operand [rip + l + disp]: the address of label l
+// (plus disp), wherever l ends up bound.
+func LabelMem(l *Label, disp int32) Mem { return Mem{RIP: true, Label: l, Disp: disp} }
+
+// Cond is a condition code, numbered as the tttn field of Jcc, SETcc and
+// CMOVcc (SDM Vol. 2, Appendix B.1.4.7).
+type Cond uint8
+
+// Condition codes.
+const (
+	CondO  Cond = iota // overflow
+	CondNO             // no overflow
+	CondB              // below: unsigned <, carry
+	CondAE             // above or equal: unsigned >=, no carry
+	CondE              // equal, zero
+	CondNE             // not equal, not zero
+	CondBE             // below or equal: unsigned <=
+	CondA              // above: unsigned >
+	CondS              // sign
+	CondNS             // no sign
+	CondP              // parity: unordered after ucomiss/ucomisd
+	CondNP             // no parity: ordered
+	CondL              // less: signed <
+	CondGE             // greater or equal: signed >=
+	CondLE             // less or equal: signed <=
+	CondG              // greater: signed >
+)
+
+// Invert returns the condition that holds exactly when c does not.
+func (c Cond) Invert() Cond { return c ^ 1 }
+
+var condNames = [16]string{"o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"}
+
+// String returns the condition's mnemonic suffix, e.g. "ae".
+func (c Cond) String() string {
+	if c < 16 {
+		return condNames[c]
+	}
+	return fmt.Sprintf("Cond(%d)", uint8(c))
+}
+
+// Label is a position in the code that jumps, calls and RIP-relative
+// operands can name before or after it is bound. Labels come from
+// NewLabel and belong to their Asm until its next Reset.
+type Label struct {
+	pos    int // offset once bound, -1 before
+	fixups []fixup
+}
+
+// fixup is a 32-bit field at at that must hold label - (at + 4) + add.
+type fixup struct {
+	at  int
+	add int32
+}
+
+// dataFixup is a 32-bit table entry at at that must hold l - base.
+type dataFixup struct {
+	at      int
+	l, base *Label
+}
+
+// Asm is an x86-64 assembler. Each method appends one instruction (a few
+// for JmpTable). The zero value is ready to use.
+type Asm struct {
+	b      []byte
+	labels []*Label // labels[:nlabels] are in use; the rest are kept for reuse
+	nlab   int
+	data   []dataFixup
+	err    error
+}
+
+// Len returns the number of bytes emitted so far.
+func (a *Asm) Len() int { return len(a.b) }
+
+// Bytes returns the code emitted so far. Jumps to labels not yet bound
+// and AddLabelOffset32 entries hold placeholders until Finish.
+func (a *Asm) Bytes() []byte { return a.b }
+
+// Err returns the first error recorded so far, if any.
+func (a *Asm) Err() error { return a.err }
+
+// Finish resolves the label-offset table entries and returns the code,
+// or the first error: an operand the encoder could not encode, or a
+// label used but never bound. The slice aliases the Asm's buffer until
+// Reset.
+func (a *Asm) Finish() ([]byte, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	for _, l := range a.labels[:a.nlab] {
+		if l.pos < 0 && len(l.fixups) > 0 {
+			return nil, fmt.Errorf("amd64: label used at offset %d is never bound", l.fixups[0].at)
+		}
+	}
+	for _, d := range a.data {
+		if d.l.pos < 0 || d.base.pos < 0 {
+			return nil, fmt.Errorf("amd64: table entry at offset %d names a label that is never bound", d.at)
+		}
+		binary.LittleEndian.PutUint32(a.b[d.at:], uint32(int32(d.l.pos-d.base.pos)))
+	}
+	return a.b, nil
+}
+
+// Reset empties the Asm for the next function, keeping its buffers.
+// Labels from before the Reset must not be used after it.
+func (a *Asm) Reset() {
+	a.b = a.b[:0]
+	a.nlab = 0
+	a.data = a.data[:0]
+	a.err = nil
+}
+
+func (a *Asm) fail(format string, args ...any) {
+	if a.err == nil {
+		a.err = fmt.Errorf("amd64: at offset %d: "+format, append([]any{len(a.b)}, args...)...)
+	}
+}
+
+// Raw appends bytes as they are: data, or an instruction the encoder does
+// not know, such as a privileged one a test wants a guest to try.
+func (a *Asm) Raw(b ...byte) { a.b = append(a.b, b...) }
+
+func (a *Asm) byte1(v byte)    { a.b = append(a.b, v) }
+func (a *Asm) imm16(v uint16)  { a.b = binary.LittleEndian.AppendUint16(a.b, v) }
+func (a *Asm) imm32(v uint32)  { a.b = binary.LittleEndian.AppendUint32(a.b, v) }
+func (a *Asm) imm64(v uint64)  { a.b = binary.LittleEndian.AppendUint64(a.b, v) }
+func (a *Asm) simm32(v int32)  { a.imm32(uint32(v)) }
+func fitsInt8(v int64) bool    { return v >= -128 && v <= 127 }
+func fitsInt32(v int64) bool   { return v >= -1<<31 && v < 1<<31 }
+func fitsUint32(v uint64) bool { return v < 1<<32 }
+
+// ---- Core encoding ----
+
+// enc describes the parts of one instruction that precede ModRM.
+type enc struct {
+	p66   bool   // operand-size prefix
+	pfx   byte   // mandatory or repeat prefix (F2, F3), 0 for none
+	w     bool   // REX.W
+	force bool   // a REX prefix even with no bits set (byte regs 4-7)
+	op    opcode // escape bytes included
+}
+
+// opcode is one to three opcode bytes.
+type opcode struct {
+	b [3]byte
+	n uint8
+}
+
+func o(b ...byte) (c opcode) {
+	c.n = uint8(copy(c.b[:], b))
+	return c
+}
+
+func (a *Asm) prefixes(e *enc, r, x, b byte) {
+	if e.p66 {
+		a.byte1(0x66)
+	}
+	if e.pfx != 0 {
+		a.byte1(e.pfx)
+	}
+	rex := byte(0x40) | r>>3&1<<2 | x>>3&1<<1 | b>>3&1
+	if e.w {
+		rex |= 8
+	}
+	if rex != 0x40 || e.force {
+		a.byte1(rex)
+	}
+	a.b = append(a.b, e.op.b[:e.op.n]...)
+}
+
+// rr emits an instruction with a register-direct ModRM: reg and rm are
+// register numbers 0-15 (or an opcode extension in reg).
+func (a *Asm) rr(e enc, reg, rm byte) {
+	if reg > 15 || rm > 15 {
+		a.fail("register number out of range (%d, %d)", reg, rm)
+		return
+	}
+	a.prefixes(&e, reg, 0, rm)
+	a.byte1(0xC0 | reg&7<<3 | rm&7)
+}
+
+// rm emits an instruction with a memory ModRM. immLen is the number of
+// immediate bytes the caller appends after it, which a label operand's
+// displacement must count.
+func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
+	if reg > 15 {
+		a.fail("register number %d out of range", reg)
+		return
+	}
+	if m.RIP || m.Label != nil {
+		if m.HasIndex {
+			a.fail("rip-relative operand with an index")
+			return
+		}
+		a.prefixes(&e, reg, 0, 0)
+		a.byte1(reg&7<<3 | 5)
+		if m.Label != nil {
+			a.labelRel32(m.Label, m.Disp-int32(immLen))
+		} else {
+			a.simm32(m.Disp)
+		}
+		return
+	}
+	if m.Base > 15 || m.HasIndex && m.Index > 15 {
+		a.fail("register number out of range in %v", m)
+		return
+	}
+	var index byte
+	var scale byte
+	if m.HasIndex {
+		if m.Index == RSP {
+			a.fail("rsp cannot be an index register")
+			return
+		}
+		index = byte(m.Index)
+		switch m.Scale {
+		case 1:
+		case 2:
+			scale = 1
+		case 4:
+			scale = 2
+		case 8:
+			scale = 3
+		default:
+			a.fail("scale %d is not 1, 2, 4 or 8", m.Scale)
+			return
+		}
+	}
+	base := byte(m.Base)
+	var mod byte
+	switch {
+	case m.Disp == 0 && base&7 != 5: // rbp and r13 need a displacement
+		mod = 0
+	case fitsInt8(int64(m.Disp)):
+		mod = 1
+	default:
+		mod = 2
+	}
+	a.prefixes(&e, reg, index, base)
+	if m.HasIndex || base&7 == 4 { // rsp and r12 need a SIB byte
+		if !m.HasIndex {
+			index = 4 // no index
+		}
+		a.byte1(mod<<6 | reg&7<<3 | 4)
+		a.byte1(scale<<6 | index&7<<3 | base&7)
+	} else {
+		a.byte1(mod<<6 | reg&7<<3 | base&7)
+	}
+	switch mod {
+	case 1:
+		a.byte1(byte(int8(m.Disp)))
+	case 2:
+		a.simm32(m.Disp)
+	}
+}
+
+// String formats the operand in Intel syntax, e.g. "[rbx+rcx*4+0x10]".
+func (m Mem) String() string {
+	s := "["
+	switch {
+	case m.Label != nil:
+		s += "rip+label"
+	case m.RIP:
+		s += "rip"
+	default:
+		s += m.Base.String()
+		if m.HasIndex {
+			s += fmt.Sprintf("+%v*%d", m.Index, m.Scale)
+		}
+	}
+	if m.Disp != 0 {
+		s += fmt.Sprintf("%+#x", m.Disp)
+	}
+	return s + "]"
+}
+
+// ---- Labels and control flow ----
+
+// NewLabel returns an unbound label.
+func (a *Asm) NewLabel() *Label {
+	if a.nlab < len(a.labels) {
+		l := a.labels[a.nlab]
+		a.nlab++
+		l.pos = -1
+		l.fixups = l.fixups[:0]
+		return l
+	}
+	l := &Label{pos: -1}
+	a.labels = append(a.labels, l)
+	a.nlab++
+	return l
+}
+
+// Bind binds l to the current position and patches the references to it
+// emitted so far.
+func (a *Asm) Bind(l *Label) {
+	if l.pos >= 0 {
+		a.fail("label bound twice (first at %d)", l.pos)
+		return
+	}
+	l.pos = len(a.b)
+	for _, f := range l.fixups {
+		binary.LittleEndian.PutUint32(a.b[f.at:], uint32(int32(l.pos-(f.at+4))+f.add))
+	}
+	l.fixups = l.fixups[:0]
+}
+
+// Bound reports whether l has been bound.
+func (a *Asm) Bound(l *Label) bool { return l.pos >= 0 }
+
+// Offset returns the position l is bound to, or -1 if it is not bound.
+func (a *Asm) Offset(l *Label) int { return l.pos }
+
+// labelRel32 appends a 32-bit field holding l - (end of field) + add.
+func (a *Asm) labelRel32(l *Label, add int32) {
+	at := len(a.b)
+	if l.pos >= 0 {
+		a.simm32(int32(l.pos-(at+4)) + add)
+		return
+	}
+	l.fixups = append(l.fixups, fixup{at: at, add: add})
+	a.imm32(0)
+}
+
+// Jmp emits jmp to l: rel8 when l is bound and near enough behind, rel32
+// otherwise.
+func (a *Asm) Jmp(l *Label) {
+	if l.pos >= 0 {
+		if d := int64(l.pos - (len(a.b) + 2)); fitsInt8(d) {
+			a.b = append(a.b, 0xEB, byte(int8(d)))
+			return
+		}
+	}
+	a.byte1(0xE9)
+	a.labelRel32(l, 0)
+}
+
+// Jmp32 emits jmp rel32 to l, whatever the distance: for code that is
+// patched or measured later.
+func (a *Asm) Jmp32(l *Label) {
+	a.byte1(0xE9)
+	a.labelRel32(l, 0)
+}
+
+// Jcc emits j<c> to l: rel8 when l is bound and near enough behind, rel32
+// otherwise.
+func (a *Asm) Jcc(c Cond, l *Label) {
+	if c > 15 {
+		a.fail("condition %d", c)
+		return
+	}
+	if l.pos >= 0 {
+		if d := int64(l.pos - (len(a.b) + 2)); fitsInt8(d) {
+			a.b = append(a.b, 0x70|byte(c), byte(int8(d)))
+			return
+		}
+	}
+	a.b = append(a.b, 0x0F, 0x80|byte(c))
+	a.labelRel32(l, 0)
+}
+
+// Call emits call rel32 to l.
+func (a *Asm) Call(l *Label) {
+	a.byte1(0xE8)
+	a.labelRel32(l, 0)
+}
+
+// CallRel emits call rel32 to the offset target in this buffer. A target
+// not yet known can be given as anything and fixed later with
+// PatchRel32(Len()-4, target), Len taken right after CallRel.
+func (a *Asm) CallRel(target int) {
+	a.byte1(0xE8)
+	a.simm32(int32(target - (len(a.b) + 4)))
+}
+
+// JmpRel emits jmp rel32 to the offset target in this buffer, as CallRel.
+func (a *Asm) JmpRel(target int) {
+	a.byte1(0xE9)
+	a.simm32(int32(target - (len(a.b) + 4)))
+}
+
+// PatchRel32 rewrites the rel32 field whose four bytes start at at so that
+// it reaches target.
+func (a *Asm) PatchRel32(at int, target int) {
+	if at < 0 || at+4 > len(a.b) {
+		a.fail("rel32 field at %d is outside the code (length %d)", at, len(a.b))
+		return
+	}
+	binary.LittleEndian.PutUint32(a.b[at:], uint32(int32(target-(at+4))))
+}
+
+// LeaLabel emits lea dst, [rip + l]: the address of l.
+func (a *Asm) LeaLabel(dst Reg, l *Label) { a.Lea(W64, dst, LabelMem(l, 0)) }
+
+// AddLabelOffset32 appends the 32-bit signed value l - base as data: an
+// entry of a jump table whose entries are relative to base. Finish writes
+// the value once both labels are bound.
+func (a *Asm) AddLabelOffset32(l, base *Label) {
+	a.data = append(a.data, dataFixup{at: len(a.b), l: l, base: base})
+	a.imm32(0)
+}
+
+// JmpTable jumps through a table of AddLabelOffset32(target, table)
+// entries bound at table:
+//
+//	lea     scratch, [rip + table]
+//	movsxd  index, dword [scratch + index*4]
+//	add     scratch, index
+//	jmp     scratch
+//
+// index, a 32-bit value already checked against the table's length, is
+// clobbered, as is scratch.
+func (a *Asm) JmpTable(index, scratch Reg, table *Label) {
+	a.LeaLabel(scratch, table)
+	a.rm(enc{w: true, op: o(0x63)}, byte(index), MI(scratch, index, 4, 0), 0)
+	a.Alu(AluAdd, W64, scratch, index)
+	a.JmpReg(scratch)
+}
+
+// nops are the recommended multi-byte NOPs (SDM Vol. 2, NOP), by length.
+var nops = [10][]byte{
+	1: {0x90},
+	2: {0x66, 0x90},
+	3: {0x0F, 0x1F, 0x00},
+	4: {0x0F, 0x1F, 0x40, 0x00},
+	5: {0x0F, 0x1F, 0x44, 0x00, 0x00},
+	6: {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00},
+	7: {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00},
+	8: {0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	9: {0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+}
+
+// AlignTo pads with as few NOPs as possible up to a multiple of n, a power
+// of two.
+func (a *Asm) AlignTo(n int) {
+	if n <= 0 || n&(n-1) != 0 {
+		a.fail("alignment %d is not a power of two", n)
+		return
+	}
+	pad := -len(a.b) & (n - 1)
+	for pad > 0 {
+		k := min(pad, 9)
+		a.b = append(a.b, nops[k]...)
+		pad -= k
+	}
+}
