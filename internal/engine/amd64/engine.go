@@ -157,7 +157,7 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 		return fmt.Errorf("stack of %d values is too short for %s", len(stack), f.Type)
 	}
 	if f.Host != nil {
-		return callHost(ctx, f, stack)
+		return callHost(ctx, f, f.Instance.Handle, stack)
 	}
 	code, ok := f.Code.(*Code)
 	if !ok || f.Entry == 0 {
@@ -246,23 +246,33 @@ func (cs *callState) run(sp uintptr) error {
 	}
 }
 
-// callOut calls a function without machine code of this engine: a host
-// function, for now the only kind.
+// callOut calls a function that machine code could not call directly:
+// a host function, or a function of an instance whose state block was
+// never built because its instantiation failed after its functions were
+// placed in another module's table (the spec keeps them callable).
 func (cs *callState) callOut() error {
 	c := cs.c
 	f := ptrAt[store.Function](c.exitPtr)
-	inst := instanceOf(c.vmctx)
+	caller := instanceOf(c.vmctx)
 	n := max(f.ParamSlots, f.ResultSlots)
 	args := unsafe.Slice(ptrAt[uint64](c.exitArgs), n)
-	if f.Host == nil {
-		return cs.withFrames(&api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d of %q has no machine code", f.Index, f.Instance.Name)}, false)
-	}
 	if cs.hostCtx == nil {
 		cs.hostCtx = context.WithValue(cs.ctx, ctxKey{}, cs)
 	}
-	// The callee's frame must not overlap what a nested call uses:
-	// nested calls take a value stack of their own.
-	err := callHost(cs.hostCtx, f, args)
+	var err error
+	switch code, _ := f.Code.(*Code); {
+	case f.Host != nil:
+		err = callHost(cs.hostCtx, f, caller.Handle, args)
+	case code != nil:
+		if f.Entry == 0 {
+			if err := cs.e.Instantiated(f.Instance); err != nil {
+				return cs.trapDetail(api.TrapInternal, err.Error())
+			}
+		}
+		err = cs.e.Call(cs.hostCtx, f, args)
+	default:
+		return cs.trapDetail(api.TrapInternal, fmt.Sprintf("function %d of %q has no machine code", f.Index, f.Instance.Name))
+	}
 	if err != nil {
 		var t *api.Trap
 		if errors.As(err, &t) && t.Frames == nil {
@@ -270,7 +280,7 @@ func (cs *callState) callOut() error {
 		}
 		return err
 	}
-	if inst.Closed() {
+	if caller.Closed() {
 		return cs.trap(api.TrapModuleClosed)
 	}
 	return nil
@@ -301,8 +311,9 @@ func (cs *callState) trap(kind api.TrapKind) *api.Trap {
 	return t
 }
 
-func (cs *callState) withFrames(t *api.Trap, host bool) *api.Trap {
-	t.Frames = cs.backtrace()
+func (cs *callState) trapDetail(kind api.TrapKind, detail string) *api.Trap {
+	t := cs.trap(kind)
+	t.Detail = detail
 	return t
 }
 
@@ -348,7 +359,9 @@ func (cs *callState) instanceFor(mod *Module) *store.Instance {
 	return nil
 }
 
-func callHost(ctx context.Context, f *store.Function, stack []uint64) (err error) {
+// callHost calls host function f for caller, turning a panic into a
+// trap (or the exit it carries).
+func callHost(ctx context.Context, f *store.Function, caller api.Module, stack []uint64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(*api.ExitError); ok {
@@ -359,7 +372,7 @@ func callHost(ctx context.Context, f *store.Function, stack []uint64) (err error
 			err = &api.Trap{Kind: api.TrapHostPanic, Detail: fmt.Sprintf("%s.%s: %v", f.Instance.Name, f.Name, r), Err: perr}
 		}
 	}()
-	return f.Host(ctx, f.Instance.Handle, stack)
+	return f.Host(ctx, caller, stack)
 }
 
 func interruptTrap(cerr error) *api.Trap {
