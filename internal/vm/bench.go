@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
 	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
 )
@@ -44,19 +45,19 @@ func (m *Monitor) Bench(runs int) (BenchResult, error) {
 		return BenchResult{}, fmt.Errorf("bench needs at least one run, got %d", runs)
 	}
 	res := BenchResult{Runs: runs}
-	ret, err := benchCode(func(a *x86.Asm) { a.Ret() })
+	ret, err := benchCode(func(a *amd64.Asm) { a.Ret() })
 	if err != nil {
 		return res, err
 	}
 	// mov r12, rdi; loop: mov eax, 1; out 0xf0, al; dec r12; jne loop; ret
-	loop, err := benchCode(func(a *x86.Asm) {
-		a.Mov(x86.R12, x86.RDI)
+	loop, err := benchCode(func(a *amd64.Asm) {
+		a.MovRR(amd64.W64, amd64.R12, amd64.RDI)
 		top := a.NewLabel()
 		a.Bind(top)
-		a.MovImm32(x86.RAX, benchHypercall)
+		a.MovImm(amd64.W32, amd64.RAX, benchHypercall)
 		a.Out(HypercallPort)
-		a.Dec(x86.R12)
-		a.Jcc(x86.CondNE, top)
+		a.Dec(amd64.W64, amd64.R12)
+		a.Jcc(amd64.CondNE, top)
 		a.Ret()
 	})
 	if err != nil {
@@ -181,8 +182,8 @@ func (v *VM) rawExits(n int) ([]time.Time, error) {
 	return stamps, nil
 }
 
-func benchCode(emit func(a *x86.Asm)) ([]byte, error) {
-	var a x86.Asm
+func benchCode(emit func(a *amd64.Asm)) ([]byte, error) {
+	var a amd64.Asm
 	emit(&a)
 	code, err := a.Finish()
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
-	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
 )
 
 // Finding is one thing Diagnose checked.
@@ -124,10 +124,10 @@ func runProbe(device string) (uint64, error) {
 	}
 	defer m.Put(v)
 	// mov eax, 1; out 0xf0, al; inc rax; ret
-	code, err := benchCode(func(a *x86.Asm) {
-		a.MovImm32(x86.RAX, 1)
+	code, err := benchCode(func(a *amd64.Asm) {
+		a.MovImm(amd64.W32, amd64.RAX, 1)
 		a.Out(HypercallPort)
-		a.Inc(x86.RAX)
+		a.Inc(amd64.W64, amd64.RAX)
 		a.Ret()
 	})
 	if err != nil {

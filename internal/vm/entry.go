@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 )
 
 // trampoline is the user-mode page every run starts in. With the function
@@ -46,26 +46,26 @@ var trampoline, warmOff, trampReturned = mustAssemble()
 // trampReturned is the offset in the trampoline just after its out: the
 // rip of a run that ended by returning.
 func assembleTrampoline() (code []byte, warm, returned int, err error) {
-	var a x86.Asm
+	var a amd64.Asm
 	a.Fninit()
 	a.PushImm(0x1F80)
-	a.Ldmxcsr(x86.M(x86.RSP, 0))
-	a.AddImm(x86.RSP, 8)
+	a.Ldmxcsr(amd64.M(amd64.RSP, 0))
+	a.AluImm(amd64.AluAdd, amd64.W64, amd64.RSP, 8)
 	for i := range uint8(16) {
-		a.Pxor(i, i)
+		a.SSE(amd64.Pxor, amd64.XReg(i), amd64.XReg(i))
 	}
-	a.CallReg(x86.RAX)
-	a.Mov(x86.RDI, x86.RAX)
-	a.Mov(x86.RSI, x86.RDX)
-	a.Xor32(x86.RAX, x86.RAX)
+	a.CallReg(amd64.RAX)
+	a.MovRR(amd64.W64, amd64.RDI, amd64.RAX)
+	a.MovRR(amd64.W64, amd64.RSI, amd64.RDX)
+	a.Alu(amd64.AluXor, amd64.W32, amd64.RAX, amd64.RAX)
 	a.Out(HypercallPort)
 	returned = a.Len()
 	a.Ud2()
 	warm = a.Len()
-	a.MovImm64(x86.RAX, CodeBase)
-	a.Load64(x86.RAX, x86.M(x86.RAX, 0))
-	a.MovImm32(x86.RAX, ContextAddr)
-	a.Load64(x86.RAX, x86.M(x86.RAX, 0))
+	a.MovImm(amd64.W64, amd64.RAX, CodeBase)
+	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
+	a.MovImm(amd64.W32, amd64.RAX, ContextAddr)
+	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
 	a.Ud2()
 	code, err = a.Finish()
 	if err == nil && len(code) > trampolineSize {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm/kvmtest"
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
@@ -29,9 +30,9 @@ func newMonitor(t testing.TB, cfg Config) *Monitor {
 }
 
 // assemble builds guest code with emit.
-func assemble(t testing.TB, emit func(a *x86.Asm)) []byte {
+func assemble(t testing.TB, emit func(a *amd64.Asm)) []byte {
 	t.Helper()
-	var a x86.Asm
+	var a amd64.Asm
 	emit(&a)
 	code, err := a.Finish()
 	if err != nil {
@@ -41,8 +42,8 @@ func assemble(t testing.TB, emit func(a *x86.Asm)) []byte {
 }
 
 // hypercall emits a hypercall: mov eax, num; out HypercallPort, al.
-func hypercall(a *x86.Asm, num uint32) {
-	a.MovImm32(x86.RAX, num)
+func hypercall(a *amd64.Asm, num uint32) {
+	a.MovImm(amd64.W32, amd64.RAX, uint64(num))
 	a.Out(HypercallPort)
 }
 
@@ -84,23 +85,23 @@ func TestVM_Run_SumOverMemory(t *testing.T) {
 		report = 1 // report(sum) -> sum + 1
 		words  = 40000
 	)
-	code := assemble(t, func(a *x86.Asm) {
+	code := assemble(t, func(a *amd64.Asm) {
 		// rdi = number of words
-		a.MovImm64(x86.RSI, MemoryBase) // mov rsi, MemoryBase
-		a.Xor32(x86.RAX, x86.RAX)       // xor eax, eax   ; sum
-		a.Xor32(x86.RCX, x86.RCX)       // xor ecx, ecx   ; index
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase)           // mov rsi, MemoryBase
+		a.Alu(amd64.AluXor, amd64.W32, amd64.RAX, amd64.RAX) // xor eax, eax   ; sum
+		a.Alu(amd64.AluXor, amd64.W32, amd64.RCX, amd64.RCX) // xor ecx, ecx   ; index
 		loop, done := a.NewLabel(), a.NewLabel()
 		a.Bind(loop)
-		a.Cmp(x86.RCX, x86.RDI)                                                             // cmp rcx, rdi
-		a.Jcc(x86.CondAE, done)                                                             // jae done
-		a.Load32(x86.RDX, x86.Mem{Base: x86.RSI, Index: x86.RCX, Scale: 4, HasIndex: true}) // mov edx, [rsi+rcx*4]
-		a.Add(x86.RAX, x86.RDX)                                                             // add rax, rdx
-		a.Inc(x86.RCX)                                                                      // inc rcx
-		a.Jmp(loop)                                                                         // jmp loop
+		a.Alu(amd64.AluCmp, amd64.W64, amd64.RCX, amd64.RDI)                                                 // cmp rcx, rdi
+		a.Jcc(amd64.CondAE, done)                                                                            // jae done
+		a.Load(amd64.W32, amd64.RDX, amd64.Mem{Base: amd64.RSI, Index: amd64.RCX, Scale: 4, HasIndex: true}) // mov edx, [rsi+rcx*4]
+		a.Alu(amd64.AluAdd, amd64.W64, amd64.RAX, amd64.RDX)                                                 // add rax, rdx
+		a.Inc(amd64.W64, amd64.RCX)                                                                          // inc rcx
+		a.Jmp(loop)                                                                                          // jmp loop
 		a.Bind(done)
-		a.Mov(x86.RDI, x86.RAX) // mov rdi, rax
-		hypercall(a, report)    // mov eax, 1; out 0xf0, al
-		a.Ret()                 // ret           ; rax = the host's answer
+		a.MovRR(amd64.W64, amd64.RDI, amd64.RAX) // mov rdi, rax
+		hypercall(a, report)                     // mov eax, 1; out 0xf0, al
+		a.Ret()                                  // ret           ; rax = the host's answer
 	})
 	mem := newMemory(t, 3, 10) // 40000 words span three 64 KiB pages
 	var want uint64
@@ -132,20 +133,20 @@ func TestVM_Run_SumOverMemory(t *testing.T) {
 func TestVM_Run_HostWritesMemory(t *testing.T) {
 	m := newMonitor(t, Config{})
 	const store = 2 // store(addr, value) -> 0 or ^0 for a bad pointer
-	code := assemble(t, func(a *x86.Asm) {
+	code := assemble(t, func(a *amd64.Asm) {
 		// rdi = addr, rsi = value, rdx = a bad addr
-		a.Push(x86.RDX)     // push rdx
-		a.Push(x86.RDI)     // push rdi
+		a.Push(amd64.RDX)   // push rdx
+		a.Push(amd64.RDI)   // push rdi
 		hypercall(a, store) // store(addr, value)
-		a.Pop(x86.RDI)      // pop rdi
-		a.Pop(x86.RBX)      // pop rbx       ; the bad addr
-		a.MovImm64(x86.RCX, MemoryBase)
-		a.Add(x86.RCX, x86.RDI)              // add rcx, rdi
-		a.Load64(x86.R12, x86.M(x86.RCX, 0)) // mov r12, [rcx]   ; what the host wrote
-		a.Mov(x86.RDI, x86.RBX)              // mov rdi, rbx
-		hypercall(a, store)                  // store(bad, value)
-		a.Mov(x86.RDX, x86.RAX)              // mov rdx, rax  ; second result: the refusal
-		a.Mov(x86.RAX, x86.R12)              // mov rax, r12
+		a.Pop(amd64.RDI)    // pop rdi
+		a.Pop(amd64.RBX)    // pop rbx       ; the bad addr
+		a.MovImm(amd64.W64, amd64.RCX, MemoryBase)
+		a.Alu(amd64.AluAdd, amd64.W64, amd64.RCX, amd64.RDI) // add rcx, rdi
+		a.Load(amd64.W64, amd64.R12, amd64.M(amd64.RCX, 0))  // mov r12, [rcx]   ; what the host wrote
+		a.MovRR(amd64.W64, amd64.RDI, amd64.RBX)             // mov rdi, rbx
+		hypercall(a, store)                                  // store(bad, value)
+		a.MovRR(amd64.W64, amd64.RDX, amd64.RAX)             // mov rdx, rax  ; second result: the refusal
+		a.MovRR(amd64.W64, amd64.RAX, amd64.R12)             // mov rax, r12
 		a.Ret()
 	})
 	var tab Table
@@ -172,7 +173,7 @@ func TestVM_Run_Traps(t *testing.T) {
 	m := newMonitor(t, Config{})
 	tests := []struct {
 		name    string
-		emit    func(a *x86.Asm)
+		emit    func(a *amd64.Asm)
 		pages   uint32
 		kind    TrapKind
 		vector  x86.Vector
@@ -182,159 +183,159 @@ func TestVM_Run_Traps(t *testing.T) {
 		{
 			name: "read past the memory", pages: 1, kind: TrapOutOfBounds, addr: linmem.PageSize,
 			message: "out of bounds memory access at linear address 0x10000",
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, MemoryBase+linmem.PageSize-2) // mov rsi, MemoryBase+65534
-				a.Load32(x86.RAX, x86.M(x86.RSI, 0))              // mov eax, [rsi]  ; straddles the end
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, MemoryBase+linmem.PageSize-2) // mov rsi, MemoryBase+65534
+				a.Load(amd64.W32, amd64.RAX, amd64.M(amd64.RSI, 0))          // mov eax, [rsi]  ; straddles the end
 				a.Ret()
 			},
 		},
 		{
 			name: "write into the guard", pages: 1, kind: TrapOutOfBounds, addr: 0x1_2345_6789,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, MemoryBase+0x1_2345_6789) // a 33-bit effective address
-				a.Store8(x86.M(x86.RSI, 0), x86.RAX)          // mov [rsi], al
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, MemoryBase+0x1_2345_6789) // a 33-bit effective address
+				a.Store(amd64.W8, amd64.M(amd64.RSI, 0), amd64.RAX)      // mov [rsi], al
 				a.Ret()
 			},
 		},
 		{
 			name: "no memory attached", pages: 0, kind: TrapOutOfBounds, addr: 0,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, MemoryBase) // mov rsi, MemoryBase
-				a.Load8(x86.RAX, x86.M(x86.RSI, 0))
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, MemoryBase) // mov rsi, MemoryBase
+				a.Load(amd64.W8, amd64.RAX, amd64.M(amd64.RSI, 0))
 				a.Ret()
 			},
 		},
 		{
 			name: "divide by zero", kind: TrapDivideByZero, vector: x86.DE, message: "integer divide by zero",
-			emit: func(a *x86.Asm) {
-				a.MovImm32(x86.RAX, 10)   // mov eax, 10
-				a.Xor32(x86.RDX, x86.RDX) // xor edx, edx
-				a.Xor32(x86.RCX, x86.RCX) // xor ecx, ecx
-				a.Div32(x86.RCX)          // div ecx
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W32, amd64.RAX, 10)                   // mov eax, 10
+				a.Alu(amd64.AluXor, amd64.W32, amd64.RDX, amd64.RDX) // xor edx, edx
+				a.Alu(amd64.AluXor, amd64.W32, amd64.RCX, amd64.RCX) // xor ecx, ecx
+				a.Div(amd64.W32, amd64.RCX)                          // div ecx
 				a.Ret()
 			},
 		},
 		{
 			name: "ud2", kind: TrapUnreachable, vector: x86.UD, message: "unreachable",
-			emit: func(a *x86.Asm) { a.Ud2() },
+			emit: func(a *amd64.Asm) { a.Ud2() },
 		},
 		{
 			name: "invalid opcode", kind: TrapFault, vector: x86.UD, message: "#UD invalid opcode: not a ud2",
-			emit: func(a *x86.Asm) { a.Raw(0x06) }, // push es: invalid in 64-bit mode
+			emit: func(a *amd64.Asm) { a.Raw(0x06) }, // push es: invalid in 64-bit mode
 		},
 		{
 			// With EFER.SCE off this is #UD on hardware; PVM instead jumps
 			// to LSTAR, still in ring 3, and LSTAR is 0.
 			name: "syscall", kind: TrapFault,
-			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x05) },
+			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x05) },
 		},
 		{
 			name: "sysenter", kind: TrapFault,
-			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x34) },
+			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x34) },
 		},
 		{
 			name: "vmcall", kind: TrapFault,
-			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x01, 0xC1) },
+			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x01, 0xC1) },
 		},
 		{
 			name: "in from the hypercall port, string form", kind: TrapBadHypercall,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RDI, CodeBase+64) // a read-only destination
-				a.MovImm32(x86.RDX, HypercallPort)
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RDI, CodeBase+64) // a read-only destination
+				a.MovImm(amd64.W32, amd64.RDX, HypercallPort)
 				a.Raw(0x6C) // insb
 			},
 		},
 		{
 			name: "hypercall by string out", kind: TrapBadHypercall, message: "no handler for hypercall 77",
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, CodeBase)
-				a.MovImm32(x86.RDX, HypercallPort)
-				a.MovImm32(x86.RCX, 3)
-				a.MovImm32(x86.RAX, 77)
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, CodeBase)
+				a.MovImm(amd64.W32, amd64.RDX, HypercallPort)
+				a.MovImm(amd64.W32, amd64.RCX, 3)
+				a.MovImm(amd64.W32, amd64.RAX, 77)
 				a.Raw(0xF3, 0x6E) // rep outsb
 			},
 		},
 		{
 			name: "recursion into the stack guard", kind: TrapStackExhausted, vector: x86.PF, message: "call stack exhausted",
-			emit: func(a *x86.Asm) {
+			emit: func(a *amd64.Asm) {
 				f := a.NewLabel()
 				a.Bind(f)
-				a.Push(x86.RAX) // push rax   ; a frame
-				a.Call(f)       // call f
+				a.Push(amd64.RAX) // push rax   ; a frame
+				a.Call(f)         // call f
 			},
 		},
 		{
 			name: "privileged instruction", kind: TrapFault, vector: x86.GP, message: "#GP general protection",
-			emit: func(a *x86.Asm) { a.Raw(0x0F, 0x22, 0xD8) }, // mov cr3, rax
+			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x22, 0xD8) }, // mov cr3, rax
 		},
 		{
 			name: "hlt", kind: TrapFault, vector: x86.GP,
-			emit: func(a *x86.Asm) { a.Hlt() },
+			emit: func(a *amd64.Asm) { a.Hlt() },
 		},
 		{
 			name: "out to a port it may not use", kind: TrapFault, vector: x86.GP,
-			emit: func(a *x86.Asm) { a.Out(exceptionPort) }, // out 0xf1, al: the stubs' port
+			emit: func(a *amd64.Asm) { a.Out(exceptionPort) }, // out 0xf1, al: the stubs' port
 		},
 		{
 			name: "out to another port", kind: TrapFault, vector: x86.GP,
-			emit: func(a *x86.Asm) { a.Out(0x80) },
+			emit: func(a *amd64.Asm) { a.Out(0x80) },
 		},
 		{
 			name: "int to an exception gate", kind: TrapFault,
-			emit: func(a *x86.Asm) { a.Raw(0xCD, 0x0E) }, // int 14: the gate's DPL is 0
+			emit: func(a *amd64.Asm) { a.Raw(0xCD, 0x0E) }, // int 14: the gate's DPL is 0
 		},
 		{
 			name: "in from the hypercall port", kind: TrapBadHypercall, message: "in from port 0xf0",
-			emit: func(a *x86.Asm) { a.Raw(0xE4, HypercallPort) }, // in al, 0xf0
+			emit: func(a *amd64.Asm) { a.Raw(0xE4, HypercallPort) }, // in al, 0xf0
 		},
 		{
 			name: "unknown hypercall", kind: TrapBadHypercall, message: "no handler for hypercall 77",
-			emit: func(a *x86.Asm) { hypercall(a, 77) },
+			emit: func(a *amd64.Asm) { hypercall(a, 77) },
 		},
 		{
 			name: "huge hypercall number", kind: TrapBadHypercall,
-			emit: func(a *x86.Asm) { hypercall(a, 0xFFFF_FFFF) },
+			emit: func(a *amd64.Asm) { hypercall(a, 0xFFFF_FFFF) },
 		},
 		{
 			name: "write to its code", kind: TrapFault, vector: x86.PF, addr: CodeBase,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, CodeBase)
-				a.Store8(x86.M(x86.RSI, 0), x86.RAX) // mov [rsi], al
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, CodeBase)
+				a.Store(amd64.W8, amd64.M(amd64.RSI, 0), amd64.RAX) // mov [rsi], al
 			},
 		},
 		{
 			name: "just below the stack guard", kind: TrapFault, vector: x86.PF, addr: StackTop - defaultStack - StackGuard - 8,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, StackTop-defaultStack-StackGuard-8)
-				a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, StackTop-defaultStack-StackGuard-8)
+				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 			},
 		},
 		{
 			name: "read its page tables", kind: TrapFault, vector: x86.PF, addr: ptPoolGPA,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, ptPoolGPA) // not mapped at all
-				a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, ptPoolGPA) // not mapped at all
+				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 			},
 		},
 		{
 			name: "write its GDT", kind: TrapFault, vector: x86.PF, addr: sysGDT,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RSI, sysGDT) // supervisor-only
-				a.Store64(x86.M(x86.RSI, 0), x86.RAX)
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RSI, sysGDT) // supervisor-only
+				a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
 			},
 		},
 		{
 			name: "jump into a stub", kind: TrapFault, vector: x86.PF, addr: sysStubs,
-			emit: func(a *x86.Asm) {
-				a.MovImm64(x86.RAX, sysStubs)
-				a.JmpReg(x86.RAX) // jmp rax
+			emit: func(a *amd64.Asm) {
+				a.MovImm(amd64.W64, amd64.RAX, sysStubs)
+				a.JmpReg(amd64.RAX) // jmp rax
 			},
 		},
 		{
 			name: "null pointer", kind: TrapFault, vector: x86.PF, addr: 8,
-			emit: func(a *x86.Asm) {
-				a.Xor32(x86.RSI, x86.RSI)
-				a.Load64(x86.RAX, x86.M(x86.RSI, 8))
+			emit: func(a *amd64.Asm) {
+				a.Alu(amd64.AluXor, amd64.W32, amd64.RSI, amd64.RSI)
+				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 8))
 			},
 		},
 	}
@@ -363,7 +364,7 @@ func TestVM_Run_Traps(t *testing.T) {
 				t.Fatalf("a guest trap left the VM broken: %v", v.broken)
 			}
 			// The VM stays usable after any trap.
-			if err := v.LoadCode(assemble(t, func(a *x86.Asm) { a.MovImm32(x86.RAX, 5); a.Ret() })); err != nil {
+			if err := v.LoadCode(assemble(t, func(a *amd64.Asm) { a.MovImm(amd64.W32, amd64.RAX, 5); a.Ret() })); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := v.Run(context.Background(), &Entry{}); err != nil || res[0] != 5 {
@@ -376,11 +377,11 @@ func TestVM_Run_Traps(t *testing.T) {
 // TestVM_Run_Deadline stops a guest that loops forever.
 func TestVM_Run_Deadline(t *testing.T) {
 	m := newMonitor(t, Config{})
-	loop := assemble(t, func(a *x86.Asm) {
+	loop := assemble(t, func(a *amd64.Asm) {
 		l := a.NewLabel()
 		a.Bind(l)
-		a.Inc(x86.RAX) // inc rax
-		a.Jmp(l)       // jmp l
+		a.Inc(amd64.W64, amd64.RAX) // inc rax
+		a.Jmp(l)                    // jmp l
 	})
 	tests := []struct {
 		name string
@@ -425,7 +426,7 @@ func TestVM_Run_Deadline(t *testing.T) {
 		})
 	}
 	// A later run on the same VM is not disturbed by the kicks.
-	if err := v.LoadCode(assemble(t, func(a *x86.Asm) { a.MovImm32(x86.RAX, 9); a.Ret() })); err != nil {
+	if err := v.LoadCode(assemble(t, func(a *amd64.Asm) { a.MovImm(amd64.W32, amd64.RAX, 9); a.Ret() })); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -440,16 +441,16 @@ func TestVM_Run_Deadline(t *testing.T) {
 func TestVM_GrowMemory(t *testing.T) {
 	m := newMonitor(t, Config{})
 	const grow = 3 // grow(pages) -> previous pages or ^0
-	code := assemble(t, func(a *x86.Asm) {
+	code := assemble(t, func(a *amd64.Asm) {
 		// rdi = pages to add, rsi = offset to write after growing
-		a.Push(x86.RSI)    // push rsi
-		a.Push(x86.RSI)    // push rsi     ; keep the stack aligned
+		a.Push(amd64.RSI)  // push rsi
+		a.Push(amd64.RSI)  // push rsi     ; keep the stack aligned
 		hypercall(a, grow) // grow(rdi)
-		a.Pop(x86.RSI)     // pop rsi
-		a.Pop(x86.RSI)     // pop rsi
-		a.MovImm64(x86.RCX, MemoryBase)
-		a.Add(x86.RCX, x86.RSI)              // add rcx, rsi
-		a.Store8(x86.M(x86.RCX, 0), x86.RAX) // mov [rcx], al  ; the previous size, low byte
+		a.Pop(amd64.RSI)   // pop rsi
+		a.Pop(amd64.RSI)   // pop rsi
+		a.MovImm(amd64.W64, amd64.RCX, MemoryBase)
+		a.Alu(amd64.AluAdd, amd64.W64, amd64.RCX, amd64.RSI) // add rcx, rsi
+		a.Store(amd64.W8, amd64.M(amd64.RCX, 0), amd64.RAX)  // mov [rcx], al  ; the previous size, low byte
 		a.Ret()
 	})
 	var tab Table
@@ -499,9 +500,9 @@ func TestVM_GrowMemory(t *testing.T) {
 // with linmem.Grow directly are mapped at the next run.
 func TestVM_Run_SeesMemoryGrownOutside(t *testing.T) {
 	m := newMonitor(t, Config{})
-	code := assemble(t, func(a *x86.Asm) {
-		a.MovImm64(x86.RSI, MemoryBase+linmem.PageSize) // the second page
-		a.Load8(x86.RAX, x86.M(x86.RSI, 0))
+	code := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase+linmem.PageSize) // the second page
+		a.Load(amd64.W8, amd64.RAX, amd64.M(amd64.RSI, 0))
 		a.Ret()
 	})
 	mem := newMemory(t, 1, 2)
@@ -539,7 +540,7 @@ func TestVM_Run_HandlerErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := instance(t, m, assemble(t, func(a *x86.Asm) { hypercall(a, tc.num); a.Ret() }), nil)
+			v := instance(t, m, assemble(t, func(a *amd64.Asm) { hypercall(a, tc.num); a.Ret() }), nil)
 			_, err := v.Run(context.Background(), &Entry{Args: [6]uint64{3}, Hypercalls: &tab})
 			if !tc.check(err) {
 				t.Fatalf("err = %v", err)
@@ -556,10 +557,10 @@ func (e *exitError) Error() string { return "exit" }
 // page.
 func TestVM_Context(t *testing.T) {
 	m := newMonitor(t, Config{})
-	code := assemble(t, func(a *x86.Asm) {
-		a.MovImm32(x86.RSI, ContextAddr)
-		a.Load64(x86.RAX, x86.M(x86.RSI, 16))  // mov rax, [ContextAddr+16]
-		a.Store64(x86.M(x86.RSI, 24), x86.RDI) // mov [ContextAddr+24], rdi
+	code := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W32, amd64.RSI, ContextAddr)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 16))  // mov rax, [ContextAddr+16]
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 24), amd64.RDI) // mov [ContextAddr+24], rdi
 		a.Ret()
 	})
 	v := instance(t, m, code, nil)
@@ -577,18 +578,18 @@ func TestVM_Reset(t *testing.T) {
 	m := newMonitor(t, Config{PoolSize: -1})
 	// The first instance has 40 pages (2.5 MiB: huge and small mappings)
 	// and leaves marks everywhere it can.
-	dirty := assemble(t, func(a *x86.Asm) {
-		a.MovImm64(x86.RSI, MemoryBase+40*linmem.PageSize-8)
-		a.Load64(x86.RAX, x86.M(x86.RSI, 0)) // touch the last page
-		a.MovImm64(x86.RAX, 0x5EC7E7)
+	dirty := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0)) // touch the last page
+		a.MovImm(amd64.W64, amd64.RAX, 0x5EC7E7)
 		for range 512 {
-			a.Push(x86.RAX) // 4 KiB of secrets on the stack
+			a.Push(amd64.RAX) // 4 KiB of secrets on the stack
 		}
-		a.AddImm(x86.RSP, 512*8)
-		a.Raw(0x66, 0x48, 0x0F, 0x6E, 0xC0) // movq xmm0, rax
-		a.Mov(x86.RBX, x86.RAX)             // mov rbx, rax  ; callee-saved, left behind
-		a.MovImm32(x86.RSI, ContextAddr)
-		a.Store64(x86.M(x86.RSI, 0), x86.RAX)
+		a.AluImm(amd64.AluAdd, amd64.W64, amd64.RSP, 512*8)
+		a.Raw(0x66, 0x48, 0x0F, 0x6E, 0xC0)      // movq xmm0, rax
+		a.MovRR(amd64.W64, amd64.RBX, amd64.RAX) // mov rbx, rax  ; callee-saved, left behind
+		a.MovImm(amd64.W32, amd64.RSI, ContextAddr)
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
 		a.Ret()
 	})
 	v := instance(t, m, dirty, newMemory(t, 40, 40))
@@ -606,21 +607,21 @@ func TestVM_Reset(t *testing.T) {
 	// it finds (zero when clean) and then touches the first instance's
 	// memory range, which must be out of bounds with its own 1 page.
 	const peek = 1
-	probe := assemble(t, func(a *x86.Asm) {
-		a.Mov(x86.RAX, x86.RBX) // rax = rbx
+	probe := assemble(t, func(a *amd64.Asm) {
+		a.MovRR(amd64.W64, amd64.RAX, amd64.RBX) // rax = rbx
 		for off := int32(8); off <= 512*8; off += 8 {
-			a.Load64(x86.RCX, x86.M(x86.RSP, -off)) // below the stack pointer
-			a.Raw(0x48, 0x09, 0xC8)                 // or rax, rcx
+			a.Load(amd64.W64, amd64.RCX, amd64.M(amd64.RSP, -off)) // below the stack pointer
+			a.Raw(0x48, 0x09, 0xC8)                                // or rax, rcx
 		}
 		a.Raw(0x66, 0x48, 0x0F, 0x7E, 0xC1) // movq rcx, xmm0
 		a.Raw(0x48, 0x09, 0xC8)             // or rax, rcx
-		a.MovImm32(x86.RSI, ContextAddr)
-		a.Load64(x86.RCX, x86.M(x86.RSI, 0))
+		a.MovImm(amd64.W32, amd64.RSI, ContextAddr)
+		a.Load(amd64.W64, amd64.RCX, amd64.M(amd64.RSI, 0))
 		a.Raw(0x48, 0x09, 0xC8) // or rax, rcx
-		a.Mov(x86.RDI, x86.RAX)
+		a.MovRR(amd64.W64, amd64.RDI, amd64.RAX)
 		hypercall(a, peek) // peek(findings)
-		a.MovImm64(x86.RSI, MemoryBase+40*linmem.PageSize-8)
-		a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 		a.Ret()
 	})
 	var found uint64 = 1
@@ -658,10 +659,10 @@ func TestMonitor_ManyInstances(t *testing.T) {
 		}
 	}
 	m := newMonitor(t, Config{PoolSize: 2})
-	code := assemble(t, func(a *x86.Asm) {
-		a.MovImm64(x86.RSI, MemoryBase)
-		a.Store64(x86.M(x86.RSI, 0), x86.RDI) // mov [MemoryBase], rdi
-		a.Load64(x86.RAX, x86.M(x86.RSI, 0))
+	code := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase)
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RDI) // mov [MemoryBase], rdi
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 		a.Ret()
 	})
 	one := func(i int) {
@@ -713,7 +714,7 @@ func TestMonitor_ManyInstances(t *testing.T) {
 // monitor cannot trust refuses to run and is not pooled again.
 func TestVM_Run_UnusableAfterHostError(t *testing.T) {
 	m := newMonitor(t, Config{})
-	v := instance(t, m, assemble(t, func(a *x86.Asm) { a.Ret() }), nil)
+	v := instance(t, m, assemble(t, func(a *amd64.Asm) { a.Ret() }), nil)
 	v.broken = errors.New("simulated")
 	if _, err := v.Run(context.Background(), &Entry{}); err == nil || !strings.Contains(err.Error(), "simulated") {
 		t.Fatalf("err = %v", err)
@@ -826,12 +827,12 @@ func TestMonitor_Bench(t *testing.T) {
 func TestVM_Run_DeadlineRace(t *testing.T) {
 	m := newMonitor(t, Config{})
 	// rdi != 0: loop forever; rdi == 0: return 7.
-	code := assemble(t, func(a *x86.Asm) {
+	code := assemble(t, func(a *amd64.Asm) {
 		loop := a.NewLabel()
 		a.Bind(loop)
-		a.CmpImm(x86.RDI, 0) // cmp rdi, 0
-		a.Jcc(x86.CondNE, loop)
-		a.MovImm32(x86.RAX, 7)
+		a.AluImm(amd64.AluCmp, amd64.W64, amd64.RDI, 0) // cmp rdi, 0
+		a.Jcc(amd64.CondNE, loop)
+		a.MovImm(amd64.W32, amd64.RAX, 7)
 		a.Ret()
 	})
 	v := instance(t, m, code, nil)

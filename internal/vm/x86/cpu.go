@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
 )
 
@@ -183,9 +184,22 @@ func EncodeStubs(buf []byte, port uint8) error {
 	if len(buf) < StubsSize {
 		return fmt.Errorf("exception stubs need %d bytes, have %d", StubsSize, len(buf))
 	}
+	var a amd64.Asm
 	for v := range NumVectors {
-		s := buf[v*StubSize : (v+1)*StubSize]
-		copy(s, []byte{0xB0, byte(v), 0xE6, port, 0xF4, 0xF4, 0xF4, 0xF4})
+		a.Reset()
+		a.MovImm(amd64.W8, amd64.RAX, uint64(v))
+		a.Out(port)
+		if a.Len() != StubOutEnd {
+			return fmt.Errorf("exception stub's out ends at %d, not at StubOutEnd %d", a.Len(), StubOutEnd)
+		}
+		for a.Len() < StubSize {
+			a.Hlt()
+		}
+		code, err := a.Finish()
+		if err != nil {
+			return err
+		}
+		copy(buf[v*StubSize:], code)
 	}
 	return nil
 }
