@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 )
 
@@ -93,7 +94,7 @@ func (v *VM) warm() error {
 	clear(v.Context())
 	_, err := v.enter(context.Background(), sysTramp+warmOff, &Entry{})
 	var t *Trap
-	if errors.As(err, &t) && t.Kind == TrapUnreachable {
+	if errors.As(err, &t) && t.Kind == api.TrapUnreachable {
 		return nil
 	}
 	if err == nil {

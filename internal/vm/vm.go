@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/vm/pagetable"
@@ -412,14 +413,14 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 			}
 			// The TSS bitmap lets ring 3 reach only the hypercall port,
 			// and the bitmap does not distinguish in from out.
-			trap := &Trap{Kind: TrapBadHypercall, RIP: r.S.Regs.RIP, Detail: fmt.Sprintf("in from port %#x", io.Port)}
+			trap := &Trap{Kind: api.TrapInternal, RIP: r.S.Regs.RIP, Detail: fmt.Sprintf("in from port %#x", io.Port)}
 			if err := v.settle(); err != nil {
 				return [2]uint64{}, err
 			}
 			return [2]uint64{}, trap
 		case kvm.ExitShutdown:
 			v.broken = errors.New("guest triple fault")
-			return [2]uint64{}, &Trap{Kind: TrapFault, Vector: x86.DF, RIP: r.S.Regs.RIP, Detail: "triple fault"}
+			return [2]uint64{}, &Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.DF, RIP: r.S.Regs.RIP, Detail: "triple fault"}
 		default:
 			v.broken = v.exitError()
 			return [2]uint64{}, v.broken
@@ -430,9 +431,9 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 // stopped returns the trap for a guest stopped at rip because its
 // context ended with err.
 func (v *VM) stopped(err error, rip uint64) *Trap {
-	kind := TrapInterrupted
+	kind := api.TrapInterrupted
 	if errors.Is(err, context.DeadlineExceeded) {
-		kind = TrapTimeout
+		kind = api.TrapTimeout
 	}
 	return &Trap{Kind: kind, RIP: rip, Cause: err}
 }
@@ -484,7 +485,7 @@ func (v *VM) kick(gen uint64) {
 func (v *VM) hypercall(t *Table, num uint64) (res uint64, err error) {
 	h := t.lookup(num)
 	if h == nil {
-		return 0, &Trap{Kind: TrapBadHypercall, RIP: v.run.S.Regs.RIP, Detail: fmt.Sprintf("no handler for hypercall %d", num)}
+		return 0, &Trap{Kind: api.TrapInternal, RIP: v.run.S.Regs.RIP, Detail: fmt.Sprintf("no handler for hypercall %d", num)}
 	}
 	regs := &v.run.S.Regs
 	c := &v.call
@@ -552,22 +553,22 @@ func (v *VM) fault() error {
 		// Ring 0 faulted: a stub or descriptor table is broken.
 		return v.fail(fmt.Sprintf("%v in ring 0 at rip %#x", vec, rip))
 	}
-	t := &Trap{Kind: TrapFault, Vector: vec, RIP: rip, ErrorCode: errCode}
+	t := &Trap{Kind: api.TrapInternal, Exception: true, Vector: vec, RIP: rip, ErrorCode: errCode}
 	switch vec {
 	case x86.PF:
 		cr2 := r.S.Sregs.CR2
 		t.Addr = cr2
 		switch {
 		case cr2 >= MemoryBase && cr2 < MemoryBase+MemoryWindow+MemoryGuard:
-			t.Kind, t.Addr = TrapOutOfBounds, cr2-MemoryBase
+			t.Kind, t.Addr = api.TrapOutOfBoundsMemory, cr2-MemoryBase
 		case cr2 >= StackTop-v.stackSize-StackGuard && cr2 < StackTop-v.stackSize:
-			t.Kind = TrapStackExhausted
+			t.Kind = api.TrapCallStackExhausted
 		}
 	case x86.DE:
-		t.Kind = TrapDivideByZero
+		t.Kind = api.TrapIntegerDivideByZero
 	case x86.UD:
 		if b := v.guestCode(rip, 2); len(b) == 2 && b[0] == 0x0F && b[1] == 0x0B {
-			t.Kind = TrapUnreachable
+			t.Kind = api.TrapUnreachable
 		} else {
 			t.Detail = "not a ud2"
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm/kvmtest"
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
@@ -175,13 +176,16 @@ func TestVM_Run_Traps(t *testing.T) {
 		name    string
 		emit    func(a *amd64.Asm)
 		pages   uint32
-		kind    TrapKind
+		kind    api.TrapKind
 		vector  x86.Vector
 		addr    uint64 // checked when non-zero
 		message string
+		// hypercall marks a bad hypercall: a trap raised by no CPU
+		// exception.
+		hypercall bool
 	}{
 		{
-			name: "read past the memory", pages: 1, kind: TrapOutOfBounds, addr: linmem.PageSize,
+			name: "read past the memory", pages: 1, kind: api.TrapOutOfBoundsMemory, addr: linmem.PageSize,
 			message: "out of bounds memory access at linear address 0x10000",
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, MemoryBase+linmem.PageSize-2) // mov rsi, MemoryBase+65534
@@ -190,7 +194,7 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "write into the guard", pages: 1, kind: TrapOutOfBounds, addr: 0x1_2345_6789,
+			name: "write into the guard", pages: 1, kind: api.TrapOutOfBoundsMemory, addr: 0x1_2345_6789,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, MemoryBase+0x1_2345_6789) // a 33-bit effective address
 				a.Store(amd64.W8, amd64.M(amd64.RSI, 0), amd64.RAX)      // mov [rsi], al
@@ -198,7 +202,7 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "no memory attached", pages: 0, kind: TrapOutOfBounds, addr: 0,
+			name: "no memory attached", pages: 0, kind: api.TrapOutOfBoundsMemory, addr: 0,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, MemoryBase) // mov rsi, MemoryBase
 				a.Load(amd64.W8, amd64.RAX, amd64.M(amd64.RSI, 0))
@@ -206,7 +210,7 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "divide by zero", kind: TrapDivideByZero, vector: x86.DE, message: "integer divide by zero",
+			name: "divide by zero", kind: api.TrapIntegerDivideByZero, vector: x86.DE, message: "integer divide by zero",
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W32, amd64.RAX, 10)                   // mov eax, 10
 				a.Alu(amd64.AluXor, amd64.W32, amd64.RDX, amd64.RDX) // xor edx, edx
@@ -216,29 +220,29 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "ud2", kind: TrapUnreachable, vector: x86.UD, message: "unreachable",
+			name: "ud2", kind: api.TrapUnreachable, vector: x86.UD, message: "unreachable",
 			emit: func(a *amd64.Asm) { a.Ud2() },
 		},
 		{
-			name: "invalid opcode", kind: TrapFault, vector: x86.UD, message: "#UD invalid opcode: not a ud2",
+			name: "invalid opcode", kind: api.TrapInternal, vector: x86.UD, message: "#UD invalid opcode: not a ud2",
 			emit: func(a *amd64.Asm) { a.Raw(0x06) }, // push es: invalid in 64-bit mode
 		},
 		{
 			// With EFER.SCE off this is #UD on hardware; PVM instead jumps
 			// to LSTAR, still in ring 3, and LSTAR is 0.
-			name: "syscall", kind: TrapFault,
+			name: "syscall", kind: api.TrapInternal,
 			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x05) },
 		},
 		{
-			name: "sysenter", kind: TrapFault,
+			name: "sysenter", kind: api.TrapInternal,
 			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x34) },
 		},
 		{
-			name: "vmcall", kind: TrapFault,
+			name: "vmcall", kind: api.TrapInternal,
 			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x01, 0xC1) },
 		},
 		{
-			name: "in from the hypercall port, string form", kind: TrapBadHypercall,
+			name: "in from the hypercall port, string form", kind: api.TrapInternal, hypercall: true,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RDI, CodeBase+64) // a read-only destination
 				a.MovImm(amd64.W32, amd64.RDX, HypercallPort)
@@ -246,7 +250,7 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "hypercall by string out", kind: TrapBadHypercall, message: "no handler for hypercall 77",
+			name: "hypercall by string out", kind: api.TrapInternal, hypercall: true, message: "no handler for hypercall 77",
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, CodeBase)
 				a.MovImm(amd64.W32, amd64.RDX, HypercallPort)
@@ -256,7 +260,7 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "recursion into the stack guard", kind: TrapStackExhausted, vector: x86.PF, message: "call stack exhausted",
+			name: "recursion into the stack guard", kind: api.TrapCallStackExhausted, vector: x86.PF, message: "call stack exhausted",
 			emit: func(a *amd64.Asm) {
 				f := a.NewLabel()
 				a.Bind(f)
@@ -265,74 +269,74 @@ func TestVM_Run_Traps(t *testing.T) {
 			},
 		},
 		{
-			name: "privileged instruction", kind: TrapFault, vector: x86.GP, message: "#GP general protection",
+			name: "privileged instruction", kind: api.TrapInternal, vector: x86.GP, message: "#GP general protection",
 			emit: func(a *amd64.Asm) { a.Raw(0x0F, 0x22, 0xD8) }, // mov cr3, rax
 		},
 		{
-			name: "hlt", kind: TrapFault, vector: x86.GP,
+			name: "hlt", kind: api.TrapInternal, vector: x86.GP,
 			emit: func(a *amd64.Asm) { a.Hlt() },
 		},
 		{
-			name: "out to a port it may not use", kind: TrapFault, vector: x86.GP,
+			name: "out to a port it may not use", kind: api.TrapInternal, vector: x86.GP,
 			emit: func(a *amd64.Asm) { a.Out(exceptionPort) }, // out 0xf1, al: the stubs' port
 		},
 		{
-			name: "out to another port", kind: TrapFault, vector: x86.GP,
+			name: "out to another port", kind: api.TrapInternal, vector: x86.GP,
 			emit: func(a *amd64.Asm) { a.Out(0x80) },
 		},
 		{
-			name: "int to an exception gate", kind: TrapFault,
+			name: "int to an exception gate", kind: api.TrapInternal,
 			emit: func(a *amd64.Asm) { a.Raw(0xCD, 0x0E) }, // int 14: the gate's DPL is 0
 		},
 		{
-			name: "in from the hypercall port", kind: TrapBadHypercall, message: "in from port 0xf0",
+			name: "in from the hypercall port", kind: api.TrapInternal, hypercall: true, message: "in from port 0xf0",
 			emit: func(a *amd64.Asm) { a.Raw(0xE4, HypercallPort) }, // in al, 0xf0
 		},
 		{
-			name: "unknown hypercall", kind: TrapBadHypercall, message: "no handler for hypercall 77",
+			name: "unknown hypercall", kind: api.TrapInternal, hypercall: true, message: "no handler for hypercall 77",
 			emit: func(a *amd64.Asm) { hypercall(a, 77) },
 		},
 		{
-			name: "huge hypercall number", kind: TrapBadHypercall,
+			name: "huge hypercall number", kind: api.TrapInternal, hypercall: true,
 			emit: func(a *amd64.Asm) { hypercall(a, 0xFFFF_FFFF) },
 		},
 		{
-			name: "write to its code", kind: TrapFault, vector: x86.PF, addr: CodeBase,
+			name: "write to its code", kind: api.TrapInternal, vector: x86.PF, addr: CodeBase,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, CodeBase)
 				a.Store(amd64.W8, amd64.M(amd64.RSI, 0), amd64.RAX) // mov [rsi], al
 			},
 		},
 		{
-			name: "just below the stack guard", kind: TrapFault, vector: x86.PF, addr: StackTop - defaultStack - StackGuard - 8,
+			name: "just below the stack guard", kind: api.TrapInternal, vector: x86.PF, addr: StackTop - defaultStack - StackGuard - 8,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, StackTop-defaultStack-StackGuard-8)
 				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 			},
 		},
 		{
-			name: "read its page tables", kind: TrapFault, vector: x86.PF, addr: ptPoolGPA,
+			name: "read its page tables", kind: api.TrapInternal, vector: x86.PF, addr: ptPoolGPA,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, ptPoolGPA) // not mapped at all
 				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
 			},
 		},
 		{
-			name: "write its GDT", kind: TrapFault, vector: x86.PF, addr: sysGDT,
+			name: "write its GDT", kind: api.TrapInternal, vector: x86.PF, addr: sysGDT,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RSI, sysGDT) // supervisor-only
 				a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
 			},
 		},
 		{
-			name: "jump into a stub", kind: TrapFault, vector: x86.PF, addr: sysStubs,
+			name: "jump into a stub", kind: api.TrapInternal, vector: x86.PF, addr: sysStubs,
 			emit: func(a *amd64.Asm) {
 				a.MovImm(amd64.W64, amd64.RAX, sysStubs)
 				a.JmpReg(amd64.RAX) // jmp rax
 			},
 		},
 		{
-			name: "null pointer", kind: TrapFault, vector: x86.PF, addr: 8,
+			name: "null pointer", kind: api.TrapInternal, vector: x86.PF, addr: 8,
 			emit: func(a *amd64.Asm) {
 				a.Alu(amd64.AluXor, amd64.W32, amd64.RSI, amd64.RSI)
 				a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 8))
@@ -353,6 +357,9 @@ func TestVM_Run_Traps(t *testing.T) {
 			}
 			if trap.Kind != tc.kind || (tc.vector != 0 && trap.Vector != tc.vector) {
 				t.Fatalf("trap %v (%v), want %v (%v): %v", trap.Kind, trap.Vector, tc.kind, tc.vector, err)
+			}
+			if trap.Exception == tc.hypercall {
+				t.Errorf("Exception = %v for %v", trap.Exception, err)
 			}
 			if tc.addr != 0 && trap.Addr != tc.addr {
 				t.Errorf("address %#x, want %#x", trap.Addr, tc.addr)
@@ -386,22 +393,22 @@ func TestVM_Run_Deadline(t *testing.T) {
 	tests := []struct {
 		name string
 		ctx  func() (context.Context, context.CancelFunc)
-		kind TrapKind
+		kind api.TrapKind
 		want error
 	}{
 		{"deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 50*time.Millisecond)
-		}, TrapTimeout, context.DeadlineExceeded},
+		}, api.TrapTimeout, context.DeadlineExceeded},
 		{"cancel", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(50*time.Millisecond, cancel)
 			return ctx, cancel
-		}, TrapInterrupted, context.Canceled},
+		}, api.TrapInterrupted, context.Canceled},
 		{"already done", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			return ctx, cancel
-		}, TrapInterrupted, context.Canceled},
+		}, api.TrapInterrupted, context.Canceled},
 	}
 	v := instance(t, m, loop, nil)
 	for _, tc := range tests {
@@ -481,7 +488,7 @@ func TestVM_GrowMemory(t *testing.T) {
 			_, err := v.Run(context.Background(), &Entry{Args: [6]uint64{tc.delta, tc.write}, Hypercalls: &tab})
 			var trap *Trap
 			if tc.wantTrap {
-				if !errors.As(err, &trap) || trap.Kind != TrapOutOfBounds || trap.Addr != tc.write&^(4095) {
+				if !errors.As(err, &trap) || trap.Kind != api.TrapOutOfBoundsMemory || trap.Addr != tc.write&^(4095) {
 					t.Fatalf("err = %v, want out of bounds at %#x", err, tc.write)
 				}
 			} else if err != nil {
@@ -638,7 +645,7 @@ func TestVM_Reset(t *testing.T) {
 		t.Errorf("the second instance found %#x left by the first", found)
 	}
 	var trap *Trap
-	if !errors.As(err, &trap) || trap.Kind != TrapOutOfBounds {
+	if !errors.As(err, &trap) || trap.Kind != api.TrapOutOfBoundsMemory {
 		t.Fatalf("the first instance's memory is still mapped: %v", err)
 	}
 }
@@ -771,15 +778,17 @@ func TestTrap_Error(t *testing.T) {
 		trap Trap
 		want string
 	}{
-		{Trap{Kind: TrapOutOfBounds, Addr: 0x10000, RIP: 0x80000012}, "out of bounds memory access at linear address 0x10000 (rip 0x80000012)"},
-		{Trap{Kind: TrapDivideByZero, Vector: x86.DE, RIP: 0x80000001}, "integer divide by zero (rip 0x80000001)"},
-		{Trap{Kind: TrapUnreachable, Vector: x86.UD, RIP: 0x80000000}, "unreachable (rip 0x80000000)"},
-		{Trap{Kind: TrapStackExhausted, Vector: x86.PF, RIP: 0x80000004, Addr: 0x3fdffff8}, "call stack exhausted (rip 0x80000004, fault at 0x3fdffff8)"},
-		{Trap{Kind: TrapTimeout, RIP: 0x80000002, Cause: context.DeadlineExceeded}, "deadline exceeded: guest stopped at rip 0x80000002: context deadline exceeded"},
-		{Trap{Kind: TrapBadHypercall, RIP: 0x80000007, Detail: "no handler for hypercall 9"}, "bad hypercall: no handler for hypercall 9 (rip 0x80000007)"},
-		{Trap{Kind: TrapFault, Vector: x86.GP, RIP: 0x80000000}, "guest fault: #GP general protection, error code 0x0 (rip 0x80000000)"},
-		{Trap{Kind: TrapFault, Vector: x86.PF, ErrorCode: 7, Addr: 0x1000, RIP: 0x80000000}, "guest fault: #PF page fault, error code 0x7, address 0x1000 (rip 0x80000000)"},
-		{Trap{Kind: TrapKind(99)}, "trap kind 99 (rip 0x0)"},
+		{Trap{Kind: api.TrapOutOfBoundsMemory, Exception: true, Vector: x86.PF, Addr: 0x10000, RIP: 0x80000012}, "out of bounds memory access at linear address 0x10000 (rip 0x80000012)"},
+		{Trap{Kind: api.TrapIntegerDivideByZero, Exception: true, Vector: x86.DE, RIP: 0x80000001}, "integer divide by zero (rip 0x80000001)"},
+		{Trap{Kind: api.TrapUnreachable, Exception: true, Vector: x86.UD, RIP: 0x80000000}, "unreachable (rip 0x80000000)"},
+		{Trap{Kind: api.TrapCallStackExhausted, Exception: true, Vector: x86.PF, RIP: 0x80000004, Addr: 0x3fdffff8}, "call stack exhausted (rip 0x80000004, fault at 0x3fdffff8)"},
+		{Trap{Kind: api.TrapTimeout, RIP: 0x80000002, Cause: context.DeadlineExceeded}, "timeout: guest stopped at rip 0x80000002: context deadline exceeded"},
+		{Trap{Kind: api.TrapInterrupted, RIP: 0x80000002, Cause: context.Canceled}, "interrupted: guest stopped at rip 0x80000002: context canceled"},
+		{Trap{Kind: api.TrapInternal, RIP: 0x80000007, Detail: "no handler for hypercall 9"}, "internal engine error: no handler for hypercall 9 (rip 0x80000007)"},
+		{Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.DE, RIP: 0x80000000, Detail: "triple fault"}, "internal engine error: #DE divide error: triple fault (rip 0x80000000)"},
+		{Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.GP, RIP: 0x80000000}, "internal engine error: #GP general protection, error code 0x0 (rip 0x80000000)"},
+		{Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.PF, ErrorCode: 7, Addr: 0x1000, RIP: 0x80000000}, "internal engine error: #PF page fault, error code 0x7, address 0x1000 (rip 0x80000000)"},
+		{Trap{Kind: api.TrapKind(99)}, "trap(99) (rip 0x0)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
@@ -841,7 +850,7 @@ func TestVM_Run_DeadlineRace(t *testing.T) {
 		_, err := v.Run(ctx, &Entry{Args: [6]uint64{1}})
 		cancel()
 		var trap *Trap
-		if !errors.As(err, &trap) || trap.Kind != TrapTimeout {
+		if !errors.As(err, &trap) || trap.Kind != api.TrapTimeout {
 			t.Fatalf("run %d: err = %v, want a timeout", i, err)
 		}
 		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
