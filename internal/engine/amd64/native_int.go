@@ -26,7 +26,7 @@ func inFamily(op, first ir.Opcode) (int, bool) {
 // native translates in to machine code if it has a native translation,
 // and reports whether it had.
 func (g *gen) native(in *ir.Instr) bool {
-	if g.nativeInt(in) || g.nativeMem(in) {
+	if g.nativeInt(in) || g.nativeMem(in) || g.nativeBulk(in) {
 		return true
 	}
 	for _, f := range nativeExtensions {
