@@ -164,7 +164,7 @@ func (e *Engine) put(m *machine) {
 	m.ctx, m.hostCtx = nil, nil
 	m.reentry, m.usedSlots = 0, 0
 	atomic.StoreUint32(&m.interrupt, 0)
-	m.fn, m.inst, m.fns, m.lin, m.memBase = nil, nil, nil, nil, nil
+	m.fn, m.inst, m.fns, m.lin, m.memBase, m.entryFP = nil, nil, nil, nil, nil, nil
 	clear(m.anchors)
 	m.anchors = m.anchors[:0]
 	// Returns clear the frames they pop; a trap leaves the rest.

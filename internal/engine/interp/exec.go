@@ -35,7 +35,10 @@ type machine struct {
 	stack []uint64
 	// stackEnd is the address one past the last slot of stack.
 	stackEnd uintptr
-	frames   []frame
+	// entryFP is where run finds the frame of the function it starts
+	// with: the bottom of stack, or the frame Step was given.
+	entryFP unsafe.Pointer
+	frames  []frame
 	// interrupt is set (atomically) when the call's context ends.
 	interrupt uint32
 
@@ -126,6 +129,7 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	copy(m.stack, stack[:f.ParamSlots])
 	clear(m.stack[fn.ParamSlots : fn.ParamSlots+fn.LocalSlots])
 	m.stackEnd = uintptr(unsafe.Pointer(unsafe.SliceData(m.stack))) + uintptr(len(m.stack))*8
+	m.entryFP = unsafe.Pointer(unsafe.SliceData(m.stack))
 	if err := m.run(); err != nil {
 		return err
 	}
@@ -232,10 +236,10 @@ func (m *machine) grow(newFP, fp unsafe.Pointer, n uint32) (unsafe.Pointer, unsa
 	return newFP, fp, true
 }
 
-// run executes the current function, whose frame is at the bottom of the
-// stack, until it returns or traps.
+// run executes the current function, whose frame is at m.entryFP, until
+// it returns or traps.
 func (m *machine) run() error {
-	fp := unsafe.Pointer(unsafe.SliceData(m.stack))
+	fp := m.entryFP
 	ip := unsafe.Pointer(unsafe.SliceData(m.fn.Code))
 	var (
 		callee     *ir.Func

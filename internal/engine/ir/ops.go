@@ -335,7 +335,7 @@ const (
 	OpI32TruncF64S
 	OpI32TruncF64U
 	OpI64ExtendI32S
-	OpI64ExtendI32U
+	OpI64ExtendI32U // never emitted: i32 slots are kept zero-extended, so the operand already is the result
 	OpI64TruncF32S
 	OpI64TruncF32U
 	OpI64TruncF64S
