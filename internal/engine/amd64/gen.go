@@ -66,6 +66,14 @@ type gen struct {
 	traps     []trapSite
 	backEdges []backEdge
 	frameOff  uint32 // module offset of the function's first instruction
+
+	// The register the previous instruction stored its result from
+	// still holds it when nothing was emitted since (see ld and st).
+	cacheReg   asm.Reg
+	cacheSlot  uint32
+	cacheW     asm.Width
+	cacheEnd   int // code offset right after that store; -1: none
+	instrStart int // code offset where the current instruction starts
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body.
@@ -117,6 +125,32 @@ func generate(t *Target, m *wasm.Module, irm *ir.Module) (code []byte, funcs []f
 
 func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 
+// ld loads slot s into r, w bytes wide (a 32-bit load zero-extends). As
+// the first thing an instruction emits, it takes the value from the
+// register the previous instruction stored it from instead of reading
+// the slot back: a dependent chain of instructions then waits on
+// registers, not on store-to-load forwarding.
+func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
+	a := &g.a
+	if n := a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
+		switch {
+		case w == asm.W32 && g.cacheW != asm.W32:
+			a.MovRR(asm.W32, r, g.cacheReg)
+		case r != g.cacheReg:
+			a.MovRR(asm.W64, r, g.cacheReg)
+		}
+		return
+	}
+	a.Load(w, r, slot(s))
+}
+
+// st stores r, holding a result w bytes wide (a W32 result has its upper
+// half zero), into slot s, and remembers that r holds it.
+func (g *gen) st(w asm.Width, s uint32, r asm.Reg) {
+	g.a.Store(asm.W64, slot(s), r)
+	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, g.a.Len()
+}
+
 // function translates defined function i.
 func (g *gen) function(i int, fn *ir.Func) {
 	a := &g.a
@@ -144,11 +178,14 @@ func (g *gen) function(i int, fn *ir.Func) {
 	}
 
 	g.prologue()
+	g.cacheEnd = -1
 	for pc := range fn.Code {
 		g.pc = pc
 		if l := g.labels[pc]; l != nil {
 			a.Bind(l)
+			g.cacheEnd = -1 // other paths arrive here
 		}
+		g.instrStart = a.Len()
 		g.instr(&fn.Code[pc])
 	}
 	if l := g.labels[len(fn.Code)]; l != nil {
@@ -319,8 +356,8 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpCallIndirect:
 		g.callIndirect(in)
 	case ir.OpMov:
-		a.Load(asm.W64, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.ld(asm.W64, asm.RAX, in.B)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpMov128:
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
@@ -338,7 +375,7 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpGlobalGet:
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
 		a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offGlobalVal))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpGlobalGet128:
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
 		a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RAX, offGlobalVal))

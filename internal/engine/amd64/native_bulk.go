@@ -31,8 +31,9 @@ func (g *gen) checkRange(start, n, scratch asm.Reg) {
 }
 
 // memoryCopy: d = slot a, s = slot b, n = slot c. Copies forward with
-// rep movsb unless the destination overlaps the source from above, where
-// it copies backward.
+// rep movsb unless the destination overlaps the source from above: a
+// backward rep movsb (direction flag set) runs a byte a cycle or worse,
+// so that case goes to Go's memmove.
 func (g *gen) memoryCopy(in *ir.Instr) {
 	a := &g.a
 	a.Load(asm.W32, asm.RAX, slot(in.A))
@@ -48,12 +49,7 @@ func (g *gen) memoryCopy(in *ir.Instr) {
 	a.Lea(asm.W64, asm.RAX, asm.MI(asm.RSI, asm.RCX, 1, 0))
 	a.Alu(asm.AluCmp, asm.W64, asm.RDI, asm.RAX)
 	a.Jcc(asm.CondAE, forward)
-	// Overlap with the destination above: copy from the end down.
-	a.Lea(asm.W64, asm.RSI, asm.MI(asm.RSI, asm.RCX, 1, -1))
-	a.Lea(asm.W64, asm.RDI, asm.MI(asm.RDI, asm.RCX, 1, -1))
-	a.Raw(0xFD)       // std
-	a.Raw(0xF3, 0xA4) // rep movsb
-	a.Raw(0xFC)       // cld
+	g.step(in)
 	a.Jmp(done)
 	a.Bind(forward)
 	a.Raw(0xF3, 0xA4) // rep movsb

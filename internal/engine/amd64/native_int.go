@@ -142,20 +142,20 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 		g.alu(asm.AluXor, op == ir.OpI64XorI, in, true)
 	case ir.OpI32Mul, ir.OpI64Mul:
 		w := widthOf(op == ir.OpI64Mul)
-		a.Load(w, asm.RAX, slot(in.B))
+		g.ld(w, asm.RAX, in.B)
 		a.Load(w, asm.RCX, slot(in.C))
 		a.IMul(w, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(w, in.A, asm.RAX)
 	case ir.OpI32MulI, ir.OpI64MulI:
 		w := widthOf(op == ir.OpI64MulI)
-		a.Load(w, asm.RAX, slot(in.B))
+		g.ld(w, asm.RAX, in.B)
 		if fitsImm(w, in.Imm) {
 			a.IMulImm(w, asm.RAX, asm.RAX, int32(in.Imm))
 		} else {
 			g.loadImm(w, asm.RCX, in.Imm)
 			a.IMul(w, asm.RAX, asm.RCX)
 		}
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(w, in.A, asm.RAX)
 	case ir.OpI32Shl, ir.OpI64Shl:
 		g.shift(asm.ShShl, op == ir.OpI64Shl, in)
 	case ir.OpI32ShrS, ir.OpI64ShrS:
@@ -182,12 +182,12 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 		a.Load(asm.W32, asm.RAX, slot(in.C))
 		a.ShiftImm(asm.ShShl, asm.W32, asm.RAX, uint8(in.Imm&31))
 		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Eqz, ir.OpI64Eqz:
 		a.MovImm(asm.W32, asm.RCX, 0)
 		a.AluMemImm(asm.AluCmp, widthOf(op == ir.OpI64Eqz), slot(in.B), 0)
 		a.Setcc(asm.CondE, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RCX)
+		g.st(asm.W32, in.A, asm.RCX)
 	case ir.OpI32Clz, ir.OpI64Clz:
 		// bsr leaves ZF set for zero; 31-bsr is bsr^31 for 0..31, and
 		// 63^31 = 32 covers zero (likewise 127^63 = 64).
@@ -197,11 +197,11 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 			bits = 63
 		}
 		a.MovImm(asm.W32, asm.RCX, 2*bits+1)
-		a.Load(w, asm.RAX, slot(in.B))
+		g.ld(w, asm.RAX, in.B)
 		a.Bsr(w, asm.RAX, asm.RAX)
 		a.Cmov(asm.CondE, w, asm.RAX, asm.RCX)
 		a.AluImm(asm.AluXor, w, asm.RAX, int32(bits))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(w, in.A, asm.RAX)
 	case ir.OpI32Ctz, ir.OpI64Ctz:
 		w := widthOf(op == ir.OpI64Ctz)
 		bits := uint64(32)
@@ -209,46 +209,46 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 			bits = 64
 		}
 		a.MovImm(asm.W32, asm.RCX, bits)
-		a.Load(w, asm.RAX, slot(in.B))
+		g.ld(w, asm.RAX, in.B)
 		a.Bsf(w, asm.RAX, asm.RAX)
 		a.Cmov(asm.CondE, w, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(w, in.A, asm.RAX)
 	case ir.OpI32Popcnt, ir.OpI64Popcnt:
 		if !cpu.X86.HasPOPCNT {
 			return false
 		}
 		w := widthOf(op == ir.OpI64Popcnt)
-		a.Load(w, asm.RAX, slot(in.B))
+		g.ld(w, asm.RAX, in.B)
 		a.Popcnt(w, asm.RAX, asm.RAX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(w, in.A, asm.RAX)
 	case ir.OpI32WrapI64:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.ld(asm.W32, asm.RAX, in.B)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI64ExtendI32S:
 		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpI64ExtendI32U:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.ld(asm.W32, asm.RAX, in.B)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Extend8S:
 		a.LoadSX(asm.W32, asm.W8, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Extend16S:
 		a.LoadSX(asm.W32, asm.W16, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI64Extend8S:
 		a.LoadSX(asm.W64, asm.W8, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpI64Extend16S:
 		a.LoadSX(asm.W64, asm.W16, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpI64Extend32S:
 		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpMemorySize:
 		a.MovRR(asm.W64, asm.RAX, rMemLen)
 		a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 16)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	default:
 		return false
 	}
@@ -258,15 +258,15 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 // alu emits a = b op c (or b op imm).
 func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
 	w := widthOf(is64)
-	g.a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	g.aluOperand(op, w, in, imm)
-	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(w, in.A, asm.RAX)
 }
 
 // compare emits a = b cond c (or imm) as 0 or 1.
 func (g *gen) compare(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
 	a := &g.a
-	a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	a.MovImm(asm.W32, asm.RDX, 0)
 	if !imm {
 		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
@@ -277,13 +277,13 @@ func (g *gen) compare(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
 		a.Alu(asm.AluCmp, w, asm.RAX, asm.RCX)
 	}
 	a.Setcc(c, asm.RDX)
-	a.Store(asm.W64, slot(in.A), asm.RDX)
+	g.st(asm.W32, in.A, asm.RDX)
 }
 
 // cmpBranch branches to the instruction's target if b cond c (or imm).
 func (g *gen) cmpBranch(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
 	a := &g.a
-	a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	if !imm {
 		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
 	} else if fitsImm(w, in.Imm) {
@@ -297,10 +297,10 @@ func (g *gen) cmpBranch(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
 
 func (g *gen) shift(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 	w := widthOf(is64)
-	g.a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	g.a.Load(asm.W32, asm.RCX, slot(in.C))
 	g.a.Shift(op, w, asm.RAX)
-	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(w, in.A, asm.RAX)
 }
 
 func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
@@ -309,11 +309,11 @@ func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 	if is64 {
 		mask = 63
 	}
-	g.a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	if n := uint8(in.Imm & mask); n != 0 {
 		g.a.ShiftImm(op, w, asm.RAX, n)
 	}
-	g.a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(w, in.A, asm.RAX)
 }
 
 // div emits the four divisions (kind: 0 div_s, 1 div_u, 2 rem_s, 3
@@ -321,7 +321,7 @@ func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 // where the hardware would fault.
 func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 	a := &g.a
-	a.Load(w, asm.RAX, slot(in.B))
+	g.ld(w, asm.RAX, in.B)
 	a.Load(w, asm.RCX, slot(in.C))
 	a.Test(w, asm.RCX, asm.RCX)
 	a.Jcc(asm.CondE, g.trap(api.TrapIntegerDivideByZero))
@@ -358,5 +358,5 @@ func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 	if w == asm.W32 {
 		a.MovRR(asm.W32, r, r) // zero-extend
 	}
-	a.Store(asm.W64, slot(in.A), r)
+	g.st(w, in.A, r)
 }

@@ -105,10 +105,7 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 	} else {
 		a.Load(widthOfSize(acc.size), asm.RCX, m)
 	}
-	if acc.w == asm.W32 && acc.sx {
-		a.MovRR(asm.W32, asm.RCX, asm.RCX)
-	}
-	a.Store(asm.W64, slot(in.A), asm.RCX)
+	g.st(acc.w, in.A, asm.RCX)
 	return true
 }
 
@@ -136,14 +133,14 @@ func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
 		a.MovImm(asm.W64, asm.RAX, in.Imm)
 		return asm.MI(rMem, asm.RAX, 1, 0)
 	case addrPlain:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		offset = in.Imm
 	case addrImm:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		a.AluImm(asm.AluAdd, asm.W32, asm.RAX, int32(uint32(in.Imm)))
 		offset = in.Imm >> 32
 	case addrReg:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.C))
 		offset = in.Imm
 	}
