@@ -27,6 +27,10 @@ type RuntimeConfig struct {
 	// past it a call traps with "call stack exhausted". Zero means 8 MiB.
 	// It is what `-W max-wasm-stack` sets.
 	MaxStackBytes int
+	// Tier is how code runs: TierDefault (the zero value) picks the best
+	// tier the host offers. A tier the host lacks makes CompileModule
+	// fail. It is what `--tier` sets.
+	Tier Tier
 }
 
 // ModuleConfig configures one instantiation.

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/wasmvisor/wasmvisor/api"
-	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
@@ -21,7 +21,7 @@ import (
 type Runtime struct {
 	cfg    RuntimeConfig
 	store  *store.Store
-	engine *interp.Engine
+	engine engine.Engine // every module's and every call's
 	limits store.Limits
 
 	mu      sync.Mutex
@@ -31,10 +31,14 @@ type Runtime struct {
 
 // NewRuntime returns a Runtime configured by cfg.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) *Runtime {
+	e, err := newEngine(cfg)
+	if err != nil {
+		e = unavailable{tier: cfg.Tier, err: err}
+	}
 	r := &Runtime{
 		cfg:     cfg,
 		store:   store.New(),
-		engine:  interp.New(interp.Config{MaxStackBytes: cfg.MaxStackBytes}),
+		engine:  e,
 		modules: map[*moduleInstance]struct{}{},
 	}
 	if p := cfg.Policy; p != nil {
@@ -48,6 +52,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) *Runtime {
 	return r
 }
 
+// Tier returns the tier the runtime's code runs on: never TierDefault,
+// but the tier it stands for.
+func (r *Runtime) Tier() Tier { return tierOf(r.engine) }
+
 // ErrRuntimeClosed is returned by a Runtime used after Close.
 var ErrRuntimeClosed = errors.New("runtime is closed")
 
@@ -55,7 +63,9 @@ var ErrRuntimeClosed = errors.New("runtime is closed")
 // It can be instantiated any number of times.
 type CompiledModule struct {
 	mod  *wasm.Module
-	code []any
+	code []store.Code
+	// tier names the engine that prepared code.
+	tier string
 }
 
 // Name is the module name from the binary's name section, or "".
@@ -132,7 +142,7 @@ func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModul
 	if err != nil {
 		return nil, fmt.Errorf("preparing code: %w", err)
 	}
-	return &CompiledModule{mod: m, code: code}, nil
+	return &CompiledModule{mod: m, code: code.Codes(), tier: r.engine.Name()}, nil
 }
 
 // Instantiate compiles bin and instantiates it anonymously.
@@ -157,6 +167,9 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 	if r.isClosed() {
 		return nil, ErrRuntimeClosed
 	}
+	if c.tier != r.engine.Name() {
+		return nil, fmt.Errorf("module compiled for tier %q cannot be instantiated in a runtime using tier %q", c.tier, r.engine.Name())
+	}
 	if cfg.Name != "" && r.store.NameTaken(cfg.Name) {
 		return nil, fmt.Errorf("module %q is already instantiated", cfg.Name)
 	}
@@ -165,6 +178,10 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 		return nil, err
 	}
 	mi := r.wrap(inst, cfg)
+	if err := r.engine.Instantiated(inst); err != nil {
+		r.forget(mi)
+		return nil, fmt.Errorf("preparing instance: %w", err)
+	}
 	if err := r.createStates(ctx, mi, c.mod); err != nil {
 		r.forget(mi)
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
 )
 
@@ -17,7 +18,8 @@ func init() {
 }
 
 // checkMain implements `wasmvisor check [--bench] [--runs N] [--device PATH]`.
-// It exits 0 when the micro-VM monitor can run guests on this host and 1
+// It prints the tier code runs on by default here, then checks hardware
+// isolation. It exits 0 when the micro-VM monitor can run guests on this host and 1
 // when it cannot, saying why.
 func checkMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
@@ -27,7 +29,8 @@ func checkMain(args []string, stdout, stderr io.Writer) int {
 	device := fs.String("device", "/dev/kvm", "the KVM device")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wasmvisor check [--bench] [--runs N] [--device PATH]\n\n"+
-			"Check whether wasmvisor can run instances in KVM micro-VMs on this host (the\n"+
+			"Print the execution tier this host gets (see run --tier), and check whether\n"+
+			"wasmvisor can run instances in KVM micro-VMs on this host (the\n"+
 			"device, its permissions, the KVM API and capabilities, the kind of\n"+
 			"virtualization) and run a test guest. With --bench, print the medians of VM\n"+
 			"cold and pooled start, hypercall round trip and raw exit round trip.\n\n")
@@ -42,6 +45,13 @@ func checkMain(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 || *runs < 1 {
 		fs.Usage()
 		return 2
+	}
+
+	tier := wasmvisor.DefaultTier()
+	if tier == wasmvisor.TierCompiled {
+		fmt.Fprintln(stdout, "execution tier: compiled (code runs as x86-64 machine code)")
+	} else {
+		fmt.Fprintf(stdout, "execution tier: %s (%v)\n", tier, wasmvisor.TierCompiled.Available())
 	}
 
 	r := vm.Diagnose(*device)

@@ -32,7 +32,7 @@ func TestCheckMain(t *testing.T) {
 		},
 		{
 			name: "no device", args: []string{"--device", "/nonexistent/kvm"}, wantCode: 1,
-			want: []string{`(?m)^hardware isolation: NOT available`, `FAIL  device +/nonexistent/kvm does not exist`},
+			want: []string{`(?m)^execution tier: (compiled|interp) `, `(?m)^hardware isolation: NOT available`, `FAIL  device +/nonexistent/kvm does not exist`},
 		},
 		{
 			name: "not a device", args: []string{"--device", "/proc/self/status"}, wantCode: 1,

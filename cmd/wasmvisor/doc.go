@@ -10,16 +10,17 @@
 //	          with wasmtime run's options (--dir, --env, --invoke,
 //	          --preload, --tcplisten, -W) and --disk IMAGE to boot the
 //	          program from an ext4 file system inside a raw, qcow2 or VMDK
-//	          disk image, under a copy-on-write overlay
+//	          disk image, under a copy-on-write overlay; --tier=interp or
+//	          --tier=compiled picks how the code runs
 //	validate  check modules against WebAssembly 2.0 and the runtime
 //	          policy given with -W
 //	inspect   print a summary of a module: sections, imports, exports,
 //	          limits, code size, custom sections
 //	wast      run spec test scripts in wast2json form and count the
-//	          results
-//	check     tell whether hardware isolation (KVM micro-VMs) works on
-//	          this host, and with --bench measure its start-up and
-//	          hypercall costs
+//	          results, on the tier --tier names
+//	check     print the execution tier this host gets, tell whether
+//	          hardware isolation (KVM micro-VMs) works on this host, and
+//	          with --bench measure its start-up and hypercall costs
 //
 // Run 'wasmvisor <command> -h' for a command's options. Exit statuses
 // follow wasmtime: a program's own proc_exit code, 134 after a trap, 1

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
@@ -48,6 +49,7 @@ type runOptions struct {
 	disk        string
 	diskOverlay string
 	w           *validate.Options
+	tier        wasmvisor.Tier
 
 	file string   // the module to run
 	args []string // what follows it: the program's arguments
@@ -136,6 +138,11 @@ var runFlags = []runFlag{
 		set: func(o *runOptions, v string, _ runIO) error {
 			o.diskOverlay = v
 			return nil
+		}},
+	{names: []string{"tier"}, arg: "compiled|interp",
+		help: "run the code compiled to machine code or interpreted (default: compiled where the host offers it, see wasmvisor check)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			return o.tier.Set(v)
 		}},
 	{names: []string{"W", "wasm"}, arg: "KEY=VAL[,...]",
 		help: "set a limit or feature, as listed below (repeatable)",

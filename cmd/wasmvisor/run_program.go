@@ -29,6 +29,7 @@ func runProgram(o *runOptions, std runIO) int {
 	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{
 		Policy:        &o.w.Policy,
 		MaxStackBytes: int(min(o.w.MaxWasmStack, math.MaxInt)),
+		Tier:          o.tier,
 	})
 	defer rt.Close(ctx)
 	fail := func(err error) int {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
@@ -61,6 +62,10 @@ func TestParseRunArgs(t *testing.T) {
 			return o.hasInvoke && o.invoke == "" && reflect.DeepEqual(o.preloads, []preload{{"lib", "l.wasm"}}) &&
 				reflect.DeepEqual(o.listen, []string{"127.0.0.1:0"}) && o.disk == "d.img,part=2" && o.diskOverlay == "ov"
 		}, ""},
+		{"tier", []string{"--tier=interp", "p.wasm"}, func(o *runOptions) bool { return o.tier == wasmvisor.TierInterp }, ""},
+		{"tier compiled", []string{"--tier", "compiled", "p.wasm"}, func(o *runOptions) bool { return o.tier == wasmvisor.TierCompiled }, ""},
+		{"default tier", []string{"p.wasm"}, func(o *runOptions) bool { return o.tier == wasmvisor.TierDefault }, ""},
+		{"bad tier", []string{"--tier", "jit", "p.wasm"}, nil, `--tier jit: unknown tier "jit"`},
 		{"no file", []string{"--dir", "."}, nil, "no module to run"},
 		{"missing value", []string{"--dir"}, nil, "--dir needs a value"},
 		{"unknown option", []string{"--mapdir", "a::b", "p.wasm"}, nil, "unknown option --mapdir"},

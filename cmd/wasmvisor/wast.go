@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/spectest"
 )
 
@@ -23,8 +24,10 @@ func wastMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wast", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "print each script's totals")
+	var tier wasmvisor.Tier
+	fs.Var(&tier, "tier", "run the scripts on the `compiled|interp` tier (default: the host's default, see wasmvisor check)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wasmvisor wast [-v] FILE.json...\n\n"+
+		fmt.Fprintf(stderr, "usage: wasmvisor wast [-v] [--tier=compiled|interp] FILE.json...\n\n"+
 			"Run spec test scripts converted by wabt's wast2json (the modules they name\n"+
 			"must be beside them). Prints one line per failed command, then\n"+
 			"\"N passed, N failed, N skipped\". Text-format modules are skipped.\n\n")
@@ -40,11 +43,15 @@ func wastMain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if err := tier.Available(); err != nil {
+		fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
+		return 1
+	}
 	ctx := context.Background()
 	var total spectest.Result
 	status := 0
 	for _, file := range fs.Args() {
-		res, err := spectest.RunFile(ctx, file)
+		res, err := spectest.RunFileWith(ctx, file, wasmvisor.RuntimeConfig{Tier: tier})
 		if err != nil {
 			fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
 			status = 1

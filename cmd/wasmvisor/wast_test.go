@@ -40,6 +40,8 @@ func TestWast(t *testing.T) {
 		{"failure", []string{filepath.Join(dir, "mini.json")}, 1,
 			[]string{"mini.wast:3: assert_return: fac-rec: expected i64:121, got i64:120", "2 passed, 1 failed, 1 skipped"}},
 		{"missing file", []string{filepath.Join(dir, "none.json")}, 1, []string{"0 passed, 0 failed, 0 skipped"}},
+		{"interp tier", []string{"--tier=interp", filepath.Join(spec, "fac.json")}, 0, []string{"0 failed, 0 skipped"}},
+		{"bad tier", []string{"--tier=jit", filepath.Join(spec, "fac.json")}, 2, nil},
 		{"usage", nil, 2, nil},
 	}
 	for _, tt := range tests {

@@ -48,8 +48,15 @@ func (r *Result) Add(o Result) {
 const CommandTimeout = 60 * time.Second
 
 // RunFile runs one wast2json script (NAME.json, whose modules are beside
-// it). An error means the script itself could not be read.
+// it) in a Runtime of the default configuration. An error means the
+// script itself could not be read.
 func RunFile(ctx context.Context, path string) (Result, error) {
+	return RunFileWith(ctx, path, wasmvisor.RuntimeConfig{})
+}
+
+// RunFileWith is RunFile in a Runtime configured by cfg, such as one of
+// another tier.
+func RunFileWith(ctx context.Context, path string, cfg wasmvisor.RuntimeConfig) (Result, error) {
 	s, err := readScript(path)
 	if err != nil {
 		return Result{}, err
@@ -59,7 +66,7 @@ func RunFile(ctx context.Context, path string) (Result, error) {
 		file = filepath.Base(path)
 	}
 	rn := &runner{dir: filepath.Dir(path), file: file, named: map[string]api.Module{}}
-	rn.r = wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{})
+	rn.r = wasmvisor.NewRuntime(ctx, cfg)
 	defer rn.r.Close(ctx)
 	if err := instantiateSpectest(ctx, rn.r); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)

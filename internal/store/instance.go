@@ -25,7 +25,7 @@ type Function struct {
 	// results (a v128 takes two).
 	ParamSlots, ResultSlots uint32
 	// Code is the engine's prepared body; nil for host functions.
-	Code any
+	Code Code
 	// Host is the Go implementation of a host function.
 	Host api.GoModuleFunc
 	// Entry and Ctx are the compiled tier's view of the function, read
@@ -34,6 +34,15 @@ type Function struct {
 	// without machine code (host functions, interpreter code); the
 	// engine that compiled it sets them before the instance runs.
 	Entry, Ctx uintptr
+}
+
+// Code is a function body as an engine prepared it: what the engine
+// runs when the function is called. Only the engine that made it knows
+// its concrete type.
+type Code interface {
+	// Engine names the engine (the tier) that made the code, as the
+	// engine's Name method does: "interp" or "compiled".
+	Engine() string
 }
 
 // IsHost reports whether f is a host function.

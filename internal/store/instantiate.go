@@ -127,7 +127,7 @@ func newFunction(inst *Instance, ft *wasm.FuncType, id TypeID, idx uint32, name 
 // with a *api.Trap; writes of earlier segments to imported tables and
 // memories stay, as the spec requires.
 // See https://www.w3.org/TR/wasm-core-2/#instantiation%E2%91%A1
-func (s *Store) Instantiate(m *wasm.Module, name string, code []any, lim Limits) (_ *Instance, err error) {
+func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits) (_ *Instance, err error) {
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("instantiating %q: %d function bodies prepared for %d functions", name, len(code), len(m.Funcs))
 	}

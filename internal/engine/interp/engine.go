@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -53,20 +54,54 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// Compile translates every function m defines into the interpreter's
-// form, on up to GOMAXPROCS goroutines. The result's elements are the
-// code values store.Instantiate expects. m must be valid.
-func (e *Engine) Compile(m *wasm.Module) ([]any, error) {
+// Name is the tier's name, "interp": what the Engine method of its code
+// returns.
+const Name = "interp"
+
+// Name returns Name.
+func (e *Engine) Name() string { return Name }
+
+var _ engine.Engine = (*Engine)(nil)
+
+// fnCode is the interpreter's store.Code: a function in the slot form. It
+// has ir.Func's layout, so that a call converts it back for free.
+type fnCode ir.Func
+
+func (*fnCode) Engine() string { return Name }
+
+// codeOf returns f's slot form, or false if f has none (a host function,
+// or code of another tier).
+func codeOf(f *store.Function) (*ir.Func, bool) {
+	c, ok := f.Code.(*fnCode)
+	return (*ir.Func)(c), ok
+}
+
+// Module is a module translated into the slot form.
+type Module struct {
+	// IR is the slot form of the module's functions.
+	IR    *ir.Module
+	codes []store.Code
+}
+
+// Codes returns the code of each function the module defines.
+func (m *Module) Codes() []store.Code { return m.codes }
+
+// Compile translates every function m defines into the slot form, on up
+// to GOMAXPROCS goroutines. m must be valid.
+func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 	mod, err := ir.Compile(m)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, len(mod.Funcs))
+	out := &Module{IR: mod, codes: make([]store.Code, len(mod.Funcs))}
 	for i, fn := range mod.Funcs {
-		out[i] = fn
+		out.codes[i] = (*fnCode)(fn)
 	}
 	return out, nil
 }
+
+// Instantiated does nothing: the interpreter keeps nothing per instance.
+func (e *Engine) Instantiated(*store.Instance) error { return nil }
 
 type machineKey struct{}
 

@@ -112,9 +112,9 @@ func (m *machine) enter(inst *store.Instance, fn *ir.Func) {
 
 // call runs f with its params in stack and leaves the results there.
 func (m *machine) call(f *store.Function, stack []uint64) error {
-	fn, ok := f.Code.(*ir.Func)
+	fn, ok := codeOf(f)
 	if !ok {
-		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no interpreter code", f.Index)}
+		return foreignCode(f)
 	}
 	m.enter(f.Instance, fn)
 	if f.Instance.Closed() {
@@ -135,6 +135,18 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	}
 	copy(stack, m.stack[:f.ResultSlots])
 	return nil
+}
+
+// foreignCode is the trap of a call to f, whose code the interpreter
+// cannot run. Within a Runtime every module has the same tier's code, so
+// it means that the store was given code of two tiers.
+func foreignCode(f *store.Function) *api.Trap {
+	tier := "no"
+	if f.Code != nil {
+		tier = fmt.Sprintf("%q", f.Code.Engine())
+	}
+	return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf(
+		"function %s.%s (%d) has %s code, which the %q tier cannot run", f.Instance.Name, f.Name, f.Index, tier, Name)}
 }
 
 // trap builds a trap raised by the instruction before ip.
@@ -300,7 +312,13 @@ func (m *machine) run() error {
 				}
 				continue
 			}
-			callee, calleeInst = sf.Code.(*ir.Func), sf.Instance
+			c, ok := sf.Code.(*fnCode)
+			if !ok {
+				t := foreignCode(sf)
+				t.Frames = m.backtrace(instrIndex(m.fn, ip) - 1)
+				return t
+			}
+			callee, calleeInst = (*ir.Func)(c), sf.Instance
 			goto call
 		case ir.OpCallIndirect:
 			t := m.inst.Tables[in.Imm]
@@ -324,7 +342,13 @@ func (m *machine) run() error {
 				}
 				continue
 			}
-			callee, calleeInst = sf.Code.(*ir.Func), sf.Instance
+			c, ok := sf.Code.(*fnCode)
+			if !ok {
+				t := foreignCode(sf)
+				t.Frames = m.backtrace(instrIndex(m.fn, ip) - 1)
+				return t
+			}
+			callee, calleeInst = (*ir.Func)(c), sf.Instance
 			goto call
 		case ir.OpMov:
 			*sl(fp, in.A) = *sl(fp, in.B)

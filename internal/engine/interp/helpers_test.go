@@ -102,7 +102,7 @@ func instance(t testing.TB, e *Engine, s *store.Store, m *wasm.Module) *store.In
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := s.Instantiate(m, "test", codes, store.Limits{})
+	inst, err := s.Instantiate(m, "test", codes.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/wasmvisor/wasmvisor/api"
@@ -43,7 +44,7 @@ func hostModule(t *testing.T, e *Engine, host api.GoModuleFunc) *store.Instance 
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := s.Instantiate(m, "guest", codes, store.Limits{})
+	inst, err := s.Instantiate(m, "guest", codes.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestEngine_Call_closedCaller(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := s.Instantiate(m, name, codes, store.Limits{})
+		inst, err := s.Instantiate(m, name, codes.Codes(), store.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,5 +167,62 @@ func TestEngine_Call_closedCaller(t *testing.T) {
 	_, err = invoke(context.Background(), e, a, "a")
 	if trapKind(err) != api.TrapModuleClosed {
 		t.Fatalf("got %v, want module closed", err)
+	}
+}
+
+// otherTier is code of another tier, which the interpreter cannot run.
+type otherTier struct{}
+
+func (otherTier) Engine() string { return "compiled" }
+
+func TestEngine_Call_foreignCode(t *testing.T) {
+	e := New(Config{})
+	s := store.New()
+	sig := wasm.FuncType{Params: vt(i32), Results: vt(i32)}
+	callee := &wasm.Module{
+		Types:   []wasm.FuncType{sig},
+		Funcs:   []uint32{0},
+		Codes:   []wasm.Code{{Body: code(lget(0))}},
+		Exports: []wasm.Export{{Name: "id", Kind: wasm.ExternFunc, Index: 0}},
+	}
+	callee.IndexImports()
+	other, err := s.Instantiate(callee, "other", []store.Code{otherTier{}}, store.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register("other", other); err != nil {
+		t.Fatal(err)
+	}
+	caller := &wasm.Module{
+		Types:   []wasm.FuncType{sig},
+		Imports: []wasm.Import{{Module: "other", Name: "id", Kind: wasm.ExternFunc, Func: 0}},
+		Funcs:   []uint32{0, 0},
+		Tables:  []wasm.TableType{{ElemType: wasm.ValueTypeFuncref, Limits: wasm.Limits{Min: 1}}},
+		Elems: []wasm.ElemSegment{{Mode: wasm.SegmentActive, Offset: wasm.ConstExpr{Code: code(i32c(0))},
+			Type: wasm.ValueTypeFuncref, FuncIndices: []uint32{0}}},
+		Codes: []wasm.Code{
+			{Body: code(lget(0), call(0))},
+			{Body: code(lget(0), i32c(0), append(op(wasm.OpCallIndirect), 0, 0))},
+		},
+		Exports: []wasm.Export{{Name: "direct", Kind: wasm.ExternFunc, Index: 1}, {Name: "indirect", Kind: wasm.ExternFunc, Index: 2}},
+	}
+	caller.IndexImports()
+	if err := validate.Module(caller, nil); err != nil {
+		t.Fatal(err)
+	}
+	inst := instance(t, e, s, caller)
+
+	for _, name := range []string{"direct", "indirect"} {
+		_, err := invoke(context.Background(), e, inst, name, 5)
+		var trap *api.Trap
+		if !errors.As(err, &trap) || trap.Kind != api.TrapInternal || !strings.Contains(trap.Detail, `has "compiled" code`) {
+			t.Errorf("%s: got %v, want an internal trap naming the other tier", name, err)
+		} else if len(trap.Frames) == 0 || trap.Frames[0].Module != "test" {
+			t.Errorf("%s: backtrace %v does not start in the caller", name, trap.Frames)
+		}
+	}
+	stack := []uint64{5}
+	if err := e.Call(context.Background(), other.Funcs[0], stack); err == nil || !strings.Contains(err.Error(), `"compiled" code`) {
+		t.Errorf("calling the other tier's function: %v", err)
 	}
 }

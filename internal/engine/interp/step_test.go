@@ -94,7 +94,7 @@ type stepped map[ir.Opcode]bool
 func runSteps(t *testing.T, inst *store.Instance, args []uint64, seen stepped) ([]uint64, api.TrapKind) {
 	t.Helper()
 	f := inst.Funcs[0]
-	fn := f.Code.(*ir.Func)
+	fn, _ := codeOf(f)
 	frame := make([]uint64, max(fn.FrameSlots, 1))
 	copy(frame, args)
 	fp := unsafe.Pointer(unsafe.SliceData(frame))

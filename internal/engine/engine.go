@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// Engine prepares and runs WebAssembly code. Implementations are safe for
+// concurrent use.
+type Engine interface {
+	// Name names the tier: "interp" or "compiled". It is what the
+	// Engine method of every store.Code the engine makes returns.
+	Name() string
+	// Compile prepares the code of every function m defines. m is
+	// valid.
+	Compile(m *wasm.Module) (Module, error)
+	// Instantiated is called once for every instance of a module the
+	// engine compiled, after store.Instantiate created it and before any
+	// of its code runs (the start function included), to set up what
+	// the engine keeps per instance (in inst.EngineState and the
+	// Entry and Ctx of its functions). An error fails the
+	// instantiation.
+	Instantiated(inst *store.Instance) error
+	// Call runs f, a function of an instance whose module the engine
+	// compiled or a host function, with its params in stack, and leaves
+	// its results there. stack is at least as long as either. A trap is
+	// returned as an *api.Trap; a host function's error (an
+	// *api.ExitError among them) as it was returned.
+	Call(ctx context.Context, f *store.Function, stack []uint64) error
+}
+
+// Module is a module's code as an engine prepared it.
+type Module interface {
+	// Codes returns the code of each function the module defines, in
+	// order, as store.Instantiate takes it. Every call may return the
+	// same slice; callers do not modify it.
+	Codes() []store.Code
+}

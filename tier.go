@@ -1,0 +1,146 @@
+package wasmvisor
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/wasmvisor/wasmvisor/internal/engine"
+	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
+	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// Tier selects how a Runtime executes WebAssembly: by interpreting it or
+// by compiling it to machine code. Every module of a Runtime runs on its
+// tier, and a CompiledModule can only be instantiated in a Runtime of the
+// tier that compiled it.
+type Tier uint8
+
+const (
+	// TierDefault is the best tier the host offers: TierCompiled on
+	// amd64 where this build provides it, TierInterp otherwise.
+	// DefaultTier says which.
+	TierDefault Tier = iota
+	// TierInterp interprets a register form of the code. It starts
+	// fastest and runs everywhere.
+	TierInterp
+	// TierCompiled compiles the code to x86-64 machine code. A Runtime
+	// asking for it where it is not available fails to compile modules.
+	TierCompiled
+)
+
+var tierNames = [...]string{TierDefault: "default", TierInterp: "interp", TierCompiled: "compiled"}
+
+// String returns the name ParseTier accepts: "default", "interp" or
+// "compiled".
+func (t Tier) String() string {
+	if int(t) < len(tierNames) {
+		return tierNames[t]
+	}
+	return fmt.Sprintf("Tier(%d)", uint8(t))
+}
+
+// ParseTier returns the tier named s: "default" (or ""), "interp" or
+// "compiled".
+func ParseTier(s string) (Tier, error) {
+	if s == "" {
+		return TierDefault, nil
+	}
+	for t, name := range tierNames {
+		if s == name {
+			return Tier(t), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown tier %q: want default, interp or compiled", s)
+}
+
+// Set parses s into t, so that a *Tier is a flag.Value.
+func (t *Tier) Set(s string) error {
+	v, err := ParseTier(s)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// compiledTier makes the compiled tier's engine for a stack limit (in
+// bytes; zero means the default), or says why the host cannot run it. It
+// is nil where this build has no compiled tier; the file that provides
+// the tier, built only where it runs, sets it in an init function:
+//
+//	func init() {
+//		compiledTier = func(maxStackBytes int) (engine.Engine, error) {
+//			return amd64.New(amd64.Config{MaxStackBytes: maxStackBytes}), nil
+//		}
+//	}
+var compiledTier func(maxStackBytes int) (engine.Engine, error)
+
+// DefaultTier returns the tier TierDefault stands for on this host.
+func DefaultTier() Tier {
+	if runtime.GOARCH == "amd64" && compiledTier != nil {
+		if _, err := compiledTier(0); err == nil {
+			return TierCompiled
+		}
+	}
+	return TierInterp
+}
+
+// Available returns nil if the host can run code on tier t (TierDefault
+// always can), or why it cannot.
+func (t Tier) Available() error {
+	if t == TierDefault {
+		return nil
+	}
+	_, err := newEngine(RuntimeConfig{Tier: t})
+	return err
+}
+
+// newEngine returns the engine of cfg's tier, or why it is not available.
+func newEngine(cfg RuntimeConfig) (engine.Engine, error) {
+	tier := cfg.Tier
+	if tier == TierDefault {
+		tier = DefaultTier()
+	}
+	switch tier {
+	case TierInterp:
+		return interp.New(interp.Config{MaxStackBytes: cfg.MaxStackBytes}), nil
+	case TierCompiled:
+		if compiledTier == nil {
+			return nil, fmt.Errorf("tier %s is not available on this host: this build has no compiled tier for %s/%s", tier, runtime.GOOS, runtime.GOARCH)
+		}
+		e, err := compiledTier(cfg.MaxStackBytes)
+		if err != nil {
+			return nil, fmt.Errorf("tier %s is not available on this host: %w", tier, err)
+		}
+		return e, nil
+	}
+	return nil, fmt.Errorf("unknown tier %s", tier)
+}
+
+// tierOf returns the Tier an engine implements.
+func tierOf(e engine.Engine) Tier {
+	t, err := ParseTier(e.Name())
+	if err != nil {
+		return TierDefault
+	}
+	return t
+}
+
+// unavailable stands for the engine of a tier the host lacks: the
+// Runtime works, but compiling or calling anything returns why.
+type unavailable struct {
+	tier Tier
+	err  error
+}
+
+func (u unavailable) Name() string { return u.tier.String() }
+
+func (u unavailable) Compile(*wasm.Module) (engine.Module, error) { return nil, u.err }
+
+func (u unavailable) Instantiated(*store.Instance) error { return u.err }
+
+func (u unavailable) Call(ctx context.Context, f *store.Function, stack []uint64) error {
+	return u.err
+}
