@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/store"
@@ -21,10 +22,10 @@ import (
 // limit, as the interpreter's does.
 const DefaultMaxStackBytes = interp.DefaultMaxStackBytes
 
-// nativeFrameBytes is what one call level may take of the machine stack:
-// a return address, and the instance register saved around calls that
-// may change instance.
-const nativeFrameBytes = 16
+// nativeFrameBytes is what one call level takes of the machine stack: a
+// return address. Calls that may change instance also save the instance
+// register, so a chain of those reaches the limit at half the depth.
+const nativeFrameBytes = 8
 
 // maxReentry bounds how deeply host functions may call back into
 // WebAssembly.
@@ -64,7 +65,7 @@ func New(cfg Config) *Engine {
 }
 
 // Name names the tier.
-func (e *Engine) Name() string { return "compiled" }
+func (e *Engine) Name() string { return Name }
 
 // Module is a module's machine code, shared by all its instances.
 type Module struct {
@@ -84,7 +85,12 @@ type Code struct {
 }
 
 // Compile translates every function m defines into machine code.
-func (e *Engine) Compile(m *wasm.Module) (*Module, error) {
+func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
+	return e.CompileModule(m)
+}
+
+// CompileModule is Compile with the concrete result.
+func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
 	irm, err := ir.Compile(m)
 	if err != nil {
 		return nil, err
@@ -103,13 +109,19 @@ func (e *Engine) Compile(m *wasm.Module) (*Module, error) {
 }
 
 // Codes returns the per-function code values for store.Instantiate.
-func (mod *Module) Codes() []*Code {
-	out := make([]*Code, len(mod.funcs))
+func (mod *Module) Codes() []store.Code {
+	out := make([]store.Code, len(mod.funcs))
 	for i := range out {
 		out[i] = &Code{mod: mod, idx: i}
 	}
 	return out
 }
+
+// Name is the tier's name, which Engine.Name and Code.Engine return.
+const Name = "compiled"
+
+// Engine names the tier that made the code.
+func (*Code) Engine() string { return Name }
 
 // Instantiated builds inst's state block and gives its functions their
 // machine-code entries. It runs before any code of inst does.

@@ -459,6 +459,10 @@ func (g *gen) callFunc(in *ir.Instr) {
 	a.Jcc(asm.CondE, viaGo)
 	a.Push(rVM)
 	a.Load(asm.W64, rVM, asm.M(asm.RAX, offFuncCtx))
+	// The callee may belong to another instance: its memory registers.
+	a.Load(asm.W64, rMem, asm.M(rVM, vmMemBase))
+	a.Load(asm.W64, asm.RDX, asm.M(rVM, vmMemLenPtr))
+	a.Load(asm.W64, rMemLen, asm.M(asm.RDX, 0))
 	a.Lea(asm.W64, rFP, slot(in.A))
 	a.CallReg(asm.RCX)
 	g.returnAddr(g.offset())

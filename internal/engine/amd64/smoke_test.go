@@ -27,11 +27,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes := mod.Codes()
-	anyCodes := make([]any, len(codes))
-	for i, c := range codes {
-		anyCodes[i] = c
-	}
+	anyCodes := mod.Codes()
 	s := store.New()
 	inst, err := s.Instantiate(m, "m", anyCodes, store.Limits{})
 	if err != nil {
