@@ -88,39 +88,39 @@ func nativeFloat(g *gen, in *ir.Instr) bool {
 		g.fcompare(op == ir.OpF64Ge, cmpLe, true, in)
 
 	case ir.OpF32Abs:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		a.AluImm(asm.AluAnd, asm.W32, asm.RAX, 0x7fffffff)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpF32Neg:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		a.AluImm(asm.AluXor, asm.W32, asm.RAX, math.MinInt32)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpF32Copysign:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
+		g.ld(asm.W32, asm.RAX, in.B)
 		a.Load(asm.W32, asm.RCX, slot(in.C))
 		a.AluImm(asm.AluAnd, asm.W32, asm.RAX, 0x7fffffff)
 		a.AluImm(asm.AluAnd, asm.W32, asm.RCX, math.MinInt32)
 		a.Alu(asm.AluOr, asm.W32, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpF64Abs:
-		a.Load(asm.W64, asm.RAX, slot(in.B))
+		g.ld(asm.W64, asm.RAX, in.B)
 		a.ShiftImm(asm.ShShl, asm.W64, asm.RAX, 1)
 		a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 1)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpF64Neg:
-		a.Load(asm.W64, asm.RAX, slot(in.B))
+		g.ld(asm.W64, asm.RAX, in.B)
 		a.MovImm(asm.W64, asm.RCX, 1<<63)
 		a.Alu(asm.AluXor, asm.W64, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 	case ir.OpF64Copysign:
-		a.Load(asm.W64, asm.RAX, slot(in.B))
+		g.ld(asm.W64, asm.RAX, in.B)
 		a.Load(asm.W64, asm.RCX, slot(in.C))
 		a.ShiftImm(asm.ShShl, asm.W64, asm.RAX, 1)
 		a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 1)
 		a.ShiftImm(asm.ShShr, asm.W64, asm.RCX, 63)
 		a.ShiftImm(asm.ShShl, asm.W64, asm.RCX, 63)
 		a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 
 	case ir.OpF32Ceil, ir.OpF64Ceil:
 		return g.fround(op == ir.OpF64Ceil, roundCeil, in)
@@ -204,8 +204,14 @@ func nativeFloat(g *gen, in *ir.Instr) bool {
 }
 
 // fload loads the f32 or f64 in slot s into the low lane of x, zeroing
-// the rest of x.
+// the rest of x. Like ld, as the first thing an instruction emits it
+// takes the value from the general register the previous instruction
+// stored it from, if it did.
 func (g *gen) fload(double bool, x asm.XReg, s uint32) {
+	if n := g.a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
+		g.a.MovqToX(widthOf(double), x, g.cacheReg)
+		return
+	}
 	g.a.SSELoad(sel(double, asm.Movss, asm.Movsd), x, slot(s))
 }
 
@@ -282,7 +288,7 @@ func (g *gen) fcompare(double bool, pred uint8, swap bool, in *ir.Instr) {
 	a.SSELoadImm(sel(double, asm.Cmpss, asm.Cmpsd), asm.X0, slot(y), pred)
 	a.MovqFromX(asm.W32, asm.RAX, asm.X0)
 	a.AluImm(asm.AluAnd, asm.W32, asm.RAX, 1)
-	a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(asm.W32, in.A, asm.RAX)
 }
 
 // fround emits ceil, floor, trunc or nearest with roundss/roundsd, which
@@ -304,7 +310,7 @@ func (g *gen) fround(double bool, mode uint8, in *ir.Instr) bool {
 // value rounds as the whole one would, and the result doubled.
 func (g *gen) fconvert(double bool, load, w asm.Width, unsigned bool, in *ir.Instr) {
 	a := &g.a
-	a.Load(load, asm.RAX, slot(in.B))
+	g.ld(load, asm.RAX, in.B)
 	// cvtsi2ss/sd write only the low lane: clear the register, for the
 	// zero upper half of an f32 and to break the dependency.
 	a.SSE(asm.Xorps, asm.X0, asm.X0)
@@ -395,7 +401,7 @@ func (g *gen) truncTrap(double, to64, signed bool, in *ir.Instr) {
 		a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RCX)
 		a.Bind(ok)
 	}
-	a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(widthOf(to64), in.A, asm.RAX)
 }
 
 // truncSat emits the saturating truncations: NaN gives 0, values out of
@@ -463,7 +469,7 @@ func (g *gen) truncSat(double, to64, signed bool, in *ir.Instr) {
 		a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RDX)
 	}
 	a.Bind(done)
-	a.Store(asm.W64, slot(in.A), asm.RAX)
+	g.st(widthOf(to64), in.A, asm.RAX)
 }
 
 // sel64 returns d if double is set, s otherwise.

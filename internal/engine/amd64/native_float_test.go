@@ -23,6 +23,10 @@ type floatOp struct {
 	op     wasm.Opcode
 	params []wasm.ValueType
 	result wasm.ValueType
+	// chain, if set, is the body instead: a sequence in which one
+	// instruction's result feeds the next straight from a register.
+	chain []byte
+	label string
 }
 
 var (
@@ -37,12 +41,12 @@ func floatOps() []floatOp {
 	var ops []floatOp
 	bin := func(t wasm.ValueType, res wasm.ValueType, codes ...wasm.Opcode) {
 		for _, c := range codes {
-			ops = append(ops, floatOp{c, []wasm.ValueType{t, t}, res})
+			ops = append(ops, floatOp{op: c, params: []wasm.ValueType{t, t}, result: res})
 		}
 	}
 	un := func(from, to wasm.ValueType, codes ...wasm.Opcode) {
 		for _, c := range codes {
-			ops = append(ops, floatOp{c, []wasm.ValueType{from}, to})
+			ops = append(ops, floatOp{op: c, params: []wasm.ValueType{from}, result: to})
 		}
 	}
 	bin(tF32, tF32, wasm.OpF32Add, wasm.OpF32Sub, wasm.OpF32Mul, wasm.OpF32Div, wasm.OpF32Min, wasm.OpF32Max, wasm.OpF32Copysign)
@@ -65,13 +69,63 @@ func floatOps() []floatOp {
 	un(tI64, tF64, wasm.OpF64ConvertI64S, wasm.OpF64ConvertI64U)
 	un(tF64, tF32, wasm.OpF32DemoteF64)
 	un(tF32, tF64, wasm.OpF64PromoteF32)
-	ops = append(ops, floatOp{wasm.OpSelectT, []wasm.ValueType{tV128, tV128, tI32}, tV128})
+	ops = append(ops, floatOp{op: wasm.OpSelectT, params: []wasm.ValueType{tV128, tV128, tI32}, result: tV128})
+
+	get := func(i byte) []byte { return []byte{byte(wasm.OpLocalGet), i} }
+	op := func(o wasm.Opcode) []byte {
+		if o > 0xff {
+			return leb128.AppendUint32([]byte{byte(o >> 8)}, uint32(o&0xff))
+		}
+		return []byte{byte(o)}
+	}
+	i32c := func(v int32) []byte { return leb128.AppendInt64([]byte{byte(wasm.OpI32Const)}, int64(v)) }
+	chain := func(label string, params []wasm.ValueType, result wasm.ValueType, parts ...[]byte) {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		ops = append(ops, floatOp{params: params, result: result, chain: b, label: label})
+	}
+	ff32, ff64 := []wasm.ValueType{tF32, tF32}, []wasm.ValueType{tF64, tF64}
+	chain("f32.add(f32.neg(x), y)", ff32, tF32, get(0), op(wasm.OpF32Neg), get(1), op(wasm.OpF32Add))
+	chain("f64.mul(f64.abs(x), y)", ff64, tF64, get(0), op(wasm.OpF64Abs), get(1), op(wasm.OpF64Mul))
+	chain("f32.lt(f32.copysign(x, y), y)", ff32, tI32, get(0), get(1), op(wasm.OpF32Copysign), get(1), op(wasm.OpF32Lt))
+	chain("f64.min(f64.neg(x), y)", ff64, tF64, get(0), op(wasm.OpF64Neg), get(1), op(wasm.OpF64Min))
+	chain("f64.convert_i64_s(i64.trunc_sat_f64_s(x))", []wasm.ValueType{tF64}, tF64,
+		get(0), op(wasm.OpI64TruncSatF64S), op(wasm.OpF64ConvertI64S))
+	chain("f32.convert_i32_u(i32.trunc_sat_f32_u(x))", []wasm.ValueType{tF32}, tF32,
+		get(0), op(wasm.OpI32TruncSatF32U), op(wasm.OpF32ConvertI32U))
+	chain("f64.sqrt(f64.reinterpret_i64(i64.add(x, x)))", []wasm.ValueType{tI64}, tF64,
+		get(0), get(0), op(wasm.OpI64Add), op(wasm.OpF64ReinterpretI64), op(wasm.OpF64Sqrt))
+	chain("f32.sqrt(f32.reinterpret_i32(i32.add(x, x)))", []wasm.ValueType{tI32}, tF32,
+		get(0), get(0), op(wasm.OpI32Add), op(wasm.OpF32ReinterpretI32), op(wasm.OpF32Sqrt))
+	chain("i64.trunc_f32_u(f32.neg(x))", []wasm.ValueType{tF32}, tI64, get(0), op(wasm.OpF32Neg), op(wasm.OpI64TruncF32U))
+	chain("i32.add(i32.trunc_sat_f64_u(x), 1)", []wasm.ValueType{tF64}, tI32,
+		get(0), op(wasm.OpI32TruncSatF64U), i32c(1), op(wasm.OpI32Add))
+	chain("i32.add(f32.ne(x, y), 5)", ff32, tI32, get(0), get(1), op(wasm.OpF32Ne), i32c(5), op(wasm.OpI32Add))
+	chain("i32.add(i32.reinterpret_f32(f32.abs(x)), 3)", []wasm.ValueType{tF32}, tI32,
+		get(0), op(wasm.OpF32Abs), op(wasm.OpI32ReinterpretF32), i32c(3), op(wasm.OpI32Add))
 	return ops
 }
 
-func (o floatOp) name() string { return fmt.Sprintf("op_%04x", uint16(o.op)) }
+func (o floatOp) name() string {
+	if o.chain != nil {
+		return o.label
+	}
+	return fmt.Sprintf("op_%04x", uint16(o.op))
+}
+
+func (o floatOp) String() string {
+	if o.chain != nil {
+		return o.label
+	}
+	return o.op.String()
+}
 
 func (o floatOp) body() []byte {
+	if o.chain != nil {
+		return append(o.chain[:len(o.chain):len(o.chain)], byte(wasm.OpEnd))
+	}
 	var b []byte
 	for i := range o.params {
 		b = leb128.AppendUint32(append(b, byte(wasm.OpLocalGet)), uint32(i))
@@ -235,7 +289,7 @@ func TestNativeFloat(t *testing.T) {
 	}
 
 	ie := interp.New(interp.Config{})
-	icode, err := ie.Compile(m)
+	imod, err := ie.Compile(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,17 +298,16 @@ func TestNativeFloat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ccode := make([]any, 0, len(m.Funcs))
-	for _, c := range cmod.Codes() {
-		ccode = append(ccode, c)
-	}
 	s := store.New()
-	iinst, err := s.Instantiate(m, "interp", icode, store.Limits{})
+	iinst, err := s.Instantiate(m, "interp", imod.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer iinst.Close()
-	cinst, err := s.Instantiate(m, "compiled", ccode, store.Limits{})
+	if err := ie.Instantiated(iinst); err != nil {
+		t.Fatal(err)
+	}
+	cinst, err := s.Instantiate(m, "compiled", cmod.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +338,7 @@ func TestNativeFloat(t *testing.T) {
 			}
 			if !same {
 				t.Errorf("%s %#x: interpreter %#x (trap %v), compiled %#x (trap %v)",
-					o.op, args, si[:fi.ResultSlots], ki, sc[:fi.ResultSlots], kc)
+					o, args, si[:fi.ResultSlots], ki, sc[:fi.ResultSlots], kc)
 				if failures++; failures == 10 {
 					break
 				}
