@@ -29,9 +29,10 @@ run: build
 # product's dependencies. BENCHFLAGS passes flags to the harness, e.g.
 # BENCHFLAGS='-run fib2 -rounds 3' or BENCHFLAGS='-save run.json'.
 #
-# bench: every sightglass program on wasmvisor, wazero's interpreter and
-# wazero's compiler, in-process, rounds chosen per program (hours: the
-# slowest programs take minutes a run on wazero's interpreter).
+# bench: every sightglass program on wasmvisor's default tier (compiled
+# on x86-64) and wazero's compiler, in-process, rounds chosen per program
+# (BENCHFLAGS='-engines wasmvisor-interp,wazero-interp' for the
+# interpreters: hours, wazero's takes minutes a run on the slow ones).
 bench:
 	cd bench && $(GO) run ./cmd/sightglass $(BENCHFLAGS)
 

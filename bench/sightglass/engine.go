@@ -108,9 +108,9 @@ func (e *Engine) Run(ctx context.Context, bin []byte, name string, stdout, stder
 
 // engines lists every engine; the first ones, up to defaultEngines, run
 // unless the user picks others.
-var engines = []*Engine{wasmvisorEngine, wazeroInterp, wazeroCompiler, wazeroInterpCtx, wazeroCompilerCtx}
+var engines = []*Engine{wasmvisorEngine, wazeroCompiler, wasmvisorInterp, wazeroInterp, wazeroInterpCtx, wazeroCompilerCtx}
 
-const defaultEngines = 3
+const defaultEngines = 2
 
 // Engines returns every engine the harness knows.
 func Engines() []*Engine { return slices.Clone(engines) }

@@ -10,19 +10,36 @@ import (
 	"github.com/wasmvisor/wasmvisor/wasip1"
 )
 
-// wasmvisorEngine is wasmvisor's interpreter with WASI from package
-// wasip1, as an embedder sets it up and as "wasmvisor run" runs a command.
+// wasmvisorEngine is wasmvisor's default tier (machine code on x86-64)
+// with WASI from package wasip1, as an embedder sets it up and as
+// "wasmvisor run" runs a command.
 var wasmvisorEngine = &Engine{
 	Name:  "wasmvisor",
-	About: "wasmvisor interpreter, RuntimeConfig{}, WASI from package wasip1",
-	run:   wasmvisorRun,
+	About: "wasmvisor default tier (compiled on x86-64), RuntimeConfig{}, WASI from package wasip1",
+	run:   wasmvisorRunner(wasmvisor.TierDefault),
 	cli: func(t Tools, wasm string) []string {
 		return []string{t.Wasmvisor, "run", "--dir", ".", wasm}
 	},
 }
 
-func wasmvisorRun(ctx context.Context, bin []byte, env runEnv) (uint32, error) {
-	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{})
+// wasmvisorInterp is wasmvisor's interpreter, set up the same way.
+var wasmvisorInterp = &Engine{
+	Name:  "wasmvisor-interp",
+	About: "wasmvisor interpreter, RuntimeConfig{Tier: TierInterp}, WASI from package wasip1",
+	run:   wasmvisorRunner(wasmvisor.TierInterp),
+	cli: func(t Tools, wasm string) []string {
+		return []string{t.Wasmvisor, "run", "--tier=interp", "--dir", ".", wasm}
+	},
+}
+
+func wasmvisorRunner(tier wasmvisor.Tier) func(ctx context.Context, bin []byte, env runEnv) (uint32, error) {
+	return func(ctx context.Context, bin []byte, env runEnv) (uint32, error) {
+		return wasmvisorRun(ctx, tier, bin, env)
+	}
+}
+
+func wasmvisorRun(ctx context.Context, tier wasmvisor.Tier, bin []byte, env runEnv) (uint32, error) {
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Tier: tier})
 	defer rt.Close(ctx)
 	if _, err := wasip1.Instantiate(ctx, rt); err != nil {
 		return 0, fmt.Errorf("instantiating WASI: %w", err)
