@@ -1082,43 +1082,163 @@ func (g *gen) simdMinMax(op wasm.Opcode, in *ir.Instr) {
 	g.vstore(in.A, asm.X3)
 }
 
-// simdShuffle translates i8x16.shuffle with pshufb, whose index bytes
-// with bit 7 set give zero: lanes of b are picked from b with those of a
-// masked out, and the reverse, and the two or-ed.
+// simdShuffle translates i8x16.shuffle. Lanes from one operand are a
+// pshufd when they move whole 32-bit lanes, a pshufb otherwise; lanes
+// from both are one instruction when they interleave (punpck*), take a
+// run of the two concatenated (palignr) or 32-bit lanes two from each
+// (shufps); else each operand is pshufb-ed with the other's lanes masked
+// out (index bytes with bit 7 set give zero) and the two or-ed.
 func (g *gen) simdShuffle(in *ir.Instr, lanes [16]byte) {
 	a := &g.a
-	var ma, mb [16]byte
+	var l [16]byte
 	fromA, fromB := false, false
-	for i, l := range lanes {
-		l &= 31
+	for i, x := range lanes {
+		x &= 31
 		if in.B == in.C {
-			l &= 15
+			x &= 15
 		}
-		if l < 16 {
-			ma[i], mb[i] = l, 0x80
+		l[i] = x
+		if x < 16 {
 			fromA = true
 		} else {
-			ma[i], mb[i] = 0x80, l-16
 			fromB = true
 		}
 	}
-	if fromA {
-		g.vload(asm.X0, in.B)
-		g.vconst(asm.X2, simdLE64(ma[:8]), simdLE64(ma[8:]))
-		a.SSE(asm.Pshufb, asm.X0, asm.X2)
-	}
-	if fromB {
-		g.vload(asm.X1, in.C)
-		g.vconst(asm.X2, simdLE64(mb[:8]), simdLE64(mb[8:]))
-		a.SSE(asm.Pshufb, asm.X1, asm.X2)
-		if fromA {
-			a.SSE(asm.Por, asm.X0, asm.X1)
+	if !fromA || !fromB {
+		src := in.B
+		if !fromA {
+			src = in.C
+		}
+		var m [16]byte
+		for i, x := range l {
+			m[i] = x & 15
+		}
+		g.vload(asm.X0, src)
+		if q, ok := simdDwords(m); ok {
+			if imm := q[0] | q[1]<<2 | q[2]<<4 | q[3]<<6; imm != 0xE4 {
+				a.SSEImm(asm.Pshufd, asm.X0, asm.X0, imm)
+			}
 		} else {
-			a.SSE(asm.Movaps, asm.X0, asm.X1)
+			g.vconst(asm.X2, simdLE64(m[:8]), simdLE64(m[8:]))
+			a.SSE(asm.Pshufb, asm.X0, asm.X2)
+		}
+		g.vstore(in.A, asm.X0)
+		return
+	}
+	// The patterns below are tried with the operands either way round:
+	// swapped, a lane index names the other operand.
+	for _, swap := range []bool{false, true} {
+		m := l
+		x, y := in.B, in.C
+		if swap {
+			for i := range m {
+				m[i] ^= 16
+			}
+			x, y = y, x
+		}
+		for _, u := range simdUnpacks {
+			if m == u.lanes {
+				g.vload(asm.X0, x)
+				g.vload(asm.X1, y)
+				a.SSE(u.op, asm.X0, asm.X1)
+				g.vstore(in.A, asm.X0)
+				return
+			}
+		}
+		// palignr y, x, k gives bytes k..15 of x, then 0..k-1 of y.
+		if k := m[0]; k > 0 && k < 16 {
+			run := true
+			for i := range m {
+				run = run && m[i] == k+byte(i)
+			}
+			if run {
+				g.vload(asm.X0, y)
+				g.vload(asm.X1, x)
+				a.SSEImm(asm.Palignr, asm.X0, asm.X1, k)
+				g.vstore(in.A, asm.X0)
+				return
+			}
+		}
+		// shufps x, y, imm: lanes 0 and 1 from x, 2 and 3 from y.
+		if q, ok := simdDwords(m); ok && q[0] < 4 && q[1] < 4 && q[2] >= 4 && q[3] >= 4 {
+			g.vload(asm.X0, x)
+			g.vload(asm.X1, y)
+			a.SSEImm(asm.Shufps, asm.X0, asm.X1, q[0]|q[1]<<2|(q[2]-4)<<4|(q[3]-4)<<6)
+			g.vstore(in.A, asm.X0)
+			return
 		}
 	}
+	var ma, mb [16]byte
+	for i, x := range l {
+		if x < 16 {
+			ma[i], mb[i] = x, 0x80
+		} else {
+			ma[i], mb[i] = 0x80, x-16
+		}
+	}
+	g.vload(asm.X0, in.B)
+	g.vconst(asm.X2, simdLE64(ma[:8]), simdLE64(ma[8:]))
+	a.SSE(asm.Pshufb, asm.X0, asm.X2)
+	g.vload(asm.X1, in.C)
+	g.vconst(asm.X2, simdLE64(mb[:8]), simdLE64(mb[8:]))
+	a.SSE(asm.Pshufb, asm.X1, asm.X2)
+	a.SSE(asm.Por, asm.X0, asm.X1)
 	g.vstore(in.A, asm.X0)
 }
+
+// simdDwords reports whether a shuffle moves whole 32-bit lanes, and
+// which (0-7) each result lane takes.
+func simdDwords(m [16]byte) (q [4]uint8, ok bool) {
+	for i := range q {
+		d := m[4*i]
+		if d%4 != 0 {
+			return q, false
+		}
+		for k := byte(1); k < 4; k++ {
+			if m[4*i+int(k)] != d+k {
+				return q, false
+			}
+		}
+		q[i] = d / 4
+	}
+	return q, true
+}
+
+// simdUnpack is an interleaving of the lanes of two operands that a
+// punpck* instruction computes.
+type simdUnpack struct {
+	lanes [16]byte
+	op    asm.SSEOp
+}
+
+var simdUnpacks = func() []simdUnpack {
+	var out []simdUnpack
+	for _, u := range []struct {
+		size   int
+		lo, hi asm.SSEOp
+	}{{1, asm.Punpcklbw, asm.Punpckhbw}, {2, asm.Punpcklwd, asm.Punpckhwd},
+		{4, asm.Punpckldq, asm.Punpckhdq}, {8, asm.Punpcklqdq, asm.Punpckhqdq}} {
+		for _, high := range []bool{false, true} {
+			n := 16 / u.size
+			base, op := 0, u.lo
+			if high {
+				base, op = n/2, u.hi
+			}
+			var l [16]byte
+			for j := range n {
+				src := 0
+				if j%2 == 1 {
+					src = 16
+				}
+				for k := range u.size {
+					l[j*u.size+k] = byte(src + (base+j/2)*u.size + k)
+				}
+			}
+			out = append(out, simdUnpack{l, op})
+		}
+	}
+	return out
+}()
 
 func simdLE64(b []byte) uint64 {
 	var v uint64

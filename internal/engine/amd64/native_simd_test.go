@@ -85,6 +85,35 @@ func simdCases(t *testing.T) []simdCase {
 				id[i], rev[i], hi[i], lo[i], dup[i] = byte(i), byte(31-i), byte(16+i), byte(i/2+16*(i%2)), 5
 			}
 			shuffles = append(shuffles, id, rev, hi, lo, dup)
+			// The patterns with translations of their own, with the
+			// operands either way round.
+			dwords := func(q ...int) (s [16]byte) {
+				for i, d := range q {
+					for k := range 4 {
+						s[4*i+k] = byte(4*d + k)
+					}
+				}
+				return s
+			}
+			for _, u := range simdUnpacks {
+				shuffles = append(shuffles, u.lanes)
+			}
+			for _, s := range [][16]byte{dwords(1, 0, 3, 2), dwords(4, 4, 7, 5), dwords(0, 2, 5, 7), dwords(3, 3, 4, 6), dwords(2, 1, 3, 0)} {
+				shuffles = append(shuffles, s)
+			}
+			for _, k := range []int{1, 4, 15} {
+				var s [16]byte
+				for i := range s {
+					s[i] = byte(k + i)
+				}
+				shuffles = append(shuffles, s)
+			}
+			for _, s := range append([][16]byte(nil), shuffles...) {
+				for i := range s {
+					s[i] ^= 16
+				}
+				shuffles = append(shuffles, s)
+			}
 			for range 4 {
 				var s [16]byte
 				for i := range s {
@@ -235,7 +264,7 @@ func checkSIMD(t *testing.T, filter func(*simdCase) bool) {
 	}
 
 	ce := New(Config{})
-	mod, err := ce.Compile(m)
+	mod, err := ce.CompileModule(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,11 +273,7 @@ func checkSIMD(t *testing.T, filter func(*simdCase) bool) {
 			t.Errorf("%s goes to Go", wasm.Opcode(s.in.Op-ir.OpSIMD)|0xfd00)
 		}
 	}
-	var codes []any
-	for _, c := range mod.Codes() {
-		codes = append(codes, c)
-	}
-	cinst, err := store.New().Instantiate(m, "compiled", codes, store.Limits{})
+	cinst, err := store.New().Instantiate(m, "compiled", mod.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +286,7 @@ func checkSIMD(t *testing.T, filter func(*simdCase) bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iinst, err := store.New().Instantiate(m, "interp", icodes, store.Limits{})
+	iinst, err := store.New().Instantiate(m, "interp", icodes.Codes(), store.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
