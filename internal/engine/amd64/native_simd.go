@@ -284,15 +284,11 @@ var simdLaneWidth = map[wasm.Opcode]asm.Width{
 	wasm.OpV128Store64Lane: asm.W64,
 }
 
-// nativeSIMD translates the SIMD instructions (and select of a v128),
-// reporting whether it handled in.
+// nativeSIMD translates the SIMD instructions, reporting whether it
+// handled in.
 func nativeSIMD(g *gen, in *ir.Instr) bool {
 	if !simdOK {
 		return false
-	}
-	if in.Op == ir.OpSelect128 {
-		g.simdSelect(in)
-		return true
 	}
 	op, ok := simdOp(in.Op)
 	if !ok {
@@ -377,6 +373,29 @@ func (g *gen) vload(x asm.XReg, s uint32) { g.a.SSELoad(asm.Movdqu, x, slot(s)) 
 // vstore stores x into the v128 slot s.
 func (g *gen) vstore(s uint32, x asm.XReg) { g.a.SSEStore(asm.MovdquStore, slot(s), x) }
 
+// simdCached returns the general register the previous instruction
+// stored slot s from, if it still holds it (see ld). Only the first
+// thing an instruction emits may rely on it.
+func (g *gen) simdCached(s uint32) (asm.Reg, bool) {
+	n := g.a.Len()
+	return g.cacheReg, g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s
+}
+
+// vscalar loads the low w bytes (W32 or W64) of slot s into x, zeroing
+// the rest of x, from the register the previous instruction stored it
+// from if it can.
+func (g *gen) vscalar(w asm.Width, x asm.XReg, s uint32) {
+	if r, ok := g.simdCached(s); ok {
+		g.a.MovqToX(w, x, r)
+		return
+	}
+	if w == asm.W64 {
+		g.a.SSELoad(asm.Movq, x, slot(s))
+	} else {
+		g.a.SSELoad(asm.Movss, x, slot(s))
+	}
+}
+
 // vnot complements x, using tmp.
 func (g *gen) vnot(x, tmp asm.XReg) {
 	g.a.SSE(asm.Pcmpeqd, tmp, tmp)
@@ -423,18 +442,6 @@ func (g *gen) vconst(x asm.XReg, lo, hi uint64) {
 	g.a.MovqToX(asm.W64, x, asm.RAX)
 	g.a.MovImm(asm.W64, asm.RAX, hi)
 	g.a.Pinsr(asm.W64, x, asm.RAX, 1)
-}
-
-// simdSelect is select of two v128: a = imm-slot != 0 ? b : c, choosing
-// the address to load from rather than branching.
-func (g *gen) simdSelect(in *ir.Instr) {
-	a := &g.a
-	a.Lea(asm.W64, asm.RAX, slot(in.B))
-	a.Lea(asm.W64, asm.RCX, slot(in.C))
-	a.AluMemImm(asm.AluCmp, asm.W32, slot(uint32(in.Imm)), 0)
-	a.Cmov(asm.CondE, asm.W64, asm.RAX, asm.RCX)
-	a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RAX, 0))
-	g.vstore(in.A, asm.X0)
 }
 
 // simdLoad translates the loads: a = load(b + imm).
@@ -490,8 +497,8 @@ func (g *gen) simdLane(op wasm.Opcode, in *ir.Instr, w asm.Width) {
 	lane := uint8(in.Imm>>32) & (16/uint8(w) - 1)
 	addr := *in
 	addr.Imm = uint64(uint32(in.Imm))
-	g.vload(asm.X0, in.C)
 	m := g.effectiveAddr(&addr, addrPlain, uint64(w))
+	g.vload(asm.X0, in.C)
 	switch op {
 	case wasm.OpV128Load8Lane, wasm.OpV128Load16Lane, wasm.OpV128Load32Lane, wasm.OpV128Load64Lane:
 		a.PinsrLoad(w, asm.X0, m, lane)
@@ -507,8 +514,8 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 	a := &g.a
 	switch op {
 	case wasm.OpV128Store:
-		g.vload(asm.X0, in.C)
 		m := g.effectiveAddr(in, addrPlain, 16)
+		g.vload(asm.X0, in.C)
 		a.SSEStore(asm.MovdquStore, m, asm.X0)
 		return true
 
@@ -531,25 +538,24 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 		return true
 
 	case wasm.OpI8x16Splat:
-		a.Load(asm.W32, asm.RAX, slot(in.B))
-		a.MovqToX(asm.W32, asm.X0, asm.RAX)
+		g.vscalar(asm.W32, asm.X0, in.B)
 		a.SSE(asm.Pxor, asm.X1, asm.X1)
 		a.SSE(asm.Pshufb, asm.X0, asm.X1)
 		g.vstore(in.A, asm.X0)
 		return true
 	case wasm.OpI16x8Splat:
-		a.SSELoad(asm.Movss, asm.X0, slot(in.B))
+		g.vscalar(asm.W32, asm.X0, in.B)
 		a.SSEImm(asm.Pshuflw, asm.X0, asm.X0, 0)
 		a.SSEImm(asm.Pshufd, asm.X0, asm.X0, 0)
 		g.vstore(in.A, asm.X0)
 		return true
 	case wasm.OpI32x4Splat, wasm.OpF32x4Splat:
-		a.SSELoad(asm.Movss, asm.X0, slot(in.B))
+		g.vscalar(asm.W32, asm.X0, in.B)
 		a.SSEImm(asm.Pshufd, asm.X0, asm.X0, 0)
 		g.vstore(in.A, asm.X0)
 		return true
 	case wasm.OpI64x2Splat, wasm.OpF64x2Splat:
-		a.SSELoad(asm.Movq, asm.X0, slot(in.B))
+		g.vscalar(asm.W64, asm.X0, in.B)
 		a.SSE(asm.Punpcklqdq, asm.X0, asm.X0)
 		g.vstore(in.A, asm.X0)
 		return true
@@ -557,27 +563,27 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 	// Lanes are read straight from the frame.
 	case wasm.OpI8x16ExtractLaneS:
 		a.LoadSX(asm.W32, asm.W8, asm.RAX, simdLaneMem(in.B, in.Imm&15, 1))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI8x16ExtractLaneU:
 		a.Load(asm.W8, asm.RAX, simdLaneMem(in.B, in.Imm&15, 1))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI16x8ExtractLaneS:
 		a.LoadSX(asm.W32, asm.W16, asm.RAX, simdLaneMem(in.B, in.Imm&7, 2))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI16x8ExtractLaneU:
 		a.Load(asm.W16, asm.RAX, simdLaneMem(in.B, in.Imm&7, 2))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI32x4ExtractLane, wasm.OpF32x4ExtractLane:
 		a.Load(asm.W32, asm.RAX, simdLaneMem(in.B, in.Imm&3, 4))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI64x2ExtractLane, wasm.OpF64x2ExtractLane:
 		a.Load(asm.W64, asm.RAX, simdLaneMem(in.B, in.Imm&1, 8))
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
 		return true
 
 	case wasm.OpI8x16ReplaceLane:
@@ -615,7 +621,7 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 		a.MovImm(asm.W32, asm.RAX, 0)
 		a.SSE(asm.Ptest, asm.X0, asm.X0)
 		a.Setcc(asm.CondNE, asm.RAX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI8x16AllTrue, wasm.OpI16x8AllTrue, wasm.OpI32x4AllTrue, wasm.OpI64x2AllTrue:
 		// All lanes are nonzero when comparing with zero finds none.
@@ -626,7 +632,7 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 		a.MovImm(asm.W32, asm.RAX, 0)
 		a.SSE(asm.Ptest, asm.X1, asm.X1)
 		a.Setcc(asm.CondE, asm.RAX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 	case wasm.OpI8x16Bitmask, wasm.OpI16x8Bitmask, wasm.OpI32x4Bitmask, wasm.OpI64x2Bitmask:
 		g.vload(asm.X0, in.B)
@@ -643,7 +649,7 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 		default:
 			a.SSEToGPR(asm.Movmskpd, asm.RAX, asm.X0)
 		}
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W32, in.A, asm.RAX)
 		return true
 
 	case wasm.OpI8x16Shl, wasm.OpI8x16ShrS, wasm.OpI8x16ShrU:
@@ -652,16 +658,16 @@ func (g *gen) simdOther(op wasm.Opcode, in *ir.Instr) bool {
 	case wasm.OpI16x8Shl, wasm.OpI16x8ShrS, wasm.OpI16x8ShrU, wasm.OpI32x4Shl, wasm.OpI32x4ShrS,
 		wasm.OpI32x4ShrU, wasm.OpI64x2Shl, wasm.OpI64x2ShrU:
 		sh := simdShifts[op]
-		g.vload(asm.X0, in.B)
 		g.simdShiftCount(asm.X1, in.C, sh.mask)
+		g.vload(asm.X0, in.B)
 		a.SSE(sh.op, asm.X0, asm.X1)
 		g.vstore(in.A, asm.X0)
 		return true
 	case wasm.OpI64x2ShrS:
 		// No psraq: shift logically, then sign-extend from the sign
 		// bit's new place m as (x ^ m) - m.
-		g.vload(asm.X0, in.B)
 		g.simdShiftCount(asm.X1, in.C, 63)
+		g.vload(asm.X0, in.B)
 		a.SSE(asm.Pcmpeqd, asm.X2, asm.X2)
 		a.SSEShiftImm(asm.PsllqImm, asm.X2, 63)
 		a.SSE(asm.Psrlq, asm.X0, asm.X1)
@@ -956,14 +962,19 @@ func simdLaneMem(s uint32, i uint64, size int32) asm.Mem {
 // simdReplaceLane is a = b with lane imm&mask replaced by the low w bytes
 // of slot c.
 func (g *gen) simdReplaceLane(in *ir.Instr, w asm.Width, mask uint64) {
+	r, cached := g.simdCached(in.C)
 	g.vload(asm.X0, in.B)
-	g.a.PinsrLoad(w, asm.X0, slot(in.C), uint8(in.Imm&mask))
+	if cached {
+		g.a.Pinsr(w, asm.X0, r, uint8(in.Imm&mask))
+	} else {
+		g.a.PinsrLoad(w, asm.X0, slot(in.C), uint8(in.Imm&mask))
+	}
 	g.vstore(in.A, asm.X0)
 }
 
 // simdShiftCount puts the shift count in slot s, masked, into x.
 func (g *gen) simdShiftCount(x asm.XReg, s uint32, mask int32) {
-	g.a.Load(asm.W32, asm.RCX, slot(s))
+	g.ld(asm.W32, asm.RCX, s)
 	g.a.AluImm(asm.AluAnd, asm.W32, asm.RCX, mask)
 	g.a.MovqToX(asm.W32, x, asm.RCX)
 }
@@ -974,8 +985,8 @@ func (g *gen) simdShiftCount(x asm.XReg, s uint32, mask int32) {
 // them back.
 func (g *gen) simdShift8(op wasm.Opcode, in *ir.Instr) {
 	a := &g.a
+	g.ld(asm.W32, asm.RCX, in.C)
 	g.vload(asm.X0, in.B)
-	a.Load(asm.W32, asm.RCX, slot(in.C))
 	a.AluImm(asm.AluAnd, asm.W32, asm.RCX, 7)
 	if op == wasm.OpI8x16ShrS {
 		a.AluImm(asm.AluAdd, asm.W32, asm.RCX, 8)

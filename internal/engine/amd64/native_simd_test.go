@@ -38,15 +38,48 @@ const simdMemPages = 1
 
 func simdCases(t *testing.T) []simdCase {
 	var cases []simdCase
+	// Each instruction with an integer operand or result comes twice:
+	// plain, and with an add of zero computing the integer operand just
+	// before it and consuming its integer result just after, so that the
+	// value passes in the register it was stored from.
 	add := func(name string, op wasm.Opcode, sig *wasm.Signature, imm []byte) {
-		var body []byte
-		for i := range sig.Params {
-			body = leb128.AppendUint32(append(body, byte(wasm.OpLocalGet)), uint32(i))
+		addZero := func(body []byte, t wasm.ValueType) []byte {
+			switch t {
+			case wasm.ValueTypeI32:
+				return append(body, byte(wasm.OpI32Const), 0, byte(wasm.OpI32Add))
+			case wasm.ValueTypeI64:
+				return append(body, byte(wasm.OpI64Const), 0, byte(wasm.OpI64Add))
+			}
+			return body
 		}
-		body = leb128.AppendUint32(append(body, 0xfd), uint32(op&0xff))
-		body = append(body, imm...)
-		body = append(body, byte(wasm.OpEnd))
-		cases = append(cases, simdCase{name: name, op: op, params: sig.Params, result: sig.Results, body: body})
+		for _, viaReg := range []bool{false, true} {
+			var body []byte
+			ints := false
+			for i, p := range sig.Params {
+				body = leb128.AppendUint32(append(body, byte(wasm.OpLocalGet)), uint32(i))
+				if viaReg {
+					body = addZero(body, p)
+				}
+				ints = ints || p == wasm.ValueTypeI32 || p == wasm.ValueTypeI64
+			}
+			body = leb128.AppendUint32(append(body, 0xfd), uint32(op&0xff))
+			body = append(body, imm...)
+			for _, r := range sig.Results {
+				if viaReg {
+					body = addZero(body, r)
+				}
+				ints = ints || r == wasm.ValueTypeI32 || r == wasm.ValueTypeI64
+			}
+			body = append(body, byte(wasm.OpEnd))
+			n := name
+			if viaReg {
+				if !ints {
+					break
+				}
+				n += "/reg"
+			}
+			cases = append(cases, simdCase{name: n, op: op, params: sig.Params, result: sig.Results, body: body})
+		}
 	}
 	memarg := func(offset uint32) []byte { return leb128.AppendUint32([]byte{0}, offset) }
 	for sub := 0; sub < 256; sub++ {
