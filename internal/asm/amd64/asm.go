@@ -3,6 +3,7 @@ package amd64
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Reg is a general-purpose register, numbered in encoding order.
@@ -206,6 +207,10 @@ func (a *Asm) Finish() ([]byte, error) {
 	}
 	return a.b, nil
 }
+
+// Grow makes room for n more bytes of code without reallocating, for a
+// caller that knows roughly how much it will emit.
+func (a *Asm) Grow(n int) { a.b = slices.Grow(a.b, n) }
 
 // Reset empties the Asm for the next function, keeping its buffers.
 // Labels from before the Reset must not be used after it.

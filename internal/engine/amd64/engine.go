@@ -1,10 +1,12 @@
 package amd64
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -13,7 +15,6 @@ import (
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
-	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -23,9 +24,9 @@ import (
 const DefaultMaxStackBytes = interp.DefaultMaxStackBytes
 
 // nativeFrameBytes is what one call level takes of the machine stack: a
-// return address. Calls that may change instance also save the instance
-// register, so a chain of those reaches the limit at half the depth.
-const nativeFrameBytes = 8
+// return address and a saved instance register (or padding for calls
+// within the instance).
+const nativeFrameBytes = 16
 
 // maxReentry bounds how deeply host functions may call back into
 // WebAssembly.
@@ -71,6 +72,7 @@ func (e *Engine) Name() string { return Name }
 type Module struct {
 	mem    *execMem
 	funcs  []funcCode
+	byAddr []int32 // indices of funcs in the order of their code
 	slow   []slowInstr
 	layout layout
 	// numImported counts the imported functions, which come first in
@@ -91,11 +93,7 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 
 // CompileModule is Compile with the concrete result.
 func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
-	irm, err := ir.Compile(m)
-	if err != nil {
-		return nil, err
-	}
-	code, funcs, slow, err := generate(e.t, m, irm)
+	code, funcs, slow, err := generate(e.t, m)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +102,11 @@ func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
 		return nil, err
 	}
 	mod := &Module{mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
+	mod.byAddr = make([]int32, len(funcs))
+	for i := range mod.byAddr {
+		mod.byAddr[i] = int32(i)
+	}
+	slices.SortFunc(mod.byAddr, func(x, y int32) int { return cmp.Compare(funcs[x].start, funcs[y].start) })
 	register(mod)
 	return mod, nil
 }

@@ -52,7 +52,6 @@ type gen struct {
 	t      *Target
 	a      asm.Asm
 	m      *wasm.Module
-	irm    *ir.Module
 	l      layout
 	fnLab  []*asm.Label
 	funcs  []funcCode
@@ -89,15 +88,22 @@ type backEdge struct {
 	offset  uint32
 }
 
-// generate translates every function of irm. The code starts with the
+// generate translates every function m defines, taking each function's
+// slot form from ir.Each as it is translated. The code starts with the
 // entry thunk (offset 0) and the exit stub.
-func generate(t *Target, m *wasm.Module, irm *ir.Module) (code []byte, funcs []funcCode, slow []slowInstr, err error) {
-	g := &gen{t: t, m: m, irm: irm, l: layoutOf(m)}
+func generate(t *Target, m *wasm.Module) (code []byte, funcs []funcCode, slow []slowInstr, err error) {
+	g := &gen{t: t, m: m, l: layoutOf(m)}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("generating machine code: %v", r)
 		}
 	}()
+	// About four bytes of machine code per byte of WebAssembly code.
+	size := 0
+	for i := range m.Codes {
+		size += len(m.Codes[i].Body)
+	}
+	g.a.Grow(4*size + 4096)
 	g.exitStub = g.a.NewLabel()
 	// Entry thunk: call the target, then exit with exitReturn.
 	g.a.CallMem(asm.M(rCtx, ctxTarget))
@@ -108,18 +114,24 @@ func generate(t *Target, m *wasm.Module, irm *ir.Module) (code []byte, funcs []f
 	g.a.Bind(g.exitStub)
 	emitExitStub(&g.a)
 
-	g.fnLab = make([]*asm.Label, len(irm.Funcs))
+	g.fnLab = make([]*asm.Label, len(m.Codes))
 	for i := range g.fnLab {
 		g.fnLab[i] = g.a.NewLabel()
 	}
-	g.funcs = make([]funcCode, len(irm.Funcs))
-	for i, fn := range irm.Funcs {
+	g.funcs = make([]funcCode, len(m.Codes))
+	err = ir.Each(m, func(i int, fn *ir.Func) error {
 		g.function(i, fn)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	code, err = g.a.Finish()
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// Functions were emitted in the order they were translated; lookups
+	// by address need them sorted by start.
 	return code, g.funcs, g.slow, nil
 }
 
@@ -345,9 +357,14 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpReturn:
 		a.Ret()
 	case ir.OpCallLocal:
+		// Every call level takes 16 bytes of machine stack, as calls
+		// that save the instance register do, so that the stack limit
+		// is a limit on depth whatever the calls.
 		a.Lea(asm.W64, rFP, slot(in.A))
+		a.Push(rVM) // not a code address, so never taken for a frame
 		a.Call(g.fnLab[in.B])
 		g.returnAddr(g.offset())
+		a.Lea(asm.W64, asm.RSP, asm.M(asm.RSP, 8))
 		a.Lea(asm.W64, rFP, asm.M(rFP, -int32(in.A)*8))
 		g.reloadMem(false)
 	case ir.OpCallImport:

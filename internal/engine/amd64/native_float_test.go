@@ -9,7 +9,6 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
-	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/leb128"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -276,11 +275,7 @@ func TestNativeFloat(t *testing.T) {
 	m := floatModule(t, ops)
 
 	// Every instruction under test must have a native translation.
-	irm, err := ir.Compile(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, slow, err := generate(InProcess, m, irm)
+	_, _, slow, err := generate(InProcess, m)
 	if err != nil {
 		t.Fatal(err)
 	}

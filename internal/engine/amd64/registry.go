@@ -51,9 +51,9 @@ func lookupPC(pc uintptr) (*Module, *funcCode) {
 		return nil, nil
 	}
 	off := uint32(pc - mod.mem.addr(0))
-	j := sort.Search(len(mod.funcs), func(j int) bool { return mod.funcs[j].end > off })
-	if j < len(mod.funcs) && off >= mod.funcs[j].start {
-		return mod, &mod.funcs[j]
+	j := sort.Search(len(mod.byAddr), func(j int) bool { return mod.funcs[mod.byAddr[j]].end > off })
+	if j < len(mod.byAddr) && off >= mod.funcs[mod.byAddr[j]].start {
+		return mod, &mod.funcs[mod.byAddr[j]]
 	}
 	return mod, nil
 }

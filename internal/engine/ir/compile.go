@@ -82,6 +82,64 @@ func Compile(m *wasm.Module) (*Module, error) {
 	return mod, nil
 }
 
+// Each translates every function m defines on up to GOMAXPROCS-1
+// goroutines and hands each result to yield on the calling goroutine, in
+// no particular order, as soon as it is done; nothing is kept after
+// yield returns. A consumer that turns functions into something else
+// (machine code) so holds a few functions' slot form at a time rather
+// than the whole module's, and translates while the consumer works. The
+// first error, from the translator or from yield, stops the work.
+func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
+	n := len(m.Codes)
+	if n != len(m.Funcs) {
+		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
+	}
+	type result struct {
+		i   int
+		f   *Func
+		err error
+	}
+	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
+	workers := max(1, min(runtime.GOMAXPROCS(0)-1, 1+n/64))
+	out := make(chan result, 4*workers)
+	var next atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			c := newCompiler(m)
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				err := c.compileSafely(mod, i)
+				f := mod.Funcs[i]
+				mod.Funcs[i] = nil
+				if f != nil {
+					f.Module = nil
+				}
+				out <- result{i, f, err}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(out) }()
+	var first error
+	for r := range out {
+		if first != nil {
+			continue // drain
+		}
+		if r.err == nil {
+			r.err = yield(r.i, r.f)
+		}
+		if r.err != nil {
+			first = r.err
+			stop.Store(true)
+		}
+	}
+	return first
+}
+
 // compileSafely compiles the i-th function m defines into mod. A panic (a
 // compiler bug) becomes an error: it may run on a goroutine of its own,
 // where nothing else could recover it.
