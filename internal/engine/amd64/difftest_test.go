@@ -203,8 +203,10 @@ func callOn(ctx context.Context, s *side, f *store.Function, args []uint64) ([]u
 // diffOptions say how a module is compared.
 type diffOptions struct {
 	// timeout bounds each call on the interpreter; an export that times
-	// out there is not called again. The compiled tier gets at least as
-	// long, and four times what the interpreter took.
+	// out there is not called again. The compiled tier gets
+	// compiledTimeout: a call that ends in time on one tier and not on
+	// the other is reported, and on a loaded machine a call that takes
+	// microseconds can be held up for a tenth of a second.
 	timeout time.Duration
 	// vectors returns the argument lists to call an export of type ft
 	// with.
@@ -250,7 +252,7 @@ func diffModule(d *differ, m *wasm.Module, opts diffOptions) bool {
 	if is != nil {
 		defer is.close()
 	}
-	cs, cerr, cierr := instantiate(compiledTier(), m, 2*opts.timeout+time.Second)
+	cs, cerr, cierr := instantiate(compiledTier(), m, compiledTimeout(opts.timeout, opts.timeout))
 	if cerr != nil {
 		d.report("compiled tier cannot compile a module the interpreter can: %v", cerr)
 		return true
@@ -286,7 +288,7 @@ func diffModule(d *differ, m *wasm.Module, opts diffOptions) bool {
 				d.skipped++
 				break
 			}
-			co := runCall(cs, fc, args, max(opts.timeout, 4*io.took))
+			co := runCall(cs, fc, args, compiledTimeout(opts.timeout, io.took))
 			d.calls++
 			call := fmt.Sprintf("%q%s", x.Name, formatArgs(fi.Type, args))
 			if opts.stackLimitsMayDiffer && (io.kind() == api.TrapCallStackExhausted) != (co.kind() == api.TrapCallStackExhausted) {
@@ -313,6 +315,12 @@ func diffModule(d *differ, m *wasm.Module, opts diffOptions) bool {
 		}
 	}
 	return true
+}
+
+// compiledTimeout is how long the compiled tier gets for a call that
+// the interpreter, given timeout, finished in took.
+func compiledTimeout(timeout, took time.Duration) time.Duration {
+	return max(2*time.Second, 10*timeout, 4*took)
 }
 
 // runCall calls f with args under a deadline.
