@@ -194,6 +194,9 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	}
 	defer e.put(c)
 	cs.c = c
+	// Cleared before the context can set it: a cancellation must not be
+	// lost.
+	atomic.StoreUint32(&c.interrupt, 0)
 	if done := ctx.Done(); done != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return interruptTrap(cerr)
@@ -215,7 +218,6 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	c.fp = base
 	c.vmctx = f.Ctx
 	c.target = f.Entry
-	c.interrupt = 0
 	c.stackEnd = c.stacks.valueEnd()
 	c.nativeLim = c.stacks.nativeBase() + nativeSlack
 	top := c.stacks.nativeTop() - 16
