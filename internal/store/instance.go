@@ -330,6 +330,11 @@ type Instance struct {
 // Closed reports whether Close was called.
 func (inst *Instance) Closed() bool { return inst.closed.Load() }
 
+// ClosedAddr returns the address of a 32-bit word that becomes nonzero
+// when Close is called: compiled code reads it to refuse entering, or
+// returning into, a closed instance without calling into Go.
+func (inst *Instance) ClosedAddr() uintptr { return uintptr(unsafe.Pointer(&inst.closed)) }
+
 // Close unregisters the instance and releases the memories no other
 // instance uses. It reports false if the instance was already closed.
 func (inst *Instance) Close() bool {

@@ -7,9 +7,9 @@ import (
 )
 
 // execCtx is what generated code shares with Go during one call: R15
-// points at it while machine code runs. The fields up to goOnly are read
-// and written by generated code and by enter_amd64.s at the offsets
-// below; TestExecCtxLayout checks them.
+// points at it while machine code runs. The fields before stacks are
+// read and written by generated code and by enter_amd64.s at the
+// offsets below; TestExecCtxLayout checks them.
 type execCtx struct {
 	goSP, goBP uintptr // Go's stack and frame pointers while machine code runs
 	jitSP      uintptr // the machine-code stack pointer at the last exit
@@ -25,7 +25,6 @@ type execCtx struct {
 	exitPtr    uintptr // exitCall: the *store.Function to call
 	exitArgs   uintptr // exitCall: its parameter and result slots
 
-	goOnly struct{}
 	stacks *stacks
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -139,7 +138,7 @@ func (e *Engine) Instantiated(inst *store.Instance) error {
 	if mod == nil {
 		return nil // nothing of its own to run
 	}
-	st := newInstanceState(inst, mod.layout)
+	st := newInstanceState(inst, mod)
 	inst.EngineState = st
 	for _, f := range inst.Funcs {
 		if f.Instance != inst {
@@ -276,6 +275,9 @@ func (cs *callState) callOut() error {
 	if cs.hostCtx == nil {
 		cs.hostCtx = context.WithValue(cs.ctx, ctxKey{}, cs)
 	}
+	if f.Instance.Closed() {
+		return cs.trapDetail(api.TrapModuleClosed, fmt.Sprintf("calling function %d of %q", f.Index, f.Instance.Name))
+	}
 	var err error
 	switch code, _ := f.Code.(*Code); {
 	case f.Host != nil:
@@ -303,16 +305,16 @@ func (cs *callState) callOut() error {
 	return nil
 }
 
-// step runs a slow instruction in Go.
+// step runs a slow instruction in Go. The running code is that of the
+// instance whose state block is in R14 at the exit.
 func (cs *callState) step() error {
 	c := cs.c
-	mod, fc := lookupPC(*ptrAt[uintptr](c.jitSP))
-	if mod == nil || int(c.exitArg) >= len(mod.slow) {
-		return &api.Trap{Kind: api.TrapInternal, Detail: "slow instruction exit from unknown code"}
-	}
-	_ = fc
-	s := &mod.slow[c.exitArg]
 	inst := instanceOf(c.vmctx)
+	st, ok := inst.EngineState.(*instanceState)
+	if !ok || int(c.exitArg) >= len(st.mod.slow) {
+		return cs.trapDetail(api.TrapInternal, "slow instruction exit from unknown code")
+	}
+	s := &st.mod.slow[c.exitArg]
 	if kind := interp.Step(&s.in, inst, unsafe.Pointer(ptrAt[byte](c.fp)), s.shuffles); kind != 0 {
 		return cs.trap(kind)
 	}
@@ -335,7 +337,10 @@ func (cs *callState) trapDetail(kind api.TrapKind, detail string) *api.Trap {
 }
 
 // backtrace walks the machine stack from the last exit: every word that
-// is a return address recorded by the code generator is a frame.
+// is a return address recorded by the code generator is a frame. The
+// innermost frame runs in the instance of the exit (R14); every call
+// pushes the caller's R14 just above its return address, which names
+// the instance of each outer frame.
 func (cs *callState) backtrace() []api.Frame {
 	const maxFrames = 64
 	c := cs.c
@@ -344,36 +349,26 @@ func (cs *callState) backtrace() []api.Frame {
 	for sp := c.jitSP; sp < top && len(out) < maxFrames; sp += 8 {
 		pc := *ptrAt[uintptr](sp)
 		mod, fc := lookupPC(pc)
-		if mod == nil || fc == nil {
+		if fc == nil {
 			continue
 		}
 		off := uint32(pc - mod.mem.addr(0))
-		i := sort.Search(len(fc.pcs), func(i int) bool { return fc.pcs[i].pc >= off })
-		if i == len(fc.pcs) || fc.pcs[i].pc != off {
+		i, found := slices.BinarySearchFunc(fc.pcs, off, func(e pcEntry, off uint32) int { return cmp.Compare(e.pc, off) })
+		if !found {
 			continue
 		}
 		fr := api.Frame{FuncIndex: fc.index, Offset: uint64(fc.pcs[i].offset)}
-		if inst := cs.instanceFor(mod); inst != nil {
+		vm := c.vmctx
+		if sp != c.jitSP && sp+8 < top {
+			vm = *ptrAt[uintptr](sp + 8)
+		}
+		if inst := instanceOf(vm); inst != nil {
 			fr.Module = inst.Name
 			fr.FuncName = inst.FuncName(fc.index)
 		}
 		out = append(out, fr)
 	}
 	return out
-}
-
-// instanceFor finds an instance of mod on the current call's path, for
-// names in backtraces: the instance of the last exit if it is mod's.
-func (cs *callState) instanceFor(mod *Module) *store.Instance {
-	inst := instanceOf(cs.c.vmctx)
-	if inst != nil {
-		for _, f := range inst.Funcs {
-			if c, ok := f.Code.(*Code); ok && c.mod == mod {
-				return inst
-			}
-		}
-	}
-	return nil
 }
 
 // callHost calls host function f for caller, turning a panic into a

@@ -130,8 +130,6 @@ func generate(t *Target, m *wasm.Module) (code []byte, funcs []funcCode, slow []
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// Functions were emitted in the order they were translated; lookups
-	// by address need them sorted by start.
 	return code, g.funcs, g.slow, nil
 }
 
@@ -182,8 +180,8 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.labels = slices.Grow(g.labels[:0], len(fn.Code)+1)[:len(fn.Code)+1]
 	clear(g.labels)
 	for pc := range fn.Code {
-		if t, ok := branchTarget(fn.Code, pc); ok {
-			if g.labels[t] == nil {
+		if in := &fn.Code[pc]; ir.IsBranch(in.Op) {
+			if t := in.Target(pc); g.labels[t] == nil {
 				g.labels[t] = a.NewLabel()
 			}
 		}
@@ -292,21 +290,6 @@ func (g *gen) poll(offset uint32) {
 	g.backEdges = append(g.backEdges, backEdge{l: out, back: back, offset: offset})
 }
 
-// branchTarget returns the index of the instruction that instruction pc
-// branches to, if it branches.
-func branchTarget(code []ir.Instr, pc int) (int, bool) {
-	in := &code[pc]
-	switch {
-	case in.Op == ir.OpJmp || in.Op == ir.OpBrTableEntry || isCondBranch(in.Op):
-		return pc + 1 + int(int32(in.A))/int(ir.InstrSize), true
-	}
-	return 0, false
-}
-
-func isCondBranch(op ir.Opcode) bool {
-	return op >= ir.OpBrIfNez32 && op <= ir.OpBrIfI64GeUI
-}
-
 // jumpTo emits a jump to instruction target, polling for interrupts on
 // a back edge.
 func (g *gen) jumpTo(target int) {
@@ -319,7 +302,7 @@ func (g *gen) jumpTo(target int) {
 // condBranch emits a conditional branch to the instruction's target.
 // Back edges go through a poll first.
 func (g *gen) condBranch(c asm.Cond, in *ir.Instr) {
-	target := g.pc + 1 + int(int32(in.A))/int(ir.InstrSize)
+	target := in.Target(g.pc)
 	if target <= g.pc && g.t.PollInterrupts {
 		skip := g.a.NewLabel()
 		g.a.Jcc(c.Invert(), skip)
@@ -349,7 +332,7 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpUnreachable:
 		a.Jmp(g.trap(api.TrapUnreachable))
 	case ir.OpJmp:
-		g.jumpTo(g.pc + 1 + int(int32(in.A))/int(ir.InstrSize))
+		g.jumpTo(in.Target(g.pc))
 	case ir.OpBrTable:
 		g.brTable(in)
 	case ir.OpBrTableEntry:
@@ -434,7 +417,8 @@ func (g *gen) step(in *ir.Instr) {
 	g.exit(exitStep, uint32(len(g.slow)-1), s.offset)
 }
 
-// brTable jumps through a table of the entries' targets.
+// brTable jumps through a table of the entries' targets, relative to
+// the table; an index past the last entry takes the last, the default.
 func (g *gen) brTable(in *ir.Instr) {
 	a := &g.a
 	n := int(in.C) // labels; entry n is the default
@@ -442,27 +426,18 @@ func (g *gen) brTable(in *ir.Instr) {
 	a.MovImm(asm.W32, asm.RCX, uint64(n))
 	a.Alu(asm.AluCmp, asm.W32, asm.RAX, asm.RCX)
 	a.Cmov(asm.CondA, asm.W32, asm.RAX, asm.RCX)
-	// Every entry is a jump of the same size through a compare chain
-	// would be slow for big tables: index a table of rel32 jumps instead.
-	table := a.NewLabel()
-	a.LeaLabel(asm.RCX, table)
-	// Each slot of the table is a 5-byte jmp rel32; RCX += RAX*5.
-	a.Lea(asm.W64, asm.RAX, asm.MI(asm.RAX, asm.RAX, 4, 0))
-	a.Alu(asm.AluAdd, asm.W64, asm.RCX, asm.RAX)
-	backward := false
-	for e := 0; e <= n; e++ {
-		if t, _ := branchTarget(g.fn.Code, g.pc+1+e); t <= g.pc {
-			backward = true
-		}
-	}
-	if backward && g.t.PollInterrupts {
+	entries := g.fn.Code[g.pc+1 : g.pc+2+n]
+	if g.t.PollInterrupts && slices.ContainsFunc(entries, func(e ir.Instr) bool {
+		return int32(e.A) < 0 // a back edge
+	}) {
 		g.poll(g.offset())
 	}
-	a.JmpReg(asm.RCX)
+	table := a.NewLabel()
+	a.JmpTable(asm.RAX, asm.RCX, table)
+	a.AlignTo(4)
 	a.Bind(table)
-	for e := 0; e <= n; e++ {
-		t, _ := branchTarget(g.fn.Code, g.pc+1+e)
-		a.Jmp32(g.labels[t])
+	for e := range entries {
+		a.AddLabelOffset32(g.labels[entries[e].Target(g.pc+1+e)], table)
 	}
 }
 
@@ -474,8 +449,13 @@ func (g *gen) callFunc(in *ir.Instr) {
 	a.Load(asm.W64, asm.RCX, asm.M(asm.RAX, offFuncEntry))
 	a.Test(asm.W64, asm.RCX, asm.RCX)
 	a.Jcc(asm.CondE, viaGo)
+	// A closed instance's memory may be gone: Go refuses the call.
+	a.Load(asm.W64, asm.RDX, asm.M(asm.RAX, offFuncCtx))
+	a.Load(asm.W64, asm.RSI, asm.M(asm.RDX, vmClosedPtr))
+	a.AluMemImm(asm.AluCmp, asm.W32, asm.M(asm.RSI, 0), 0)
+	a.Jcc(asm.CondNE, viaGo)
 	a.Push(rVM)
-	a.Load(asm.W64, rVM, asm.M(asm.RAX, offFuncCtx))
+	a.MovRR(asm.W64, rVM, asm.RDX)
 	// The callee may belong to another instance: its memory registers.
 	a.Load(asm.W64, rMem, asm.M(rVM, vmMemBase))
 	a.Load(asm.W64, asm.RDX, asm.M(rVM, vmMemLenPtr))
@@ -485,6 +465,10 @@ func (g *gen) callFunc(in *ir.Instr) {
 	g.returnAddr(g.offset())
 	a.Lea(asm.W64, rFP, asm.M(rFP, -int32(in.A)*8))
 	a.Pop(rVM)
+	// A host function the callee called may have closed this instance.
+	a.Load(asm.W64, asm.RDX, asm.M(rVM, vmClosedPtr))
+	a.AluMemImm(asm.AluCmp, asm.W32, asm.M(asm.RDX, 0), 0)
+	a.Jcc(asm.CondNE, g.trap(api.TrapModuleClosed))
 	a.Jmp(done)
 	a.Bind(viaGo)
 	a.Store(asm.W64, asm.M(rCtx, ctxExitPtr), asm.RAX)

@@ -14,6 +14,24 @@ var cmpConds = [10]asm.Cond{
 	asm.CondLE, asm.CondBE, asm.CondGE, asm.CondAE,
 }
 
+// cmpFamilies are the slot form's comparison families: compare and set
+// 0 or 1, or compare and branch, with a slot or a constant second
+// operand.
+var cmpFamilies = []struct {
+	first       ir.Opcode
+	w           asm.Width
+	imm, branch bool
+}{
+	{ir.OpI32Eq, asm.W32, false, false},
+	{ir.OpI32EqI, asm.W32, true, false},
+	{ir.OpI64Eq, asm.W64, false, false},
+	{ir.OpI64EqI, asm.W64, true, false},
+	{ir.OpBrIfI32Eq, asm.W32, false, true},
+	{ir.OpBrIfI32EqI, asm.W32, true, true},
+	{ir.OpBrIfI64Eq, asm.W64, false, true},
+	{ir.OpBrIfI64EqI, asm.W64, true, true},
+}
+
 // inFamily reports whether op lies in the family of ten comparisons
 // starting at first, and which one it is.
 func inFamily(op, first ir.Opcode) (int, bool) {
@@ -81,37 +99,16 @@ func (g *gen) aluOperand(op asm.AluOp, w asm.Width, in *ir.Instr, imm bool) {
 func (g *gen) nativeInt(in *ir.Instr) bool {
 	a := &g.a
 	op := in.Op
-	if k, ok := inFamily(op, ir.OpI32Eq); ok {
-		g.compare(asm.W32, cmpConds[k], in, false)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpI32EqI); ok {
-		g.compare(asm.W32, cmpConds[k], in, true)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpI64Eq); ok {
-		g.compare(asm.W64, cmpConds[k], in, false)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpI64EqI); ok {
-		g.compare(asm.W64, cmpConds[k], in, true)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpBrIfI32Eq); ok {
-		g.cmpBranch(asm.W32, cmpConds[k], in, false)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpBrIfI32EqI); ok {
-		g.cmpBranch(asm.W32, cmpConds[k], in, true)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpBrIfI64Eq); ok {
-		g.cmpBranch(asm.W64, cmpConds[k], in, false)
-		return true
-	}
-	if k, ok := inFamily(op, ir.OpBrIfI64EqI); ok {
-		g.cmpBranch(asm.W64, cmpConds[k], in, true)
-		return true
+	for _, f := range cmpFamilies {
+		if k, ok := inFamily(op, f.first); ok {
+			g.cmpOperands(f.w, in, f.imm)
+			if f.branch {
+				g.condBranch(cmpConds[k], in)
+			} else {
+				g.setFlag(cmpConds[k], in.A)
+			}
+			return true
+		}
 	}
 	switch op {
 	case ir.OpBrIfNez32, ir.OpBrIfEqz32, ir.OpBrIfNez64, ir.OpBrIfEqz64:
@@ -263,36 +260,17 @@ func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
 	g.st(w, in.A, asm.RAX)
 }
 
-// compare emits a = b cond c (or imm) as 0 or 1.
-func (g *gen) compare(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
-	a := &g.a
+// cmpOperands compares slot b with slot c, or with the constant imm.
+func (g *gen) cmpOperands(w asm.Width, in *ir.Instr, imm bool) {
 	g.ld(w, asm.RAX, in.B)
-	a.MovImm(asm.W32, asm.RDX, 0)
-	if !imm {
-		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
-	} else if fitsImm(w, in.Imm) {
-		a.AluImm(asm.AluCmp, w, asm.RAX, int32(in.Imm))
-	} else {
-		g.loadImm(w, asm.RCX, in.Imm)
-		a.Alu(asm.AluCmp, w, asm.RAX, asm.RCX)
-	}
-	a.Setcc(c, asm.RDX)
-	g.st(asm.W32, in.A, asm.RDX)
+	g.aluOperand(asm.AluCmp, w, in, imm)
 }
 
-// cmpBranch branches to the instruction's target if b cond c (or imm).
-func (g *gen) cmpBranch(w asm.Width, c asm.Cond, in *ir.Instr, imm bool) {
-	a := &g.a
-	g.ld(w, asm.RAX, in.B)
-	if !imm {
-		a.AluLoad(asm.AluCmp, w, asm.RAX, slot(in.C))
-	} else if fitsImm(w, in.Imm) {
-		a.AluImm(asm.AluCmp, w, asm.RAX, int32(in.Imm))
-	} else {
-		g.loadImm(w, asm.RCX, in.Imm)
-		a.Alu(asm.AluCmp, w, asm.RAX, asm.RCX)
-	}
-	g.condBranch(c, in)
+// setFlag stores 1 in slot a if the flags satisfy c, else 0.
+func (g *gen) setFlag(c asm.Cond, a uint32) {
+	g.a.Setcc(c, asm.RDX)
+	g.a.MovZX(asm.W32, asm.W8, asm.RDX, asm.RDX)
+	g.st(asm.W32, a, asm.RDX)
 }
 
 func (g *gen) shift(op asm.ShiftOp, is64 bool, in *ir.Instr) {

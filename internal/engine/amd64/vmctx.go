@@ -19,6 +19,7 @@ const (
 	vmMemBase   = 0  // address of memory 0's first byte (0 without memory)
 	vmMemLenPtr = 8  // address of a uint64 holding memory 0's length in bytes
 	vmInstance  = 16 // the *store.Instance
+	vmClosedPtr = 24 // address of a uint32 that is nonzero once the instance is closed
 	vmHeader    = 32
 )
 
@@ -56,17 +57,19 @@ func (l layout) typ(i uint32) int32    { return l.types + 8*int32(i) }
 // zeroLen is the memory length of instances without a memory.
 var zeroLen uint64
 
-// instanceState is an instance's state block and what it references.
+// instanceState is an instance's state block, and the module whose code
+// runs with it.
 type instanceState struct {
 	block []uint64
-	inst  *store.Instance
+	mod   *Module
 }
 
 func (s *instanceState) addr() uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s.block))) }
 
-// newInstanceState builds the state block of inst, laid out by l.
-func newInstanceState(inst *store.Instance, l layout) *instanceState {
-	s := &instanceState{block: make([]uint64, l.size/8), inst: inst}
+// newInstanceState builds the state block of inst, an instance of mod.
+func newInstanceState(inst *store.Instance, mod *Module) *instanceState {
+	l := mod.layout
+	s := &instanceState{block: make([]uint64, l.size/8), mod: mod}
 	put := func(off int32, v uintptr) { s.block[off/8] = uint64(v) }
 	put(vmMemLenPtr, uintptr(unsafe.Pointer(&zeroLen)))
 	if mem := inst.Memory(); mem != nil {
@@ -74,6 +77,7 @@ func newInstanceState(inst *store.Instance, l layout) *instanceState {
 		put(vmMemLenPtr, mem.Lin.LenAddr())
 	}
 	put(vmInstance, uintptr(unsafe.Pointer(inst)))
+	put(vmClosedPtr, inst.ClosedAddr())
 	for i, f := range inst.Funcs {
 		put(l.fn(uint32(i)), uintptr(unsafe.Pointer(f)))
 	}
