@@ -78,8 +78,6 @@ func codeOf(f *store.Function) (*ir.Func, bool) {
 
 // Module is a module translated into the slot form.
 type Module struct {
-	// IR is the slot form of the module's functions.
-	IR    *ir.Module
 	codes []store.Code
 }
 
@@ -93,7 +91,7 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Module{IR: mod, codes: make([]store.Code, len(mod.Funcs))}
+	out := &Module{codes: make([]store.Code, len(mod.Funcs))}
 	for i, fn := range mod.Funcs {
 		out.codes[i] = (*fnCode)(fn)
 	}

@@ -55,25 +55,13 @@ func Compile(m *wasm.Module) (*Module, error) {
 	}
 	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
 	errs := make([]error, n)
-	var next atomic.Int64
-	work := func() {
-		c := newCompiler(m)
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			errs[i] = c.compileSafely(mod, i)
+	spread(m, runtime.GOMAXPROCS(0), func(c *compiler, i int) bool {
+		mod.Funcs[i], errs[i] = c.compileSafely(i)
+		if mod.Funcs[i] != nil {
+			mod.Funcs[i].Module = mod
 		}
-	}
-	// Small modules are not worth a goroutine.
-	workers := min(runtime.GOMAXPROCS(0), 1+n/64)
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+		return true
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -85,10 +73,11 @@ func Compile(m *wasm.Module) (*Module, error) {
 // Each translates every function m defines on up to GOMAXPROCS-1
 // goroutines and hands each result to yield on the calling goroutine, in
 // no particular order, as soon as it is done; nothing is kept after
-// yield returns. A consumer that turns functions into something else
-// (machine code) so holds a few functions' slot form at a time rather
-// than the whole module's, and translates while the consumer works. The
-// first error, from the translator or from yield, stops the work.
+// yield returns, and the Funcs have no Module. A consumer that turns
+// functions into something else (machine code) so holds a few functions'
+// slot form at a time rather than the whole module's, and translates
+// while the consumer works. The first error, from the translator or from
+// yield, stops the work.
 func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 	n := len(m.Codes)
 	if n != len(m.Funcs) {
@@ -99,35 +88,24 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 		f   *Func
 		err error
 	}
-	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
-	workers := max(1, min(runtime.GOMAXPROCS(0)-1, 1+n/64))
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	out := make(chan result, 4*workers)
-	var next atomic.Int64
 	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			c := newCompiler(m)
-			for !stop.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				err := c.compileSafely(mod, i)
-				f := mod.Funcs[i]
-				mod.Funcs[i] = nil
-				if f != nil {
-					f.Module = nil
-				}
-				out <- result{i, f, err}
+	go func() {
+		spread(m, workers, func(c *compiler, i int) bool {
+			if stop.Load() {
+				return false
 			}
+			f, err := c.compileSafely(i)
+			out <- result{i, f, err}
+			return true
 		})
-	}
-	go func() { wg.Wait(); close(out) }()
+		close(out)
+	}()
 	var first error
 	for r := range out {
 		if first != nil {
-			continue // drain
+			continue // drain, so that the workers finish
 		}
 		if r.err == nil {
 			r.err = yield(r.i, r.f)
@@ -140,23 +118,42 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 	return first
 }
 
-// compileSafely compiles the i-th function m defines into mod. A panic (a
+// spread runs work for every function m defines on up to workers
+// goroutines (the caller's among them), each with a translator of its
+// own; small modules are not worth a goroutine. work returning false
+// stops the goroutine that ran it.
+func spread(m *wasm.Module, workers int, work func(c *compiler, i int) bool) {
+	n := len(m.Codes)
+	workers = max(1, min(workers, 1+n/64))
+	var next atomic.Int64
+	run := func() {
+		c := newCompiler(m)
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n || !work(c, i) {
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(run)
+	}
+	run()
+	wg.Wait()
+}
+
+// compileSafely translates the i-th function m defines. A panic (a
 // compiler bug) becomes an error: it may run on a goroutine of its own,
 // where nothing else could recover it.
-func (c *compiler) compileSafely(mod *Module, i int) (err error) {
+func (c *compiler) compileSafely(i int) (fn *Func, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = compilerPanic(r)
+			fn, err = nil, compilerPanic(r)
 			c.reset()
 		}
 	}()
-	fn, err := c.compile(mod.NumImported+uint32(i), &c.m.Codes[i])
-	if err != nil {
-		return err
-	}
-	fn.Module = mod
-	mod.Funcs[i] = fn
-	return nil
+	return c.compile(c.m.NumImportedFuncs()+uint32(i), &c.m.Codes[i])
 }
 
 // CompileFunc translates function fidx of m, which m defines, alone: the
@@ -166,13 +163,7 @@ func CompileFunc(m *wasm.Module, fidx uint32) (*Func, error) {
 	if fidx < n || fidx-n >= uint32(len(m.Codes)) {
 		return nil, fmt.Errorf("function %d is not defined by the module", fidx)
 	}
-	mod := &Module{Funcs: make([]*Func, len(m.Codes)), NumImported: n}
-	if err := newCompiler(m).compileSafely(mod, int(fidx-n)); err != nil {
-		return nil, err
-	}
-	fn := mod.Funcs[fidx-n]
-	fn.Module = nil
-	return fn, nil
+	return newCompiler(m).compileSafely(int(fidx - n))
 }
 
 // compilerPanic reports a compiler bug as an internal trap, with the
