@@ -212,7 +212,15 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 		}()
 	}
 	base := c.stacks.valueBase()
-	frame := unsafe.Slice(ptrAt[uint64](base), max(f.ParamSlots, f.ResultSlots))
+	// The callee's prologue checks its whole frame, but its params and
+	// results are copied before it runs: a function with more of them
+	// than the stack holds (a thousand under a small -W max-wasm-stack)
+	// must not be copied past the stack's end.
+	n := max(f.ParamSlots, f.ResultSlots)
+	if uintptr(n)*8 > uintptr(len(c.stacks.values)) {
+		return &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("%d values of params or results exceed the stack of %d bytes", n, len(c.stacks.values))}
+	}
+	frame := unsafe.Slice(ptrAt[uint64](base), n)
 	copy(frame, stack[:f.ParamSlots])
 	c.fp = base
 	c.vmctx = f.Ctx
