@@ -73,7 +73,8 @@ func Compile(m *wasm.Module) (*Module, error) {
 // Each translates every function m defines on up to GOMAXPROCS-1
 // goroutines and hands each result to yield on the calling goroutine, in
 // no particular order, as soon as it is done; nothing is kept after
-// yield returns, and the Funcs have no Module. A consumer that turns
+// yield returns (the Func and its slices are reused), and the Funcs have
+// no Module. A consumer that turns
 // functions into something else (machine code) so holds a few functions'
 // slot form at a time rather than the whole module's, and translates
 // while the consumer works. The first error, from the translator or from
@@ -91,11 +92,15 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	out := make(chan result, 4*workers)
 	var stop atomic.Bool
+	// Funcs come back once yield is done with them, so that translating
+	// a large module reuses a few functions' buffers.
+	var recycled sync.Pool
 	go func() {
 		spread(m, workers, func(c *compiler, i int) bool {
 			if stop.Load() {
 				return false
 			}
+			c.recycled = &recycled
 			f, err := c.compileSafely(i)
 			out <- result{i, f, err}
 			return true
@@ -109,6 +114,7 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 		}
 		if r.err == nil {
 			r.err = yield(r.i, r.f)
+			recycled.Put(r.f)
 		}
 		if r.err != nil {
 			first = r.err
@@ -231,12 +237,15 @@ func (f *ctrl) labelTypes() []wasm.ValueType {
 // compiler translates function bodies of one module. It is reused across
 // functions to keep allocation per function low.
 type compiler struct {
-	m      *wasm.Module
-	fn     *Func
-	stack  []opnd
-	ctrls  []ctrl
-	height uint32 // next free natural slot
-	maxH   uint32
+	m  *wasm.Module
+	fn *Func
+	// recycled, when set, holds Funcs whose consumer is done with them,
+	// whose buffers the next translation reuses (see Each).
+	recycled *sync.Pool
+	stack    []opnd
+	ctrls    []ctrl
+	height   uint32 // next free natural slot
+	maxH     uint32
 	// locals[i] is the slot of local i; ltypes[i] its type.
 	locals []uint32
 	ltypes []wasm.ValueType
@@ -256,6 +265,18 @@ type compiler struct {
 
 func newCompiler(m *wasm.Module) *compiler {
 	return &compiler{m: m}
+}
+
+// newFunc returns an empty Func for function fidx, reusing a recycled
+// one's buffers when there is one.
+func (c *compiler) newFunc(fidx uint32) *Func {
+	if c.recycled != nil {
+		if f, ok := c.recycled.Get().(*Func); ok {
+			*f = Func{Code: f.Code[:0], Offsets: f.Offsets[:0], Shuffles: f.Shuffles[:0], FuncIndex: fidx}
+			return f
+		}
+	}
+	return &Func{FuncIndex: fidx}
 }
 
 // reset drops the state of a compilation that was abandoned.
@@ -281,7 +302,7 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*Func, error) {
 	if nlocals > MaxFrameSlots {
 		return nil, fmt.Errorf("function %d: %d locals exceed the limit of %d", fidx, nlocals, MaxFrameSlots)
 	}
-	c.fn = &Func{FuncIndex: fidx}
+	c.fn = c.newFunc(fidx)
 	c.stack, c.ctrls, c.localRefs = c.stack[:0], c.ctrls[:0], c.localRefs[:0]
 	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
 	c.err, c.usedScratch = nil, false
