@@ -283,7 +283,9 @@ func (cs *callState) callOut() error {
 	if cs.hostCtx == nil {
 		cs.hostCtx = context.WithValue(cs.ctx, ctxKey{}, cs)
 	}
-	if f.Instance.Closed() {
+	// A closed instance's memory may be gone; a closed host module's
+	// functions stay callable by the modules linked to them.
+	if f.Host == nil && f.Instance.Closed() {
 		return cs.trapDetail(api.TrapModuleClosed, fmt.Sprintf("calling function %d of %q", f.Index, f.Instance.Name))
 	}
 	var err error
