@@ -86,6 +86,12 @@ func runChild(args []string, rep *childReport) error {
 		}
 		rep.Timing = t
 		rep.PeakRSS, err = peakRSS()
+		// An engine that runs the program in a process of its own
+		// (node) is measured by that process's peak.
+		var ru syscall.Rusage
+		if err == nil && syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
+			rep.PeakRSS = max(rep.PeakRSS, ru.Maxrss<<10)
+		}
 		return err
 	case len(args) >= 2 && args[0] == "exec":
 		return execCLI(args[1:], rep)

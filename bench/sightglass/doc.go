@@ -1,6 +1,6 @@
 // Package sightglass runs the sightglass benchmark programs
 // (../shared/bench/sightglass) on wasmvisor and on wazero side by side
-// and reports how long each engine takes.
+// (and on Node.js) and reports how long each engine takes.
 //
 // Every run is a process of its own, started in the program's directory
 // the way a command-line user starts it: the directory is preopened as
