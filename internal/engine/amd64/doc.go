@@ -11,8 +11,9 @@
 //
 // Pinned registers: R15 the call's execution context (execCtx), R14 the
 // running instance's state block (vmctx.go), R13 and R12 the base and
-// length of its memory, RBX the frame. Values live in slots, not in
-// registers, between instructions.
+// length of its memory, RBX the frame. Values live in slots between
+// instructions; R8–R11 keep copies of recently written slots within
+// straight-line code, so that a value is read back from a register.
 //
 // The generator is one; a Target says what differs where its code runs.
 // InProcess code runs on stacks of its own in the Go process, entered

@@ -10,9 +10,10 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
-// Registers pinned by generated code. Everything else is scratch: no
-// value lives in a register across instructions of the slot form, so
-// calls save nothing but the pinned registers they change.
+// Registers pinned by generated code. The rest are scratch within an
+// instruction, except slotRegs, which cache slots within straight-line
+// code; slots are always up to date, so calls save nothing but the
+// pinned registers they change.
 const (
 	rCtx    = asm.R15 // *execCtx
 	rVM     = asm.R14 // the instance's state block
@@ -73,6 +74,10 @@ type gen struct {
 	cacheW     asm.Width
 	cacheEnd   int // code offset right after that store; -1: none
 	instrStart int // code offset where the current instruction starts
+	slots      slotCache
+	// keepSlots is set by a translation that changed slots only through
+	// st (or said so with slots.forget): the slot cache stays valid.
+	keepSlots bool
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body.
@@ -136,30 +141,105 @@ func generate(t *Target, m *wasm.Module) (code []byte, funcs []funcCode, slow []
 
 func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 
-// ld loads slot s into r, w bytes wide (a 32-bit load zero-extends). As
-// the first thing an instruction emits, it takes the value from the
-// register the previous instruction stored it from instead of reading
-// the slot back: a dependent chain of instructions then waits on
-// registers, not on store-to-load forwarding.
+// slotRegs cache slot values within straight-line code: no template
+// uses them as scratch, so a value st put in one stays there until a
+// label, a call, or an instruction that may write slots other than
+// through st. Slots stay the truth: st writes both.
+var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11}
+
+// slotCache says which slot each of slotRegs holds.
+type slotCache struct {
+	slot  [len(slotRegs)]uint32
+	w     [len(slotRegs)]asm.Width // asm.W32: upper half known zero
+	valid [len(slotRegs)]bool
+	next  int // the entry st replaces next
+}
+
+func (c *slotCache) find(s uint32) int {
+	for i := range c.slot {
+		if c.valid[i] && c.slot[i] == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// forget drops slot s from the cache, for an instruction that writes it
+// without st.
+func (c *slotCache) forget(s uint32) {
+	if i := c.find(s); i >= 0 {
+		c.valid[i] = false
+	}
+}
+
+func (c *slotCache) clear() { c.valid = [len(slotRegs)]bool{} }
+
+// holding returns a register that holds slot s's value, and the width of
+// that value (a W32 value has its upper half zero), if one does: one of
+// slotRegs, or, as the first thing an instruction emits, the register
+// the previous instruction stored its result from.
+func (g *gen) holding(s uint32) (asm.Reg, asm.Width, bool) {
+	if n := g.a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
+		return g.cacheReg, g.cacheW, true
+	}
+	if i := g.slots.find(s); i >= 0 {
+		return slotRegs[i], g.slots.w[i], true
+	}
+	return 0, 0, false
+}
+
+// ld loads slot s into r, w bytes wide (a 32-bit load zero-extends),
+// from a register that holds it when one does: a dependent chain of
+// instructions then waits on registers, not on store-to-load forwarding.
 func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 	a := &g.a
-	if n := a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
+	if h, hw, ok := g.holding(s); ok {
 		switch {
-		case w == asm.W32 && g.cacheW != asm.W32:
-			a.MovRR(asm.W32, r, g.cacheReg)
-		case r != g.cacheReg:
-			a.MovRR(asm.W64, r, g.cacheReg)
+		case w == asm.W32 && hw != asm.W32:
+			a.MovRR(asm.W32, r, h)
+		case r != h:
+			a.MovRR(asm.W64, r, h)
 		}
 		return
 	}
 	a.Load(w, r, slot(s))
 }
 
+// operand returns slot s as a register operand if a register holds it.
+// Its upper half is not zeroed: for instructions that read w bytes.
+func (g *gen) operand(s uint32) (asm.Reg, bool) {
+	r, _, ok := g.holding(s)
+	return r, ok
+}
+
+// xload loads the low w bytes (W32 or W64) of slot s into x, zeroing the
+// rest of x, from a general register that holds it when one does.
+func (g *gen) xload(w asm.Width, x asm.XReg, s uint32) {
+	if r, ok := g.operand(s); ok {
+		g.a.MovqToX(w, x, r)
+		return
+	}
+	if w == asm.W64 {
+		g.a.SSELoad(asm.Movq, x, slot(s))
+	} else {
+		g.a.SSELoad(asm.Movss, x, slot(s))
+	}
+}
+
 // st stores r, holding a result w bytes wide (a W32 result has its upper
-// half zero), into slot s, and remembers that r holds it.
+// half zero), into slot s, and remembers that r, and a slot register,
+// hold it.
 func (g *gen) st(w asm.Width, s uint32, r asm.Reg) {
-	g.a.Store(asm.W64, slot(s), r)
-	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, g.a.Len()
+	a := &g.a
+	a.Store(asm.W64, slot(s), r)
+	i := g.slots.find(s)
+	if i < 0 {
+		i = g.slots.next
+		g.slots.next = (i + 1) % len(slotRegs)
+	}
+	a.MovRR(asm.W64, slotRegs[i], r)
+	g.slots.slot[i], g.slots.w[i], g.slots.valid[i] = s, w, true
+	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, a.Len()
 }
 
 // function translates defined function i.
@@ -193,14 +273,20 @@ func (g *gen) function(i int, fn *ir.Func) {
 
 	g.prologue()
 	g.cacheEnd = -1
+	g.slots.clear()
 	for pc := range fn.Code {
 		g.pc = pc
 		if l := g.labels[pc]; l != nil {
 			a.Bind(l)
 			g.cacheEnd = -1 // other paths arrive here
+			g.slots.clear()
 		}
 		g.instrStart = a.Len()
+		g.keepSlots = false
 		g.instr(&fn.Code[pc])
+		if !g.keepSlots {
+			g.slots.clear()
+		}
 	}
 	if l := g.labels[len(fn.Code)]; l != nil {
 		a.Bind(l)
@@ -332,6 +418,10 @@ func (g *gen) reloadMem(base bool) {
 // instr translates one instruction.
 func (g *gen) instr(in *ir.Instr) {
 	a := &g.a
+	switch in.Op {
+	case ir.OpUnreachable, ir.OpJmp, ir.OpBrTable, ir.OpBrTableEntry, ir.OpReturn:
+		g.keepSlots = true // they write no slot
+	}
 	switch op := in.Op; op {
 	case ir.OpUnreachable:
 		a.Jmp(g.trap(api.TrapUnreachable))
@@ -362,11 +452,14 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpMov:
 		g.ld(asm.W64, asm.RAX, in.B)
 		g.st(asm.W64, in.A, asm.RAX)
+		g.keepSlots = true
 	case ir.OpMov128:
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpConst:
 		g.storeConst(slot(in.A), in.Imm)
+		g.slots.forget(in.A)
+		g.keepSlots = true
 	case ir.OpConst128:
 		g.storeConst(slot(in.A), in.Imm)
 		g.storeConst(slot(in.A+1), uint64(in.C)<<32|uint64(in.B))
@@ -375,19 +468,22 @@ func (g *gen) instr(in *ir.Instr) {
 		a.Load(asm.W64, asm.RCX, slot(in.B))
 		a.AluMemImm(asm.AluCmp, asm.W32, slot(uint32(in.Imm)), 0)
 		a.Cmov(asm.CondNE, asm.W64, asm.RAX, asm.RCX)
-		a.Store(asm.W64, slot(in.A), asm.RAX)
+		g.st(asm.W64, in.A, asm.RAX)
+		g.keepSlots = true
 	case ir.OpGlobalGet:
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
 		a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offGlobalVal))
 		g.st(asm.W64, in.A, asm.RAX)
+		g.keepSlots = true
 	case ir.OpGlobalGet128:
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
 		a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RAX, offGlobalVal))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpGlobalSet:
+		g.ld(asm.W64, asm.RCX, in.B)
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.A)))
-		a.Load(asm.W64, asm.RCX, slot(in.B))
 		a.Store(asm.W64, asm.M(asm.RAX, offGlobalVal), asm.RCX)
+		g.keepSlots = true
 	case ir.OpGlobalSet128:
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.A)))
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))

@@ -204,16 +204,8 @@ func nativeFloat(g *gen, in *ir.Instr) bool {
 }
 
 // fload loads the f32 or f64 in slot s into the low lane of x, zeroing
-// the rest of x. Like ld, as the first thing an instruction emits it
-// takes the value from the general register the previous instruction
-// stored it from, if it did.
-func (g *gen) fload(double bool, x asm.XReg, s uint32) {
-	if n := g.a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
-		g.a.MovqToX(widthOf(double), x, g.cacheReg)
-		return
-	}
-	g.a.SSELoad(sel(double, asm.Movss, asm.Movsd), x, slot(s))
-}
+// the rest of x.
+func (g *gen) fload(double bool, x asm.XReg, s uint32) { g.xload(widthOf(double), x, s) }
 
 // fstore stores the low 64 bits of x in slot s: an f64, or an f32 whose
 // bits 32 to 63 in x are zero.

@@ -44,7 +44,12 @@ func inFamily(op, first ir.Opcode) (int, bool) {
 // native translates in to machine code if it has a native translation,
 // and reports whether it had.
 func (g *gen) native(in *ir.Instr) bool {
-	if g.nativeInt(in) || g.nativeMem(in) || g.nativeBulk(in) {
+	if g.nativeInt(in) || g.nativeMem(in) {
+		// They write slots only through st.
+		g.keepSlots = true
+		return true
+	}
+	if g.nativeBulk(in) {
 		return true
 	}
 	for _, f := range nativeExtensions {
@@ -87,7 +92,11 @@ func (g *gen) aluOperand(op asm.AluOp, w asm.Width, in *ir.Instr, imm bool) {
 	a := &g.a
 	switch {
 	case !imm:
-		a.AluLoad(op, w, asm.RAX, slot(in.C))
+		if r, ok := g.operand(in.C); ok {
+			a.Alu(op, w, asm.RAX, r)
+		} else {
+			a.AluLoad(op, w, asm.RAX, slot(in.C))
+		}
 	case fitsImm(w, in.Imm):
 		a.AluImm(op, w, asm.RAX, int32(in.Imm))
 	default:

@@ -94,7 +94,7 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 		if acc.mode == addrReg {
 			val = in.A
 		}
-		a.Load(asm.W64, asm.RCX, slot(val))
+		g.ld(asm.W64, asm.RCX, val)
 		a.Store(widthOfSize(acc.size), m, asm.RCX)
 		return true
 	}
@@ -141,7 +141,11 @@ func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
 		offset = in.Imm >> 32
 	case addrReg:
 		g.ld(asm.W32, asm.RAX, in.B)
-		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.C))
+		if r, ok := g.operand(in.C); ok {
+			a.Alu(asm.AluAdd, asm.W32, asm.RAX, r)
+		} else {
+			a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.C))
+		}
 		offset = in.Imm
 	}
 	// RAX holds the 32-bit index, zero-extended.

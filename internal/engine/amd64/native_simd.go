@@ -373,28 +373,9 @@ func (g *gen) vload(x asm.XReg, s uint32) { g.a.SSELoad(asm.Movdqu, x, slot(s)) 
 // vstore stores x into the v128 slot s.
 func (g *gen) vstore(s uint32, x asm.XReg) { g.a.SSEStore(asm.MovdquStore, slot(s), x) }
 
-// simdCached returns the general register the previous instruction
-// stored slot s from, if it still holds it (see ld). Only the first
-// thing an instruction emits may rely on it.
-func (g *gen) simdCached(s uint32) (asm.Reg, bool) {
-	n := g.a.Len()
-	return g.cacheReg, g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s
-}
-
 // vscalar loads the low w bytes (W32 or W64) of slot s into x, zeroing
-// the rest of x, from the register the previous instruction stored it
-// from if it can.
-func (g *gen) vscalar(w asm.Width, x asm.XReg, s uint32) {
-	if r, ok := g.simdCached(s); ok {
-		g.a.MovqToX(w, x, r)
-		return
-	}
-	if w == asm.W64 {
-		g.a.SSELoad(asm.Movq, x, slot(s))
-	} else {
-		g.a.SSELoad(asm.Movss, x, slot(s))
-	}
-}
+// the rest of x.
+func (g *gen) vscalar(w asm.Width, x asm.XReg, s uint32) { g.xload(w, x, s) }
 
 // vnot complements x, using tmp.
 func (g *gen) vnot(x, tmp asm.XReg) {
@@ -962,7 +943,7 @@ func simdLaneMem(s uint32, i uint64, size int32) asm.Mem {
 // simdReplaceLane is a = b with lane imm&mask replaced by the low w bytes
 // of slot c.
 func (g *gen) simdReplaceLane(in *ir.Instr, w asm.Width, mask uint64) {
-	r, cached := g.simdCached(in.C)
+	r, cached := g.operand(in.C)
 	g.vload(asm.X0, in.B)
 	if cached {
 		g.a.Pinsr(w, asm.X0, r, uint8(in.Imm&mask))
