@@ -58,6 +58,8 @@ type gen struct {
 	funcs  []funcCode
 	slow   []slowInstr
 	labels []*asm.Label // per instruction of the current function, or nil
+	// loopHead marks the instructions that back edges branch to.
+	loopHead []bool
 
 	exitStub  *asm.Label
 	fn        *ir.Func
@@ -87,7 +89,8 @@ type trapSite struct {
 	offset uint32
 }
 
-// backEdge is an out-of-line interrupt poll exit for a loop branch.
+// backEdge is an out-of-line interrupt poll exit, at a loop head or a
+// function's entry.
 type backEdge struct {
 	l, back *asm.Label
 	offset  uint32
@@ -260,13 +263,20 @@ func (g *gen) function(i int, fn *ir.Func) {
 	// module would otherwise hold every label of every function.
 	defer a.Release(a.Mark())
 
-	// Branch targets get labels.
+	// Branch targets get labels; loop heads (targets of back edges) poll
+	// for interrupts, once an iteration whichever branch closes it.
 	g.labels = slices.Grow(g.labels[:0], len(fn.Code)+1)[:len(fn.Code)+1]
 	clear(g.labels)
+	g.loopHead = slices.Grow(g.loopHead[:0], len(fn.Code)+1)[:len(fn.Code)+1]
+	clear(g.loopHead)
 	for pc := range fn.Code {
 		if in := &fn.Code[pc]; ir.IsBranch(in.Op) {
-			if t := in.Target(pc); g.labels[t] == nil {
+			t := in.Target(pc)
+			if g.labels[t] == nil {
 				g.labels[t] = a.NewLabel()
+			}
+			if t <= pc {
+				g.loopHead[t] = true
 			}
 		}
 	}
@@ -280,6 +290,9 @@ func (g *gen) function(i int, fn *ir.Func) {
 			a.Bind(l)
 			g.cacheEnd = -1 // other paths arrive here
 			g.slots.clear()
+			if g.loopHead[pc] && g.t.PollInterrupts {
+				g.poll(g.offset())
+			}
 		}
 		g.instrStart = a.Len()
 		g.keepSlots = false
@@ -380,28 +393,9 @@ func (g *gen) poll(offset uint32) {
 	g.backEdges = append(g.backEdges, backEdge{l: out, back: back, offset: offset})
 }
 
-// jumpTo emits a jump to instruction target, polling for interrupts on
-// a back edge.
-func (g *gen) jumpTo(target int) {
-	if target <= g.pc && g.t.PollInterrupts {
-		g.poll(g.offset())
-	}
-	g.a.Jmp(g.labels[target])
-}
-
 // condBranch emits a conditional branch to the instruction's target.
-// Back edges go through a poll first.
 func (g *gen) condBranch(c asm.Cond, in *ir.Instr) {
-	target := in.Target(g.pc)
-	if target <= g.pc && g.t.PollInterrupts {
-		skip := g.a.NewLabel()
-		g.a.Jcc(c.Invert(), skip)
-		g.poll(g.offset())
-		g.a.Jmp(g.labels[target])
-		g.a.Bind(skip)
-		return
-	}
-	g.a.Jcc(c, g.labels[target])
+	g.a.Jcc(c, g.labels[in.Target(g.pc)])
 }
 
 // reloadMem reloads the memory registers after code that may have
@@ -426,7 +420,7 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpUnreachable:
 		a.Jmp(g.trap(api.TrapUnreachable))
 	case ir.OpJmp:
-		g.jumpTo(in.Target(g.pc))
+		a.Jmp(g.labels[in.Target(g.pc)])
 	case ir.OpBrTable:
 		g.brTable(in)
 	case ir.OpBrTableEntry:
@@ -527,11 +521,6 @@ func (g *gen) brTable(in *ir.Instr) {
 	a.Alu(asm.AluCmp, asm.W32, asm.RAX, asm.RCX)
 	a.Cmov(asm.CondA, asm.W32, asm.RAX, asm.RCX)
 	entries := g.fn.Code[g.pc+1 : g.pc+2+n]
-	if g.t.PollInterrupts && slices.ContainsFunc(entries, func(e ir.Instr) bool {
-		return int32(e.A) < 0 // a back edge
-	}) {
-		g.poll(g.offset())
-	}
 	table := a.NewLabel()
 	a.JmpTable(asm.RAX, asm.RCX, table)
 	a.AlignTo(4)

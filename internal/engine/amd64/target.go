@@ -13,7 +13,7 @@ type Target struct {
 	// on any address a 32-bit index and offset can form.
 	CheckBounds bool
 	// PollInterrupts checks the interrupt flag at function entries and
-	// loop back edges, so that a deadline or cancellation stops a loop.
+	// loop heads, so that a deadline or cancellation stops a loop.
 	PollInterrupts bool
 	// CheckStack compares the stacks with their limits at function
 	// entry. Without it, overflow runs into a guard page.
