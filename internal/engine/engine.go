@@ -38,3 +38,25 @@ type Module interface {
 	// same slice; callers do not modify it.
 	Codes() []store.Code
 }
+
+// Persistent is implemented by engines whose prepared code can be kept
+// outside the process (in a compilation cache or a precompiled file) and
+// loaded again without compiling.
+type Persistent interface {
+	Engine
+	// CodeKey names everything besides the module that the code depends
+	// on: the tier, the layout of its stored form, the target and the
+	// CPU features the code uses. Code stored by an engine may be loaded
+	// only by an engine with the same key.
+	CodeKey() string
+	// MarshalModule returns the stored form of a module the engine
+	// compiled.
+	MarshalModule(mod Module) ([]byte, error)
+	// UnmarshalModule rebuilds the code of m from what MarshalModule
+	// returned for it. The caller vouches that data is what the engine
+	// stored for m (its integrity is checked by the caller: machine code
+	// cannot be validated); UnmarshalModule still checks that data is
+	// well formed and fits m, and returns an error, never panics, when it
+	// does not.
+	UnmarshalModule(m *wasm.Module, data []byte) (Module, error)
+}

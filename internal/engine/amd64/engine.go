@@ -96,6 +96,12 @@ func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newModule(m, code, funcs, slow)
+}
+
+// newModule maps code and registers the module it makes with funcs and
+// slow, for m.
+func newModule(m *wasm.Module, code []byte, funcs []funcCode, slow []slowInstr) (*Module, error) {
 	mem, err := mapCode(code)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,219 @@
+package amd64
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/wasmvisor/wasmvisor/internal/engine"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// storedFormat is the version of the stored form below. It changes when
+// the form does; changes to the code generator are covered by the build
+// identity that compilation caches add to their keys.
+const storedFormat = 1
+
+// codeFeatures are the CPU features generated code uses where the host
+// has them (and replaces with other code or a call to Go where it does
+// not), so code made on one host may only run on hosts with the same.
+var codeFeatures = []struct {
+	name string
+	has  bool
+}{
+	{"popcnt", cpu.X86.HasPOPCNT},
+	{"ssse3", cpu.X86.HasSSSE3},
+	{"sse4.1", cpu.X86.HasSSE41},
+	{"sse4.2", cpu.X86.HasSSE42},
+}
+
+// CodeKey names the tier, the stored form, the target and the CPU
+// features the code uses, e.g. "compiled/1/in-process/popcnt+ssse3".
+func (e *Engine) CodeKey() string {
+	var used []string
+	for _, f := range codeFeatures {
+		if f.has {
+			used = append(used, f.name)
+		}
+	}
+	return fmt.Sprintf("%s/%d/%s/%s", Name, storedFormat, e.t.Name, strings.Join(used, "+"))
+}
+
+var _ engine.Persistent = (*Engine)(nil)
+
+// MarshalModule returns the stored form of mod: its functions' places
+// and return addresses, the instructions its code hands to Go, and the
+// machine code, which is position-independent.
+//
+//	uvarint functions, then per function:
+//	  uvarint start, length, index, return addresses, then per address:
+//	    uvarint pc (from the previous), offset
+//	uvarint slow instructions, then per instruction:
+//	  uvarint op, a, b, c, imm, offset, shuffles, then 16 bytes per shuffle
+//	uvarint code length, code
+func (e *Engine) MarshalModule(m engine.Module) ([]byte, error) {
+	mod, ok := m.(*Module)
+	if !ok {
+		return nil, fmt.Errorf("module of tier %T, not %s", m, Name)
+	}
+	n := len(mod.mem.b) + 16*len(mod.funcs) + 16*len(mod.slow) + 16
+	for _, f := range mod.funcs {
+		n += 4 * len(f.pcs)
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(mod.funcs)))
+	for _, f := range mod.funcs {
+		b = binary.AppendUvarint(b, uint64(f.start))
+		b = binary.AppendUvarint(b, uint64(f.end-f.start))
+		b = binary.AppendUvarint(b, uint64(f.index))
+		b = binary.AppendUvarint(b, uint64(len(f.pcs)))
+		prev := f.start
+		for _, p := range f.pcs {
+			b = binary.AppendUvarint(b, uint64(p.pc-prev))
+			b = binary.AppendUvarint(b, uint64(p.offset))
+			prev = p.pc
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(mod.slow)))
+	for _, s := range mod.slow {
+		for _, v := range [...]uint64{uint64(s.in.Op), uint64(s.in.A), uint64(s.in.B), uint64(s.in.C), s.in.Imm, uint64(s.offset), uint64(len(s.shuffles))} {
+			b = binary.AppendUvarint(b, v)
+		}
+		for _, sh := range s.shuffles {
+			b = append(b, sh[:]...)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(mod.mem.b)))
+	return append(b, mod.mem.b...), nil
+}
+
+// UnmarshalModule maps the code MarshalModule stored for m.
+func (e *Engine) UnmarshalModule(m *wasm.Module, data []byte) (engine.Module, error) {
+	mod, err := e.unmarshal(m, data)
+	if err != nil {
+		return nil, fmt.Errorf("stored code: %w", err)
+	}
+	return mod, nil
+}
+
+func (e *Engine) unmarshal(m *wasm.Module, data []byte) (*Module, error) {
+	r := reader{b: data}
+	nf := r.count(4)
+	if r.err == nil && nf != len(m.Codes) {
+		return nil, fmt.Errorf("%d functions, but the module defines %d", nf, len(m.Codes))
+	}
+	funcs := make([]funcCode, nf)
+	var ends []uint32 // checked against the code's length once it is read
+	for i := range funcs {
+		f := &funcs[i]
+		f.start = r.u32()
+		f.end = f.start + r.u32()
+		f.index = r.u32()
+		if r.err == nil && (f.end < f.start || f.index != m.NumImportedFuncs()+uint32(i)) {
+			return nil, fmt.Errorf("function %d: bad place or index", i)
+		}
+		f.pcs = sliceOf[pcEntry](r.count(2))
+		pc := f.start
+		for j := range f.pcs {
+			pc += r.u32()
+			f.pcs[j] = pcEntry{pc: pc, offset: r.u32()}
+			if r.err == nil && (pc < f.start || pc > f.end) {
+				return nil, fmt.Errorf("function %d: return address outside it", i)
+			}
+		}
+		ends = append(ends, f.end)
+	}
+	slow := make([]slowInstr, r.count(7))
+	for i := range slow {
+		s := &slow[i]
+		s.in = ir.Instr{Op: ir.Opcode(r.u32()), A: r.u32(), B: r.u32(), C: r.u32(), Imm: r.u64()}
+		s.offset = r.u32()
+		s.shuffles = sliceOf[[16]byte](r.count(16))
+		for j := range s.shuffles {
+			copy(s.shuffles[j][:], r.bytes(16))
+		}
+	}
+	code := r.bytes(r.count(1))
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%d bytes after the code", len(r.b))
+	}
+	for i, end := range ends {
+		if int(end) > len(code) {
+			return nil, fmt.Errorf("function %d ends past the code", i)
+		}
+	}
+	return newModule(m, code, funcs, slow)
+}
+
+// sliceOf returns a slice of n elements, nil for none, as the code
+// generator leaves them.
+func sliceOf[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, n)
+}
+
+var errTruncated = errors.New("truncated")
+
+// reader reads the stored form; its first error sticks and later reads
+// return zero values.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) u64() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errTruncated
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u32() uint32 {
+	v := r.u64()
+	if v > 1<<32-1 && r.err == nil {
+		r.err = fmt.Errorf("value %d out of range", v)
+	}
+	return uint32(v)
+}
+
+// count reads a number of items of at least minSize bytes each, refusing
+// a count the remaining bytes cannot hold, so that a damaged count
+// cannot make the reader allocate without bound.
+func (r *reader) count(minSize int) int {
+	v := r.u64()
+	if r.err == nil && v > uint64(len(r.b)/minSize) {
+		r.err = fmt.Errorf("count %d exceeds the %d bytes left", v, len(r.b))
+	}
+	if r.err != nil {
+		return 0
+	}
+	return int(v)
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b) {
+		r.err = errTruncated
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
