@@ -31,6 +31,12 @@ type RuntimeConfig struct {
 	// tier the host offers. A tier the host lacks makes CompileModule
 	// fail. It is what `--tier` sets.
 	Tier Tier
+	// CompilationCache, if not nil, keeps the machine code CompileModule
+	// makes, and serves it to later compiles of the same module (in any
+	// Runtime and process sharing the cache) instead of compiling again.
+	// The interpreter's tier does not use it: it prepares code faster
+	// than it could be read back.
+	CompilationCache *CompilationCache
 }
 
 // ModuleConfig configures one instantiation.

@@ -131,3 +131,31 @@ func ExampleModuleConfigOf() {
 	mod.ExportedFunction("logsum").Call(ctx, 0, 0)
 	// Output: prog [prog -v]
 }
+
+// A compilation cache shared by runtimes (and processes) compiles each
+// module once; later compiles of it load the machine code.
+func ExampleNewCompilationCache() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "wasmvisor-cache")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cache, err := wasmvisor.NewCompilationCache(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{CompilationCache: cache})
+		mod := instantiateExample(ctx, r)
+		results, err := mod.ExportedFunction("add").Call(ctx, api.EncodeI32(1), api.EncodeI32(2))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(api.DecodeI32(results[0]))
+		r.Close(ctx)
+	}
+	// Output:
+	// 3
+	// 3
+}

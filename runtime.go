@@ -64,6 +64,9 @@ var ErrRuntimeClosed = errors.New("runtime is closed")
 type CompiledModule struct {
 	mod  *wasm.Module
 	code []store.Code
+	// engineModule is what the engine made of the module, which code
+	// comes from.
+	engineModule engine.Module
 	// tier names the engine that prepared code.
 	tier string
 }
@@ -131,6 +134,19 @@ func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModul
 	if err := r.cfg.Policy.CheckModuleSize(uint64(len(bin))); err != nil {
 		return nil, err
 	}
+	m, err := r.decode(bin)
+	if err != nil {
+		return nil, err
+	}
+	code, err := r.prepare(m, bin)
+	if err != nil {
+		return nil, fmt.Errorf("preparing code: %w", err)
+	}
+	return r.compiled(m, code), nil
+}
+
+// decode decodes bin and validates it against the runtime's policy.
+func (r *Runtime) decode(bin []byte) (*wasm.Module, error) {
 	m, err := binary.Decode(bin)
 	if err != nil {
 		return nil, err
@@ -138,11 +154,11 @@ func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModul
 	if err := validate.Module(m, r.cfg.Policy); err != nil {
 		return nil, err
 	}
-	code, err := r.engine.Compile(m)
-	if err != nil {
-		return nil, fmt.Errorf("preparing code: %w", err)
-	}
-	return &CompiledModule{mod: m, code: code.Codes(), tier: r.engine.Name()}, nil
+	return m, nil
+}
+
+func (r *Runtime) compiled(m *wasm.Module, code engine.Module) *CompiledModule {
+	return &CompiledModule{mod: m, code: code.Codes(), engineModule: code, tier: r.engine.Name()}
 }
 
 // Instantiate compiles bin and instantiates it anonymously.

@@ -1,0 +1,150 @@
+package wasmvisor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/wasmvisor/wasmvisor/internal/aot"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+)
+
+// CompilationCache is a directory of compiled machine code that Runtimes
+// configured with it share (RuntimeConfig.CompilationCache), within a
+// process and across processes. An entry is keyed by the module's
+// binary, this build of wasmvisor, the CPU features the code uses and
+// every setting that changes the code; entries are written atomically,
+// and one that is truncated, damaged or altered is detected, removed and
+// compiled again, never run. It is safe for concurrent use.
+type CompilationCache struct {
+	c *aot.Cache
+}
+
+// CacheStats counts what a CompilationCache did since it was opened.
+type CacheStats = aot.Stats
+
+// NewCompilationCache opens the cache in dir, creating it if it does not
+// exist. An empty dir means the user's cache directory
+// (os.UserCacheDir()/wasmvisor), which `wasmvisor run` uses.
+func NewCompilationCache(dir string) (*CompilationCache, error) {
+	if dir == "" {
+		d, err := aot.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	c, err := aot.Open(dir, aot.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &CompilationCache{c: c}, nil
+}
+
+// Dir returns the cache's directory.
+func (c *CompilationCache) Dir() string { return c.c.Dir() }
+
+// Stats returns the cache's hits, misses, damaged entries and stores.
+func (c *CompilationCache) Stats() CacheStats { return c.c.Stats() }
+
+// prepare returns the engine's code for m (whose binary is bin): from
+// the compilation cache where it holds it, compiled (and stored)
+// otherwise.
+func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
+	p, ok := r.engine.(engine.Persistent)
+	cache := r.cfg.CompilationCache
+	if !ok || cache == nil {
+		return r.engine.Compile(m)
+	}
+	sum := sha256.Sum256(bin)
+	key := hex.EncodeToString(sum[:]) + " " + p.CodeKey() + " " + aot.BuildID()
+	if data, ok := cache.c.Get(key); ok {
+		if code, err := p.UnmarshalModule(m, data); err == nil {
+			return code, nil
+		}
+		// An authentic entry this build cannot read is stale; the
+		// compiled code replaces it.
+	}
+	code, err := p.Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	if data, err := p.MarshalModule(code); err == nil {
+		// A cache that cannot store is a slower cache, not a failed
+		// compile: Stats shows what was stored.
+		cache.c.Put(key, data)
+	}
+	return code, nil
+}
+
+// PrecompileModule compiles bin as CompileModule does and returns it as
+// a precompiled module: the binary with its machine code, which
+// LoadPrecompiledModule loads without compiling, in any process of the
+// same build of wasmvisor on a host with the same CPU features. It is
+// what `wasmvisor compile` writes. The runtime's tier must be one that
+// makes machine code.
+func (r *Runtime) PrecompileModule(ctx context.Context, bin []byte) ([]byte, error) {
+	p, ok := r.engine.(engine.Persistent)
+	if !ok {
+		return nil, fmt.Errorf("tier %s makes no machine code to precompile: use tier %s", r.engine.Name(), TierCompiled)
+	}
+	c, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	code, err := p.MarshalModule(c.engineModule)
+	if err != nil {
+		return nil, err
+	}
+	pre := aot.Precompiled{BuildID: aot.BuildID(), CodeKey: p.CodeKey(), Wasm: bin, Code: code}
+	return pre.Marshal(), nil
+}
+
+// IsPrecompiled reports whether b is (the start of) a precompiled module
+// rather than a WebAssembly binary.
+func IsPrecompiled(b []byte) bool { return aot.IsPrecompiled(b) }
+
+// ErrPrecompiledMismatch is returned (wrapped) by LoadPrecompiledModule
+// for a precompiled module made by another build of wasmvisor or for
+// other CPU features: it must be compiled again from its binary.
+var ErrPrecompiledMismatch = errors.New("precompiled module does not match this runtime")
+
+// LoadPrecompiledModule loads what PrecompileModule returned. The
+// module's binary in it is decoded and validated against the runtime's
+// Policy again; its machine code is checked only for damage (a
+// checksum), not for what it does, so data must come from a source
+// trusted as much as an executable would be, never from the code's
+// users.
+func (r *Runtime) LoadPrecompiledModule(ctx context.Context, data []byte) (*CompiledModule, error) {
+	if r.isClosed() {
+		return nil, ErrRuntimeClosed
+	}
+	pre, err := aot.ParsePrecompiled(data)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := r.engine.(engine.Persistent)
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("%w: it holds machine code, and this runtime uses tier %s", ErrPrecompiledMismatch, r.engine.Name())
+	case pre.BuildID != aot.BuildID():
+		return nil, fmt.Errorf("%w: it was made by wasmvisor build %q, this is %q", ErrPrecompiledMismatch, pre.BuildID, aot.BuildID())
+	case pre.CodeKey != p.CodeKey():
+		return nil, fmt.Errorf("%w: its code is for %q, this host needs %q", ErrPrecompiledMismatch, pre.CodeKey, p.CodeKey())
+	}
+	if err := r.cfg.Policy.CheckModuleSize(uint64(len(pre.Wasm))); err != nil {
+		return nil, err
+	}
+	m, err := r.decode(pre.Wasm)
+	if err != nil {
+		return nil, err
+	}
+	code, err := p.UnmarshalModule(m, pre.Code)
+	if err != nil {
+		return nil, fmt.Errorf("precompiled module: %w", err)
+	}
+	return r.compiled(m, code), nil
+}

@@ -1,0 +1,160 @@
+package wasmvisor
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wasmvisor/wasmvisor/internal/aot"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+func needCompiledTier(t *testing.T) {
+	t.Helper()
+	if err := TierCompiled.Available(); err != nil {
+		t.Skip(err)
+	}
+}
+
+// incOnce instantiates c and returns what its inc(5) returns (15: the
+// start function sets the counter to 10).
+func incOnce(t *testing.T, r *Runtime, c *CompiledModule) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	mod, err := r.InstantiateModule(ctx, c, ModuleConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close(ctx)
+	res, err := mod.ExportedFunction("inc").Call(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
+}
+
+func TestCompilationCache(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	cache, err := NewCompilationCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := encode(counter())
+	for i, want := range []CacheStats{{Misses: 1, Stores: 1}, {Misses: 1, Stores: 1, Hits: 1}} {
+		// A runtime each time: the cache, not the runtime, keeps code.
+		r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled, CompilationCache: cache})
+		c, err := r.CompileModule(ctx, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := incOnce(t, r, c); got != 15 {
+			t.Errorf("compile %d: inc(5) = %d, want 15", i, got)
+		}
+		if got := cache.Stats(); got != want {
+			t.Errorf("compile %d: Stats = %+v, want %+v", i, got, want)
+		}
+		r.Close(ctx)
+	}
+
+	// A damaged entry is compiled again and replaced.
+	entries, _ := filepath.Glob(filepath.Join(cache.Dir(), "code", "*"))
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %d entries, want 1", len(entries))
+	}
+	if err := os.Truncate(entries[0], 64); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled, CompilationCache: cache})
+	defer r.Close(ctx)
+	c, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := incOnce(t, r, c); got != 15 {
+		t.Errorf("after damage: inc(5) = %d, want 15", got)
+	}
+	if got := cache.Stats(); got.Damaged != 1 || got.Stores != 2 {
+		t.Errorf("after damage: Stats = %+v, want one damaged entry stored again", got)
+	}
+
+	// The interpreter keeps nothing in the cache.
+	ri := NewRuntime(ctx, RuntimeConfig{Tier: TierInterp, CompilationCache: cache})
+	defer ri.Close(ctx)
+	before := cache.Stats()
+	if _, err := ri.CompileModule(ctx, bin); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache.Stats(); got != before {
+		t.Errorf("interpreter used the cache: %+v, then %+v", before, got)
+	}
+}
+
+func TestPrecompileModule(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled})
+	defer r.Close(ctx)
+	bin := encode(counter())
+	data, err := r.PrecompileModule(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsPrecompiled(data) || IsPrecompiled(bin) {
+		t.Fatal("IsPrecompiled does not tell a precompiled module from a binary")
+	}
+	c, err := r.LoadPrecompiledModule(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := incOnce(t, r, c); got != 15 {
+		t.Errorf("inc(5) = %d, want 15", got)
+	}
+
+	with := func(edit func(p *aot.Precompiled)) []byte {
+		p, err := aot.ParsePrecompiled(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(p)
+		return p.Marshal()
+	}
+	damaged := append([]byte(nil), data...)
+	damaged[len(damaged)/2] ^= 1
+	tests := []struct {
+		name  string
+		cfg   RuntimeConfig
+		data  []byte
+		check func(error) bool
+	}{
+		{"damaged", RuntimeConfig{Tier: TierCompiled}, damaged, func(err error) bool { return err != nil }},
+		{"another build", RuntimeConfig{Tier: TierCompiled}, with(func(p *aot.Precompiled) { p.BuildID = "v0.0.1" }),
+			func(err error) bool { return errors.Is(err, ErrPrecompiledMismatch) }},
+		{"other CPU features", RuntimeConfig{Tier: TierCompiled}, with(func(p *aot.Precompiled) { p.CodeKey += "+avx512" }),
+			func(err error) bool { return errors.Is(err, ErrPrecompiledMismatch) }},
+		{"interpreter", RuntimeConfig{Tier: TierInterp}, data,
+			func(err error) bool { return errors.Is(err, ErrPrecompiledMismatch) }},
+		{"against the policy", RuntimeConfig{Tier: TierCompiled, Policy: &Policy{MaxMemoryPages: validate.Max(0)}}, data,
+			func(err error) bool { _, ok := errors.AsType[*validate.PolicyError](err); return ok }},
+		{"code for another module", RuntimeConfig{Tier: TierCompiled}, with(func(p *aot.Precompiled) { p.Wasm = encode(&wasm.Module{}) }),
+			func(err error) bool { return err != nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRuntime(ctx, tt.cfg)
+			defer r.Close(ctx)
+			if _, err := r.LoadPrecompiledModule(ctx, tt.data); !tt.check(err) {
+				t.Fatalf("unexpected result: %v", err)
+			}
+		})
+	}
+
+	ri := NewRuntime(ctx, RuntimeConfig{Tier: TierInterp})
+	defer ri.Close(ctx)
+	if _, err := ri.PrecompileModule(ctx, bin); err == nil {
+		t.Error("the interpreter precompiled a module")
+	}
+}

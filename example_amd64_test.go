@@ -1,0 +1,47 @@
+package wasmvisor_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/api"
+)
+
+// A module compiled ahead of time, as `wasmvisor compile` does, loads
+// without compiling in any process of the same build on a like host.
+func ExampleRuntime_PrecompileModule() {
+	ctx := context.Background()
+	bin, err := os.ReadFile("testdata/example.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Tier: wasmvisor.TierCompiled})
+	defer r.Close(ctx)
+	precompiled, err := r.PrecompileModule(ctx, bin) // what a .cwasm file holds
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if _, err := r.NewHostModuleBuilder("env").NewFunctionBuilder().
+		WithGoModuleFunction(func(context.Context, api.Module, []uint64) error { return nil }, []api.ValueType{api.ValueTypeI32}, nil).
+		Export("log").Instantiate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	compiled, err := r.LoadPrecompiledModule(ctx, precompiled)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mod, err := r.InstantiateModule(ctx, compiled, wasmvisor.ModuleConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	results, err := mod.ExportedFunction("add").Call(ctx, api.EncodeI32(40), api.EncodeI32(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(api.DecodeI32(results[0]))
+	// Output: 42
+}
