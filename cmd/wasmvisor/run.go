@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/wasmvisor/wasmvisor"
@@ -50,6 +51,8 @@ type runOptions struct {
 	diskOverlay string
 	w           *validate.Options
 	tier        wasmvisor.Tier
+	cacheDir    string // "" means the user's cache directory
+	noCache     bool
 
 	file string   // the module to run
 	args []string // what follows it: the program's arguments
@@ -58,11 +61,12 @@ type runOptions struct {
 // preload is a --preload NAME=PATH module.
 type preload struct{ name, file string }
 
-// runFlag is one option of `wasmvisor run`. Every option takes a value,
-// given as the next argument or after "=".
+// runFlag is one option of `wasmvisor run`. An option takes a value,
+// given as the next argument or after "=", unless it is a switch
+// (arg ""), which takes none or a boolean after "=".
 type runFlag struct {
 	names []string // the first is the one usage shows
-	arg   string   // what the value is, for usage
+	arg   string   // what the value is, for usage; "" for a switch
 	help  string
 	set   func(o *runOptions, v string, io runIO) error
 }
@@ -144,6 +148,18 @@ var runFlags = []runFlag{
 		set: func(o *runOptions, v string, _ runIO) error {
 			return o.tier.Set(v)
 		}},
+	{names: []string{"cache-dir"}, arg: "DIR",
+		help: "keep compiled machine code in DIR, and start from it when the same module runs again (default: wasmvisor in the user's cache directory)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			o.cacheDir = v
+			return nil
+		}},
+	{names: []string{"no-cache"},
+		help: "compile the program's code without the compilation cache: neither use nor store compiled code",
+		set: func(o *runOptions, v string, _ runIO) (err error) {
+			o.noCache, err = strconv.ParseBool(v)
+			return err
+		}},
 	{names: []string{"W", "wasm"}, arg: "KEY=VAL[,...]",
 		help: "set a limit or feature, as listed below (repeatable)",
 		set: func(o *runOptions, v string, _ runIO) error {
@@ -203,7 +219,10 @@ func parseRunArgs(args []string, io runIO) (*runOptions, error) {
 		if f == nil {
 			return nil, fmt.Errorf("unknown option %s", a)
 		}
-		if !hasValue {
+		switch {
+		case !hasValue && f.arg == "":
+			value = "true"
+		case !hasValue:
 			if i+1 == len(args) {
 				return nil, fmt.Errorf("option %s needs a value: %s", a, f.arg)
 			}
@@ -254,7 +273,7 @@ before FILE, in any order; "--" ends them.
 Options:
 `)
 	for _, f := range runFlags {
-		fmt.Fprintf(w, "  %s %s\n%s", flagName(f.names[0]), f.arg, wrap(f.help, "        ", 80))
+		fmt.Fprintf(w, "  %s\n%s", strings.TrimSpace(flagName(f.names[0])+" "+f.arg), wrap(f.help, "        ", 80))
 	}
 	fmt.Fprintf(w, "  -h, --help\n%s", wrap("show this help", "        ", 80))
 	fmt.Fprintf(w, `

@@ -26,16 +26,21 @@ import (
 // the exit status.
 func runProgram(o *runOptions, std runIO) int {
 	ctx := context.Background()
-	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{
-		Policy:        &o.w.Policy,
-		MaxStackBytes: int(min(o.w.MaxWasmStack, math.MaxInt)),
-		Tier:          o.tier,
-	})
-	defer rt.Close(ctx)
 	fail := func(err error) int {
 		fmt.Fprintf(std.stderr, "Error: %v\n", err)
 		return exitFailure
 	}
+	cache, err := o.compilationCache()
+	if err != nil {
+		return fail(fmt.Errorf("%w (--no-cache runs without it)", err))
+	}
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{
+		Policy:           &o.w.Policy,
+		MaxStackBytes:    int(min(o.w.MaxWasmStack, math.MaxInt)),
+		Tier:             o.tier,
+		CompilationCache: cache,
+	})
+	defer rt.Close(ctx)
 
 	preloads, program, err := o.load(ctx, rt)
 	if err != nil {
@@ -210,8 +215,22 @@ func (o *runOptions) instanceName() string {
 	return name
 }
 
+// compilationCache opens the cache the run's options ask for: nil for
+// --no-cache and for tiers that keep no machine code.
+func (o *runOptions) compilationCache() (*wasmvisor.CompilationCache, error) {
+	tier := o.tier
+	if tier == wasmvisor.TierDefault {
+		tier = wasmvisor.DefaultTier()
+	}
+	if o.noCache || tier != wasmvisor.TierCompiled {
+		return nil, nil
+	}
+	return wasmvisor.NewCompilationCache(o.cacheDir)
+}
+
 // compileFile reads, decodes, validates and prepares a module under the
-// runtime's policy.
+// runtime's policy; a precompiled module (`wasmvisor compile`'s output)
+// is loaded instead.
 func compileFile(ctx context.Context, rt *wasmvisor.Runtime, file string, p *validate.Policy) (*wasmvisor.CompiledModule, error) {
 	bin, err := readModule(file, p)
 	if err != nil {
@@ -220,7 +239,11 @@ func compileFile(ctx context.Context, rt *wasmvisor.Runtime, file string, p *val
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	c, err := rt.CompileModule(ctx, bin)
+	load := rt.CompileModule
+	if wasmvisor.IsPrecompiled(bin) {
+		load = rt.LoadPrecompiledModule
+	}
+	c, err := load(ctx, bin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
@@ -80,6 +81,11 @@ func readModule(file string, p *validate.Policy) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Mode().IsRegular() {
+		if precompiled(f) {
+			// The limit applies to the module inside, which
+			// loading checks; the machine code beside it is larger.
+			return io.ReadAll(f)
+		}
 		if err := p.CheckModuleSize(uint64(fi.Size())); err != nil {
 			return nil, err
 		}
@@ -98,4 +104,12 @@ func readModule(file string, p *validate.Policy) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// precompiled reports whether the regular file f is a precompiled
+// module, leaving its offset at the start.
+func precompiled(f *os.File) bool {
+	var head [8]byte
+	n, _ := f.ReadAt(head[:], 0)
+	return wasmvisor.IsPrecompiled(head[:n])
 }

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wasmvisorBin = filepath.Join(dir, "wasmvisor")
+	// The runs' compilation cache (the user's cache directory) is the
+	// test's own, and goes with it.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	build := exec.Command("go", "build", "-o", wasmvisorBin, "./cmd/wasmvisor")
 	build.Dir = repoRoot
 	if out, err := build.CombinedOutput(); err != nil {

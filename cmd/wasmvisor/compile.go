@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/aot"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+func init() {
+	register("compile", "compile a module to machine code ahead of time (FILE.cwasm, which run accepts)", func(args []string) int {
+		return compileMain(args, os.Stderr)
+	})
+}
+
+// compileMain implements `wasmvisor compile [-W key=value]... [-o OUT]
+// FILE.wasm`. Options may also follow FILE, as in `wasmtime compile`.
+// It prints nothing on success; the exit code is 1 when the module
+// cannot be compiled or written, 2 for a usage error.
+func compileMain(args []string, stderr io.Writer) int {
+	opts := validate.NewOptions()
+	fs := flag.NewFlagSet("compile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the precompiled module to `FILE` (default: FILE.wasm with the suffix .cwasm)")
+	fs.Var(opts, "W", "set a policy limit or feature the module is validated against: `key=value` (repeatable, or comma-separated)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wasmvisor compile [-W key=value]... [-o FILE.cwasm] FILE.wasm\n\n"+
+			"Decode and validate a WebAssembly module, compile it to machine code for this host,\n"+
+			"and write both to a precompiled file, which `wasmvisor run` starts without compiling.\n"+
+			"The file runs only on this build of wasmvisor and on hosts with the same CPU features;\n"+
+			"its machine code is trusted as an executable is, so run only files you made or trust.\n\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n-W keys (sizes take suffixes KiB, MiB, GiB; limits take \"unlimited\"):\n%s", validate.KeysHelp())
+	}
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "wasmvisor compile: want one FILE.wasm, got %d\n", len(files))
+		fs.Usage()
+		return exitUsage
+	}
+	file := files[0]
+	if *out == "" {
+		*out = strings.TrimSuffix(file, ".wasm") + ".cwasm"
+	}
+	if err := compileTo(file, *out, &opts.Policy); err != nil {
+		fmt.Fprintf(stderr, "wasmvisor compile: %v\n", err)
+		return exitFailure
+	}
+	return 0
+}
+
+// compileTo precompiles file into out, which appears whole or not at
+// all.
+func compileTo(file, out string, p *validate.Policy) error {
+	ctx := context.Background()
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled})
+	defer rt.Close(ctx)
+	bin, err := readModule(file, p)
+	if err != nil {
+		return err
+	}
+	if wasmvisor.IsPrecompiled(bin) {
+		return fmt.Errorf("%s: already precompiled", file)
+	}
+	data, err := rt.PrecompileModule(ctx, bin)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return aot.WriteFile(out, 0o644, true, data)
+}
