@@ -31,10 +31,10 @@ import (
 //	  out HypercallPort, al
 //	  ud2                      ; never resumed
 //
-// warmOff holds a function the monitor runs after a reset to fault in the
-// pages every run touches (trampoline, stack, code, context page) and the
-// exception path (IDT, GDT, TSS, stubs, ring-0 stack), so that the next
-// instance does not pay a shadow-MMU fault of ~60 µs for each:
+// The warm-up function runs after a reset to fault in the pages every run
+// touches (trampoline, stack, code, context page) and the exception path
+// (IDT, GDT, TSS, stubs, ring-0 stack), so that the next instance does not
+// pay a shadow-MMU fault of ~60 µs for each:
 //
 //	warm:
 //	  mov rax, CodeBase
@@ -42,47 +42,70 @@ import (
 //	  mov rax, ContextAddr
 //	  mov rax, [rax]
 //	  ud2
-var trampoline, warmOff, trampReturned = mustAssemble()
+var trampoline, tramp = mustAssemble()
 
-// trampReturned is the offset in the trampoline just after its out: the
-// rip of a run that ended by returning.
-func assembleTrampoline() (code []byte, warm, returned int, err error) {
+// trampOffsets are offsets in the trampoline.
+type trampOffsets struct {
+	// entry holds the offset of each instruction before the function is
+	// called, the call rax included: where a run stopped before its
+	// function started can be.
+	entry []uint64
+	// called is just past call rax: where the function returns to. From
+	// there the trampoline only reports the results.
+	called uint64
+	// returned is just past the out: the rip of a run that ended by
+	// returning.
+	returned uint64
+	// warm is the warm-up function.
+	warm uint64
+}
+
+func assembleTrampoline() ([]byte, trampOffsets, error) {
 	var a amd64.Asm
+	var off trampOffsets
+	step := func() { off.entry = append(off.entry, uint64(a.Len())) }
+	step()
 	a.Fninit()
+	step()
 	a.PushImm(0x1F80)
+	step()
 	a.Ldmxcsr(amd64.M(amd64.RSP, 0))
+	step()
 	a.AluImm(amd64.AluAdd, amd64.W64, amd64.RSP, 8)
 	for i := range uint8(16) {
+		step()
 		a.SSE(amd64.Pxor, amd64.XReg(i), amd64.XReg(i))
 	}
+	step()
 	a.CallReg(amd64.RAX)
+	off.called = uint64(a.Len())
 	a.MovRR(amd64.W64, amd64.RDI, amd64.RAX)
 	a.MovRR(amd64.W64, amd64.RSI, amd64.RDX)
 	a.Alu(amd64.AluXor, amd64.W32, amd64.RAX, amd64.RAX)
 	a.Out(HypercallPort)
-	returned = a.Len()
+	off.returned = uint64(a.Len())
 	a.Ud2()
-	warm = a.Len()
+	off.warm = uint64(a.Len())
 	a.MovImm(amd64.W64, amd64.RAX, CodeBase)
 	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
 	a.MovImm(amd64.W32, amd64.RAX, ContextAddr)
 	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
 	a.Ud2()
-	code, err = a.Finish()
+	code, err := a.Finish()
 	if err == nil && len(code) > trampolineSize {
 		err = fmt.Errorf("trampoline of %d bytes exceeds its page", len(code))
 	}
-	return code, warm, returned, err
+	return code, off, err
 }
 
-func mustAssemble() ([]byte, uint64, uint64) {
-	code, warm, returned, err := assembleTrampoline()
+func mustAssemble() ([]byte, trampOffsets) {
+	code, off, err := assembleTrampoline()
 	if err != nil {
 		// The input is a constant: only a broken assembler gets here, and
 		// the package tests catch it.
 		panic("vm: " + err.Error())
 	}
-	return code, uint64(warm), uint64(returned)
+	return code, off
 }
 
 // warm runs the warm-up function, which ends in ud2.
@@ -92,7 +115,7 @@ func (v *VM) warm() error {
 	// host's first write would then invalidate that mapping again.
 	v.arena[v.codeOff] = 0
 	clear(v.Context())
-	_, err := v.enter(context.Background(), sysTramp+warmOff, &Entry{})
+	_, err := v.enter(context.Background(), sysTramp+tramp.warm, &Entry{})
 	var t *Trap
 	if errors.As(err, &t) && t.Kind == api.TrapUnreachable {
 		return nil

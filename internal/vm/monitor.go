@@ -34,6 +34,12 @@ type Monitor struct {
 	setTSS              bool // KVM wants KVM_SET_TSS_ADDR (Intel hosts)
 	stackSize, codeSize uint64
 	poolSize            int
+	device              string
+
+	// tss, guarded by tssMu, is how VMs load TR; nil until the first VM
+	// is created (see tssFor).
+	tssMu sync.Mutex
+	tss   *TSSSetup
 
 	ready chan *VM // reset, warmed-up VMs
 
@@ -124,7 +130,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	}
 	m := &Monitor{
 		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid), setTSS: tss > 0,
-		stackSize: stack, codeSize: code, poolSize: pool,
+		stackSize: stack, codeSize: code, poolSize: pool, device: device,
 		ready: make(chan *VM, pool),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),

@@ -46,9 +46,10 @@ type VM struct {
 	pt   *pagetable.Tables
 	call Call // reused for every hypercall: handlers must not keep it
 
-	raw   []byte // the arena as mmap returned it, for munmap
-	arena []byte // 2 MiB-aligned view; offset = guest-physical address
-	sregs kvm.Sregs
+	raw    []byte // the arena as mmap returned it, for munmap
+	arena  []byte // 2 MiB-aligned view; offset = guest-physical address
+	layout x86.Layout
+	sregs  kvm.Sregs // what every run starts with
 
 	stackSize, codeSize uint64
 	codeOff             uint64 // arena offset of the code region
@@ -113,10 +114,11 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 		return nil, err
 	}
 	copy(v.arena[sysTramp:sysTramp+trampolineSize], trampoline)
-	v.sregs = x86.UserSregs(x86.Layout{
+	v.layout = x86.Layout{
 		GDT: sysGDT, IDT: sysIDT, TSS: sysTSS, TSSLimit: tssLimit,
 		CR3: v.pt.Root(), CR4: m.cr4,
-	})
+	}
+	v.sregs = x86.UserSregs(v.layout)
 
 	if v.vm, err = m.sys.CreateVM(); err != nil {
 		return nil, err
@@ -142,6 +144,13 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 		return nil, err
 	}
 	v.run = v.cpu.RunData()
+	// Every run loads v.sregs, so the TR type costs nothing per run; only
+	// the first VM of a device in this process runs the probe.
+	tss, err := m.tssFor(v)
+	if err != nil {
+		return nil, err
+	}
+	v.setTR(tss.Type)
 	return v, nil
 }
 
@@ -392,7 +401,7 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 				num := r.S.Regs.RAX & 0xFFFF_FFFF
 				if num == HypercallReturn {
 					ret := [2]uint64{r.S.Regs.RDI, r.S.Regs.RSI}
-					if !atOut(r.S.Regs.RIP, sysTramp+trampReturned) {
+					if !atOut(r.S.Regs.RIP, sysTramp+tramp.returned) {
 						return ret, v.settle()
 					}
 					return ret, nil

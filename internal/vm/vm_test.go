@@ -806,12 +806,19 @@ func TestChunkStart(t *testing.T) {
 }
 
 func TestTrampoline(t *testing.T) {
-	code, warm, returned, err := assembleTrampoline()
+	code, off, err := assembleTrampoline()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(code) > trampolineSize || warm <= 0 || warm >= len(code) || returned <= 0 || returned > warm {
-		t.Fatalf("trampoline of %d bytes, warm-up at %d", len(code), warm)
+	last := off.entry[len(off.entry)-1]
+	if len(code) > trampolineSize || off.entry[0] != 0 || off.called != last+2 || off.called >= off.returned || off.returned >= off.warm || off.warm >= uint64(len(code)) {
+		t.Fatalf("trampoline of %d bytes with offsets %+v", len(code), off)
+	}
+	if code[last] != 0xFF || code[last+1] != 0xD0 { // call rax
+		t.Errorf("the last entry instruction is % x, not call rax", code[last:off.called])
+	}
+	if code[off.returned-2] != 0xE6 || code[off.returned-1] != HypercallPort {
+		t.Errorf("returned (%d) is not just past out HypercallPort", off.returned)
 	}
 }
 

@@ -204,11 +204,43 @@ func EncodeStubs(buf []byte, port uint8) error {
 	return nil
 }
 
+// TSSType is the descriptor type TR holds for the guest's 64-bit TSS
+// (SDM 3.5 "System Descriptor Types"). The guest never loads TR itself:
+// the host sets TR's hidden part directly, and CPUs differ in which type
+// they accept there.
+type TSSType uint8
+
+const (
+	// TSSBusy is a busy TSS (type 0xB): what ltr leaves in TR, and the
+	// only type Intel VMX accepts in the guest's TR at VM entry (SDM
+	// Vol. 3C, "Checks on Guest Segment Registers").
+	TSSBusy TSSType = accTSSBusy
+	// TSSAvailable is an available TSS (type 9). QEMU's emulated CPU
+	// checks ring-3 I/O against the TSS only when TR holds this type
+	// (its ltr caches the descriptor before marking it busy), and raises
+	// #GP with a busy one.
+	TSSAvailable TSSType = 0x09
+)
+
+func (t TSSType) String() string {
+	switch t {
+	case TSSBusy:
+		return "busy TSS (type 0xB)"
+	case TSSAvailable:
+		return "available TSS (type 9)"
+	}
+	return fmt.Sprintf("TSS type %#x", uint8(t))
+}
+
 // Layout is where the descriptor tables and paging root of a guest are.
 type Layout struct {
 	GDT, IDT, TSS uint64 // guest-virtual addresses
 	TSSLimit      uint32
-	CR3           uint64 // guest-physical address of the PML4
+	// TRType is the type TR holds; zero means TSSBusy. The GDT's
+	// descriptor stays busy whatever TR holds: only ltr and task
+	// switches read it, and neither happens in this guest.
+	TRType TSSType
+	CR3    uint64 // guest-physical address of the PML4
 	// CR4 holds extra CR4 bits (such as CR4UMIP) the vCPU's CPUID allows.
 	CR4 uint64
 }
@@ -219,9 +251,13 @@ type Layout struct {
 func UserSregs(l Layout) kvm.Sregs {
 	code := kvm.Segment{Limit: 0xFFFFFFFF, Selector: UserCS, Type: accCode, Present: 1, DPL: 3, S: 1, L: 1, G: 1}
 	data := kvm.Segment{Limit: 0xFFFFFFFF, Selector: UserDS, Type: accData, Present: 1, DPL: 3, S: 1, DB: 1, G: 1}
+	tr := l.TRType
+	if tr == 0 {
+		tr = TSSBusy
+	}
 	return kvm.Sregs{
 		CS: code, SS: data, DS: data, ES: data, FS: data, GS: data,
-		TR:   kvm.Segment{Base: l.TSS, Limit: l.TSSLimit, Selector: TSSSel, Type: accTSSBusy, Present: 1},
+		TR:   kvm.Segment{Base: l.TSS, Limit: l.TSSLimit, Selector: TSSSel, Type: uint8(tr), Present: 1},
 		LDT:  kvm.Segment{Type: 2, Present: 1, Unusable: 1},
 		GDT:  kvm.DTable{Base: l.GDT, Limit: GDTSize - 1},
 		IDT:  kvm.DTable{Base: l.IDT, Limit: IDTSize - 1},
