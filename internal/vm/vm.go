@@ -375,10 +375,20 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 	v.call.Env = e.Env
 	defer func() { v.call.Env = nil }()
 
+	finishing := 0
 	for {
 		err := v.cpu.Run()
 		if err == unix.EINTR {
 			if cerr := ctx.Err(); cerr != nil {
+				if v.finishing() && finishing < maxFinishing {
+					// The outcome is already decided, a few instructions
+					// before the exit that reports it: let the guest get
+					// there. The kick comes once per run, so clearing
+					// immediate_exit cannot lose one.
+					finishing++
+					v.cpu.SetImmediateExit(false)
+					continue
+				}
 				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
 			}
 			// A signal meant for the Go runtime: carry on. A kick can
@@ -445,6 +455,31 @@ func (v *VM) stopped(err error, rip uint64) *Trap {
 		kind = api.TrapTimeout
 	}
 	return &Trap{Kind: kind, RIP: rip, Cause: err}
+}
+
+// maxFinishing bounds how often a stopped run is resumed to finish (see
+// finishing): two instructions suffice, but a Go runtime signal may
+// interrupt each attempt, and a stub that halts (a monitor bug) never
+// finishes.
+const maxFinishing = 8
+
+// finishing reports whether a guest interrupted by its deadline has
+// already reached its outcome and only has to report it: it is in ring 0,
+// so it took an exception and is in the stub about to report it (the
+// CPU's delivery is atomic, so a stopped vCPU in ring 0 is always there),
+// or it is in the trampoline past the call, where the function has
+// returned and its results are on their way to the host. Reporting a
+// timeout there would name a stub or the trampoline as where the guest
+// stopped and drop a fault or a result the guest reached before the
+// deadline was noticed; so the monitor resumes such a guest until it
+// exits, which the stub and the trampoline do within four instructions.
+// Anywhere else in ring 3 (the function, or the trampoline before the
+// call) the guest is stopped where it is.
+func (v *VM) finishing() bool { return finishing(v.run.S.Sregs.CS.DPL, v.run.S.Regs.RIP) }
+
+// finishing is VM.finishing for a vCPU at privilege level cpl and rip.
+func finishing(cpl uint8, rip uint64) bool {
+	return cpl == 0 || (rip >= sysTramp+tramp.called && rip < sysTramp+tramp.returned)
 }
 
 // settle completes an I/O instruction that KVM left half-done when the

@@ -384,11 +384,24 @@ func TestVM_Run_Traps(t *testing.T) {
 // TestVM_Run_Deadline stops a guest that loops forever.
 func TestVM_Run_Deadline(t *testing.T) {
 	m := newMonitor(t, Config{})
+	// Where the guest may be stopped: at an instruction of the loop, or
+	// in the trampoline before it calls the loop, when the deadline comes
+	// before the guest got that far (under emulation the guest is slow
+	// to start, and a 50 ms deadline can land there). Nowhere else: the
+	// loop never returns and never faults, so the guest is never past
+	// the trampoline's call or in ring 0. A stop between instructions is
+	// impossible, as the CPU takes interrupts only at their boundaries.
+	where := map[uint64]bool{}
+	for _, off := range tramp.entry {
+		where[sysTramp+off] = true
+	}
 	loop := assemble(t, func(a *amd64.Asm) {
 		l := a.NewLabel()
 		a.Bind(l)
+		where[CodeBase+uint64(a.Len())] = true
 		a.Inc(amd64.W64, amd64.RAX) // inc rax
-		a.Jmp(l)                    // jmp l
+		where[CodeBase+uint64(a.Len())] = true
+		a.Jmp(l) // jmp l
 	})
 	tests := []struct {
 		name string
@@ -425,10 +438,11 @@ func TestVM_Run_Deadline(t *testing.T) {
 			if took > 2*time.Second {
 				t.Fatalf("the guest ran %v past a 50 ms deadline", took)
 			}
-			t.Logf("stopped after %v", took)
-			// A guest stopped before it ran is stopped at its entry.
-			if (trap.RIP < CodeBase || trap.RIP >= CodeBase+16) && trap.RIP != sysTramp {
-				t.Errorf("stopped at rip %#x, not in the loop", trap.RIP)
+			t.Logf("stopped after %v at rip %#x", took, trap.RIP)
+			// A run whose context is done before it starts never enters
+			// the guest, and names the function's first instruction.
+			if !where[trap.RIP] {
+				t.Errorf("stopped at rip %#x: neither in the loop nor in the trampoline before the call", trap.RIP)
 			}
 		})
 	}
@@ -866,5 +880,90 @@ func TestVM_Run_DeadlineRace(t *testing.T) {
 		if err != nil || res[0] != 7 {
 			t.Fatalf("run %d after a timeout: %v, %v", i, res, err)
 		}
+	}
+}
+
+// TestVM_Run_DeadlineAtTheEnd runs guests that end at once, by a fault or
+// by returning, under deadlines short enough to land anywhere in the run:
+// in the trampoline, in the guest, in the ring-0 stub reporting the fault
+// or in the trampoline reporting the results. The outcome must be what
+// the guest reached, the trap or the result, or a timeout that names a
+// place the guest really was before reaching it, never a stub or the
+// trampoline after the call.
+func TestVM_Run_DeadlineAtTheEnd(t *testing.T) {
+	m := newMonitor(t, Config{})
+	before := map[uint64]bool{} // a timeout may name these
+	for _, off := range tramp.entry {
+		before[sysTramp+off] = true
+	}
+	tests := []struct {
+		name  string
+		emit  func(a *amd64.Asm)
+		check func(res [2]uint64, err error) bool
+	}{
+		{
+			name: "fault",
+			emit: func(a *amd64.Asm) { a.Ud2() },
+			check: func(_ [2]uint64, err error) bool {
+				var trap *Trap
+				return errors.As(err, &trap) && trap.Kind == api.TrapUnreachable && trap.RIP == CodeBase
+			},
+		},
+		{
+			name: "return",
+			emit: func(a *amd64.Asm) {
+				before[CodeBase+uint64(a.Len())] = true
+				a.MovImm(amd64.W32, amd64.RAX, 7)
+				before[CodeBase+uint64(a.Len())] = true
+				a.Ret()
+			},
+			check: func(res [2]uint64, err error) bool { return err == nil && res[0] == 7 },
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before[CodeBase] = true
+			v := instance(t, m, assemble(t, tc.emit), nil)
+			var reached, stopped int
+			for i := range 300 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%30)*5*time.Microsecond)
+				res, err := v.Run(ctx, &Entry{})
+				cancel()
+				var trap *Trap
+				switch {
+				case tc.check(res, err):
+					reached++
+				case errors.As(err, &trap) && trap.Kind == api.TrapTimeout && before[trap.RIP]:
+					stopped++
+				default:
+					t.Fatalf("run %d: %v, %v", i, res, err)
+				}
+			}
+			t.Logf("%d runs reached the end, %d were stopped before it", reached, stopped)
+		})
+	}
+}
+
+func TestFinishing(t *testing.T) {
+	tests := []struct {
+		name string
+		cpl  uint8
+		rip  uint64
+		want bool
+	}{
+		{"in a stub", 0, sysStubs + uint64(x86.PF)*x86.StubSize + 2, true},
+		{"trampoline, function returned", 3, sysTramp + tramp.called, true},
+		{"trampoline, at the out", 3, sysTramp + tramp.returned - 2, true},
+		{"trampoline, before the call", 3, sysTramp + tramp.entry[len(tramp.entry)-1], false},
+		{"trampoline, first instruction", 3, sysTramp, false},
+		{"past the out", 3, sysTramp + tramp.returned, false},
+		{"guest code", 3, CodeBase, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := finishing(tc.cpl, tc.rip); got != tc.want {
+				t.Errorf("finishing(%d, %#x) = %v, want %v", tc.cpl, tc.rip, got, tc.want)
+			}
+		})
 	}
 }
