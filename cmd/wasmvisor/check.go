@@ -32,8 +32,9 @@ func checkMain(args []string, stdout, stderr io.Writer) int {
 			"Print the execution tier this host gets (see run --tier), and check whether\n"+
 			"wasmvisor can run instances in KVM micro-VMs on this host (the\n"+
 			"device, its permissions, the KVM API and capabilities, the kind of\n"+
-			"virtualization) and run a test guest. With --bench, print the medians of VM\n"+
-			"cold and pooled start, hypercall round trip and raw exit round trip.\n\n")
+			"virtualization), run a test guest and say how its TSS is loaded. Without\n"+
+			"KVM, say what that means and how to get it. With --bench, print the medians\n"+
+			"of VM cold and pooled start, hypercall round trip and raw exit round trip.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

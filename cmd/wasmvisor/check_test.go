@@ -19,7 +19,7 @@ func TestCheckMain(t *testing.T) {
 	}{
 		{
 			name: "works", args: nil, needKVM: true, wantCode: 0,
-			want: []string{`(?m)^hardware isolation: available`, `(?m)^  ok    guest `},
+			want: []string{`(?m)^hardware isolation: available`, `(?m)^  ok    guest `, `(?m)^  info  TSS +TR holds an? (busy|available) TSS`},
 		},
 		{
 			name: "bench", args: []string{"--bench", "--runs", "10"}, needKVM: true, wantCode: 0,
@@ -32,7 +32,10 @@ func TestCheckMain(t *testing.T) {
 		},
 		{
 			name: "no device", args: []string{"--device", "/nonexistent/kvm"}, wantCode: 1,
-			want: []string{`(?m)^execution tier: (compiled|interp) `, `(?m)^hardware isolation: NOT available`, `FAIL  device +/nonexistent/kvm does not exist`},
+			want: []string{
+				`(?m)^execution tier: (compiled|interp) `, `(?m)^hardware isolation: NOT available`, `FAIL  device +/nonexistent/kvm does not exist`,
+				`(?m)^  info  meaning +instances run inside the wasmvisor process`, `(?m)^  info  to get KVM +`,
+			},
 		},
 		{
 			name: "not a device", args: []string{"--device", "/proc/self/status"}, wantCode: 1,

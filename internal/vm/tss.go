@@ -30,7 +30,7 @@ func (s TSSSetup) String() string {
 	if len(s.Tried) > 1 {
 		return fmt.Sprintf("TR holds an %v: ring-3 out faulted #GP with a %v (QEMU's emulated CPU does that)", s.Type, s.Tried[0])
 	}
-	return fmt.Sprintf("TR holds a %v, the type Intel VT-x requires; ring-3 out reaches the host with it", s.Type)
+	return fmt.Sprintf("TR holds a %v, as ltr leaves it and Intel VT-x requires; ring-3 out reaches the host with it", s.Type)
 }
 
 // tssOrder is the order in which the probe tries TR types: see TSSSetup.
