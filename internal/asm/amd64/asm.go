@@ -212,6 +212,13 @@ func (a *Asm) Finish() ([]byte, error) {
 // caller that knows roughly how much it will emit.
 func (a *Asm) Grow(n int) { a.b = slices.Grow(a.b, n) }
 
+// UseBuffer makes the Asm emit into b's spare capacity (b's contents are
+// kept as code already emitted): a caller can then assemble into memory
+// of its own, such as a mapping that later becomes executable. Past
+// b's capacity the Asm moves to a buffer of its own, as append does;
+// Finish's result then no longer starts at b's first byte.
+func (a *Asm) UseBuffer(b []byte) { a.b = b }
+
 // Mark is a point in an Asm's labels and tables: see Release.
 type Mark struct{ labels, data int }
 

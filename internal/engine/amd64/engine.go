@@ -92,20 +92,16 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 
 // CompileModule is Compile with the concrete result.
 func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
-	code, funcs, slow, err := generate(e.t, m)
+	mem, funcs, slow, err := generate(e.t, m)
 	if err != nil {
 		return nil, err
 	}
-	return newModule(m, code, funcs, slow)
+	return newModule(m, mem, funcs, slow), nil
 }
 
-// newModule maps code and registers the module it makes with funcs and
-// slow, for m.
-func newModule(m *wasm.Module, code []byte, funcs []funcCode, slow []slowInstr) (*Module, error) {
-	mem, err := mapCode(code)
-	if err != nil {
-		return nil, err
-	}
+// newModule registers the module that mem's code, funcs and slow make
+// for m.
+func newModule(m *wasm.Module, mem *execMem, funcs []funcCode, slow []slowInstr) *Module {
 	mod := &Module{mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
 	mod.byAddr = make([]int32, len(funcs))
 	for i := range mod.byAddr {
@@ -113,7 +109,7 @@ func newModule(m *wasm.Module, code []byte, funcs []funcCode, slow []slowInstr) 
 	}
 	slices.SortFunc(mod.byAddr, func(x, y int32) int { return cmp.Compare(funcs[x].start, funcs[y].start) })
 	register(mod)
-	return mod, nil
+	return mod
 }
 
 // Codes returns the per-function code values for store.Instantiate.

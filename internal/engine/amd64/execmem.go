@@ -14,27 +14,80 @@ type execMem struct {
 	b []byte
 }
 
-// mapCode copies code into a fresh executable mapping. The mapping is
-// released by a cleanup when the returned value becomes unreachable, so
-// code stays mapped as long as something (a compiled module, a function
-// that an instance still calls) holds it.
-func mapCode(code []byte) (*execMem, error) {
-	size := (len(code) + pageSize - 1) &^ (pageSize - 1)
-	if size == 0 {
-		size = pageSize
+// codeArena is a read-write mapping that code is assembled into in
+// place, so that a large module's code is neither zeroed by the Go heap,
+// copied as its buffer grows, nor copied again into executable memory.
+// Only its address space is reserved up front: the kernel supplies
+// pages as the assembler first touches them.
+type codeArena struct {
+	base unsafe.Pointer
+	size int
+}
+
+// reserveCode maps an arena of at least n bytes, rounded up to pages.
+func reserveCode(n int) (*codeArena, error) {
+	size := roundPage(max(n, 1))
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("reserving %d bytes for machine code: %w", size, err)
 	}
-	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	return &codeArena{base: p, size: size}, nil
+}
+
+// buf returns the arena as an empty slice to append code to.
+func (a *codeArena) buf() []byte { return unsafe.Slice((*byte)(a.base), a.size)[:0] }
+
+// seal makes code executable where it lies if it is in the arena (the
+// assembler did not outgrow it), and otherwise copies it into a mapping
+// of its own. Either way the arena's unused pages are returned, and the
+// arena must not be used again.
+func (a *codeArena) seal(code []byte) (*execMem, error) {
+	if len(code) == 0 || unsafe.Pointer(unsafe.SliceData(code)) != a.base {
+		a.release(0)
+		return mapCode(code)
+	}
+	used := roundPage(len(code))
+	a.release(used)
+	b := unsafe.Slice((*byte)(a.base), used)
+	if err := unix.Mprotect(b, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+		unix.MunmapPtr(a.base, uintptr(used))
+		return nil, fmt.Errorf("making machine code executable: %w", err)
+	}
+	return newExecMem(a.base, used, len(code)), nil
+}
+
+// release unmaps the arena past its first keep bytes.
+func (a *codeArena) release(keep int) {
+	if keep < a.size {
+		unix.MunmapPtr(unsafe.Add(a.base, keep), uintptr(a.size-keep))
+	}
+}
+
+// mapCode copies code into a fresh executable mapping.
+func mapCode(code []byte) (*execMem, error) {
+	size := roundPage(max(len(code), 1))
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil, fmt.Errorf("mapping %d bytes of machine code: %w", size, err)
 	}
+	b := unsafe.Slice((*byte)(p), size)
 	copy(b, code)
 	if err := unix.Mprotect(b, unix.PROT_READ|unix.PROT_EXEC); err != nil {
-		unix.Munmap(b)
+		unix.MunmapPtr(p, uintptr(size))
 		return nil, fmt.Errorf("making machine code executable: %w", err)
 	}
-	m := &execMem{b: b[:len(code)]}
-	runtime.AddCleanup(m, func(b []byte) { unix.Munmap(b) }, b)
-	return m, nil
+	return newExecMem(p, size, len(code)), nil
+}
+
+// newExecMem wraps the size-byte mapping at p, whose first n bytes are
+// code. The mapping is released by a cleanup when the returned value
+// becomes unreachable, so code stays mapped as long as something (a
+// compiled module, a function that an instance still calls) holds it.
+func newExecMem(p unsafe.Pointer, size, n int) *execMem {
+	m := &execMem{b: unsafe.Slice((*byte)(p), n)}
+	// The mapping is not Go memory: its address is kept as a number.
+	runtime.AddCleanup(m, func(p uintptr) { unix.Syscall(unix.SYS_MUNMAP, p, uintptr(size), 0) }, uintptr(p))
+	return m
 }
 
 // addr returns the address of the byte at off.

@@ -99,20 +99,31 @@ type backEdge struct {
 // generate translates every function m defines, taking each function's
 // slot form from ir.Each as it is translated. The code starts with the
 // entry thunk (offset 0) and the exit stub.
-func generate(t *Target, m *wasm.Module) (code []byte, funcs []funcCode, slow []slowInstr, err error) {
+func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
 	g := &gen{t: t, m: m, l: layoutOf(m)}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("generating machine code: %v", r)
-		}
-	}()
-	// About five bytes of machine code per byte of WebAssembly code
-	// (measured on the Go compiler and the sightglass programs).
+	// About six bytes of machine code per byte of WebAssembly code
+	// (measured on the Go compiler and the sightglass programs); only
+	// address space is reserved, so the margin costs nothing, and code
+	// that outgrows it is still right, only copied once more.
 	size := 0
 	for i := range m.Codes {
 		size += len(m.Codes[i].Body)
 	}
-	g.a.Grow(5*size + 4096)
+	arena, err := reserveCode(12*size + 1<<16)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("generating machine code: %v", r)
+		}
+		if err != nil {
+			arena.release(0)
+			return
+		}
+		mem, err = arena.seal(g.a.Bytes())
+	}()
+	g.a.UseBuffer(arena.buf())
 	g.exitStub = g.a.NewLabel()
 	// Entry thunk: call the target, then exit with exitReturn.
 	g.a.CallMem(asm.M(rCtx, ctxTarget))
@@ -135,11 +146,10 @@ func generate(t *Target, m *wasm.Module) (code []byte, funcs []funcCode, slow []
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	code, err = g.a.Finish()
-	if err != nil {
+	if _, err := g.a.Finish(); err != nil {
 		return nil, nil, nil, err
 	}
-	return code, g.funcs, g.slow, nil
+	return nil, g.funcs, g.slow, nil // mem is set on the way out
 }
 
 func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }

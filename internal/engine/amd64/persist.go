@@ -149,7 +149,11 @@ func (e *Engine) unmarshal(m *wasm.Module, data []byte) (*Module, error) {
 			return nil, fmt.Errorf("function %d ends past the code", i)
 		}
 	}
-	return newModule(m, code, funcs, slow)
+	mem, err := mapCode(code)
+	if err != nil {
+		return nil, err
+	}
+	return newModule(m, mem, funcs, slow), nil
 }
 
 // sliceOf returns a slice of n elements, nil for none, as the code
