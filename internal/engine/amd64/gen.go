@@ -61,8 +61,13 @@ type gen struct {
 	// loopHead marks the instructions that back edges branch to.
 	loopHead []bool
 
-	exitStub  *asm.Label
-	fn        *ir.Func
+	exitStub *asm.Label
+	// sharedExits are stubs for the exits every function makes (traps,
+	// interrupts, calls to Go), by exit code and argument: a site calls
+	// one in five bytes instead of writing both words itself, so
+	// a memory access's bounds check costs 11 bytes of code, not 29.
+	sharedExits map[[2]uint32]*asm.Label
+	fn          *ir.Func
 	cur       *funcCode
 	pc        int // index of the instruction being translated
 	traps     []trapSite
@@ -133,6 +138,7 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	g.a.AlignTo(16)
 	g.a.Bind(g.exitStub)
 	emitExitStub(&g.a)
+	g.emitSharedExits()
 
 	g.fnLab = make([]*asm.Label, len(m.Codes))
 	for i := range g.fnLab {
@@ -335,10 +341,36 @@ func (g *gen) returnAddr(offset uint32) {
 
 // exit emits an exit with code and arg.
 func (g *gen) exit(code uint32, arg uint32, offset uint32) {
+	if stub := g.sharedExits[[2]uint32{code, arg}]; stub != nil {
+		g.a.Call(stub)
+	} else {
+		g.storeExit(code, arg)
+		g.t.emitExit(g)
+	}
+	g.returnAddr(offset)
+}
+
+func (g *gen) storeExit(code, arg uint32) {
 	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitArg), int32(arg))
 	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), int32(code))
-	g.t.emitExit(g)
-	g.returnAddr(offset)
+}
+
+// emitSharedExits emits the module's shared exit stubs, before any
+// function, so that every call to one is a backward reference the
+// assembler resolves at once.
+func (g *gen) emitSharedExits() {
+	g.sharedExits = map[[2]uint32]*asm.Label{}
+	shared := [][2]uint32{{exitInterrupt, 0}, {exitCall, 0}}
+	for k := api.TrapUnreachable; k <= api.TrapInternal; k++ {
+		shared = append(shared, [2]uint32{exitTrap, uint32(k)})
+	}
+	for _, e := range shared {
+		l := g.a.NewLabel()
+		g.a.Bind(l)
+		g.storeExit(e[0], e[1])
+		g.t.emitSharedExitTail(g)
+		g.sharedExits[e] = l
+	}
 }
 
 // trap returns a label that raises kind for the current instruction.

@@ -24,6 +24,12 @@ type Target struct {
 	// resumes the code. It returns the offset of the first byte after
 	// the exit, where the host resumes (the return address it sees).
 	emitExit func(g *gen) int
+	// emitSharedExitTail ends a shared exit stub, which the exit site
+	// called after nothing else: it hands control to the host as
+	// emitExit does, with the site's return address on top of the stack
+	// (where the host reads where the exit came from), and the host
+	// resumes the site by returning to it.
+	emitSharedExitTail func(g *gen)
 }
 
 // InProcess runs generated code in the Go process: it checks bounds,
@@ -38,6 +44,9 @@ var InProcess = &Target{
 		g.a.Call(g.exitStub)
 		return g.a.Len()
 	},
+	// The exit stub saves the stack pointer with the site's return
+	// address on top, as a call from the site would have left it.
+	emitSharedExitTail: func(g *gen) { g.a.Jmp(g.exitStub) },
 }
 
 // emitExitStub emits the stub that saves the machine-code state and
