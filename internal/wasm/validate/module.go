@@ -3,6 +3,9 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -171,12 +174,71 @@ func (v *validator) module() error {
 		return &wasm.FormatError{Offset: sectionOffset(m, wasm.SectionCode),
 			Msg: fmt.Sprintf("function and code section have inconsistent lengths: %d and %d", len(m.Funcs), len(m.Codes))}
 	}
-	for i := range m.Codes {
-		if err := v.function(m.NumImportedFuncs()+uint32(i), &m.Types[m.Funcs[i]], &m.Codes[i]); err != nil {
-			return err
+	return v.functions()
+}
+
+// parallelChunk is how many bodies a goroutine of functions takes at a
+// time, and parallelMin how many a module needs before it gets more than
+// one goroutine: below that, starting them costs more than they save.
+const (
+	parallelChunk = 64
+	parallelMin   = 4 * parallelChunk
+)
+
+// functions validates the bodies, on one goroutine per CPU for large
+// modules (bodies are independent: each depends only on the module's
+// declarations), and returns the error of the first invalid body in
+// order, which is what validating them one after the other returns.
+func (v *validator) functions() error {
+	m := v.m
+	n := len(m.Codes)
+	body := func(v *validator, i int) error {
+		return v.function(m.NumImportedFuncs()+uint32(i), &m.Types[m.Funcs[i]], &m.Codes[i])
+	}
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		for i := range n {
+			if err := body(v, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex
+		firstBad = n // the lowest index of an invalid body found so far
+		firstErr error
+	)
+	work := func(w *validator) {
+		for {
+			start := int(next.Add(parallelChunk)) - parallelChunk
+			mu.Lock()
+			limit := firstBad
+			mu.Unlock()
+			// Bodies past an invalid one cannot change the result.
+			if start >= min(n, limit) {
+				return
+			}
+			for i := start; i < min(start+parallelChunk, n, limit); i++ {
+				if err := body(w, i); err != nil {
+					mu.Lock()
+					if i < firstBad {
+						firstBad, firstErr = i, err
+					}
+					mu.Unlock()
+					break
+				}
+			}
 		}
 	}
-	return nil
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(func() { work(&validator{m: m, p: v.p, declared: v.declared}) })
+	}
+	work(v)
+	wg.Wait()
+	return firstErr
 }
 
 // policyCounts checks the policy limits that need no walking, first, so a
