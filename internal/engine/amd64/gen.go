@@ -68,11 +68,11 @@ type gen struct {
 	// a memory access's bounds check costs 11 bytes of code, not 29.
 	sharedExits map[[2]uint32]*asm.Label
 	fn          *ir.Func
-	cur       *funcCode
-	pc        int // index of the instruction being translated
-	traps     []trapSite
-	backEdges []backEdge
-	frameOff  uint32 // module offset of the function's first instruction
+	cur         *funcCode
+	pc          int // index of the instruction being translated
+	traps       []trapSite
+	backEdges   []backEdge
+	frameOff    uint32 // module offset of the function's first instruction
 
 	// The register the previous instruction stored its result from
 	// still holds it when nothing was emitted since (see ld and st).
