@@ -1,6 +1,7 @@
 package store
 
 import (
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -325,6 +326,10 @@ type Instance struct {
 
 	closed atomic.Bool
 	store  *Store
+	// calls lists the calls from Go running in the instance, which Close
+	// stops (see BeginCall).
+	callsMu sync.Mutex
+	calls   *Call
 }
 
 // Closed reports whether Close was called.
@@ -335,8 +340,10 @@ func (inst *Instance) Closed() bool { return inst.closed.Load() }
 // returning into, a closed instance without calling into Go.
 func (inst *Instance) ClosedAddr() uintptr { return uintptr(unsafe.Pointer(&inst.closed)) }
 
-// Close unregisters the instance and releases the memories no other
-// instance uses. It reports false if the instance was already closed.
+// Close unregisters the instance, stops the calls running in it (they
+// trap with "module closed") and releases the memories no other instance
+// uses, once no call that may use them is running (see BeginCall). It
+// reports false if the instance was already closed.
 func (inst *Instance) Close() bool {
 	if inst.closed.Swap(true) {
 		return false
@@ -344,9 +351,7 @@ func (inst *Instance) Close() bool {
 	if inst.store != nil {
 		inst.store.Unregister(inst)
 	}
-	for _, m := range inst.Memories {
-		m.release()
-	}
+	inst.storeOrDetached().retire(inst)
 	return true
 }
 

@@ -47,6 +47,7 @@ type Store struct {
 	mu      sync.Mutex
 	names   map[string]*Instance // guarded by mu
 	typeIDs map[string]TypeID    // guarded by mu
+	calls   callSet
 }
 
 // New returns an empty store.

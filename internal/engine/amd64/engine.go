@@ -165,6 +165,9 @@ type callState struct {
 	ctx     context.Context
 	hostCtx context.Context
 	reentry int
+	// call is the store's record of a call from Go, unused for one from
+	// a host function (its caller's record covers it).
+	call store.Call
 }
 
 // Call runs f with its params in stack and leaves its results there.
@@ -195,9 +198,17 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	}
 	defer e.put(c)
 	cs.c = c
-	// Cleared before the context can set it: a cancellation must not be
+	// Cleared before the context or a Close can set it: neither must be
 	// lost.
 	atomic.StoreUint32(&c.interrupt, 0)
+	if cs.reentry == 0 {
+		// A call from Go (not from a host function) holds the
+		// instance's memories mapped until it ends, and Close stops it.
+		if !f.Instance.BeginCall(&cs.call, &c.interrupt) {
+			return &api.Trap{Kind: api.TrapModuleClosed}
+		}
+		defer cs.call.End()
+	}
 	if done := ctx.Done(); done != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return interruptTrap(cerr)
@@ -252,6 +263,9 @@ func (cs *callState) run(sp uintptr) error {
 		case exitTrap:
 			return cs.trap(api.TrapKind(c.exitArg))
 		case exitInterrupt:
+			if cs.call.Closed() {
+				return cs.trap(api.TrapModuleClosed)
+			}
 			if err := cs.ctx.Err(); err != nil {
 				t := interruptTrap(err)
 				t.Frames = cs.backtrace()

@@ -124,6 +124,15 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 		m.maxDepth = max(parent.maxDepth-len(parent.frames), 0)
 	}
 	m.ctx = ctx
+	if parent == nil {
+		// A call from Go (not from a host function) holds the
+		// instance's memories mapped until it ends, and Close stops it.
+		// The machine's interrupt word is clear: put cleared it.
+		if !f.Instance.BeginCall(&m.storeCall, &m.interrupt) {
+			return &api.Trap{Kind: api.TrapModuleClosed}
+		}
+		defer m.storeCall.End()
+	}
 	if done := ctx.Done(); done != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return interruptTrap(cerr)

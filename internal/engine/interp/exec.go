@@ -39,8 +39,11 @@ type machine struct {
 	// with: the bottom of stack, or the frame Step was given.
 	entryFP unsafe.Pointer
 	frames  []frame
-	// interrupt is set (atomically) when the call's context ends.
+	// interrupt is set (atomically) when the call's context ends or its
+	// instance is closed (storeCall says which; it is registered only
+	// for a call from Go).
 	interrupt uint32
+	storeCall store.Call
 
 	fn      *ir.Func        // running function
 	inst    *store.Instance // its instance
@@ -187,7 +190,12 @@ func (m *machine) backtrace(pc int) []api.Frame {
 }
 
 func (m *machine) interrupted(ip unsafe.Pointer) *api.Trap {
-	t := interruptTrap(m.ctx.Err())
+	var t *api.Trap
+	if m.storeCall.Closed() {
+		t = &api.Trap{Kind: api.TrapModuleClosed}
+	} else {
+		t = interruptTrap(m.ctx.Err())
+	}
 	t.Frames = m.backtrace(instrIndex(m.fn, ip))
 	return t
 }
