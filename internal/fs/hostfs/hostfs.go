@@ -260,7 +260,7 @@ func (h *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 			return nil, err
 		}
 	}
-	return &file{f: os.NewFile(uintptr(fd), name)}, nil
+	return &file{f: os.NewFile(uintptr(fd), name), readOnly: h.readOnly}, nil
 }
 
 // ReadDir implements fs.FS. Entries come in the host's order.
@@ -345,7 +345,18 @@ func (h *FS) Symlink(target, newname string) error {
 
 // Rename implements fs.FS with the host's rename(2) semantics.
 func (h *FS) Rename(oldname, newname string) error {
-	return h.at(oldname, func(olddir int, oldbase string) error {
+	return h.RenameFrom(h, oldname, newname)
+}
+
+// RenameFrom moves oldname of the host directory src to newname in this
+// one with rename(2), which needs both on one host file system. A file
+// built elsewhere appears this way whole or not at all, even if the
+// process dies: overlay directories build copied-up files so.
+func (h *FS) RenameFrom(src *FS, oldname, newname string) error {
+	if err := h.writable(); err != nil {
+		return err
+	}
+	return src.at(oldname, func(olddir int, oldbase string) error {
 		np, err := h.openParent(newname)
 		if err != nil {
 			return err
@@ -393,6 +404,10 @@ func timespec(t fs.SetTime) unix.Timespec {
 // io.Writer for files without offsets.
 type file struct {
 	f *os.File
+	// readOnly is the file system's: the host would let the owner of a
+	// file opened for reading change its times, which a read-only
+	// mapping must not.
+	readOnly bool
 }
 
 func (h *file) ReadAt(p []byte, off int64) (int, error) { return h.f.ReadAt(p, off) }
@@ -407,7 +422,12 @@ func (h *file) Close() error { return h.f.Close() }
 
 func (h *file) Sync() error { return h.f.Sync() }
 
-func (h *file) Truncate(size int64) error { return h.f.Truncate(size) }
+func (h *file) Truncate(size int64) error {
+	if h.readOnly {
+		return syscall.EROFS
+	}
+	return h.f.Truncate(size)
+}
 
 func (h *file) Stat() (fs.Stat, error) {
 	var st unix.Stat_t
@@ -419,6 +439,9 @@ func (h *file) Stat() (fs.Stat, error) {
 }
 
 func (h *file) Allocate(off, n int64) error {
+	if h.readOnly {
+		return syscall.EROFS
+	}
 	if off < 0 || n <= 0 {
 		return syscall.EINVAL
 	}
@@ -441,6 +464,9 @@ func (h *file) Allocate(off, n int64) error {
 }
 
 func (h *file) SetTimes(atime, mtime fs.SetTime) error {
+	if h.readOnly {
+		return syscall.EROFS
+	}
 	ts := timespecs(atime, mtime)
 	return h.control(func(fd int) error {
 		// utimensat with a NULL path is futimens(3).

@@ -65,6 +65,17 @@ func TestFS_ReadOnly(t *testing.T) {
 	f, err := h.Open("file", fs.OpenRead|fs.OpenCreate, 0o644)
 	fstest.WantErrno(t, "open existing with create", err, 0)
 	f.Close()
+	before, err := os.Stat(filepath.Join(dir, "file"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file opened for reading: the host would let its owner change its
+	// times through the descriptor.
+	rf, err := h.Open("file", fs.OpenRead, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
 	tests := []struct {
 		name string
 		err  error
@@ -80,9 +91,15 @@ func TestFS_ReadOnly(t *testing.T) {
 		{"open truncating", openErr(h, "file", fs.OpenRead|fs.OpenTruncate)},
 		{"create", openErr(h, "new", fs.OpenWrite|fs.OpenCreate)},
 		{"create read-only", openErr(h, "new", fs.OpenRead|fs.OpenCreate)},
+		{"file settimes", rf.SetTimes(fs.TimeAt(1e9), fs.TimeAt(1e9))},
+		{"file truncate", rf.Truncate(0)},
+		{"file allocate", rf.Allocate(0, 100)},
 	}
 	for _, tt := range tests {
 		fstest.WantErrno(t, tt.name, tt.err, syscall.EROFS)
+	}
+	if after, err := os.Stat(filepath.Join(dir, "file")); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("host file's modification time changed: %v, then %v (%v)", before.ModTime(), after.ModTime(), err)
 	}
 	if got, err := os.ReadFile(filepath.Join(dir, "file")); err != nil || string(got) != "data" {
 		t.Fatalf("host file changed: %q, %v", got, err)
