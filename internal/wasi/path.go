@@ -197,6 +197,9 @@ func pathOpen(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error)
 			}
 			next.kind, next.filetype = kindDir, FiletypeDirectory
 			next.ns, next.path = e.ns, r.Path
+			// A directory carries only directory rights, whatever was
+			// asked (fd_seek, fd_read): as a pre-opened one does.
+			next.rights &= dirRights
 		case oflags&OflagDirectory != 0 || r.TrailingSlash:
 			return ENOTDIR, nil
 		}

@@ -458,3 +458,20 @@ func TestMountDirs(t *testing.T) {
 	e.want(EXDEV, "path_rename", rootFD, p, n, rootFD, p2, n2)
 	e.want(EXDEV, "path_link", rootFD, 0, p, n, rootFD, p2, n2)
 }
+
+// TestPathOpen_DirectoryRights checks that a directory never carries a
+// right only files have, whatever path_open asked for (wasmtime and the
+// WASI test suite expect as much).
+func TestPathOpen_DirectoryRights(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("dir")
+	fd := e.open(rootFD, "dir", OflagDirectory, RightFdSeek|RightFdRead|RightFdTell|RightFdReaddir|RightPathOpen, 0)
+	e.want(ESUCCESS, "fd_fdstat_get", uint64(fd), resultPtr)
+	base := Rights(e.u64(resultPtr + 8))
+	if base&(RightFdSeek|RightFdRead|RightFdTell) != 0 {
+		t.Errorf("directory has file rights: %#x", base)
+	}
+	if want := RightFdReaddir | RightPathOpen; base&want != want {
+		t.Errorf("directory lacks the directory rights it asked for: %#x", base)
+	}
+}
