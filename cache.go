@@ -24,7 +24,14 @@ type CompilationCache struct {
 }
 
 // CacheStats counts what a CompilationCache did since it was opened.
-type CacheStats = aot.Stats
+type CacheStats struct {
+	Hits, Misses int64
+	// Damaged counts entries found truncated, damaged or altered (and
+	// removed); each is also a miss.
+	Damaged int64
+	// Stores counts entries written.
+	Stores int64
+}
 
 // NewCompilationCache opens the cache in dir, creating it if it does not
 // exist. An empty dir means the user's cache directory
@@ -48,7 +55,7 @@ func NewCompilationCache(dir string) (*CompilationCache, error) {
 func (c *CompilationCache) Dir() string { return c.c.Dir() }
 
 // Stats returns the cache's hits, misses, damaged entries and stores.
-func (c *CompilationCache) Stats() CacheStats { return c.c.Stats() }
+func (c *CompilationCache) Stats() CacheStats { return CacheStats(c.c.Stats()) }
 
 // prepare returns the engine's code for m (whose binary is bin): from
 // the compilation cache where it holds it, compiled (and stored)
@@ -134,9 +141,6 @@ func (r *Runtime) LoadPrecompiledModule(ctx context.Context, data []byte) (*Comp
 		return nil, fmt.Errorf("%w: it was made by wasmvisor build %q, this is %q", ErrPrecompiledMismatch, pre.BuildID, aot.BuildID())
 	case pre.CodeKey != p.CodeKey():
 		return nil, fmt.Errorf("%w: its code is for %q, this host needs %q", ErrPrecompiledMismatch, pre.CodeKey, p.CodeKey())
-	}
-	if err := r.cfg.Policy.CheckModuleSize(uint64(len(pre.Wasm))); err != nil {
-		return nil, err
 	}
 	m, err := r.decode(pre.Wasm)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 func needCompiledTier(t *testing.T) {
@@ -137,8 +136,8 @@ func TestPrecompileModule(t *testing.T) {
 			func(err error) bool { return errors.Is(err, ErrPrecompiledMismatch) }},
 		{"interpreter", RuntimeConfig{Tier: TierInterp}, data,
 			func(err error) bool { return errors.Is(err, ErrPrecompiledMismatch) }},
-		{"against the policy", RuntimeConfig{Tier: TierCompiled, Policy: &Policy{MaxMemoryPages: validate.Max(0)}}, data,
-			func(err error) bool { _, ok := errors.AsType[*validate.PolicyError](err); return ok }},
+		{"against the policy", RuntimeConfig{Tier: TierCompiled, Policy: &Policy{MaxMemoryPages: LimitOf(0)}}, data,
+			func(err error) bool { _, ok := errors.AsType[*PolicyError](err); return ok }},
 		{"code for another module", RuntimeConfig{Tier: TierCompiled}, with(func(p *aot.Precompiled) { p.Wasm = encode(&wasm.Module{}) }),
 			func(err error) bool { return err != nil }},
 	}

@@ -3,24 +3,15 @@ package wasmvisor
 import (
 	"io"
 	"net"
-
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
-
-// Policy is the set of runtime constraints a module is validated against
-// before it may run: limits on sizes and counts, enabled features and
-// allowed imports. The zero Policy limits nothing.
-type Policy = validate.Policy
-
-// DefaultPolicy returns the limits the CLI applies to untrusted code.
-func DefaultPolicy() *Policy { return validate.DefaultPolicy() }
 
 // RuntimeConfig configures a Runtime. The zero value is valid: the spec's
 // rules only, and default execution limits.
 type RuntimeConfig struct {
 	// Policy is checked while compiling; nil means the spec only. Its
 	// memory and table limits also cap how far memories and tables may
-	// grow at run time.
+	// grow at run time. NewRuntime takes a copy: changing the Policy
+	// afterwards changes nothing.
 	Policy *Policy
 	// MaxStackBytes bounds the stack of each call into WebAssembly (value
 	// slots of 8 bytes, plus 32 bytes of bookkeeping per nested call);
@@ -60,9 +51,13 @@ type ModuleConfig struct {
 	Stderr io.Writer
 
 	// Dirs are the host directories the program may reach, in the order
-	// it finds them pre-opened (after Listeners). Like Args, only host
-	// modules such as WASI (package wasip1) read them.
+	// it finds them pre-opened (after Listeners and DiskImage). Like
+	// Args, only host modules such as WASI (package wasip1) read them.
 	Dirs []DirMount
+	// DiskImage, if not nil, is the program's "/", pre-opened after
+	// Listeners; Dirs with absolute guest paths are mounted over it. The
+	// caller owns it, and closes it after the modules that use it.
+	DiskImage *DiskImage
 	// Listeners are listening sockets the program finds open when it
 	// starts, before Dirs: WASI gives them descriptors 3, 4, … Each must
 	// have a host descriptor (*net.TCPListener and *net.UnixListener

@@ -45,3 +45,32 @@ func ExampleRuntime_PrecompileModule() {
 	fmt.Println(api.DecodeI32(results[0]))
 	// Output: 42
 }
+
+// A cache's Stats say what it served: the second runtime loads the
+// machine code the first one stored.
+func ExampleCompilationCache_Stats() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "wasmvisor-cache")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cache, err := wasmvisor.NewCompilationCache(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bin, err := os.ReadFile("testdata/example.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 2 {
+		r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Tier: wasmvisor.TierCompiled, CompilationCache: cache})
+		if _, err := r.CompileModule(ctx, bin); err != nil {
+			log.Fatal(err)
+		}
+		r.Close(ctx)
+	}
+	var stats wasmvisor.CacheStats = cache.Stats()
+	fmt.Printf("%+v\n", stats)
+	// Output: {Hits:1 Misses:1 Damaged:0 Stores:1}
+}

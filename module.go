@@ -10,12 +10,14 @@ import (
 	"sync/atomic"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/sealed"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
 // moduleInstance implements api.Module.
 type moduleInstance struct {
+	sealed.Impl
 	r    *Runtime
 	inst *store.Instance
 	cfg  ModuleConfig
@@ -75,7 +77,7 @@ func (m *moduleInstance) ExportedFunction(name string) api.Function {
 
 func (m *moduleInstance) ExportedMemory(name string) api.Memory {
 	if idx, ok := m.export(name, wasm.ExternMemory); ok {
-		return &memory{m.inst.Memories[idx]}
+		return &memory{m: m.inst.Memories[idx]}
 	}
 	return nil
 }
@@ -87,9 +89,9 @@ func (m *moduleInstance) ExportedGlobal(name string) api.Global {
 	}
 	g := m.inst.Globals[idx]
 	if g.Type.Mutable {
-		return &mutableGlobal{global{g}}
+		return &mutableGlobal{global{g: g}}
 	}
-	return &global{g}
+	return &global{g: g}
 }
 
 func (m *moduleInstance) ExportedFunctionDefinitions() map[string]api.FunctionDefinition {
@@ -136,6 +138,7 @@ func definition(f *store.Function) api.FunctionDefinition {
 
 // function implements api.Function.
 type function struct {
+	sealed.Impl
 	r *Runtime
 	f *store.Function
 }
@@ -169,7 +172,10 @@ func (f *function) name() string {
 }
 
 // memory implements api.Memory.
-type memory struct{ m *store.Memory }
+type memory struct {
+	sealed.Impl
+	m *store.Memory
+}
 
 func (m *memory) Size() uint64  { return uint64(len(m.m.Bytes())) }
 func (m *memory) Pages() uint32 { return m.m.Pages() }
@@ -260,7 +266,10 @@ func (m *memory) WriteUint64Le(offset uint32, v uint64) bool {
 }
 
 // global implements api.Global; mutableGlobal adds the setters.
-type global struct{ g *store.Global }
+type global struct {
+	sealed.Impl
+	g *store.Global
+}
 
 func (g *global) Type() api.ValueType      { return api.ValueType(g.g.Type.ValType) }
 func (g *global) Get() uint64              { return g.g.Val }

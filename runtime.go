@@ -23,6 +23,8 @@ type Runtime struct {
 	store  *store.Store
 	engine engine.Engine // every module's and every call's
 	limits store.Limits
+	// policy is cfg.Policy as the validator takes it, converted once.
+	policy *validate.Policy
 
 	mu      sync.Mutex
 	modules map[*moduleInstance]struct{} // open instances, for Close
@@ -39,6 +41,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) *Runtime {
 		cfg:     cfg,
 		store:   store.New(),
 		engine:  e,
+		policy:  cfg.Policy.validation(),
 		modules: map[*moduleInstance]struct{}{},
 	}
 	if p := cfg.Policy; p != nil {
@@ -82,15 +85,29 @@ func (c *CompiledModule) Name() string {
 // ImportDefinition describes an import of a compiled module.
 type ImportDefinition struct {
 	Module, Name string
-	// Kind is "func", "table", "memory" or "global".
-	Kind string
+	Kind         ExternKind
 }
 
 // Imports lists the module's imports in order.
 func (c *CompiledModule) Imports() []ImportDefinition {
 	out := make([]ImportDefinition, len(c.mod.Imports))
 	for i, imp := range c.mod.Imports {
-		out[i] = ImportDefinition{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
+		out[i] = ImportDefinition{Module: imp.Module, Name: imp.Name, Kind: ExternKind(imp.Kind)}
+	}
+	return out
+}
+
+// ExportDefinition describes an export of a compiled module.
+type ExportDefinition struct {
+	Name string
+	Kind ExternKind
+}
+
+// Exports lists the module's exports in order.
+func (c *CompiledModule) Exports() []ExportDefinition {
+	out := make([]ExportDefinition, len(c.mod.Exports))
+	for i, e := range c.mod.Exports {
+		out[i] = ExportDefinition{Name: e.Name, Kind: ExternKind(e.Kind)}
 	}
 	return out
 }
@@ -124,15 +141,12 @@ func apiTypes(ts []wasm.ValueType) []api.ValueType {
 }
 
 // CompileModule decodes bin, validates it against the runtime's Policy
-// and prepares its code. Errors are the decoder's (*wasm.FormatError for
-// a malformed binary) or the validator's (*validate.Error,
-// *validate.PolicyError).
+// and prepares its code. A malformed binary fails with a *FormatError,
+// an invalid one with a *ValidationError, one the Policy refuses with a
+// *PolicyError.
 func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModule, error) {
 	if r.isClosed() {
 		return nil, ErrRuntimeClosed
-	}
-	if err := r.cfg.Policy.CheckModuleSize(uint64(len(bin))); err != nil {
-		return nil, err
 	}
 	m, err := r.decode(bin)
 	if err != nil {
@@ -145,14 +159,18 @@ func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModul
 	return r.compiled(m, code), nil
 }
 
-// decode decodes bin and validates it against the runtime's policy.
+// decode decodes bin and validates it against the runtime's policy, the
+// binary's size first, so that an oversized one is never decoded.
 func (r *Runtime) decode(bin []byte) (*wasm.Module, error) {
+	if err := r.policy.CheckModuleSize(uint64(len(bin))); err != nil {
+		return nil, publicError(err)
+	}
 	m, err := binary.Decode(bin)
 	if err != nil {
-		return nil, err
+		return nil, publicError(err)
 	}
-	if err := validate.Module(m, r.cfg.Policy); err != nil {
-		return nil, err
+	if err := validate.Module(m, r.policy); err != nil {
+		return nil, publicError(err)
 	}
 	return m, nil
 }
@@ -174,8 +192,7 @@ func (r *Runtime) Instantiate(ctx context.Context, bin []byte) (api.Module, erro
 // instantiated so far, runs its start function and cfg.StartFunctions,
 // and registers it under cfg.Name.
 //
-// A missing or mismatched import fails with an error naming the import
-// (unknown import, incompatible import type). A trap while applying
+// A missing or mismatched import fails with a *LinkError. A trap while applying
 // segments or in a start function returns the *api.Trap; an
 // *api.ExitError from a start function is returned as well, with the
 // module closed.
@@ -191,7 +208,7 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 	}
 	inst, err := r.store.Instantiate(c.mod, cfg.Name, c.code, r.limits)
 	if err != nil {
-		return nil, err
+		return nil, publicError(err)
 	}
 	mi := r.wrap(inst, cfg)
 	if err := r.engine.Instantiated(inst); err != nil {
@@ -232,7 +249,7 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 func (r *Runtime) wrap(inst *store.Instance, cfg ModuleConfig) *moduleInstance {
 	mi := &moduleInstance{r: r, inst: inst, cfg: cfg}
 	if mem := inst.Memory(); mem != nil {
-		mi.mem = &memory{mem}
+		mi.mem = &memory{m: mem}
 	}
 	inst.Handle = mi
 	r.mu.Lock()

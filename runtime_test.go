@@ -9,7 +9,6 @@ import (
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 var (
@@ -64,16 +63,16 @@ func TestRuntime_CompileModule(t *testing.T) {
 	}{
 		{"valid", encode(counter()), nil, func(err error) bool { return err == nil }},
 		{"malformed", []byte("\x00asm\x02\x00\x00\x00"), nil, func(err error) bool {
-			var fe *wasm.FormatError
+			var fe *FormatError
 			return errors.As(err, &fe) && strings.Contains(err.Error(), "unknown binary version")
 		}},
 		{"invalid", encode(invalid), nil, func(err error) bool {
-			var ve *validate.Error
+			var ve *ValidationError
 			return errors.As(err, &ve) && strings.Contains(err.Error(), "type mismatch")
 		}},
-		{"against the policy", encode(bigMem), &Policy{MaxMemoryPages: validate.Max(2)}, func(err error) bool {
-			var pe *validate.PolicyError
-			return errors.As(err, &pe)
+		{"against the policy", encode(bigMem), &Policy{MaxMemoryPages: LimitOf(2)}, func(err error) bool {
+			var pe *PolicyError
+			return errors.As(err, &pe) && pe.Value == 3 && pe.Limit == 2
 		}},
 	}
 	for _, tt := range tests {

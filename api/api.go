@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 
+	"github.com/wasmvisor/wasmvisor/internal/sealed"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -28,9 +29,15 @@ func ValueTypeName(t ValueType) string { return wasm.ValueType(t).String() }
 
 // Module is an instantiated module: a WebAssembly module or a host module.
 //
+// Only package wasmvisor implements Module, Function, Memory and Global
+// (an implementation elsewhere cannot be written), so that methods can
+// be added to them; a test double can embed the interface.
+//
 // A Module is not safe for concurrent calls: WebAssembly 2.0 has no
 // threads, so an instance runs one call at a time.
 type Module interface {
+	sealed.Interface
+
 	// Name is the name the module was instantiated under; other modules
 	// import from it by this name. It may be empty.
 	Name() string
@@ -76,6 +83,8 @@ type GoModuleFunc func(ctx context.Context, mod Module, stack []uint64) error
 
 // Function is a function of an instantiated module, callable from Go.
 type Function interface {
+	sealed.Interface
+
 	// Definition describes the function's signature and names.
 	Definition() FunctionDefinition
 
@@ -110,6 +119,8 @@ type FunctionDefinition struct {
 // size at the time of the call: after Grow (by the host or the guest),
 // fetch them again to see the new pages.
 type Memory interface {
+	sealed.Interface
+
 	// Size is the current size in bytes.
 	Size() uint64
 	// Pages is the current size in 64 KiB pages.
@@ -138,6 +149,8 @@ type Memory interface {
 
 // Global is a global variable.
 type Global interface {
+	sealed.Interface
+
 	// Type is the global's value type.
 	Type() ValueType
 	// Get returns the value in the uint64 encoding (the low half of a

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -45,6 +46,12 @@ func TestTrap_Error(t *testing.T) {
 	}
 	if !errors.Is(trap, cause) {
 		t.Error("Unwrap does not reach the cause")
+	}
+	if !errors.Is(fmt.Errorf("call: %w", trap), &Trap{Kind: TrapTimeout}) || errors.Is(trap, &Trap{Kind: TrapInterrupted}) {
+		t.Error("Is does not match traps by kind")
+	}
+	if !errors.Is(fmt.Errorf("run: %w", &ExitError{Code: 3}), &ExitError{Code: 3}) || errors.Is(&ExitError{Code: 3}, &ExitError{}) {
+		t.Error("Is does not match exits by code")
 	}
 	if got := (&ExitError{Code: 3}).Error(); !strings.Contains(got, "3") {
 		t.Errorf("ExitError: %q", got)

@@ -128,11 +128,27 @@ func (t *Trap) Error() string {
 // Unwrap returns Err.
 func (t *Trap) Unwrap() error { return t.Err }
 
+// Is reports whether target is a *Trap of t's Kind, so that
+// errors.Is(err, &api.Trap{Kind: api.TrapTimeout}) asks "did it time
+// out?" whatever the detail and backtrace.
+func (t *Trap) Is(target error) bool {
+	k, ok := target.(*Trap)
+	return ok && k.Kind == t.Kind
+}
+
 // ExitError ends a program with an exit code, as WASI's proc_exit does.
 // It is not a trap: a host function returns it to unwind the guest
 // cleanly, and the outermost Call returns it.
 type ExitError struct {
 	Code uint32
+}
+
+// Is reports whether target is an *ExitError with e's Code, so that
+// errors.Is(err, &api.ExitError{Code: 0}) asks whether a program exited
+// successfully through proc_exit.
+func (e *ExitError) Is(target error) bool {
+	x, ok := target.(*ExitError)
+	return ok && x.Code == e.Code
 }
 
 func (e *ExitError) Error() string {

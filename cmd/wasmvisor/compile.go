@@ -11,7 +11,7 @@ import (
 
 	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/aot"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
 
 func init() {
@@ -25,7 +25,7 @@ func init() {
 // It prints nothing on success; the exit code is 1 when the module
 // cannot be compiled or written, 2 for a usage error.
 func compileMain(args []string, stderr io.Writer) int {
-	opts := validate.NewOptions()
+	opts := launch.NewLimits()
 	fs := flag.NewFlagSet("compile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the precompiled module to `FILE` (default: FILE.wasm with the suffix .cwasm)")
@@ -37,7 +37,7 @@ func compileMain(args []string, stderr io.Writer) int {
 			"The file runs only on this build of wasmvisor and on hosts with the same CPU features;\n"+
 			"its machine code is trusted as an executable is, so run only files you made or trust.\n\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\n-W keys (sizes take suffixes KiB, MiB, GiB; limits take \"unlimited\"):\n%s", validate.KeysHelp())
+		fmt.Fprintf(stderr, "\n-W keys (sizes take suffixes KiB, MiB, GiB; limits take \"unlimited\"):\n%s", launch.KeysHelp())
 	}
 	var files []string
 	for {
@@ -71,11 +71,11 @@ func compileMain(args []string, stderr io.Writer) int {
 
 // compileTo precompiles file into out, which appears whole or not at
 // all.
-func compileTo(file, out string, p *validate.Policy) error {
+func compileTo(file, out string, p *wasmvisor.Policy) error {
 	ctx := context.Background()
 	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled})
 	defer rt.Close(ctx)
-	bin, err := readModule(file, p)
+	bin, err := launch.ReadModule(file, p)
 	if err != nil {
 		return err
 	}

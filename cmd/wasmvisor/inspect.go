@@ -8,9 +8,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/launch"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 func init() {
@@ -43,7 +44,7 @@ func inspectMain(args []string, stdout, stderr io.Writer) int {
 	for _, file := range fs.Args() {
 		// The default policy's size limit keeps a pipe or device that
 		// never ends from being read without bound.
-		data, err := readModule(file, validate.DefaultPolicy())
+		data, err := launch.ReadModule(file, wasmvisor.DefaultPolicy())
 		if err == nil {
 			var m *wasm.Module
 			if m, err = binary.Decode(data); err == nil {

@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/launch"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 func init() {
@@ -19,17 +18,13 @@ func init() {
 	})
 }
 
-// Exit statuses of `wasmvisor run` other than the program's own.
-const (
-	// exitFailure: the module could not be loaded, linked or started, or
-	// exited with a status WASI does not allow.
-	exitFailure = 1
-	// exitUsage: the command line is wrong.
-	exitUsage = 2
-	// exitTrap is wasmtime's status for a trap on Unix: 128 + SIGABRT,
-	// what a shell reports for an aborted process.
-	exitTrap = 134
-)
+// exitUsage is the status of `wasmvisor run` for a wrong command line;
+// the others are the run's (launch.ExitFailure, launch.ExitTrap, or the
+// program's own).
+const exitUsage = 2
+
+// exitFailure is the status of a command that could not do its work.
+const exitFailure = launch.ExitFailure
 
 // runIO is the process environment of a run: the standard streams the
 // program inherits, and the host environment --env K reads.
@@ -39,27 +34,11 @@ type runIO struct {
 	lookupEnv      func(string) (string, bool)
 }
 
-// runOptions is a parsed `wasmvisor run` command line.
+// runOptions is a parsed `wasmvisor run` command line: the program it
+// describes.
 type runOptions struct {
-	dirs        []wasi.DirSpec
-	env         []string // "K=V"
-	invoke      string
-	hasInvoke   bool
-	preloads    []preload
-	listen      []string
-	disk        string
-	diskOverlay string
-	w           *validate.Options
-	tier        wasmvisor.Tier
-	cacheDir    string // "" means the user's cache directory
-	noCache     bool
-
-	file string   // the module to run
-	args []string // what follows it: the program's arguments
+	launch.Program
 }
-
-// preload is a --preload NAME=PATH module.
-type preload struct{ name, file string }
 
 // runFlag is one option of `wasmvisor run`. An option takes a value,
 // given as the next argument or after "=", unless it is a switch
@@ -78,7 +57,7 @@ var runFlags = []runFlag{
 		help: "give the program the host directory HOST as GUEST (default: HOST as written); ::ro makes it read-only",
 		set: func(o *runOptions, v string, _ runIO) error {
 			d, err := parseDir(v)
-			o.dirs = append(o.dirs, d)
+			o.Dirs = append(o.Dirs, d)
 			return err
 		}},
 	{names: []string{"env"}, arg: "NAME[=VAL]",
@@ -95,13 +74,13 @@ var runFlags = []runFlag{
 				}
 				v = name + "=" + val
 			}
-			o.env = append(o.env, v)
+			o.Env = append(o.Env, v)
 			return nil
 		}},
 	{names: []string{"invoke"}, arg: "NAME",
 		help: "call the exported function NAME instead of _start, with ARGS as its parameters, and print its results",
 		set: func(o *runOptions, v string, _ runIO) error {
-			o.invoke, o.hasInvoke = v, true
+			o.Invoke, o.HasInvoke = v, true
 			return nil
 		}},
 	{names: []string{"preload"}, arg: "NAME=PATH",
@@ -111,59 +90,59 @@ var runFlags = []runFlag{
 			if !ok || name == "" || file == "" {
 				return errors.New("want NAME=PATH")
 			}
-			for _, p := range o.preloads {
-				if p.name == name {
+			for _, p := range o.Preloads {
+				if p.Name == name {
 					return fmt.Errorf("module name %q is preloaded twice", name)
 				}
 			}
 			if name == wasi.ModuleName {
 				return fmt.Errorf("module name %q is WASI's", name)
 			}
-			o.preloads = append(o.preloads, preload{name, file})
+			o.Preloads = append(o.Preloads, launch.Preload{Name: name, File: file})
 			return nil
 		}},
 	{names: []string{"tcplisten"}, arg: "ADDR",
 		help: "listen on the TCP address ADDR (HOST:PORT) and give the program the socket, before any directory (repeatable)",
 		set: func(o *runOptions, v string, _ runIO) error {
-			o.listen = append(o.listen, v)
+			o.Listen = append(o.Listen, v)
 			return nil
 		}},
 	{names: []string{"disk"}, arg: "IMAGE[,part=N][,format=F]",
 		help: "mount the ext2/3/4 file system of a disk image (raw, qcow2, VMDK or fixed VHD, detected unless format= says; partition N) as the program's /, with --dir directories over it; the image is never written",
 		set: func(o *runOptions, v string, _ runIO) error {
-			if o.disk != "" {
+			if o.Disk != "" {
 				return errors.New("only one disk image can be mounted")
 			}
-			o.disk = v
+			o.Disk = v
 			return nil
 		}},
 	{names: []string{"disk-overlay"}, arg: "DIR",
 		help: "keep the program's changes to the --disk file system in the host directory DIR, for the next run (default: in memory, discarded)",
 		set: func(o *runOptions, v string, _ runIO) error {
-			o.diskOverlay = v
+			o.DiskOverlay = v
 			return nil
 		}},
 	{names: []string{"tier"}, arg: "compiled|interp",
 		help: "run the code compiled to machine code or interpreted (default: compiled where the host offers it, see wasmvisor check)",
 		set: func(o *runOptions, v string, _ runIO) error {
-			return o.tier.Set(v)
+			return o.Tier.Set(v)
 		}},
 	{names: []string{"cache-dir"}, arg: "DIR",
 		help: "keep compiled machine code in DIR, and start from it when the same module runs again (default: wasmvisor in the user's cache directory)",
 		set: func(o *runOptions, v string, _ runIO) error {
-			o.cacheDir = v
+			o.CacheDir = v
 			return nil
 		}},
 	{names: []string{"no-cache"},
 		help: "compile the program's code without the compilation cache: neither use nor store compiled code",
 		set: func(o *runOptions, v string, _ runIO) (err error) {
-			o.noCache, err = strconv.ParseBool(v)
+			o.NoCache, err = strconv.ParseBool(v)
 			return err
 		}},
 	{names: []string{"W", "wasm"}, arg: "KEY=VAL[,...]",
 		help: "set a limit or feature, as listed below (repeatable)",
 		set: func(o *runOptions, v string, _ runIO) error {
-			return o.w.Set(v)
+			return o.Limits.Set(v)
 		}},
 }
 
@@ -193,18 +172,18 @@ var errHelp = errors.New("help requested")
 // which is the module; the rest are the program's arguments, passed on
 // untouched even if they look like options.
 func parseRunArgs(args []string, io runIO) (*runOptions, error) {
-	o := &runOptions{w: validate.NewOptions()}
+	o := &runOptions{Program: launch.Program{Limits: *launch.NewLimits()}}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			i++
 			if i < len(args) {
-				o.file, o.args = args[i], args[i+1:]
+				o.File, o.Args = args[i], args[i+1:]
 			}
 			break
 		}
 		if a == "-" || !strings.HasPrefix(a, "-") {
-			o.file, o.args = a, args[i+1:]
+			o.File, o.Args = a, args[i+1:]
 			break
 		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
@@ -234,9 +213,9 @@ func parseRunArgs(args []string, io runIO) (*runOptions, error) {
 		}
 	}
 	switch {
-	case o.file == "":
+	case o.File == "":
 		return nil, errors.New("no module to run: want FILE.wasm")
-	case o.diskOverlay != "" && o.disk == "":
+	case o.DiskOverlay != "" && o.Disk == "":
 		return nil, errors.New("--disk-overlay needs --disk")
 	}
 	return o, nil
@@ -283,7 +262,7 @@ Exit status: the program's exit code (proc_exit, or 0 when _start returns);
 %d when it traps (including -W timeout); %d when FILE cannot be loaded or linked,
 or the program exits with a status of 126 or more, which WASI does not allow;
 %d for a usage error.
-`, validate.KeysHelp(), exitTrap, exitFailure, exitUsage)
+`, launch.KeysHelp(), launch.ExitTrap, launch.ExitFailure, exitUsage)
 }
 
 // wrap breaks text into lines of at most width columns, each starting

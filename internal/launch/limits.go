@@ -1,4 +1,4 @@
-package validate
+package launch
 
 import (
 	"errors"
@@ -8,18 +8,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor"
 )
 
-// Options are what the `-W key=value` flags of the CLI set: the validation
-// Policy, and the run-time limits that only an engine can enforce, kept
-// beside it so that `validate` and `run` parse the same flags. *Options is
-// a flag.Value, so a command registers it with flags.Var(opts, "W", ...).
+// pageSize is the size of a WebAssembly memory page, which -W
+// max-memory-size counts in bytes and Policy.MaxMemoryPages in pages.
+const pageSize = 65536
+
+// Limits are what the `-W key=value` flags set: the Policy modules are
+// compiled under, and the limits of a run that only the runtime can
+// enforce, kept beside it so that `run`, `compile` and `validate` parse
+// the same flags (and a daemon may take the same settings). *Limits is
+// a flag.Value, so a command registers it with flags.Var(l, "W", ...).
 //
 // Key names are wasmtime's (`wasmtime run -W`) where wasmtime has the
-// setting; ValidKeys lists them all.
-type Options struct {
-	Policy Policy
+// setting; ValidKeys lists them all. The validator names the same keys
+// in its PolicyErrors (TestLimits_keysMatchPolicyErrors keeps the two
+// in step).
+type Limits struct {
+	Policy wasmvisor.Policy
 	// MaxWasmStack bounds the stack, in bytes, that a call into the module
 	// may use before it traps with "call stack exhausted" (-W
 	// max-wasm-stack); 0 leaves the engine's default.
@@ -27,11 +34,11 @@ type Options struct {
 	// Timeout bounds the wall-clock time of a run (-W timeout); 0 is none.
 	Timeout time.Duration
 	// MaxInstances bounds how many instances a run may create (-W max-instances).
-	MaxInstances Limit
+	MaxInstances wasmvisor.Limit
 }
 
-// NewOptions returns options holding DefaultPolicy and no run-time limits.
-func NewOptions() *Options { return &Options{Policy: *DefaultPolicy()} }
+// NewLimits returns limits holding DefaultPolicy and no run-time limits.
+func NewLimits() *Limits { return &Limits{Policy: *wasmvisor.DefaultPolicy()} }
 
 // optKey is one -W key: how to set it from a value, and how to show its
 // current setting (for PolicyError and String; "" when unset).
@@ -39,30 +46,30 @@ type optKey struct {
 	name  string
 	help  string
 	bare  bool // may be given without "=value" (boolean switches)
-	set   func(o *Options, v string) error
-	show  func(o *Options) string
+	set   func(o *Limits, v string) error
+	show  func(o *Limits) string
 	multi bool // repeatable: each use adds to a list
 }
 
 var optKeys []optKey
 
 func init() {
-	limitKey := func(name, help string, f func(*Policy) *Limit, parse func(string) (uint64, error), scale uint64) optKey {
+	limitKey := func(name, help string, f func(*wasmvisor.Policy) *wasmvisor.Limit, parse func(string) (uint64, error), scale uint64) optKey {
 		return optKey{
 			name: name, help: help,
-			set: func(o *Options, v string) error {
+			set: func(o *Limits, v string) error {
 				if v == "unlimited" {
-					*f(&o.Policy) = Limit{}
+					*f(&o.Policy) = wasmvisor.Limit{}
 					return nil
 				}
 				n, err := parse(v)
 				if err != nil {
 					return err
 				}
-				*f(&o.Policy) = Max(n / scale)
+				*f(&o.Policy) = wasmvisor.LimitOf(n / scale)
 				return nil
 			},
-			show: func(o *Options) string {
+			show: func(o *Limits) string {
 				if n, ok := f(&o.Policy).Value(); ok {
 					return strconv.FormatUint(n*scale, 10)
 				}
@@ -72,54 +79,54 @@ func init() {
 	}
 	optKeys = []optKey{
 		limitKey("max-memory-size", "largest initial linear memory, in bytes (a larger maximum is capped)",
-			func(p *Policy) *Limit { return &p.MaxMemoryPages }, parseSize, wasm.MemoryPageSize),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxMemoryPages }, parseSize, pageSize),
 		limitKey("max-table-elements", "largest initial table, in elements (a larger maximum is capped)",
-			func(p *Policy) *Limit { return &p.MaxTableElements }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxTableElements }, parseCount, 1),
 		limitKey("max-tables", "most tables, imported ones included",
-			func(p *Policy) *Limit { return &p.MaxTables }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxTables }, parseCount, 1),
 		limitKey("max-memories", "most memories, imported ones included",
-			func(p *Policy) *Limit { return &p.MaxMemories }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxMemories }, parseCount, 1),
 		limitKey("max-functions", "most functions, imported ones included",
-			func(p *Policy) *Limit { return &p.MaxFunctions }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxFunctions }, parseCount, 1),
 		limitKey("max-globals", "most globals, imported ones included",
-			func(p *Policy) *Limit { return &p.MaxGlobals }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxGlobals }, parseCount, 1),
 		limitKey("max-imports", "most imports",
-			func(p *Policy) *Limit { return &p.MaxImports }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxImports }, parseCount, 1),
 		limitKey("max-locals", "most locals in one function, parameters included",
-			func(p *Policy) *Limit { return &p.MaxLocals }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxLocals }, parseCount, 1),
 		limitKey("max-function-size", "largest function body, in bytes",
-			func(p *Policy) *Limit { return &p.MaxFunctionSize }, parseSize, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxFunctionSize }, parseSize, 1),
 		limitKey("max-module-size", "largest module binary, in bytes",
-			func(p *Policy) *Limit { return &p.MaxModuleSize }, parseSize, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxModuleSize }, parseSize, 1),
 		limitKey("max-data-segment-size", "largest data segment, in bytes",
-			func(p *Policy) *Limit { return &p.MaxDataSegmentSize }, parseSize, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxDataSegmentSize }, parseSize, 1),
 		limitKey("max-elem-segment-size", "largest element segment, in elements",
-			func(p *Policy) *Limit { return &p.MaxElemSegmentSize }, parseCount, 1),
+			func(p *wasmvisor.Policy) *wasmvisor.Limit { return &p.MaxElemSegmentSize }, parseCount, 1),
 		{
 			name: "allow-import", multi: true,
 			help: "allow only imports matching MODULE.NAME (\"*\" is a wildcard; repeatable)",
-			set: func(o *Options, v string) error {
+			set: func(o *Limits, v string) error {
 				o.Policy.AllowImports = append(o.Policy.AllowImports, v)
 				return nil
 			},
-			show: func(o *Options) string { return strings.Join(o.Policy.AllowImports, ",") },
+			show: func(o *Limits) string { return strings.Join(o.Policy.AllowImports, ",") },
 		},
 		{
 			name: "deny-import", multi: true,
 			help: "refuse imports matching MODULE.NAME (\"*\" is a wildcard; repeatable; deny-import=* refuses all)",
-			set: func(o *Options, v string) error {
+			set: func(o *Limits, v string) error {
 				o.Policy.DenyImports = append(o.Policy.DenyImports, v)
 				return nil
 			},
-			show: func(o *Options) string { return strings.Join(o.Policy.DenyImports, ",") },
+			show: func(o *Limits) string { return strings.Join(o.Policy.DenyImports, ",") },
 		},
 		{
 			name: "max-wasm-stack", help: "stack a call may use, in bytes (run time)",
-			set: func(o *Options, v string) (err error) {
+			set: func(o *Limits, v string) (err error) {
 				o.MaxWasmStack, err = parseSize(v)
 				return err
 			},
-			show: func(o *Options) string {
+			show: func(o *Limits) string {
 				if o.MaxWasmStack == 0 {
 					return ""
 				}
@@ -128,11 +135,11 @@ func init() {
 		},
 		{
 			name: "timeout", help: "longest run, e.g. 10s or 500ms (run time)",
-			set: func(o *Options, v string) (err error) {
+			set: func(o *Limits, v string) (err error) {
 				o.Timeout, err = parseDuration(v)
 				return err
 			},
-			show: func(o *Options) string {
+			show: func(o *Limits) string {
 				if o.Timeout == 0 {
 					return ""
 				}
@@ -141,19 +148,19 @@ func init() {
 		},
 		{
 			name: "max-instances", help: "most instances a run may create (run time)",
-			set: func(o *Options, v string) error {
+			set: func(o *Limits, v string) error {
 				if v == "unlimited" {
-					o.MaxInstances = Limit{}
+					o.MaxInstances = wasmvisor.Limit{}
 					return nil
 				}
 				n, err := parseCount(v)
 				if err != nil {
 					return err
 				}
-				o.MaxInstances = Max(n)
+				o.MaxInstances = wasmvisor.LimitOf(n)
 				return nil
 			},
-			show: func(o *Options) string {
+			show: func(o *Limits) string {
 				if n, ok := o.MaxInstances.Value(); ok {
 					return strconv.FormatUint(n, 10)
 				}
@@ -161,12 +168,12 @@ func init() {
 			},
 		},
 	}
-	for i, k := range featureKeys {
-		f := Features(1 << i)
+	for f := wasmvisor.Features(1); f&wasmvisor.AllFeatures != 0; f <<= 1 {
+		k := f.String()
 		optKeys = append(optKeys, optKey{
 			name: k, bare: true,
 			help: "enable (y) or disable (n) the " + k + " feature",
-			set: func(o *Options, v string) error {
+			set: func(o *Limits, v string) error {
 				on, err := parseBool(v)
 				if err != nil {
 					return err
@@ -178,7 +185,7 @@ func init() {
 				}
 				return nil
 			},
-			show: func(o *Options) string {
+			show: func(o *Limits) string {
 				if o.Policy.Disabled&f != 0 {
 					return "n"
 				}
@@ -209,7 +216,7 @@ func KeysHelp() string {
 // Set applies one -W argument: "key=value", several of them separated by
 // commas, or a bare boolean key ("simd" means "simd=y"). Unknown keys and
 // bad values are errors that list the valid keys.
-func (o *Options) Set(arg string) error {
+func (o *Limits) Set(arg string) error {
 	for _, kv := range strings.Split(arg, ",") {
 		if err := o.set1(kv); err != nil {
 			return fmt.Errorf("-W %s: %w; valid keys: %s", kv, err, strings.Join(ValidKeys(), ", "))
@@ -218,7 +225,7 @@ func (o *Options) Set(arg string) error {
 	return nil
 }
 
-func (o *Options) set1(kv string) error {
+func (o *Limits) set1(kv string) error {
 	name, value, hasValue := strings.Cut(kv, "=")
 	name = strings.TrimSpace(name)
 	for i := range optKeys {
@@ -241,7 +248,7 @@ func (o *Options) set1(kv string) error {
 }
 
 // String returns the settings in -W syntax, for flag.Value.
-func (o *Options) String() string {
+func (o *Limits) String() string {
 	if o == nil {
 		return ""
 	}
@@ -252,18 +259,6 @@ func (o *Options) String() string {
 		}
 	}
 	return strings.Join(parts, ",")
-}
-
-// flagSetting formats key's current setting in p as a -W flag, for
-// PolicyError.
-func (p *Policy) flagSetting(key string) string {
-	o := Options{Policy: *p}
-	for _, k := range optKeys {
-		if k.name == key {
-			return "-W " + key + "=" + k.show(&o)
-		}
-	}
-	return "-W " + key
 }
 
 var sizeSuffixes = []struct {

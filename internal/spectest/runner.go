@@ -12,7 +12,6 @@ import (
 
 	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
-	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
@@ -218,7 +217,7 @@ func (rn *runner) compile(ctx context.Context, filename string) (*wasmvisor.Comp
 // invalid. Adding back the section the text module implies checks the
 // rule the script is about. Any other error is returned unchanged.
 func (rn *runner) restoreDataCount(filename string, err error) error {
-	var fe *wasm.FormatError
+	var fe *wasmvisor.FormatError
 	if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "data count section required") {
 		return err
 	}

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 
 	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/diskfs"
+	"github.com/wasmvisor/wasmvisor/internal/fs"
+	"github.com/wasmvisor/wasmvisor/internal/handle"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -103,24 +107,21 @@ func (p *program) Close() error {
 	return errors.Join(p.k.Close(), p.closeDirs())
 }
 
-// newProgram builds the kernel for mod from its ModuleConfig: listeners
-// first, then directories, as wasmtime numbers them.
+// newProgram builds the kernel for mod from its ModuleConfig, or from
+// opts.Preopens.
 func newProgram(mod api.Module, opts Options) (*program, error) {
 	cfg, _ := wasmvisor.ModuleConfigOf(mod)
 	closeDirs := func() error { return nil }
 	var preopens []wasi.Preopen
+	var err error
 	if opts.Preopens != nil {
-		var err error
-		if preopens, err = opts.Preopens(mod); err != nil {
-			return nil, err
-		}
+		preopens, err = opts.Preopens(mod)
 	} else {
-		for i, l := range cfg.Listeners {
-			fl, ok := l.(interface{ File() (*os.File, error) })
-			if !ok {
-				return nil, fmt.Errorf("listener %d (%T): no host descriptor to pre-open", i, l)
+		var disk *diskfs.FS
+		if cfg.DiskImage != nil {
+			if disk = handle.DiskFS(cfg.DiskImage); disk == nil {
+				return nil, errors.New("disk image is closed")
 			}
-			preopens = append(preopens, wasi.Preopen{Listener: fl})
 		}
 		specs := make([]wasi.DirSpec, len(cfg.Dirs))
 		for i, d := range cfg.Dirs {
@@ -129,11 +130,10 @@ func newProgram(mod api.Module, opts Options) (*program, error) {
 				specs[i].Guest = d.Host
 			}
 		}
-		dirs, closeAll, err := wasi.MountDirs(nil, specs)
-		if err != nil {
-			return nil, err
-		}
-		preopens, closeDirs = append(preopens, dirs...), closeAll
+		preopens, closeDirs, err = Preopens(cfg.Listeners, disk, specs)
+	}
+	if err != nil {
+		return nil, err
 	}
 	k, err := wasi.New(wasi.Config{
 		Args:     cfg.Args,
@@ -149,6 +149,38 @@ func newProgram(mod api.Module, opts Options) (*program, error) {
 		return nil, err
 	}
 	return &program{k: k, closeDirs: closeDirs}, nil
+}
+
+// Preopens returns what a program finds pre-opened, in the order
+// `wasmtime run --tcplisten … --dir …` gives descriptors: the
+// listeners, then the disk image (if not nil) as "/", then the host
+// directories, those at absolute guest paths mounted over the disk.
+// Each listener must have a host descriptor; the kernel works on a
+// duplicate. The listeners and the disk stay the caller's; closeDirs
+// closes the directories.
+func Preopens(listeners []net.Listener, disk *diskfs.FS, dirs []wasi.DirSpec) (preopens []wasi.Preopen, closeDirs func() error, err error) {
+	for i, l := range listeners {
+		fl, ok := l.(interface{ File() (*os.File, error) })
+		if !ok {
+			return nil, nil, fmt.Errorf("listener %d (%T): no host descriptor to pre-open", i, l)
+		}
+		preopens = append(preopens, wasi.Preopen{Listener: fl})
+	}
+	// Absolute directories join the disk's namespace, as "/data" joins
+	// a directory mounted at "/".
+	var ns *fs.Namespace
+	if disk != nil {
+		ns = fs.NewNamespace()
+		if err := ns.Mount("/", disk); err != nil {
+			return nil, nil, err
+		}
+		preopens = append(preopens, wasi.Preopen{Name: "/", NS: ns, Path: "/"})
+	}
+	mounted, closeDirs, err := wasi.MountDirs(ns, dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(preopens, mounted...), closeDirs, nil
 }
 
 func apiTypes(ts []wasm.ValueType) []api.ValueType {

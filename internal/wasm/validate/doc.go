@@ -15,6 +15,6 @@
 //
 // A Policy adds runtime constraints on top of the spec: size and count
 // limits, disabled features, allowed imports. A violation is a
-// *PolicyError that names the flag setting the limit. Options and its Set
-// method parse the `-W key=value` flags that the CLI commands share.
+// *PolicyError that names the `-W` flag setting the limit (the CLI's
+// side, internal/launch, parses those flags).
 package validate

@@ -21,17 +21,3 @@ func ExampleModule() {
 	fmt.Println(validate.Module(m, nil))
 	// Output: func[0] at offset 0x23 (i32.add): type mismatch: expected i32, got f64
 }
-
-func ExampleOptions_Set() {
-	opts := validate.NewOptions()
-	if err := opts.Set("max-memory-size=16MiB,deny-import=env.*"); err != nil {
-		fmt.Println(err)
-		return
-	}
-	pages, _ := opts.Policy.MaxMemoryPages.Value()
-	fmt.Println(pages, opts.Policy.DenyImports)
-	fmt.Println(opts.Set("max-memory=1"))
-	// Output:
-	// 256 [env.*]
-	// -W max-memory=1: unknown key "max-memory"; valid keys: max-memory-size, max-table-elements, max-tables, max-memories, max-functions, max-globals, max-imports, max-locals, max-function-size, max-module-size, max-data-segment-size, max-elem-segment-size, allow-import, deny-import, max-wasm-stack, timeout, max-instances, simd, bulk-memory, reference-types, multi-value, sign-extension, saturating-float-to-int, mutable-globals
-}

@@ -42,9 +42,10 @@ const (
 		SaturatingConversions | MutableGlobals
 )
 
-// featureKeys are the -W flag names of the features, in bit order. Where
-// wasmtime has a flag for a feature, the name is wasmtime's; the others
-// are the names wabt's tools use.
+// featureKeys are the names of the features, in bit order, which the
+// CLI's -W flags and PolicyError use. Where wasmtime has a flag for a
+// feature, the name is wasmtime's; the others are the names wabt's
+// tools use.
 var featureKeys = [...]string{"simd", "bulk-memory", "reference-types", "multi-value",
 	"sign-extension", "saturating-float-to-int", "mutable-globals"}
 
@@ -81,7 +82,8 @@ func (f Features) key() string {
 // *Policy) adds no constraint: every 2.0 feature on, no limits, every
 // import allowed.
 //
-// Each field has a `-W` flag (see Options); PolicyError names it.
+// Each field has a `-W` flag of the CLI (internal/launch parses them);
+// PolicyError names it.
 type Policy struct {
 	// MaxMemoryPages bounds the minimum size of every memory, in 64 KiB
 	// pages (-W max-memory-size, in bytes). A memory whose maximum is
@@ -204,18 +206,23 @@ func (p *Policy) CheckModuleSize(n uint64) error {
 }
 
 // limit returns a PolicyError when v breaks l: "<what> <v units> exceeds
-// limit of <l units> (-W key=<setting>)".
+// limit of <l units> (-W key=<setting>)". key is the name of the CLI's
+// -W setting for l, which takes bytes where the limit counts pages.
 func (p *Policy) limit(loc Location, l Limit, v uint64, what, unit, key string) error {
 	if l.Allows(v) {
 		return nil
 	}
 	n, _ := l.Value()
+	setting := n
+	if unit == "page" {
+		setting *= wasm.MemoryPageSize
+	}
 	return &PolicyError{
 		Location: loc,
 		Rule:     fmt.Sprintf("%s %s exceeds limit of %s", what, quantity(v, unit), quantity(n, unit)),
 		Value:    v,
 		Limit:    n,
-		Flag:     p.flagSetting(key),
+		Flag:     "-W " + key + "=" + strconv.FormatUint(setting, 10),
 	}
 }
 
@@ -255,7 +262,7 @@ func (p *Policy) checkImport(imp *wasm.Import) error {
 			return nil
 		}
 	}
-	return &PolicyError{Location: loc, Rule: "not allowed by policy", Flag: p.flagSetting("allow-import")}
+	return &PolicyError{Location: loc, Rule: "not allowed by policy", Flag: "-W allow-import=" + strings.Join(p.AllowImports, ",")}
 }
 
 // matchImport matches an import against a "MODULE.NAME" pattern, split at

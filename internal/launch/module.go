@@ -1,0 +1,108 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/wasi"
+)
+
+// compileFile reads, decodes, validates and prepares a module under the
+// runtime's policy p; a precompiled module (`wasmvisor compile`'s
+// output) is loaded instead.
+func compileFile(ctx context.Context, rt *wasmvisor.Runtime, file string, p *wasmvisor.Policy) (*wasmvisor.CompiledModule, error) {
+	bin, err := ReadModule(file, p)
+	if err != nil {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	load := rt.CompileModule
+	if wasmvisor.IsPrecompiled(bin) {
+		load = rt.LoadPrecompiledModule
+	}
+	c, err := load(ctx, bin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return c, nil
+}
+
+// checkImports checks, before anything is instantiated, that every import
+// of c names a module it can be linked to: WASI, or a module preloaded
+// before it. Instantiation checks the types again; this check only lets
+// an unknown name fail the run before any module's code has run.
+func checkImports(file string, c *wasmvisor.CompiledModule, preloaded map[string]*wasmvisor.CompiledModule) error {
+	for _, imp := range c.Imports() {
+		if imp.Module == wasi.ModuleName {
+			if imp.Kind != wasmvisor.ExternFunc || wasi.Lookup(imp.Name) == nil {
+				return fmt.Errorf("%s: unknown import %s.%s: WASI preview 1 has no %s of that name",
+					file, imp.Module, imp.Name, imp.Kind)
+			}
+			continue
+		}
+		p, ok := preloaded[imp.Module]
+		if !ok {
+			return fmt.Errorf("%s: unknown import %s.%s: no module %q to link it to (only %s, and modules given with --preload NAME=PATH)",
+				file, imp.Module, imp.Name, imp.Module, wasi.ModuleName)
+		}
+		if _, ok := p.ExportedFunctions()[imp.Name]; imp.Kind == wasmvisor.ExternFunc && !ok {
+			return fmt.Errorf("%s: unknown import %s.%s: the preloaded module %q exports no function %q",
+				file, imp.Module, imp.Name, imp.Module, imp.Name)
+		}
+	}
+	return nil
+}
+
+// ReadModule reads a module binary, or a precompiled module, from file.
+// The policy's size limit is applied before reading, so an oversized
+// file is never loaded.
+func ReadModule(file string, p *wasmvisor.Policy) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().IsRegular() {
+		if precompiled(f) {
+			// The limit applies to the module inside, which
+			// loading checks; the machine code beside it is larger.
+			return io.ReadAll(f)
+		}
+		if err := p.CheckModuleSize(uint64(fi.Size())); err != nil {
+			return nil, err
+		}
+	}
+	// Pipes and devices have no size up front: read at most one byte more
+	// than the limit, so that CheckModuleSize sees the excess.
+	var r io.Reader = f
+	if n, ok := p.MaxModuleSize.Value(); ok && n < 1<<62 {
+		r = io.LimitReader(f, int64(n)+1)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.CheckModuleSize(uint64(len(data))); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// precompiled reports whether the regular file f is a precompiled
+// module, leaving its offset at the start.
+func precompiled(f *os.File) bool {
+	var head [8]byte
+	n, _ := f.ReadAt(head[:], 0)
+	return wasmvisor.IsPrecompiled(head[:n])
+}
