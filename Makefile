@@ -1,7 +1,7 @@
 # Build and test entry points; README.md documents them.
 GO ?= go
 
-.PHONY: build run test vet fuzz-smoke wasi-conformance bench bench-quick bench-cli bench-cpu bench-check
+.PHONY: build run test vet fuzz-smoke wasi-conformance examples bench bench-quick bench-cli bench-cpu bench-check
 
 build:
 	$(GO) build -o bin/wasmvisor ./cmd/wasmvisor
@@ -9,7 +9,14 @@ build:
 test: vet
 	$(GO) test -timeout 60m ./...
 	$(MAKE) wasi-conformance
+	$(MAKE) examples
 	$(MAKE) bench-check
+
+# The embedding API used from a module of its own, as a user would
+# (examples/go.mod replaces the wasmvisor module with this tree): it
+# builds only if everything it uses is public. Needs mkfs.ext4.
+examples:
+	cd examples && $(GO) vet ./... && $(GO) test ./...
 
 # The WASI kernel against real programs (wasi-testsuite, C, Go, Go's own
 # package tests) on wazero and on wasmvisor. A separate Go module, so
