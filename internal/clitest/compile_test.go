@@ -48,7 +48,7 @@ func TestCompile(t *testing.T) {
 		{"mixed with a binary", []string{"--preload", "lib=" + lib, "--invoke", "run", appC, "5"}, check{stdout: "lib ready\n16\n"}, nil},
 		{"trap with backtrace", []string{trapC}, check{code: 134, stderr: []string{"wasm trap: integer divide by zero\nwasm backtrace:\n"}},
 			[]string{"divide", "compute", "_start"}},
-		{"policy applies to the module", []string{"-W", "max-memory=1MiB", bigmemC}, check{code: 1, stderr: []string{"bigmem.cwasm", "max-memory"}}, nil},
+		{"policy applies to the module", []string{"-W", "max-memory-size=1MiB", bigmemC}, check{code: 1, stderr: []string{"bigmem.cwasm", "max-memory"}}, nil},
 		{"damaged", []string{"--invoke", "run", damaged, "5"}, check{code: 1, stderr: []string{"damaged.cwasm", "checksum mismatch"}}, nil},
 		{"interpreter", []string{"--tier", "interp", "--preload", "lib=" + lib, "--invoke", "run", appC, "5"},
 			check{code: 1, stderr: []string{"app.cwasm", "holds machine code", "tier interp"}}, nil},
