@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/wasmvisor/wasmvisor"
-	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
 
@@ -62,29 +60,9 @@ func compileMain(args []string, stderr io.Writer) int {
 	if *out == "" {
 		*out = strings.TrimSuffix(file, ".wasm") + ".cwasm"
 	}
-	if err := compileTo(file, *out, &opts.Policy); err != nil {
+	if err := launch.Precompile(context.Background(), file, *out, &opts.Policy); err != nil {
 		fmt.Fprintf(stderr, "wasmvisor compile: %v\n", err)
 		return exitFailure
 	}
 	return 0
-}
-
-// compileTo precompiles file into out, which appears whole or not at
-// all.
-func compileTo(file, out string, p *wasmvisor.Policy) error {
-	ctx := context.Background()
-	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled})
-	defer rt.Close(ctx)
-	bin, err := launch.ReadModule(file, p)
-	if err != nil {
-		return err
-	}
-	if wasmvisor.IsPrecompiled(bin) {
-		return fmt.Errorf("%s: already precompiled", file)
-	}
-	data, err := rt.PrecompileModule(ctx, bin)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	return aot.WriteFile(out, 0o644, true, data)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
 
@@ -47,26 +46,10 @@ func validateMain(args []string, stderr io.Writer) int {
 	}
 	status := 0
 	for _, file := range fs.Args() {
-		if err := validateFile(file, &opts.Policy); err != nil {
+		if err := launch.Validate(context.Background(), file, &opts.Policy); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", file, err)
 			status = 1
 		}
 	}
 	return status
-}
-
-// validateFile decodes and validates one file under p, through the
-// public API so that the command checks exactly what the runtime
-// would: the interpreter's tier, whose preparation of code after
-// validation is a linear pass (no machine code, no cache).
-func validateFile(file string, p *wasmvisor.Policy) error {
-	data, err := launch.ReadModule(file, p)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierInterp})
-	defer r.Close(ctx)
-	_, err = r.CompileModule(ctx, data)
-	return err
 }

@@ -9,8 +9,44 @@ import (
 	"os"
 
 	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 )
+
+// Precompile compiles the module in file to machine code under p and
+// writes it with its binary to out, which appears whole or not at all:
+// what `wasmvisor compile` does, and what Program.File accepts.
+func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy) error {
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled})
+	defer rt.Close(ctx)
+	bin, err := ReadModule(file, p)
+	if err != nil {
+		return err
+	}
+	if wasmvisor.IsPrecompiled(bin) {
+		return fmt.Errorf("%s: already precompiled", file)
+	}
+	data, err := rt.PrecompileModule(ctx, bin)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return aot.WriteFile(out, 0o644, true, data)
+}
+
+// Validate decodes and validates the module in file under p, through
+// the public API so that it checks exactly what a run would: on the
+// interpreter's tier, whose preparation of code after validation is one
+// linear pass (no machine code, no cache).
+func Validate(ctx context.Context, file string, p *wasmvisor.Policy) error {
+	data, err := ReadModule(file, p)
+	if err != nil {
+		return err
+	}
+	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierInterp})
+	defer r.Close(ctx)
+	_, err = r.CompileModule(ctx, data)
+	return err
+}
 
 // compileFile reads, decodes, validates and prepares a module under the
 // runtime's policy p; a precompiled module (`wasmvisor compile`'s
