@@ -13,6 +13,10 @@
 //	results, err := mod.ExportedFunction("add").Call(ctx, 1, 2)
 //
 // Values cross the API as uint64 (see package api for the encoding).
-// Traps are *api.Trap values and never crash the host; a host function
-// ends a program with *api.ExitError.
+// A module that cannot be compiled fails with a *FormatError,
+// *ValidationError or *PolicyError (the runtime's Policy, built from
+// DefaultPolicy and LimitOf), one that cannot be linked with a
+// *LinkError; match them with errors.As. Traps are *api.Trap values and
+// never crash the host; a host function ends a program with
+// *api.ExitError.
 package wasmvisor
