@@ -5,7 +5,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
 )
 
 // command is one subcommand: run receives the arguments after its name
@@ -35,6 +37,10 @@ func usage() {
 }
 
 func main() {
+	// WASI has no signals: a program writing to a closed pipe gets
+	// EPIPE, as in wasmtime, instead of the runtime dying of SIGPIPE
+	// without a word.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(Main(os.Args[1:]))
 }
 

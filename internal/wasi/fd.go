@@ -452,7 +452,12 @@ func fdRead(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error)
 		switch e.kind {
 		case kindFile:
 			if e.stream != nil {
-				return readStream(e.stream, bufs)
+				n, err := interruptible(ctx, e.stream, false, func() (int, error) { return readStream(e.stream, bufs) })
+				if isInterrupt(ctx, err) {
+					interrupted = err
+					return 0, nil
+				}
+				return n, err
 			}
 			n, err := readAt(e.file, bufs, int64(min(e.pos, math.MaxInt64)))
 			e.pos += uint64(n)
@@ -522,7 +527,12 @@ func fdWrite(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error
 		switch e.kind {
 		case kindFile:
 			if e.stream != nil {
-				return k.writeStream(e.stream, bufs)
+				n, err := interruptible(ctx, e.stream, true, func() (int, error) { return k.writeStream(e.stream, bufs) })
+				if isInterrupt(ctx, err) {
+					interrupted = err
+					return 0, nil
+				}
+				return n, err
 			}
 			off := e.pos
 			if e.flags&FdflagAppend != 0 {
@@ -536,7 +546,12 @@ func fdWrite(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error
 			e.pos = off + uint64(n)
 			return n, err
 		case kindStdout:
-			return k.writeStream(e.out, bufs)
+			n, err := k.writeOut(ctx, e, bufs)
+			if isInterrupt(ctx, err) {
+				interrupted = err
+				return 0, nil
+			}
+			return n, err
 		case kindConn:
 			n, err := k.send(ctx, e, bufs)
 			if isInterrupt(ctx, err) {

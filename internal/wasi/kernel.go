@@ -223,6 +223,10 @@ type fdEntry struct {
 	in  *stdinReader
 	out io.Writer
 	tty bool
+	// outMayBlock: out is a pipe or socket (see writeOut); outPending
+	// delivers the result of a write a call abandoned.
+	outMayBlock bool
+	outPending  chan writeResult
 
 	// kindFile.
 	file   fs.File

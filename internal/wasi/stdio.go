@@ -50,6 +50,7 @@ func newStdout(w io.Writer) *fdEntry {
 	}
 	if f, ok := w.(*os.File); ok {
 		e.tty = isTerminal(hostFD(f))
+		e.outMayBlock = mayBlock(f)
 	}
 	if e.tty {
 		e.filetype = FiletypeCharacterDevice

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -211,8 +212,10 @@ func (h *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 		return nil, err
 	}
 	defer p.close()
-	// O_NONBLOCK keeps opening a FIFO from blocking; it is cleared again
-	// below for everything but regular files, where it means nothing.
+	// O_NONBLOCK keeps opening a FIFO from blocking. FIFOs and sockets
+	// keep it, so that Go's poller waits for them and a deadline can
+	// cut a wait short (the kernel's timeouts need that); it is cleared
+	// again for devices, which may not be pollable.
 	oflags := unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NOCTTY | unix.O_NONBLOCK
 	switch {
 	case flags&fs.OpenRead != 0 && flags&fs.OpenWrite != 0:
@@ -253,7 +256,7 @@ func (h *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 	case fs.TypeDir:
 		unix.Close(fd)
 		return nil, syscall.EISDIR
-	case fs.TypeRegular:
+	case fs.TypeRegular, fs.TypeFIFO, fs.TypeSocket:
 	default:
 		if err := unix.SetNonblock(fd, false); err != nil {
 			unix.Close(fd)
@@ -419,6 +422,11 @@ func (h *file) Read(p []byte) (int, error) { return h.f.Read(p) }
 func (h *file) Write(p []byte) (int, error) { return h.f.Write(p) }
 
 func (h *file) Close() error { return h.f.Close() }
+
+// SetReadDeadline and SetWriteDeadline bound the waits of Read and Write
+// on a FIFO or a socket; other files return os.ErrNoDeadline.
+func (h *file) SetReadDeadline(t time.Time) error  { return h.f.SetReadDeadline(t) }
+func (h *file) SetWriteDeadline(t time.Time) error { return h.f.SetWriteDeadline(t) }
 
 func (h *file) Sync() error { return h.f.Sync() }
 
