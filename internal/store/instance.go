@@ -79,19 +79,51 @@ type Table struct {
 	Externs []uint64    // externref tables
 	// Max is the effective maximum: the type's maximum or the limit.
 	Max uint32
+	// budget is what the tables of the instance that defined this one
+	// may hold together.
+	budget *tableBudget
 }
 
-// NewTable returns a table of type tt, its elements null. ok is false if
-// the minimum exceeds the limit.
+// tableBudget bounds the elements of an instance's tables together, so
+// that many tables each within the limit cannot add up to more host
+// memory than one may take.
+type tableBudget struct {
+	limit uint64
+	used  atomic.Uint64
+}
+
+func newTableBudget(lim Limits) *tableBudget { return &tableBudget{limit: uint64(lim.tableElements())} }
+
+// take reserves n more elements, if the budget has them.
+func (b *tableBudget) take(n uint64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+// NewTable returns a table of type tt, its elements null, with a budget
+// of its own. ok is false if the minimum exceeds the limit.
 func NewTable(tt wasm.TableType, lim Limits) (*Table, bool) {
+	return newTable(tt, lim, newTableBudget(lim))
+}
+
+// newTable is NewTable drawing on budget, shared with the other tables
+// of an instance.
+func newTable(tt wasm.TableType, lim Limits, budget *tableBudget) (*Table, bool) {
 	max := lim.tableElements()
 	if tt.HasMax && tt.Max < max {
 		max = tt.Max
 	}
-	if tt.Min > max {
+	if tt.Min > max || !budget.take(uint64(tt.Min)) {
 		return nil, false
 	}
-	t := &Table{Type: tt, Max: max}
+	t := &Table{Type: tt, Max: max, budget: budget}
 	if tt.ElemType == wasm.ValueTypeFuncref {
 		t.Funcs = make([]*Function, tt.Min)
 	} else {
@@ -147,7 +179,7 @@ func (t *Table) Set(i uint32, v uint64) bool {
 func (t *Table) Grow(delta uint32, v uint64) (prev uint32, ok bool) {
 	prev = t.Len()
 	next := uint64(prev) + uint64(delta)
-	if next > uint64(t.Max) {
+	if next > uint64(t.Max) || t.budget != nil && !t.budget.take(uint64(delta)) {
 		return prev, false
 	}
 	if t.IsFuncref() {

@@ -193,9 +193,14 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits
 		inst.Globals = append(inst.Globals, &Global{Type: g.Type, Val: v.lo, Hi: v.hi, Ref: v.ref})
 	}
 
+	budget := newTableBudget(lim)
 	for i, tt := range m.Tables {
-		t, ok := NewTable(tt, lim)
+		t, ok := newTable(tt, lim, budget)
 		if !ok {
+			if tt.Min <= lim.tableElements() {
+				return nil, fmt.Errorf("table %d: minimum of %d elements, with the %d of the tables before it, exceeds the limit of %d elements for all of a module's tables",
+					len(m.ImportedTables)+i, tt.Min, budget.used.Load(), lim.tableElements())
+			}
 			return nil, fmt.Errorf("table %d: minimum of %d elements exceeds the limit of %d",
 				len(m.ImportedTables)+i, tt.Min, lim.tableElements())
 		}
@@ -429,8 +434,9 @@ func (s *Store) NewHostInstance(name string, h *HostModule, lim Limits) (_ *Inst
 			return nil, err
 		}
 	}
+	budget := newTableBudget(lim)
 	for i, ht := range h.Tables {
-		t, ok := NewTable(ht.Type, lim)
+		t, ok := newTable(ht.Type, lim, budget)
 		if !ok {
 			return nil, fmt.Errorf("host module %q: table %q: minimum exceeds the limit", name, ht.Export)
 		}

@@ -17,15 +17,17 @@ type Limits struct {
 	// MaxMemoryPages caps every memory's size in pages, below its type's
 	// maximum. Zero means 65536 (4 GiB).
 	MaxMemoryPages uint32
-	// MaxTableElements caps every table's size. Zero means
+	// MaxTableElements caps every table's size, and the sizes of all
+	// the tables an instance defines together. Zero means
 	// DefaultMaxTableElements.
 	MaxTableElements uint32
 }
 
 // DefaultMaxTableElements is the table size cap when Limits sets none. A
-// table element takes 8 bytes, so this bounds a table at 80 MB: a guest
-// asking table.grow for billions of elements gets -1, not an allocation
-// that would bring the host down.
+// table element takes 8 bytes, so this bounds an instance's tables at 80
+// MB (160 MB while a slice grows): a guest asking table.grow for
+// billions of elements, or declaring hundreds of large tables, gets -1
+// or an instantiation error, not allocations that bring the host down.
 const DefaultMaxTableElements = 10_000_000
 
 func (l Limits) memoryPages() uint32 {

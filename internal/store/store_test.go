@@ -242,3 +242,35 @@ func TestStore_Register(t *testing.T) {
 		t.Error("Close left a name registered")
 	}
 }
+
+// TestStore_Instantiate_tableBudget checks that an instance's tables
+// together stay within the table limit: many tables each within it
+// would otherwise add up to any amount of host memory.
+func TestStore_Instantiate_tableBudget(t *testing.T) {
+	funcref := func(min uint32) wasm.TableType {
+		return wasm.TableType{ElemType: wasm.ValueTypeFuncref, Limits: lim(min)}
+	}
+	many := &wasm.Module{}
+	for range 200 {
+		many.Tables = append(many.Tables, funcref(100))
+	}
+	if _, err := New().Instantiate(many, "", nil, Limits{MaxTableElements: 10_000}); err == nil || !strings.Contains(err.Error(), "all of a module's tables") {
+		t.Fatalf("200 tables of 100 elements under a limit of 10,000: got %v", err)
+	}
+
+	two := &wasm.Module{Tables: []wasm.TableType{funcref(10), funcref(10)}}
+	inst, err := New().Instantiate(two, "", nil, Limits{MaxTableElements: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	if _, ok := inst.Tables[0].Grow(70, 0); !ok {
+		t.Fatal("grow within the limit failed")
+	}
+	if _, ok := inst.Tables[1].Grow(11, 0); ok {
+		t.Fatal("grow past what the tables may hold together succeeded")
+	}
+	if _, ok := inst.Tables[1].Grow(10, 0); !ok {
+		t.Fatal("grow to exactly the limit failed")
+	}
+}
