@@ -1,6 +1,7 @@
 package wasmvisor
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -68,21 +69,24 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	}
 	sum := sha256.Sum256(bin)
 	key := hex.EncodeToString(sum[:]) + " " + p.CodeKey() + " " + aot.BuildID()
-	if data, ok := cache.c.Get(key); ok {
-		if code, err := p.UnmarshalModule(m, data); err == nil {
+	if entry, ok := cache.c.Get(key); ok {
+		// The code is read from the entry straight into executable
+		// memory; a damaged entry is found at its end, before any of
+		// it is used, and compiled again.
+		code, err := p.UnmarshalModule(m, entry, entry.Size())
+		entry.Close()
+		if err == nil {
 			return code, nil
 		}
-		// An authentic entry this build cannot read is stale; the
-		// compiled code replaces it.
 	}
 	code, err := p.Compile(m)
 	if err != nil {
 		return nil, err
 	}
-	if data, err := p.MarshalModule(code); err == nil {
+	if parts, err := p.MarshalModule(code); err == nil {
 		// A cache that cannot store is a slower cache, not a failed
 		// compile: Stats shows what was stored.
-		cache.c.Put(key, data)
+		cache.c.Put(key, parts...)
 	}
 	return code, nil
 }
@@ -102,11 +106,11 @@ func (r *Runtime) PrecompileModule(ctx context.Context, bin []byte) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	code, err := p.MarshalModule(c.engineModule)
+	parts, err := p.MarshalModule(c.engineModule)
 	if err != nil {
 		return nil, err
 	}
-	pre := aot.Precompiled{BuildID: aot.BuildID(), CodeKey: p.CodeKey(), Wasm: bin, Code: code}
+	pre := aot.Precompiled{BuildID: aot.BuildID(), CodeKey: p.CodeKey(), Wasm: bin, Code: bytes.Join(parts, nil)}
 	return pre.Marshal(), nil
 }
 
@@ -146,7 +150,7 @@ func (r *Runtime) LoadPrecompiledModule(ctx context.Context, data []byte) (*Comp
 	if err != nil {
 		return nil, err
 	}
-	code, err := p.UnmarshalModule(m, pre.Code)
+	code, err := p.UnmarshalModule(m, bytes.NewReader(pre.Code), int64(len(pre.Code)))
 	if err != nil {
 		return nil, fmt.Errorf("precompiled module: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -139,72 +141,147 @@ func (c *Cache) path(key string) string {
 
 // mac authenticates an entry's payload under its key: an entry renamed
 // to another key's file does not verify either.
-func (c *Cache) mac(key string, length []byte, payload []byte) []byte {
+func (c *Cache) mac(key string, length []byte, payload ...[]byte) []byte {
+	m := c.newMAC(key, length)
+	for _, p := range payload {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// newMAC starts the HMAC of the entry under key whose payload is length
+// bytes (little-endian).
+func (c *Cache) newMAC(key string, length []byte) hash.Hash {
 	m := hmac.New(sha256.New, c.secret)
 	m.Write([]byte(key))
 	m.Write([]byte{0})
 	m.Write(length)
-	m.Write(payload)
-	return m.Sum(nil)
+	return m
 }
 
-// Get returns the payload stored under key, if there is a whole,
-// authentic one.
-func (c *Cache) Get(key string) ([]byte, bool) {
+// ErrDamaged is what an Entry's Read returns at its end, instead of
+// io.EOF, when the entry is truncated, damaged or altered.
+var ErrDamaged = errors.New("cache entry is damaged")
+
+// Get opens the entry stored under key, if there is one that could be
+// whole. The entry's payload is read from the file as it is used, so
+// that a large one is never held twice; its HMAC is checked as it is
+// read, so what was read may be used only once Read returned io.EOF.
+// The caller closes the entry.
+func (c *Cache) Get(key string) (*Entry, bool) {
 	path := c.path(key)
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		c.stats.misses.Add(1)
 		return nil, false
 	}
-	payload, ok := c.open(key, b)
-	if !ok {
-		// Nothing in a damaged entry is used; removing it lets the
-		// recompiled code take its place.
-		os.Remove(path)
-		c.stats.damaged.Add(1)
-		c.stats.misses.Add(1)
+	e := &Entry{c: c, f: f, path: path}
+	var head [len(entryMagic) + 8]byte
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = io.ReadFull(f, head[:])
+	}
+	n := binary.LittleEndian.Uint64(head[len(entryMagic):])
+	if err != nil || string(head[:len(entryMagic)]) != entryMagic || n != uint64(fi.Size())-uint64(entryOverhead) {
+		e.damaged()
 		return nil, false
+	}
+	e.size, e.left = int64(n), int64(n)
+	e.mac = c.newMAC(key, head[len(entryMagic):])
+	return e, true
+}
+
+// Entry is a cache entry being read (see Cache.Get).
+type Entry struct {
+	c          *Cache
+	f          *os.File
+	path       string
+	mac        hash.Hash
+	size, left int64
+	done       bool // io.EOF or ErrDamaged returned
+}
+
+// Size returns the payload's length.
+func (e *Entry) Size() int64 { return e.size }
+
+// Read reads the payload. At its end it returns io.EOF if the entry's
+// HMAC verifies, and ErrDamaged (having removed the entry) if not.
+func (e *Entry) Read(p []byte) (int, error) {
+	if e.left == 0 {
+		return 0, e.finish()
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.f.Read(p)
+	e.mac.Write(p[:n])
+	e.left -= int64(n)
+	if err == io.EOF {
+		err = e.finish() // cut short
+	}
+	return n, err
+}
+
+func (e *Entry) finish() error {
+	if e.done {
+		return io.EOF
+	}
+	e.done = true
+	var sum [sha256.Size]byte
+	if e.left != 0 {
+		e.damaged()
+		return ErrDamaged
+	}
+	if _, err := io.ReadFull(e.f, sum[:]); err != nil || !hmac.Equal(sum[:], e.mac.Sum(nil)) {
+		e.damaged()
+		return ErrDamaged
+	}
+	if n, _ := e.f.Read(sum[:1]); n != 0 {
+		e.damaged() // longer than its framing says
+		return ErrDamaged
 	}
 	// The modification time orders entries for trimming: a hit makes
 	// an entry recently used.
 	now := time.Now()
-	os.Chtimes(path, now, now)
-	c.stats.hits.Add(1)
-	return payload, true
+	os.Chtimes(e.path, now, now)
+	e.c.stats.hits.Add(1)
+	return io.EOF
 }
 
-// open checks an entry file's framing and HMAC and returns its payload.
-func (c *Cache) open(key string, b []byte) ([]byte, bool) {
-	if len(b) < entryOverhead || string(b[:len(entryMagic)]) != entryMagic {
-		return nil, false
-	}
-	length := b[len(entryMagic) : len(entryMagic)+8]
-	n := binary.LittleEndian.Uint64(length)
-	if n != uint64(len(b)-entryOverhead) {
-		return nil, false
-	}
-	payload := b[len(entryMagic)+8 : len(b)-sha256.Size]
-	if !hmac.Equal(b[len(b)-sha256.Size:], c.mac(key, length, payload)) {
-		return nil, false
-	}
-	return payload, true
+// damaged removes the entry, whose file nothing may be used of, so that
+// the code compiled instead takes its place.
+func (e *Entry) damaged() {
+	e.done = true
+	os.Remove(e.path)
+	e.c.stats.damaged.Add(1)
+	e.c.stats.misses.Add(1)
 }
 
-// Put stores payload under key, replacing any entry there, then removes
-// the least recently used entries while the cache holds more than its
-// bound.
+// Close closes the entry's file. An entry closed before its end was
+// read counts as neither a hit nor a miss.
+func (e *Entry) Close() error { return e.f.Close() }
+
+// Put stores the payload made of parts, one after the other, under key,
+// replacing any entry there, then removes the least recently used
+// entries while the cache holds more than its bound. Taking the payload
+// in parts spares joining a large one.
 //
 // The entry is not synced to disk: after a crash it may be lost or
 // damaged, and a damaged entry is a miss, so the cost of a sync on every
 // compile buys nothing.
-func (c *Cache) Put(key string, payload []byte) error {
-	if int64(len(payload)) > c.maxBytes {
-		return fmt.Errorf("cache entry of %d bytes exceeds the cache's bound of %d", len(payload), c.maxBytes)
+func (c *Cache) Put(key string, parts ...[]byte) error {
+	var n int64
+	for _, p := range parts {
+		n += int64(len(p))
+	}
+	if n > c.maxBytes {
+		return fmt.Errorf("cache entry of %d bytes exceeds the cache's bound of %d", n, c.maxBytes)
 	}
 	var length [8]byte
-	binary.LittleEndian.PutUint64(length[:], uint64(len(payload)))
-	if err := WriteFile(c.path(key), 0o600, false, []byte(entryMagic), length[:], payload, c.mac(key, length[:], payload)); err != nil {
+	binary.LittleEndian.PutUint64(length[:], uint64(n))
+	file := append([][]byte{[]byte(entryMagic), length[:]}, parts...)
+	file = append(file, c.mac(key, length[:], parts...))
+	if err := WriteFile(c.path(key), 0o600, false, file...); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	c.stats.stores.Add(1)

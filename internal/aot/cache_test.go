@@ -3,6 +3,7 @@ package aot
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,18 +16,18 @@ func TestCache_GetPut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.Get("k"); ok {
+	if _, ok := get(c, "k"); ok {
 		t.Fatal("hit in an empty cache")
 	}
 	want := []byte("machine code")
 	if err := c.Put("k", want); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := c.Get("k")
+	got, ok := get(c, "k")
 	if !ok || !bytes.Equal(got, want) {
 		t.Fatalf("Get = %q, %v; want %q", got, ok, want)
 	}
-	if _, ok := c.Get("other"); ok {
+	if _, ok := get(c, "other"); ok {
 		t.Fatal("hit under another key")
 	}
 	// A second Open of the directory (another process) shares entries.
@@ -34,7 +35,7 @@ func TestCache_GetPut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := c2.Get("k"); !ok || !bytes.Equal(got, want) {
+	if got, ok := get(c2, "k"); !ok || !bytes.Equal(got, want) {
 		t.Fatalf("reopened Get = %q, %v", got, ok)
 	}
 	if s := c.Stats(); s != (Stats{Hits: 1, Misses: 2, Stores: 1}) {
@@ -88,7 +89,7 @@ func TestCache_Damaged(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.damage(t, c, c.path("k"))
-			if got, ok := c.Get("k"); ok {
+			if got, ok := get(c, "k"); ok {
 				t.Fatalf("damaged entry returned %d bytes", len(got))
 			}
 			if _, err := os.Stat(c.path("k")); !os.IsNotExist(err) {
@@ -100,11 +101,23 @@ func TestCache_Damaged(t *testing.T) {
 			if err := c.Put("k", payload); err != nil {
 				t.Fatal(err)
 			}
-			if got, ok := c.Get("k"); !ok || !bytes.Equal(got, payload) {
+			if got, ok := get(c, "k"); !ok || !bytes.Equal(got, payload) {
 				t.Fatal("entry stored after the damaged one is not served")
 			}
 		})
 	}
+}
+
+// get reads the entry under key whole, as a user of the cache must
+// before it uses any of it.
+func get(c *Cache, key string) ([]byte, bool) {
+	e, ok := c.Get(key)
+	if !ok {
+		return nil, false
+	}
+	defer e.Close()
+	b, err := io.ReadAll(e)
+	return b, err == nil
 }
 
 func flip(t *testing.T, path string, at int) {
@@ -152,7 +165,7 @@ func TestCache_Trim(t *testing.T) {
 		at := old.Add(time.Duration(i) * time.Minute)
 		os.Chtimes(c.path(key), at, at)
 	}
-	c.Get("0") // now the most recently used
+	get(c, "0") // now the most recently used
 	for _, key := range []string{"3", "4"} {
 		if err := c.Put(key, payload); err != nil {
 			t.Fatal(err)
@@ -215,7 +228,7 @@ func TestCache_ConcurrentOpen(t *testing.T) {
 	}
 	caches[0].Put("k", []byte("v"))
 	for i, c := range caches {
-		if _, ok := c.Get("k"); !ok {
+		if _, ok := get(c, "k"); !ok {
 			t.Errorf("cache %d cannot read what cache 0 stored", i)
 		}
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"io"
 
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -50,13 +51,17 @@ type Persistent interface {
 	// only by an engine with the same key.
 	CodeKey() string
 	// MarshalModule returns the stored form of a module the engine
-	// compiled.
-	MarshalModule(mod Module) ([]byte, error)
+	// compiled, in parts to be stored one after the other (so that the
+	// code need not be copied: a part may be the module's own, which the
+	// caller must not modify).
+	MarshalModule(mod Module) ([][]byte, error)
 	// UnmarshalModule rebuilds the code of m from what MarshalModule
-	// returned for it. The caller vouches that data is what the engine
-	// stored for m (its integrity is checked by the caller: machine code
-	// cannot be validated); UnmarshalModule still checks that data is
-	// well formed and fits m, and returns an error, never panics, when it
-	// does not.
-	UnmarshalModule(m *wasm.Module, data []byte) (Module, error)
+	// returned for it, size bytes read from r. The caller vouches that
+	// they are what the engine stored for m (machine code cannot be
+	// validated): r may check their integrity and report damage as an
+	// error where it would report io.EOF, and UnmarshalModule reads r to
+	// that point before it makes anything of what it read. It still
+	// checks that the form is well made and fits m, and returns an
+	// error, never panics, when it does not.
+	UnmarshalModule(m *wasm.Module, r io.Reader, size int64) (Module, error)
 }

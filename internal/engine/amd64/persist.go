@@ -1,9 +1,11 @@
 package amd64
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"golang.org/x/sys/cpu"
@@ -55,12 +57,12 @@ var _ engine.Persistent = (*Engine)(nil)
 //	uvarint slow instructions, then per instruction:
 //	  uvarint op, a, b, c, imm, offset, shuffles, then 16 bytes per shuffle
 //	uvarint code length, code
-func (e *Engine) MarshalModule(m engine.Module) ([]byte, error) {
+func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 	mod, ok := m.(*Module)
 	if !ok {
 		return nil, fmt.Errorf("module of tier %T, not %s", m, Name)
 	}
-	n := len(mod.mem.b) + 16*len(mod.funcs) + 16*len(mod.slow) + 16
+	n := 16*len(mod.funcs) + 16*len(mod.slow) + 16
 	for _, f := range mod.funcs {
 		n += 4 * len(f.pcs)
 	}
@@ -88,20 +90,23 @@ func (e *Engine) MarshalModule(m engine.Module) ([]byte, error) {
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(mod.mem.b)))
-	return append(b, mod.mem.b...), nil
+	return [][]byte{b, mod.mem.b}, nil
 }
 
-// UnmarshalModule maps the code MarshalModule stored for m.
-func (e *Engine) UnmarshalModule(m *wasm.Module, data []byte) (engine.Module, error) {
-	mod, err := e.unmarshal(m, data)
+// UnmarshalModule reads the stored form of m's code, size bytes, from r
+// and maps the code, which it reads straight into the mapping that
+// becomes executable. It reads r to its end before it makes anything of
+// what it read: a reader that checks integrity reports damage there.
+func (e *Engine) UnmarshalModule(m *wasm.Module, r io.Reader, size int64) (engine.Module, error) {
+	mod, err := e.unmarshal(m, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("stored code: %w", err)
 	}
 	return mod, nil
 }
 
-func (e *Engine) unmarshal(m *wasm.Module, data []byte) (*Module, error) {
-	r := reader{b: data}
+func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, error) {
+	r := reader{r: bufio.NewReader(src), left: size}
 	nf := r.count(4)
 	if r.err == nil && nf != len(m.Codes) {
 		return nil, fmt.Errorf("%d functions, but the module defines %d", nf, len(m.Codes))
@@ -134,22 +139,33 @@ func (e *Engine) unmarshal(m *wasm.Module, data []byte) (*Module, error) {
 		s.offset = r.u32()
 		s.shuffles = sliceOf[[16]byte](r.count(16))
 		for j := range s.shuffles {
-			copy(s.shuffles[j][:], r.bytes(16))
+			r.full(s.shuffles[j][:])
 		}
 	}
-	code := r.bytes(r.count(1))
+	n := r.count(1)
 	if r.err != nil {
 		return nil, r.err
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%d bytes after the code", len(r.b))
+	if r.left != int64(n) {
+		return nil, fmt.Errorf("%d bytes after the code", r.left-int64(n))
 	}
 	for i, end := range ends {
-		if int(end) > len(code) {
+		if int(end) > n {
 			return nil, fmt.Errorf("function %d ends past the code", i)
 		}
 	}
-	mem, err := mapCode(code)
+	arena, err := reserveCode(n)
+	if err != nil {
+		return nil, err
+	}
+	code := arena.buf()[:n]
+	r.full(code)
+	r.end()
+	if r.err != nil {
+		arena.release(0)
+		return nil, r.err
+	}
+	mem, err := arena.seal(code)
 	if err != nil {
 		return nil, err
 	}
@@ -168,23 +184,35 @@ func sliceOf[T any](n int) []T {
 var errTruncated = errors.New("truncated")
 
 // reader reads the stored form; its first error sticks and later reads
-// return zero values.
+// return zero values. left counts the bytes the form has still to come.
 type reader struct {
-	b   []byte
-	err error
+	r    *bufio.Reader
+	left int64
+	err  error
 }
 
 func (r *reader) u64() uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errTruncated
+	v, err := binary.ReadUvarint(r)
+	if err != nil {
+		r.fail(err)
 		return 0
 	}
-	r.b = r.b[n:]
 	return v
+}
+
+// ReadByte reads through r.r, counting what the form has left.
+func (r *reader) ReadByte() (byte, error) {
+	if r.left <= 0 {
+		return 0, errTruncated
+	}
+	b, err := r.r.ReadByte()
+	if err == nil {
+		r.left--
+	}
+	return b, err
 }
 
 func (r *reader) u32() uint32 {
@@ -200,8 +228,8 @@ func (r *reader) u32() uint32 {
 // cannot make the reader allocate without bound.
 func (r *reader) count(minSize int) int {
 	v := r.u64()
-	if r.err == nil && v > uint64(len(r.b)/minSize) {
-		r.err = fmt.Errorf("count %d exceeds the %d bytes left", v, len(r.b))
+	if r.err == nil && v > uint64(r.left)/uint64(minSize) {
+		r.err = fmt.Errorf("count %d exceeds the %d bytes left", v, r.left)
 	}
 	if r.err != nil {
 		return 0
@@ -209,15 +237,39 @@ func (r *reader) count(minSize int) int {
 	return int(v)
 }
 
-func (r *reader) bytes(n int) []byte {
+// full fills p.
+func (r *reader) full(p []byte) {
 	if r.err != nil {
-		return nil
+		return
 	}
-	if n > len(r.b) {
+	if int64(len(p)) > r.left {
 		r.err = errTruncated
-		return nil
+		return
 	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	n, err := io.ReadFull(r.r, p)
+	r.left -= int64(n)
+	if err != nil {
+		r.fail(err)
+	}
+}
+
+// end reads the source to its end, where a reader that checks integrity
+// reports what it found; anything past the form is an error.
+func (r *reader) end() {
+	if r.err != nil {
+		return
+	}
+	var b [1]byte
+	if n, err := r.r.Read(b[:]); n > 0 {
+		r.err = errors.New("bytes after the code")
+	} else if err != io.EOF {
+		r.fail(err)
+	}
+}
+
+func (r *reader) fail(err error) {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = errTruncated
+	}
+	r.err = err
 }

@@ -1,7 +1,10 @@
 package amd64
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,11 +39,11 @@ func TestPersistRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := e.MarshalModule(compiled)
+	data, err := marshal(e, compiled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := e.UnmarshalModule(m, data)
+	loaded, err := e.UnmarshalModule(m, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +90,11 @@ func TestPersistShuffles(t *testing.T) {
 	}
 	mod.slow = append(mod.slow, slowInstr{in: ir.Instr{Op: ir.OpSIMD + 0x0D, A: 1, B: 2, C: 3, Imm: 1 << 40}, offset: 77,
 		shuffles: [][16]byte{{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 31}}})
-	data, err := e.MarshalModule(mod)
+	data, err := marshal(e, mod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.UnmarshalModule(m, data)
+	got, err := e.UnmarshalModule(m, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +112,22 @@ func TestPersistMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := e.MarshalModule(mod)
+	data, _ := marshal(e, mod)
 	for n := range len(data) {
-		if _, err := e.UnmarshalModule(m, data[:n]); err == nil {
+		if _, err := e.UnmarshalModule(m, bytes.NewReader(data[:n]), int64(n)); err == nil {
 			t.Fatalf("cut to %d of %d bytes: no error", n, len(data))
 		}
 	}
-	if _, err := e.UnmarshalModule(m, append(data, 0)); err == nil {
+	if _, err := e.UnmarshalModule(m, bytes.NewReader(append(data, 0)), int64(len(data))); err == nil {
 		t.Error("a byte after the code: no error")
 	}
+	// A source that reports damage at its end: nothing is loaded.
+	damaged := io.MultiReader(bytes.NewReader(data), errReader{errDamaged})
+	if _, err := e.UnmarshalModule(m, damaged, int64(len(data))); !errors.Is(err, errDamaged) {
+		t.Errorf("damage reported at the end: %v, want it returned", err)
+	}
 	other := tmod{funcs: []tfn{{name: "f", body: wcode()}}}.build(t)
-	if _, err := e.UnmarshalModule(other, data); err == nil || !strings.Contains(err.Error(), "functions") {
+	if _, err := e.UnmarshalModule(other, bytes.NewReader(data), int64(len(data))); err == nil || !strings.Contains(err.Error(), "functions") {
 		t.Errorf("another module's code: %v, want an error about its functions", err)
 	}
 }
@@ -145,9 +153,21 @@ func FuzzUnmarshalModule(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	data, _ := e.MarshalModule(mod)
+	data, _ := marshal(e, mod)
 	f.Add(data)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e.UnmarshalModule(m, b)
+		e.UnmarshalModule(m, bytes.NewReader(b), int64(len(b)))
 	})
+}
+
+var errDamaged = errors.New("damaged")
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// marshal returns mod's stored form as one slice.
+func marshal(e *Engine, mod *Module) ([]byte, error) {
+	parts, err := e.MarshalModule(mod)
+	return bytes.Join(parts, nil), err
 }
