@@ -79,7 +79,7 @@ func TestRun_closedStdout(t *testing.T) {
 	}
 	r.Close()
 	defer w.Close()
-	cmd := exec.Command(wasmvisorBin, "run", p, "env", "exit", "7")
+	cmd := exec.Command(wasmvisorBin, "run", p, "read", "/nonexistent", "exit", "7")
 	cmd.Stdout = w
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
