@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // Device is a read-only block device: an image's virtual contents, read
@@ -26,9 +27,14 @@ type File struct {
 	size int64
 }
 
+// openFlags open an image without waiting: opening a FIFO for reading
+// blocks until someone writes, so O_NONBLOCK lets NewFile see what the
+// file is and refuse it first.
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
 // OpenFile opens the file at path read-only as a raw device.
 func OpenFile(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +53,11 @@ func NewFile(f *os.File) (*File, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	// A FIFO, socket or terminal would make reads wait for ever or never
+	// end; only regular files and block devices hold images.
+	if m := fi.Mode(); !m.IsRegular() && (m&os.ModeDevice == 0 || m&os.ModeCharDevice != 0) {
+		return nil, fmt.Errorf("%s: not a regular file or block device (%v)", f.Name(), m.Type())
 	}
 	size := fi.Size()
 	if !fi.Mode().IsRegular() {

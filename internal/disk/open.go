@@ -100,7 +100,7 @@ func (o *opener) openReferenced(dir, name string) (*File, string, error) {
 		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 			continue
 		}
-		f, err := r.Open(rel)
+		f, err := r.OpenFile(rel, openFlags, 0)
 		if err != nil {
 			return nil, "", err
 		}

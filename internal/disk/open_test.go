@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmvisor/wasmvisor/internal/disk"
 	"github.com/wasmvisor/wasmvisor/internal/disk/disktest"
@@ -256,5 +259,38 @@ func TestOpen_ConcurrentReads(t *testing.T) {
 			}
 		}
 		dev.Close()
+	}
+}
+
+// TestOpen_NotAFile checks that a FIFO named as an image, or as a
+// backing file, is refused at once: opening it would wait for a writer
+// for ever.
+func TestOpen_NotAFile(t *testing.T) {
+	disktest.Need(t, "qemu-img")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := unix.Mkfifo("fifo", 0o644); err != nil {
+		t.Fatal(err)
+	}
+	disktest.Run(t, "qemu-img", "create", "-f", "qcow2", "-b", "fifo", "-F", "raw", "-u", "over-fifo.qcow2", "1M")
+	for _, img := range []string{"fifo", "over-fifo.qcow2"} {
+		t.Run(img, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				dev, err := disk.Open(img, disk.Options{})
+				if err == nil {
+					dev.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+					t.Fatalf("Open = %v, want a refusal", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Open still waits after 10 s")
+			}
+		})
 	}
 }
