@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -125,15 +126,31 @@ func ReadModule(file string, p *wasmvisor.Policy) ([]byte, error) {
 	if n, ok := p.MaxModuleSize.Value(); ok && n < 1<<62 {
 		r = io.LimitReader(f, int64(n)+1)
 	}
-	data, err := io.ReadAll(r)
+	// A stream that does not start as a module does (/dev/zero, say) is
+	// refused after its first bytes, not after the limit's worth of
+	// them: the decoder says what is wrong with what was read.
+	head := make([]byte, len(wasmHeader))
+	n, err := io.ReadFull(r, head)
+	if err != nil || !bytes.Equal(head, wasmHeader) && !wasmvisor.IsPrecompiled(head) {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = nil
+		}
+		return head[:n], err
+	}
+	rest, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
+	data := append(head, rest...)
 	if err := p.CheckModuleSize(uint64(len(data))); err != nil {
 		return nil, err
 	}
 	return data, nil
 }
+
+// wasmHeader is how every module this runtime reads starts: the magic
+// number and version 1.
+var wasmHeader = []byte("\x00asm\x01\x00\x00\x00")
 
 // precompiled reports whether the regular file f is a precompiled
 // module, leaving its offset at the start.
