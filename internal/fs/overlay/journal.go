@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -24,6 +25,9 @@ import (
 //	record  = 's' path:string flags:byte ino:uvarint perm:uvarint typ:byte redirect:string   set path's meta
 //	        | 'd' path:string                                                              delete path's subtree
 //	        | 'm' old:string new:string                                                    move old's subtree to new
+//	        | 'b' kind:byte path:string ino:uvarint                                        begin a group
+//	        | 'c'                                                                          commit the open group
+//	        | 'a'                                                                          abort the open group
 //	string  = length:uvarint bytes
 //
 // Paths are names in the form fs.FS methods take. Opening the overlay
@@ -32,13 +36,27 @@ import (
 // journal is rewritten again when it has grown well past that size. A
 // record cut short at the end (the process died while writing it) is
 // dropped.
+//
+// A change that the upper layer sees too (a file created, renamed or
+// removed there) is a group: 'b', the records that describe it, written
+// in one piece before the host operation, and 'c' or 'a' after it, as the
+// operation succeeded or failed. The records of a group count only once
+// it is committed. The group still open at the end of the journal is the
+// one whose host operation a crash may have cut short; its 'b' names a
+// witness, what the upper layer holds at one path once the operation has
+// happened (kind 'p': an entry, 'n': none, 'i': the entry with host
+// inode number ino), and replay looks there to tell whether it counts.
+// Version 1 journals have no groups.
 const (
 	journalMagic   = "wasmvisor-overlay\n"
-	journalVersion = 1
+	journalVersion = 2
 
-	opSet  = 's'
-	opDel  = 'd'
-	opMove = 'm'
+	opSet    = 's'
+	opDel    = 'd'
+	opMove   = 'm'
+	opBegin  = 'b'
+	opCommit = 'c'
+	opAbort  = 'a'
 
 	// maxLowerID bounds the lower file system's identity string.
 	maxLowerID = 256
@@ -127,10 +145,71 @@ func (r *journalReader) name(root bool) (string, error) {
 	return s, nil
 }
 
-// replayJournal applies the journal b to ix. It returns the lower file
-// system's identity the journal was made for, and the length of the
-// part that holds whole records.
-func replayJournal(b []byte, ix *index) (lowerID string, end int, err error) {
+// witness is what the upper layer holds at one path once a host
+// operation has happened: an entry (witnessPresent), none
+// (witnessAbsent), or the entry with host inode number ino (witnessIno).
+type witness struct {
+	kind byte
+	path string
+	ino  uint64
+}
+
+// The kinds of witnesses.
+const (
+	witnessPresent = 'p'
+	witnessAbsent  = 'n'
+	witnessIno     = 'i'
+)
+
+// holds reports whether w holds in the upper layer upper.
+func (w witness) holds(upper fs.FS) (bool, error) {
+	st, err := upper.Lstat(w.path)
+	if err != nil {
+		switch fs.Errno(err) {
+		case syscall.ENOENT, syscall.ENOTDIR:
+			return w.kind == witnessAbsent, nil
+		}
+		return false, err
+	}
+	switch w.kind {
+	case witnessPresent:
+		return true, nil
+	case witnessIno:
+		return st.Ino == w.ino, nil
+	}
+	return false, nil
+}
+
+// record is one decoded journal record.
+type record struct {
+	op      byte
+	name    string // the path of 's' and 'd', the old path of 'm'
+	to      string // the new path of 'm'
+	meta    meta   // of 's'
+	witness        // of 'b'
+}
+
+// apply applies the record r, which changes the index, to ix.
+func (r *record) apply(ix *index) {
+	switch r.op {
+	case opSet:
+		ix.ensure(r.name).meta = r.meta
+	case opDel:
+		ix.detach(r.name)
+	case opMove:
+		if n := ix.detach(r.name); n != nil {
+			ix.attach(r.to, n)
+		} else {
+			ix.detach(r.to)
+		}
+	}
+}
+
+// replayJournal applies the journal b to ix. held tells whether the
+// witness of a group left open at the end holds; with held nil, no
+// witness does. It returns the lower file system's identity the journal
+// was made for, and the length of the part that holds whole records.
+func replayJournal(b []byte, ix *index, held func(witness) (bool, error)) (lowerID string, end int, err error) {
 	if !bytes.HasPrefix(b, []byte(journalMagic)) {
 		return "", 0, &JournalError{Msg: "not an overlay journal"}
 	}
@@ -145,103 +224,158 @@ func replayJournal(b []byte, ix *index) (lowerID string, end int, err error) {
 	if err != nil {
 		return fail(r.off, err)
 	}
-	if v != journalVersion {
+	if v == 0 || v > journalVersion {
 		return "", 0, &JournalError{Offset: int64(r.off - 1), Msg: fmt.Sprintf("version %d is not supported (want %d)", v, journalVersion)}
 	}
 	if lowerID, err = r.string(maxLowerID); err != nil {
 		return fail(r.off, err)
 	}
-	for r.off < len(b) {
-		start := r.off
-		if err := replayRecord(r, ix); err != nil {
-			if errors.Is(err, errTruncated) {
-				return lowerID, start, nil
+	var (
+		open  *record  // the 'b' of the open group, nil if none
+		group []record // the open group's records
+	)
+	for end = r.off; r.off < len(b); end = r.off {
+		rec, err := readRecord(r)
+		if errors.Is(err, errTruncated) {
+			// A group is written whole before its host operation
+			// starts: one cut short never got that far.
+			open = nil
+			break
+		}
+		if err == nil && v < 2 && (rec.op == opBegin || rec.op == opCommit || rec.op == opAbort) {
+			err = fmt.Errorf("unknown record type %#x", rec.op)
+		}
+		if err == nil {
+			switch {
+			case rec.op == opBegin && open != nil:
+				err = errors.New("group begins inside a group")
+			case (rec.op == opCommit || rec.op == opAbort) && open == nil:
+				err = errors.New("end of a group that was not begun")
 			}
-			return "", 0, &JournalError{Offset: int64(start), Msg: err.Error()}
+		}
+		if err != nil {
+			return "", 0, &JournalError{Offset: int64(end), Msg: err.Error()}
+		}
+		switch rec.op {
+		case opBegin:
+			open, group = &rec, group[:0]
+		case opCommit:
+			for i := range group {
+				group[i].apply(ix)
+			}
+			open = nil
+		case opAbort:
+			open = nil
+		default:
+			if open != nil {
+				group = append(group, rec)
+			} else {
+				rec.apply(ix)
+			}
 		}
 	}
-	return lowerID, r.off, nil
+	if open != nil && held != nil {
+		ok, err := held(open.witness)
+		if err != nil {
+			return "", 0, fmt.Errorf("overlay metadata: checking %s: %w", open.witness.path, err)
+		}
+		if ok {
+			for i := range group {
+				group[i].apply(ix)
+			}
+		}
+	}
+	return lowerID, end, nil
 }
 
-func replayRecord(r *journalReader, ix *index) error {
+// readRecord decodes the record at r.
+func readRecord(r *journalReader) (record, error) {
 	op, err := r.byte()
 	if err != nil {
-		return err
+		return record{}, err
 	}
+	rec := record{op: op}
 	switch op {
 	case opSet:
-		name, err := r.name(true)
-		if err != nil {
-			return err
+		if rec.name, err = r.name(true); err != nil {
+			return rec, err
 		}
-		flags, err := r.byte()
-		if err != nil {
-			return err
-		}
-		if flags&^flagsKnown != 0 {
-			return fmt.Errorf("unknown flags %#x", flags)
-		}
-		ino, err := r.uvarint()
-		if err != nil {
-			return err
-		}
-		perm, err := r.uvarint()
-		if err != nil {
-			return err
-		}
-		if perm > 0o7777 {
-			return fmt.Errorf("permission bits %#o out of range", perm)
-		}
-		typ, err := r.byte()
-		if err != nil {
-			return err
-		}
-		if fs.Type(typ) > fs.TypeSocket {
-			return fmt.Errorf("unknown file type %d", typ)
-		}
-		redirect, err := r.string(fs.MaxPath)
-		if err != nil {
-			return err
-		}
-		if redirect != "" && !fs.ValidName(redirect) {
-			return fmt.Errorf("invalid redirect %q", redirect)
-		}
-		ix.ensure(name).meta = meta{
-			whiteout: flags&flagWhiteout != 0,
-			opaque:   flags&flagOpaque != 0,
-			hasPerm:  flags&flagHasPerm != 0,
-			ino:      ino,
-			perm:     uint32(perm),
-			typ:      fs.Type(typ),
-			redirect: redirect,
-		}
+		rec.meta, err = readMeta(r)
 	case opDel:
-		name, err := r.name(false)
-		if err != nil {
-			return err
-		}
-		ix.detach(name)
+		rec.name, err = r.name(false)
 	case opMove:
-		old, err := r.name(false)
-		if err != nil {
-			return err
+		if rec.name, err = r.name(false); err != nil {
+			return rec, err
 		}
-		name, err := r.name(false)
-		if err != nil {
-			return err
+		if rec.to, err = r.name(false); err != nil {
+			return rec, err
 		}
-		if strings.HasPrefix(name+"/", old+"/") {
-			return fmt.Errorf("move of %q into itself (%q)", old, name)
+		if strings.HasPrefix(rec.to+"/", rec.name+"/") {
+			err = fmt.Errorf("move of %q into itself (%q)", rec.name, rec.to)
 		}
-		if n := ix.detach(old); n != nil {
-			ix.attach(name, n)
-		} else {
-			ix.detach(name)
+	case opBegin:
+		if rec.witness.kind, err = r.byte(); err != nil {
+			return rec, err
 		}
+		switch rec.witness.kind {
+		case witnessPresent, witnessAbsent, witnessIno:
+		default:
+			return rec, fmt.Errorf("unknown witness kind %#x", rec.witness.kind)
+		}
+		if rec.witness.path, err = r.name(false); err != nil {
+			return rec, err
+		}
+		rec.witness.ino, err = r.uvarint()
+	case opCommit, opAbort:
 	default:
-		return fmt.Errorf("unknown record type %#x", op)
+		err = fmt.Errorf("unknown record type %#x", op)
 	}
-	return nil
+	return rec, err
+}
+
+// readMeta decodes the metadata of a set record.
+func readMeta(r *journalReader) (meta, error) {
+	flags, err := r.byte()
+	if err != nil {
+		return meta{}, err
+	}
+	if flags&^flagsKnown != 0 {
+		return meta{}, fmt.Errorf("unknown flags %#x", flags)
+	}
+	ino, err := r.uvarint()
+	if err != nil {
+		return meta{}, err
+	}
+	perm, err := r.uvarint()
+	if err != nil {
+		return meta{}, err
+	}
+	if perm > 0o7777 {
+		return meta{}, fmt.Errorf("permission bits %#o out of range", perm)
+	}
+	typ, err := r.byte()
+	if err != nil {
+		return meta{}, err
+	}
+	if fs.Type(typ) > fs.TypeSocket {
+		return meta{}, fmt.Errorf("unknown file type %d", typ)
+	}
+	redirect, err := r.string(fs.MaxPath)
+	if err != nil {
+		return meta{}, err
+	}
+	if redirect != "" && !fs.ValidName(redirect) {
+		return meta{}, fmt.Errorf("invalid redirect %q", redirect)
+	}
+	return meta{
+		whiteout: flags&flagWhiteout != 0,
+		opaque:   flags&flagOpaque != 0,
+		hasPerm:  flags&flagHasPerm != 0,
+		ino:      ino,
+		perm:     uint32(perm),
+		typ:      fs.Type(typ),
+		redirect: redirect,
+	}, nil
 }
 
 // journalWriter encodes records.
@@ -291,6 +425,12 @@ func (w *journalWriter) move(old, name string) {
 	w.string(name)
 }
 
+func (w *journalWriter) begin(wit witness) {
+	w.buf = append(w.buf, opBegin, wit.kind)
+	w.string(wit.path)
+	w.buf = binary.AppendUvarint(w.buf, wit.ino)
+}
+
 // snapshot encodes ix as a whole journal: the header and one set record
 // per node with metadata, in name order.
 func snapshot(ix *index, lowerID string) []byte {
@@ -321,6 +461,10 @@ type journal struct {
 	// size is the journal's length, compacted its length when it was
 	// last rewritten.
 	size, compacted int64
+	// end is the record that ends the last group, opCommit or opAbort,
+	// while it is not yet written: it goes out with the next records,
+	// so that a group costs no more writes than a lone record.
+	end byte
 }
 
 // compactSlack is how far a journal may grow past its last rewrite
@@ -329,8 +473,9 @@ const compactSlack = 1 << 20
 
 // openJournal locks dir and reads the journal at dir/name into ix. A
 // missing journal is created for lowerID; an existing one must have been
-// made for it.
-func openJournal(dir, name, lowerID string, ix *index) (*journal, error) {
+// made for it. held tells whether the witness of a group that a crash
+// left open holds (see replayJournal).
+func openJournal(dir, name, lowerID string, ix *index, held func(witness) (bool, error)) (*journal, error) {
 	if len(lowerID) > maxLowerID {
 		return nil, fmt.Errorf("lower file system identity of %d bytes exceeds %d", len(lowerID), maxLowerID)
 	}
@@ -353,7 +498,7 @@ func openJournal(dir, name, lowerID string, ix *index) (*journal, error) {
 		d.Close()
 		return nil, err
 	default:
-		id, _, err := replayJournal(b, ix)
+		id, _, err := replayJournal(b, ix, held)
 		if err != nil {
 			d.Close()
 			var je *JournalError
@@ -385,7 +530,9 @@ func readJournal(p string) ([]byte, error) {
 	return b, err
 }
 
-// rewrite replaces the journal with a snapshot of ix, atomically.
+// rewrite replaces the journal with a snapshot of ix, atomically: the
+// new journal is written and synced beside the old one and renamed over
+// it. ix must hold every committed group, and no group be open.
 func (j *journal) rewrite(ix *index) error {
 	b := snapshot(ix, j.lowerID)
 	tmp := j.path + ".tmp"
@@ -419,26 +566,83 @@ func (j *journal) rewrite(ix *index) error {
 	}
 	j.f = nf
 	j.size, j.compacted = int64(len(b)), int64(len(b))
+	j.end = 0
 	return nil
 }
 
 // append writes the records in w, rewriting the whole journal from ix
-// instead when it has grown enough.
+// instead when it has grown enough. ix must already hold the records'
+// changes.
 func (j *journal) append(w *journalWriter, ix *index) error {
 	if j.size+int64(len(w.buf)) > max(compactSlack, 4*j.compacted) {
 		return j.rewrite(ix)
 	}
-	n, err := j.f.Write(w.buf)
-	j.size += int64(n)
-	return err
+	return j.write(w.buf)
 }
 
-func (j *journal) sync() error { return j.f.Sync() }
+// begin writes the records in w as a group with the witness wit, to be
+// ended by end once the host operation is done. ix must not hold the
+// group's changes yet; the journal is rewritten from it first when it
+// has grown enough.
+func (j *journal) begin(wit witness, w *journalWriter, ix *index) error {
+	if j.size+int64(len(w.buf)) > max(compactSlack, 4*j.compacted) {
+		if err := j.rewrite(ix); err != nil {
+			return err
+		}
+	}
+	g := &journalWriter{}
+	g.begin(wit)
+	g.buf = append(g.buf, w.buf...)
+	return j.write(g.buf)
+}
+
+// finish ends the open group: committed if ok, aborted otherwise.
+func (j *journal) finish(ok bool) {
+	j.end = opAbort
+	if ok {
+		j.end = opCommit
+	}
+}
+
+// write appends b, after the end of the last group if it is not written
+// yet. A write cut short is undone, so that the records after it start
+// where they should.
+func (j *journal) write(b []byte) error {
+	if j.end != 0 {
+		b = append([]byte{j.end}, b...)
+	}
+	n, err := j.f.Write(b)
+	if err != nil {
+		if n > 0 {
+			if terr := j.f.Truncate(j.size); terr != nil {
+				return errors.Join(err, terr)
+			}
+		}
+		return err
+	}
+	j.size += int64(n)
+	j.end = 0
+	return nil
+}
+
+// sync writes the end of the last group, if it is pending, and syncs
+// the journal.
+func (j *journal) sync() error {
+	if j.end != 0 {
+		if err := j.write(nil); err != nil {
+			return err
+		}
+	}
+	return j.f.Sync()
+}
 
 func (j *journal) close() error {
 	var err error
 	if j.f != nil {
-		err = j.f.Close()
+		if j.end != 0 {
+			err = j.write(nil)
+		}
+		err = errors.Join(err, j.f.Close())
 	}
 	return errors.Join(err, j.dir.Close())
 }

@@ -36,7 +36,7 @@ func TestJournal_Replay(t *testing.T) {
 	w.set("g/h", meta{typ: fs.TypeFIFO})
 	whole := w.buf
 	ix := newIndex()
-	id, end, err := replayJournal(whole, ix)
+	id, end, err := replayJournal(whole, ix, nil)
 	if err != nil || id != "id" || end != len(whole) {
 		t.Fatalf("replay: %q, %d, %v", id, end, err)
 	}
@@ -51,7 +51,7 @@ func TestJournal_Replay(t *testing.T) {
 	}
 	// A snapshot replays to the same index.
 	ix2 := newIndex()
-	if _, _, err := replayJournal(snapshot(ix, "id"), ix2); err != nil {
+	if _, _, err := replayJournal(snapshot(ix, "id"), ix2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := dump(ix2); !slices.Equal(got, want) {
@@ -60,7 +60,7 @@ func TestJournal_Replay(t *testing.T) {
 	// A record cut short is dropped; the whole ones before it stay.
 	cut := whole[:len(whole)-3]
 	ix3 := newIndex()
-	_, end, err = replayJournal(cut, ix3)
+	_, end, err = replayJournal(cut, ix3, nil)
 	if err != nil || end >= len(cut) {
 		t.Fatalf("cut journal: end %d of %d, %v", end, len(cut), err)
 	}
@@ -100,7 +100,7 @@ func TestJournal_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := replayJournal(tt.data, newIndex())
+			_, _, err := replayJournal(tt.data, newIndex(), nil)
 			var je *JournalError
 			if !errors.As(err, &je) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error saying %q", err, tt.want)
@@ -114,7 +114,7 @@ func TestOpenJournal_Damaged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, dirJournal), []byte(journalMagic+"\x01\x02id\x7f"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := openJournal(dir, dirJournal, "id", newIndex())
+	_, err := openJournal(dir, dirJournal, "id", newIndex(), nil)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, dirJournal)) || !strings.Contains(err.Error(), "at byte 22") {
 		t.Fatalf("got %v", err)
 	}
@@ -134,12 +134,12 @@ func FuzzReplayJournal(f *testing.F) {
 	f.Add([]byte(journalMagic + "\x01\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ix := newIndex()
-		id, _, err := replayJournal(b, ix)
+		id, _, err := replayJournal(b, ix, nil)
 		if err != nil {
 			return
 		}
 		ix2 := newIndex()
-		if _, _, err := replayJournal(snapshot(ix, id), ix2); err != nil {
+		if _, _, err := replayJournal(snapshot(ix, id), ix2, nil); err != nil {
 			t.Fatalf("snapshot does not replay: %v", err)
 		}
 		if a, b := dump(ix), dump(ix2); !slices.Equal(a, b) {
@@ -160,7 +160,75 @@ func TestOpenJournal_TooLarge(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, dirJournal), w.buf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openJournal(dir, dirJournal, "id", newIndex()); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := openJournal(dir, dirJournal, "id", newIndex(), nil); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestJournal_Groups checks that a group's records count once it is
+// committed, never when it is aborted, and, when a crash left it open,
+// only if its witness holds in the upper layer.
+func TestJournal_Groups(t *testing.T) {
+	group := func(end byte) []byte {
+		w := &journalWriter{}
+		w.header("id")
+		w.set("before", meta{ino: 1})
+		w.begin(witness{kind: witnessIno, path: "a", ino: 42})
+		w.set("a", meta{ino: 5})
+		w.del("before")
+		if end != 0 {
+			w.buf = append(w.buf, end)
+		}
+		return w.buf
+	}
+	tests := []struct {
+		name  string
+		data  []byte
+		held  bool
+		apply bool // the group's records count
+	}{
+		{"committed", group(opCommit), false, true},
+		{"aborted", group(opAbort), true, false},
+		{"open, witness holds", group(0), true, true},
+		{"open, witness does not hold", group(0), false, false},
+		{"begin cut short", group(0)[:len(group(0))-4], true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix := newIndex()
+			_, _, err := replayJournal(tt.data, ix, func(w witness) (bool, error) {
+				if w != (witness{kind: witnessIno, path: "a", ino: 42}) {
+					t.Errorf("asked about witness %+v", w)
+				}
+				return tt.held, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"before {whiteout:false opaque:false redirect: ino:1 perm:0 hasPerm:false typ:0}"}
+			if tt.apply {
+				want = []string{"a {whiteout:false opaque:false redirect: ino:5 perm:0 hasPerm:false typ:0}"}
+			}
+			if got := dump(ix); !slices.Equal(got, want) {
+				t.Fatalf("index:\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+	bad := []struct {
+		name, want string
+		data       []byte
+	}{
+		{"nested", "inside a group", append(group(0), opBegin, witnessAbsent, 1, 'b', 0)},
+		{"end without begin", "not begun", append(group(opCommit), opCommit)},
+		{"unknown witness", "witness kind", []byte(journalMagic + "\x02\x02idbx\x01a\x00")},
+		{"group in version 1", "unknown record type", []byte(journalMagic + "\x01\x02idc")},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := replayJournal(tt.data, newIndex(), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -59,6 +59,14 @@ type FS struct {
 	handles map[string][]*lowerFile // open lower files by lower name
 
 	closeUpper func() error // for an upper layer OpenDir opened
+
+	// work, for an overlay directory, is where new upper entries that
+	// take more than one host operation to make (copy-ups) are built
+	// before they are renamed into upperDir, the upper layer, so that
+	// a crash leaves them whole or absent. Both are nil when the upper
+	// layer is in memory and does not outlive the process.
+	work, upperDir *hostfs.FS
+	workSeq        uint64 // names work entries; guarded by mu
 }
 
 // New returns an overlay of upper, which should be empty, over lower,
@@ -80,6 +88,7 @@ func newFS(lower, upper fs.FS, ix *index) *FS {
 // Names inside an overlay directory.
 const (
 	dirUpper   = "upper"
+	dirWork    = "work"
 	dirJournal = "meta"
 )
 
@@ -94,18 +103,35 @@ func OpenDir(lower fs.FS, dir string, opts Options) (*FS, error) {
 	if err := os.MkdirAll(filepath.Join(dir, dirUpper), 0o700); err != nil {
 		return nil, fmt.Errorf("overlay directory: %w", err)
 	}
-	ix := newIndex()
-	j, err := openJournal(dir, dirJournal, opts.LowerID, ix)
-	if err != nil {
-		return nil, err
-	}
 	upper, err := hostfs.New(filepath.Join(dir, dirUpper), hostfs.Options{})
 	if err != nil {
+		return nil, fmt.Errorf("overlay directory: %w", err)
+	}
+	ix := newIndex()
+	j, err := openJournal(dir, dirJournal, opts.LowerID, ix, func(w witness) (bool, error) { return w.holds(upper) })
+	if err != nil {
+		upper.Close()
+		return nil, err
+	}
+	// What a crash left in the work directory was never renamed into
+	// the upper layer: it is garbage.
+	workDir := filepath.Join(dir, dirWork)
+	err = os.RemoveAll(workDir)
+	if err == nil {
+		err = os.Mkdir(workDir, 0o700)
+	}
+	var work *hostfs.FS
+	if err == nil {
+		work, err = hostfs.New(workDir, hostfs.Options{})
+	}
+	if err != nil {
 		j.close()
+		upper.Close()
 		return nil, fmt.Errorf("overlay directory: %w", err)
 	}
 	o := newFS(lower, upper, ix)
-	o.j, o.closeUpper = j, upper.Close
+	o.j, o.work, o.upperDir = j, work, upper
+	o.closeUpper = func() error { return errors.Join(upper.Close(), work.Close()) }
 	if err := o.init(); err != nil {
 		o.Close()
 		return nil, fmt.Errorf("overlay directory %s: %w", dir, err)
@@ -211,7 +237,8 @@ func tidy(n *node) bool {
 	return n.unused()
 }
 
-// record journals the changes fn writes, after the index has them.
+// record journals the changes fn writes, after the index has them, for
+// a change that only the index sees (a whiteout of a lower entry).
 func (o *FS) record(fn func(w *journalWriter)) error {
 	if o.j == nil {
 		return nil
@@ -219,6 +246,80 @@ func (o *FS) record(fn func(w *journalWriter)) error {
 	w := &journalWriter{}
 	fn(w)
 	return o.j.append(w, o.ix)
+}
+
+// change makes a change that the upper layer sees: op, one host
+// operation, described in the index by the records rec writes. The
+// records are journaled before op runs, as a group that counts only if
+// op happens; after a crash, w tells whether it did (see the journal's
+// format). The caller updates the index once change succeeds.
+func (o *FS) change(w witness, rec func(w *journalWriter), op func() error) error {
+	if o.j == nil {
+		return op()
+	}
+	jw := &journalWriter{}
+	rec(jw)
+	if err := o.j.begin(w, jw, o.ix); err != nil {
+		return err
+	}
+	err := op()
+	o.j.finish(err == nil)
+	return err
+}
+
+// create makes a new upper entry of type typ at name with op, with the
+// metadata m.
+func (o *FS) create(name string, typ fs.Type, m meta, op func() error) error {
+	err := o.change(witness{kind: witnessPresent, path: name}, func(w *journalWriter) { w.set(name, m) }, op)
+	if err != nil {
+		return err
+	}
+	n := o.ix.ensure(name)
+	n.upper, n.meta, n.children = typ, m, nil
+	return nil
+}
+
+// stage makes a new upper entry of type typ at name with build, which
+// must make it at the name it is given in the file system it is given
+// and give it its times, and returns the entry's stat. For an overlay
+// directory it is built in the work directory and renamed into place,
+// replacing an empty directory at name if need be; rec writes the
+// records that describe the change. In memory it is built in place.
+func (o *FS) stage(name string, typ fs.Type, rec func(w *journalWriter), build func(f fs.FS, name string) error) (fs.Stat, error) {
+	if o.work == nil {
+		if err := build(o.upper, name); err != nil {
+			removeEntry(o.upper, name, typ)
+			return fs.Stat{}, err
+		}
+		return o.upper.Lstat(name)
+	}
+	o.workSeq++
+	tmp := fmt.Sprintf("new%d", o.workSeq)
+	err := build(o.work, tmp)
+	var st fs.Stat
+	if err == nil {
+		st, err = o.work.Lstat(tmp)
+	}
+	if err == nil {
+		// The inode number is the witness: a rename keeps it, and an
+		// empty directory at name that is to be replaced has another.
+		err = o.change(witness{kind: witnessIno, path: name, ino: st.Ino}, rec,
+			func() error { return o.upperDir.RenameFrom(o.work, tmp, name) })
+	}
+	if err != nil {
+		removeEntry(o.work, tmp, typ)
+		return fs.Stat{}, err
+	}
+	return o.upper.Lstat(name)
+}
+
+// removeEntry removes name, of type typ, from f.
+func removeEntry(f fs.FS, name string, typ fs.Type) {
+	if typ == fs.TypeDir {
+		f.Rmdir(name)
+	} else {
+		f.Unlink(name)
+	}
 }
 
 // entry is a name resolved through both layers.
@@ -442,6 +543,13 @@ func (o *FS) copyUpOne(e *entry, data bool) error {
 	lst := e.st
 	m := meta{ino: lst.Ino, perm: lst.Perm, hasPerm: true}
 	upperType := lst.Type
+	switch lst.Type {
+	case fs.TypeDir, fs.TypeRegular, fs.TypeSymlink:
+	default:
+		// A device file or FIFO: the upper layer cannot hold one
+		// without privilege, so an empty file stands in for it.
+		m.typ, upperType = lst.Type, fs.TypeRegular
+	}
 	// A copy-up is not a change the guest made to the directory: its
 	// times are put back afterwards, as overlayfs does.
 	dir, _ := fs.Split(e.name)
@@ -450,29 +558,29 @@ func (o *FS) copyUpOne(e *entry, data bool) error {
 		return fmt.Errorf("copying up %s: %w", e.name, err)
 	}
 	defer o.upper.SetTimes(dir, fs.TimeAt(dirSt.Atime), fs.TimeAt(dirSt.Mtime))
-	switch lst.Type {
-	case fs.TypeDir:
-		err = o.upper.Mkdir(e.name, upperDirPerm)
-	case fs.TypeRegular:
-		err = o.copyData(e, data)
-	case fs.TypeSymlink:
-		var target string
-		if target, err = o.lower.Readlink(e.beneath); err == nil {
-			err = o.upper.Symlink(target, e.name)
+	st, err := o.stage(e.name, upperType, func(w *journalWriter) { w.set(e.name, m) }, func(f fs.FS, name string) error {
+		var err error
+		switch {
+		case lst.Type == fs.TypeDir:
+			err = f.Mkdir(name, upperDirPerm)
+		case lst.Type == fs.TypeRegular:
+			err = o.copyData(f, name, e, data)
+		case lst.Type == fs.TypeSymlink:
+			var target string
+			if target, err = o.lower.Readlink(e.beneath); err == nil {
+				err = f.Symlink(target, name)
+			}
+		default:
+			var h fs.File
+			if h, err = f.Open(name, fs.OpenCreate|fs.OpenExclusive, upperFilePerm); err == nil {
+				err = h.Close()
+			}
 		}
-	default:
-		// A device file or FIFO: the upper layer cannot hold one
-		// without privilege, so an empty file stands in for it.
-		m.typ, upperType = lst.Type, fs.TypeRegular
-		var h fs.File
-		if h, err = o.upper.Open(e.name, fs.OpenCreate|fs.OpenExclusive, upperFilePerm); err == nil {
-			err = h.Close()
+		if err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		return fmt.Errorf("copying up %s: %w", e.name, err)
-	}
-	st, err := o.finishCopyUp(e.name, upperType, lst)
+		return f.SetTimes(name, fs.TimeAt(lst.Atime), fs.TimeAt(lst.Mtime))
+	})
 	if err != nil {
 		return fmt.Errorf("copying up %s: %w", e.name, err)
 	}
@@ -482,31 +590,10 @@ func (o *FS) copyUpOne(e *entry, data bool) error {
 	if upperType == fs.TypeDir {
 		e.merged = mergedOf(n, e.beneath)
 	}
-	if err := o.record(func(w *journalWriter) { w.set(e.name, m) }); err != nil {
-		return err
-	}
 	if lst.Type == fs.TypeRegular {
 		o.switchHandles(e.beneath, e.name)
 	}
 	return nil
-}
-
-// finishCopyUp gives the new upper entry name the lower entry's times
-// and returns its stat; on failure it removes the entry again.
-func (o *FS) finishCopyUp(name string, typ fs.Type, lst fs.Stat) (fs.Stat, error) {
-	err := o.upper.SetTimes(name, fs.TimeAt(lst.Atime), fs.TimeAt(lst.Mtime))
-	var st fs.Stat
-	if err == nil {
-		st, err = o.upper.Lstat(name)
-	}
-	if err != nil {
-		if typ == fs.TypeDir {
-			o.upper.Rmdir(name)
-		} else {
-			o.upper.Unlink(name)
-		}
-	}
-	return st, err
 }
 
 // copyChunk is the unit in which file contents are copied up; chunks of
@@ -515,19 +602,18 @@ const copyChunk = 256 << 10
 
 var zeros [copyChunk]byte
 
-// copyData creates the upper file e.name with the contents of the lower
-// file e.beneath, or empty when data is false.
-func (o *FS) copyData(e *entry, data bool) (err error) {
-	dst, err := o.upper.Open(e.name, fs.OpenWrite|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
+// copyData creates the file name in f with the contents of the lower
+// file e.beneath, or empty when data is false. In an overlay directory
+// the copy is synced, so that it is whole once renamed into place even
+// if the host crashes.
+func (o *FS) copyData(f fs.FS, name string, e *entry, data bool) (err error) {
+	dst, err := f.Open(name, fs.OpenWrite|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if cerr := dst.Close(); err == nil {
 			err = cerr
-		}
-		if err != nil {
-			o.upper.Unlink(e.name)
 		}
 	}()
 	if !data {
@@ -555,15 +641,31 @@ func (o *FS) copyData(e *entry, data bool) (err error) {
 			return err
 		}
 	}
-	return dst.Truncate(size)
+	if err := dst.Truncate(size); err != nil {
+		return err
+	}
+	if o.work != nil {
+		return dst.Sync()
+	}
+	return nil
 }
 
-// removed updates the index after the entry e was removed from the
-// upper layer, or is to disappear from the lower: a whiteout where the
-// lower layer has an entry beneath, nothing otherwise.
-func (o *FS) removed(e *entry) error {
+// remove removes the entry e from the merged view: from the upper
+// layer with op if it is there, and from the lower with a whiteout if
+// the lower layer has an entry beneath it.
+func (o *FS) remove(e *entry, op func() error) error {
 	whiteout := e.beneath != "" && (!e.upper || o.lowerExists(e.beneath))
-	if whiteout && !e.upper {
+	rec := func(w *journalWriter) {
+		w.del(e.name)
+		if whiteout {
+			w.set(e.name, meta{whiteout: true})
+		}
+	}
+	if e.upper {
+		if err := o.change(witness{kind: witnessAbsent, path: e.name}, rec, op); err != nil {
+			return err
+		}
+	} else if whiteout {
 		if err := o.touchParent(e.name); err != nil {
 			return err
 		}
@@ -572,12 +674,10 @@ func (o *FS) removed(e *entry) error {
 	if whiteout {
 		o.ix.ensure(e.name).meta = meta{whiteout: true}
 	}
-	return o.record(func(w *journalWriter) {
-		w.del(e.name)
-		if whiteout {
-			w.set(e.name, meta{whiteout: true})
-		}
-	})
+	if !e.upper {
+		return o.record(rec)
+	}
+	return nil
 }
 
 // touchParent gives the directory holding name a new modification time,
@@ -589,13 +689,6 @@ func (o *FS) touchParent(name string) error {
 	}
 	dir, _ := fs.Split(name)
 	return o.upper.SetTimes(dir, fs.TimeOmit, fs.TimeNow)
-}
-
-// created records a new upper entry of type typ at name.
-func (o *FS) created(name string, typ fs.Type, m meta) error {
-	n := o.ix.ensure(name)
-	n.upper, n.meta, n.children = typ, m, nil
-	return o.record(func(w *journalWriter) { w.set(name, m) })
 }
 
 // Lstat implements fs.FS.
@@ -631,13 +724,13 @@ func (o *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 		if err := o.copyUpParents(name); err != nil {
 			return nil, err
 		}
-		h, err := o.upper.Open(name, flags|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
-		if err != nil {
-			return nil, err
-		}
+		var h fs.File
 		m := meta{perm: perm & 0o7777, hasPerm: true}
-		if err := o.created(name, fs.TypeRegular, m); err != nil {
-			h.Close()
+		err := o.create(name, fs.TypeRegular, m, func() (err error) {
+			h, err = o.upper.Open(name, flags|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 		return o.upperFile(h, o.ix.lookup(name))
@@ -794,10 +887,8 @@ func (o *FS) Mkdir(name string, perm uint32) error {
 	if err := o.readyToCreate(name); err != nil {
 		return err
 	}
-	if err := o.upper.Mkdir(name, upperDirPerm); err != nil {
-		return err
-	}
-	return o.created(name, fs.TypeDir, meta{perm: perm & 0o7777, hasPerm: true, opaque: true})
+	return o.create(name, fs.TypeDir, meta{perm: perm & 0o7777, hasPerm: true, opaque: true},
+		func() error { return o.upper.Mkdir(name, upperDirPerm) })
 }
 
 // Rmdir implements fs.FS.
@@ -821,12 +912,7 @@ func (o *FS) Rmdir(name string) error {
 	if len(list) > 0 {
 		return syscall.ENOTEMPTY
 	}
-	if e.upper {
-		if err := o.upper.Rmdir(name); err != nil {
-			return err
-		}
-	}
-	return o.removed(&e)
+	return o.remove(&e, func() error { return o.upper.Rmdir(name) })
 }
 
 // Unlink implements fs.FS.
@@ -843,12 +929,7 @@ func (o *FS) Unlink(name string) error {
 	case e.st.Type == fs.TypeDir:
 		return syscall.EISDIR
 	}
-	if e.upper {
-		if err := o.upper.Unlink(name); err != nil {
-			return err
-		}
-	}
-	return o.removed(&e)
+	return o.remove(&e, func() error { return o.upper.Unlink(name) })
 }
 
 // Symlink implements fs.FS.
@@ -861,10 +942,7 @@ func (o *FS) Symlink(target, newname string) error {
 	if err := o.readyToCreate(newname); err != nil {
 		return err
 	}
-	if err := o.upper.Symlink(target, newname); err != nil {
-		return err
-	}
-	return o.created(newname, fs.TypeSymlink, meta{})
+	return o.create(newname, fs.TypeSymlink, meta{}, func() error { return o.upper.Symlink(target, newname) })
 }
 
 // Link implements fs.FS. Linking a lower file copies it up first; the
@@ -897,12 +975,9 @@ func (o *FS) Link(oldname, newname string) error {
 	if err := o.copyUpParents(newname); err != nil {
 		return err
 	}
-	if err := o.upper.Link(oldname, newname); err != nil {
-		return err
-	}
 	m := eo.node.meta
 	m.whiteout, m.opaque, m.redirect = false, false, ""
-	return o.created(newname, eo.node.upper, m)
+	return o.create(newname, eo.node.upper, m, func() error { return o.upper.Link(oldname, newname) })
 }
 
 // SetTimes implements fs.FS. Setting a lower entry's times copies it up.
@@ -982,67 +1057,77 @@ func (o *FS) Rename(oldname, newname string) error {
 	if err := o.copyUpParents(newname); err != nil {
 		return err
 	}
-	var moved *node
+	whiteout := eo.beneath != "" && (fromLower || o.lowerExists(eo.beneath))
+	var m meta // the moved entry's, at newname
+	rec := func(w *journalWriter) {
+		w.move(oldname, newname)
+		w.set(newname, m)
+		if whiteout {
+			w.set(oldname, meta{whiteout: true})
+		}
+	}
 	if fromLower && isDir {
 		if err := o.touchParent(oldname); err != nil {
 			return err
 		}
-		if moved, err = o.moveLowerDir(&eo, &en); err != nil {
+		if err := o.moveLowerDir(&eo, &en, &m, rec); err != nil {
 			return err
 		}
 	} else {
-		if err := o.upper.Rename(oldname, newname); err != nil {
-			return err
-		}
-		moved = o.ix.detach(oldname)
-		if isDir && moved.redirect == "" && !moved.opaque {
+		m = eo.node.meta
+		if isDir && m.redirect == "" && !m.opaque {
 			// Keep merging with the lower directory it merged
 			// with, not with whatever lies beneath its new name.
 			if eo.merged != "" && o.lowerExists(eo.merged) {
-				moved.redirect = eo.merged
+				m.redirect = eo.merged
 			} else {
-				moved.opaque = true
+				m.opaque = true
 			}
 		}
+		// The entry at newname has the moved one's host inode
+		// number once the rename has happened.
+		err := o.change(witness{kind: witnessIno, path: newname, ino: eo.rawIno}, rec,
+			func() error { return o.upper.Rename(oldname, newname) })
+		if err != nil {
+			return err
+		}
 	}
+	moved := o.ix.detach(oldname)
+	if moved == nil {
+		moved = &node{} // a lower directory with nothing in the index
+	}
+	if fromLower && isDir {
+		moved.upper = fs.TypeDir
+	}
+	moved.meta = m
 	o.ix.detach(newname)
 	o.ix.attach(newname, moved)
-	whiteout := eo.beneath != "" && (fromLower || o.lowerExists(eo.beneath))
 	if whiteout {
 		o.ix.ensure(oldname).meta = meta{whiteout: true}
 	}
 	if isDir {
 		o.renameHandles(oldname, newname)
 	}
-	return o.record(func(w *journalWriter) {
-		w.move(oldname, newname)
-		w.set(newname, moved.meta)
-		if whiteout {
-			w.set(oldname, meta{whiteout: true})
-		}
-	})
+	return nil
 }
 
 // moveLowerDir creates the upper directory that takes the place of the
-// lower directory eo at en's name, redirected to it, and returns its
-// node, which takes over eo's whiteouts.
-func (o *FS) moveLowerDir(eo, en *entry) (*node, error) {
-	if en.exists && en.upper {
+// lower directory eo at en's name, redirected to it, with the metadata
+// it sets in *m, which rec journals.
+func (o *FS) moveLowerDir(eo, en *entry, m *meta, rec func(w *journalWriter)) error {
+	*m = meta{ino: eo.st.Ino, perm: eo.st.Perm, hasPerm: true, redirect: eo.merged}
+	if o.work == nil && en.exists && en.upper {
+		// In an overlay directory, the new directory replaces the
+		// empty one at en's name by rename.
 		if err := o.upper.Rmdir(en.name); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := o.upper.Mkdir(en.name, upperDirPerm); err != nil {
-		return nil, err
-	}
-	if _, err := o.finishCopyUp(en.name, fs.TypeDir, eo.st); err != nil {
-		return nil, err
-	}
-	moved := o.ix.detach(eo.name)
-	if moved == nil {
-		moved = &node{}
-	}
-	moved.upper = fs.TypeDir
-	moved.meta = meta{ino: eo.st.Ino, perm: eo.st.Perm, hasPerm: true, redirect: eo.merged}
-	return moved, nil
+	_, err := o.stage(en.name, fs.TypeDir, rec, func(f fs.FS, name string) error {
+		if err := f.Mkdir(name, upperDirPerm); err != nil {
+			return err
+		}
+		return f.SetTimes(name, fs.TimeAt(eo.st.Atime), fs.TimeAt(eo.st.Mtime))
+	})
+	return err
 }
