@@ -63,7 +63,7 @@ func fdClose(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, error) 
 	if _, errno := k.get(fd); errno != ESUCCESS {
 		return errno, nil
 	}
-	return errnoOf(k.remove(fd).close()), nil
+	return errnoOf(k.closeEntry(k.remove(fd))), nil
 }
 
 // fdDatasync implements fd_datasync(fd).
@@ -616,7 +616,7 @@ func fdRenumber(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, erro
 	if from == to {
 		return ESUCCESS, nil
 	}
-	err := old.close()
+	err := k.closeEntry(old)
 	k.fds[to] = k.fds[from]
 	k.remove(from)
 	return errnoOf(err), nil

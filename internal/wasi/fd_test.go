@@ -3,6 +3,7 @@ package wasi
 import (
 	"encoding/binary"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -439,5 +440,49 @@ func TestReaddir_StableCookies(t *testing.T) {
 	names, _ := readdir(e, fd, 4096)
 	if len(names) != len(all)+1 {
 		t.Errorf("new pass: %d entries, want %d", len(names), len(all)+1)
+	}
+}
+
+// TestReaddir_SnapshotBound checks that the snapshots of many
+// descriptors on one directory stay within the kernel's bound, that
+// descriptors whose snapshot was dropped still list the directory, and
+// that closing releases a snapshot.
+func TestReaddir_SnapshotBound(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("d")
+	for i := range 100 {
+		e.writeFile("d/"+strings.Repeat("x", 20)+strconv.Itoa(i), "")
+	}
+	oneSnapshot := 102 * (direntOverhead + 22) // 100 names of 21-22 bytes, ".", ".."
+	e.k.snapshots.limit = 3 * oneSnapshot
+	var fds []uint64
+	for range 20 {
+		fd := uint64(e.open(rootFD, "d", OflagDirectory, dirRights, 0))
+		fds = append(fds, fd)
+		if names, _ := readdir(e, fd, 4096); len(names) != 102 {
+			t.Fatalf("descriptor %d lists %d entries, want 102", fd, len(names))
+		}
+		if e.k.snapshots.bytes > e.k.snapshots.limit {
+			t.Fatalf("snapshots hold %d bytes, more than the bound of %d", e.k.snapshots.bytes, e.k.snapshots.limit)
+		}
+	}
+	// The first descriptor's snapshot was dropped: it takes a new one.
+	if names, _ := readdir(e, fds[0], 4096); len(names) != 102 {
+		t.Errorf("a descriptor whose snapshot was dropped lists %d entries", len(names))
+	}
+	for _, fd := range fds {
+		e.want(ESUCCESS, "fd_close", fd)
+	}
+	if e.k.snapshots.bytes != 0 || len(e.k.snapshots.held) != 0 {
+		t.Errorf("after closing every descriptor: %d bytes in %d snapshots", e.k.snapshots.bytes, len(e.k.snapshots.held))
+	}
+	// A directory larger than the bound alone is listed all the same.
+	e.k.snapshots.limit = oneSnapshot / 2
+	fd := uint64(e.open(rootFD, "d", OflagDirectory, dirRights, 0))
+	if names, _ := readdir(e, fd, 64); len(names) != 102 {
+		t.Errorf("a directory larger than the bound lists %d entries in small reads", len(names))
+	}
+	if e.k.snapshots.bytes != 0 {
+		t.Errorf("a snapshot larger than the bound was kept: %d bytes", e.k.snapshots.bytes)
 	}
 }

@@ -74,6 +74,7 @@ type Kernel struct {
 	iovs        [][]byte   // scratch for iovec arrays
 	wake        int        // eventfd that interrupts a blocking poll; -1 until needed
 	writeBuffer []byte     // scratch to gather fd_write iovecs into one write
+	snapshots   snapshotSet
 }
 
 // New returns a kernel for cfg. It fails if an argument or environment
@@ -235,11 +236,12 @@ type fdEntry struct {
 
 	// kindDir: a directory is its guest path, resolved afresh by every
 	// operation.
-	ns        *fs.Namespace
-	path      string
-	preopen   string
-	isPreopen bool
-	dirents   []dirent // fd_readdir snapshot, taken at cookie 0
+	ns          *fs.Namespace
+	path        string
+	preopen     string
+	isPreopen   bool
+	dirents     []dirent // fd_readdir snapshot, taken at cookie 0 (see snapshotSet)
+	direntBytes int64
 
 	// kindListener and kindConn: a non-blocking host socket.
 	sock int
@@ -289,6 +291,12 @@ func (k *Kernel) insert(e *fdEntry) (uint32, Errno) {
 	}
 	k.fds = append(k.fds, e)
 	return uint32(len(k.fds) - 1), ESUCCESS
+}
+
+// closeEntry closes e, which no descriptor holds any more.
+func (k *Kernel) closeEntry(e *fdEntry) error {
+	k.snapshots.drop(e)
+	return e.close()
 }
 
 // remove frees fd and returns what it held.

@@ -1,9 +1,12 @@
 package wasi
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"slices"
+	"strings"
+	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/internal/fs"
 )
@@ -37,17 +40,20 @@ func fdReaddir(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error
 	if _, ok := m.Slice(usedPtr, 4); !ok {
 		return EFAULT, nil
 	}
-	if cookie == 0 || e.dirents == nil {
-		ents, err := k.snapshot(e)
-		if err != nil {
+	ents := e.dirents
+	if cookie == 0 || ents == nil {
+		var err error
+		if ents, err = k.snapshot(e); err != nil {
 			return errnoOf(err), nil
 		}
-		e.dirents = ents
+		k.snapshots.keep(e, ents)
+	} else {
+		k.snapshots.use(e)
 	}
 	used := 0
 	var header [direntSize]byte
-	for i := cookie; i < uint64(len(e.dirents)) && used < len(buf); i++ {
-		d := e.dirents[i]
+	for i := cookie; i < uint64(len(ents)) && used < len(buf); i++ {
+		d := ents[i]
 		binary.LittleEndian.PutUint64(header[0:], i+1)
 		binary.LittleEndian.PutUint64(header[8:], d.ino)
 		binary.LittleEndian.PutUint32(header[16:], uint32(len(d.name)))
@@ -87,7 +93,9 @@ func (k *Kernel) snapshot(e *fdEntry) ([]dirent, error) {
 		dirent{name: ".", ino: self.Ino, typ: FiletypeDirectory},
 		dirent{name: "..", ino: parentIno, typ: FiletypeDirectory})
 	for _, d := range list {
-		out = append(out, dirent{name: d.Name, ino: d.Ino, typ: filetypeOf(d.Type)})
+		// A copy of the name: the file system's may share a buffer
+		// with much else, which the snapshot would keep alive.
+		out = append(out, dirent{name: strings.Clone(d.Name), ino: d.Ino, typ: filetypeOf(d.Type)})
 	}
 	for _, name := range e.ns.ChildMounts(e.path) {
 		if slices.ContainsFunc(list, func(d fs.DirEntry) bool { return d.Name == name }) {
@@ -102,4 +110,72 @@ func (k *Kernel) snapshot(e *fdEntry) ([]dirent, error) {
 		}
 	}
 	return out, nil
+}
+
+// MaxSnapshotBytes bounds the memory the directory snapshots of one
+// kernel's descriptors hold together (about a million entries of short
+// names). Without a bound, a guest opening hundreds of descriptors on a
+// large directory would hold a copy of it for each.
+const MaxSnapshotBytes = 64 << 20
+
+// direntOverhead is what a snapshot entry takes besides its name.
+const direntOverhead = int64(unsafe.Sizeof(dirent{}))
+
+// snapshotSet keeps the kernel's directory snapshots within
+// MaxSnapshotBytes. Past it, the snapshots used longest ago are
+// dropped: their descriptors take a new one at their next fd_readdir,
+// where a cookie then counts into the directory as it is by then. A
+// directory too large for the bound alone is listed afresh by every
+// call, which costs time, not memory.
+type snapshotSet struct {
+	limit int64 // 0 means MaxSnapshotBytes
+	bytes int64
+	clock uint64
+	held  map[*fdEntry]uint64 // the last use of each snapshot
+}
+
+func (s *snapshotSet) keep(e *fdEntry, ents []dirent) {
+	s.drop(e)
+	cost := int64(len(ents)) * direntOverhead
+	for _, d := range ents {
+		cost += int64(len(d.name))
+	}
+	limit := cmp.Or(s.limit, MaxSnapshotBytes)
+	if cost > limit {
+		return
+	}
+	for s.bytes+cost > limit && len(s.held) > 0 {
+		var oldest *fdEntry
+		for o, t := range s.held {
+			if oldest == nil || t < s.held[oldest] {
+				oldest = o
+			}
+		}
+		s.drop(oldest)
+	}
+	if s.held == nil {
+		s.held = map[*fdEntry]uint64{}
+	}
+	e.dirents, e.direntBytes = ents, cost
+	s.bytes += cost
+	s.clock++
+	s.held[e] = s.clock
+}
+
+// use marks e's snapshot as just used.
+func (s *snapshotSet) use(e *fdEntry) {
+	if _, ok := s.held[e]; ok {
+		s.clock++
+		s.held[e] = s.clock
+	}
+}
+
+// drop releases e's snapshot, if it has one.
+func (s *snapshotSet) drop(e *fdEntry) {
+	if _, ok := s.held[e]; !ok {
+		return
+	}
+	delete(s.held, e)
+	s.bytes -= e.direntBytes
+	e.dirents, e.direntBytes = nil, 0
 }
