@@ -15,8 +15,22 @@ import (
 const DefaultMaxBytes = 1 << 30
 
 // nodeCost is what every directory entry is charged on top of its name
-// and contents, so that millions of empty files also reach the limit.
-const nodeCost = 256
+// and contents, so that millions of empty files also reach the limit:
+// what a node, its slot in its directory's map and a directory's own map
+// take on the heap (measured by TestFS_MemoryBound), with room for the
+// record a layer above keeps of the entry (an overlay's index node).
+const nodeCost = 640
+
+// pageSize is the unit in which file contents are stored. Contents live
+// in fixed pages, never in one growing slice: growing a slice copies it,
+// leaving the old array for the garbage collector, which let a file of
+// 1 GiB take several GiB of host memory on its way there. Pages that are
+// freed are kept for reuse, so that the pages ever allocated never
+// exceed the limit either.
+const pageSize = 4096
+
+// page is one page of a file's contents.
+type page [pageSize]byte
 
 // devCounter gives each FS its own device number.
 var devCounter atomic.Uint64
@@ -36,6 +50,7 @@ type FS struct {
 	nextIno uint64
 	used    int64
 	limit   int64
+	free    []*page // pages freed, for reuse; not charged
 }
 
 type node struct {
@@ -44,7 +59,8 @@ type node struct {
 	perm                uint32
 	nlink               uint64
 	atime, mtime, ctime int64
-	data                []byte           // regular file contents
+	size                int64            // regular file size
+	pages               map[int64]*page  // regular file contents by page number; holes have none
 	target              string           // symbolic link target
 	entries             map[string]*node // directory entries
 	opens               int              // open Files; contents are freed when this and nlink are 0
@@ -71,6 +87,50 @@ func (f *FS) newNode(t fs.Type, perm uint32) *node {
 		n.nlink = 2
 	}
 	return n
+}
+
+// Available implements fs.Capacity: the bytes that can still be stored.
+func (f *FS) Available() (int64, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.limit - f.used, nil
+}
+
+// pageAt returns n's page number i, allocating and charging for it if
+// the file has none there yet.
+func (f *FS) pageAt(n *node, i int64) (*page, error) {
+	if p := n.pages[i]; p != nil {
+		return p, nil
+	}
+	if err := f.charge(pageSize); err != nil {
+		return nil, err
+	}
+	var p *page
+	if k := len(f.free); k > 0 {
+		p, f.free = f.free[k-1], f.free[:k-1]
+		clear(p[:])
+	} else {
+		p = new(page)
+	}
+	if n.pages == nil {
+		n.pages = map[int64]*page{}
+	}
+	n.pages[i] = p
+	return p, nil
+}
+
+// freePages frees n's pages from page number first on.
+func (f *FS) freePages(n *node, first int64) {
+	for i, p := range n.pages {
+		if i >= first {
+			delete(n.pages, i)
+			f.free = append(f.free, p)
+			f.charge(-pageSize)
+		}
+	}
+	if len(n.pages) == 0 {
+		n.pages = nil
+	}
 }
 
 // charge accounts for delta more bytes, failing with ENOSPC past the limit.
@@ -138,7 +198,7 @@ func (f *FS) stat(n *node) fs.Stat {
 		Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime}
 	switch n.typ {
 	case fs.TypeRegular:
-		st.Size = uint64(len(n.data))
+		st.Size = uint64(n.size)
 	case fs.TypeSymlink:
 		st.Size = uint64(len(n.target))
 	}
@@ -187,9 +247,9 @@ func (f *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 	case fs.TypeSymlink:
 		return nil, syscall.ELOOP
 	}
-	if flags&fs.OpenTruncate != 0 && len(n.data) > 0 {
-		f.charge(-int64(len(n.data)))
-		n.data = nil
+	if flags&fs.OpenTruncate != 0 && n.size > 0 {
+		f.freePages(n, 0)
+		n.size = 0
 		n.mtime = fs.Now()
 		n.ctime = n.mtime
 	}
@@ -199,7 +259,9 @@ func (f *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 
 // link enters n into directory d as elem.
 func (f *FS) link(d *node, elem string, n *node) {
-	d.entries[elem] = n
+	// A copy: elem is a piece of the whole path, which the map would
+	// otherwise keep alive as its key, beyond what is charged for it.
+	d.entries[strings.Clone(elem)] = n
 	if n.typ == fs.TypeDir {
 		d.nlink++
 	}
@@ -225,8 +287,9 @@ func (f *FS) unlink(d *node, elem string, n *node) {
 
 func (f *FS) release(n *node) {
 	if n.nlink == 0 && n.opens == 0 {
-		f.charge(-int64(len(n.data) + len(n.target)))
-		n.data = nil
+		f.charge(-int64(len(n.target)))
+		f.freePages(n, 0)
+		n.size = 0
 	}
 }
 
@@ -478,14 +541,24 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
-	if off >= int64(len(h.n.data)) {
+	if off >= h.n.size {
 		return 0, io.EOF
 	}
-	n := copy(p, h.n.data[off:])
-	if n < len(p) {
-		return n, io.EOF
+	var eof error
+	if int64(len(p)) > h.n.size-off {
+		p, eof = p[:h.n.size-off], io.EOF
 	}
-	return n, nil
+	for done := 0; done < len(p); {
+		pos := off + int64(done)
+		b := p[done:min(len(p), done+pageSize-int(pos%pageSize))]
+		if pg := h.n.pages[pos/pageSize]; pg != nil {
+			copy(b, pg[pos%pageSize:])
+		} else {
+			clear(b)
+		}
+		done += len(b)
+	}
+	return len(p), eof
 }
 
 func (h *file) WriteAt(p []byte, off int64) (int, error) {
@@ -504,34 +577,45 @@ func (h *file) WriteAt(p []byte, off int64) (int, error) {
 	if end < off {
 		return 0, syscall.EFBIG
 	}
-	if err := h.resize(end, true); err != nil {
-		return 0, err
+	if end > h.fs.limit {
+		return 0, syscall.EFBIG
 	}
-	copy(h.n.data[off:], p)
+	done := 0
+	for done < len(p) {
+		pos := off + int64(done)
+		pg, err := h.fs.pageAt(h.n, pos/pageSize)
+		if err != nil {
+			// Keep what fits, as a write to a full disk does.
+			if done == 0 {
+				return 0, err
+			}
+			break
+		}
+		done += copy(pg[pos%pageSize:], p[done:])
+		h.n.size = max(h.n.size, off+int64(done))
+	}
 	h.n.mtime = fs.Now()
 	h.n.ctime = h.n.mtime
-	return len(p), nil
+	return done, nil
 }
 
 // resize makes the file size bytes long; with growOnly it never shrinks.
+// Growing stores nothing: the new bytes are a hole.
 func (h *file) resize(size int64, growOnly bool) error {
 	n := h.n
-	cur := int64(len(n.data))
-	if size == cur || (growOnly && size < cur) {
+	if size == n.size || (growOnly && size < n.size) {
 		return nil
 	}
 	if size > h.fs.limit {
 		return syscall.EFBIG
 	}
-	if err := h.fs.charge(size - cur); err != nil {
-		return err
+	if size < n.size {
+		h.fs.freePages(n, (size+pageSize-1)/pageSize)
+		if pg := n.pages[size/pageSize]; pg != nil {
+			clear(pg[size%pageSize:])
+		}
 	}
-	if size < cur {
-		clear(n.data[size:])
-		n.data = n.data[:size]
-		return nil
-	}
-	n.data = slices.Grow(n.data, int(size-cur))[:size]
+	n.size = size
 	return nil
 }
 
@@ -582,7 +666,16 @@ func (h *file) Allocate(off, n int64) error {
 	if off < 0 || n <= 0 || off+n < off {
 		return syscall.EINVAL
 	}
-	return h.resize(off+n, true)
+	if err := h.resize(off+n, true); err != nil {
+		return err
+	}
+	// Allocated bytes are stored, so that writing them cannot fail.
+	for i := off / pageSize; i <= (off+n-1)/pageSize; i++ {
+		if _, err := h.fs.pageAt(h.n, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *file) Sync() error {

@@ -89,7 +89,9 @@ func (ix *index) ensure(name string) *node {
 			if n.children == nil {
 				n.children = map[string]*node{}
 			}
-			n.children[c] = next
+			// A copy: c is a piece of the whole path, which the
+			// map would otherwise keep alive as its key.
+			n.children[strings.Clone(c)] = next
 		}
 		n = next
 	}
@@ -121,7 +123,7 @@ func (ix *index) attach(name string, n *node) {
 	if parent.children == nil {
 		parent.children = map[string]*node{}
 	}
-	parent.children[elem] = n
+	parent.children[strings.Clone(elem)] = n
 }
 
 // prune drops the node at name and its ancestors while they record
