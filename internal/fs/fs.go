@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"io"
 	"syscall"
@@ -94,6 +95,43 @@ type File interface {
 
 	// SetTimes sets the access and modification times.
 	SetTimes(atime, mtime SetTime) error
+}
+
+// SparseFile is implemented by files that know where their data is, so
+// that copying one costs what it stores rather than what its size says
+// (a sparse file may declare terabytes and store nothing).
+type SparseFile interface {
+	// NextData returns the first range [start, end) of stored data at
+	// or after off, with start >= off, and io.EOF when nothing from off
+	// to the end of the file is stored. Bytes outside the ranges it
+	// returns read as zeros. The cost of a call does not depend on the
+	// size of the hole it skips.
+	NextData(off int64) (start, end int64, err error)
+}
+
+// Capacity is implemented by file systems that can tell how many more
+// bytes of file contents they can store.
+type Capacity interface {
+	Available() (int64, error)
+}
+
+// Interruptible is implemented by file systems some of whose operations
+// can take long: an overlay copies a file up before it opens it for
+// writing, renames it, links it or sets its times.
+type Interruptible interface {
+	// WithContext returns the file system for operations that give up
+	// once ctx is done, failing with context.Cause(ctx) and leaving the
+	// file system as if they had not started.
+	WithContext(ctx context.Context) FS
+}
+
+// WithContext returns f for operations that give up once ctx is done,
+// if f can give up (it is Interruptible), and f otherwise.
+func WithContext(ctx context.Context, f FS) FS {
+	if i, ok := f.(Interruptible); ok {
+		return i.WithContext(ctx)
+	}
+	return f
 }
 
 // OpenFlag selects how File opens a file.

@@ -106,6 +106,41 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return done, eof
 }
 
+// NextData returns the first range [start, end) at or after off that
+// is mapped to written blocks, io.EOF if there is none before the end of
+// the file. Holes and unwritten extents read as zeros, so copying a file
+// needs only these ranges; each call walks the block map once per run it
+// skips, however long a hole is.
+func (f *File) NextData(off int64) (start, end int64, err error) {
+	size := int64(f.in.size)
+	if off < 0 {
+		return 0, 0, fmt.Errorf("ext4: data at negative offset %d: %w", off, syscall.EINVAL)
+	}
+	if off >= size {
+		return 0, 0, io.EOF
+	}
+	if f.inline != nil {
+		return off, size, nil
+	}
+	bs := int64(f.fsys.sb.blockSize)
+	for pos := off; pos < size; {
+		lblk := uint64(pos / bs)
+		if lblk >= maxLogical {
+			break // no block map reaches this far
+		}
+		r, err := f.runAt(lblk)
+		if err != nil {
+			return 0, 0, err
+		}
+		runEnd := int64(min(r.lblk+r.n, maxLogical)) * bs
+		if !r.zero {
+			return pos, min(runEnd, size), nil
+		}
+		pos = runEnd
+	}
+	return 0, 0, io.EOF
+}
+
 // runAt returns the run that holds logical block lblk, starting at lblk.
 func (f *File) runAt(lblk uint64) (run, error) {
 	f.mu.Lock()

@@ -205,6 +205,15 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 	return h.f.ReadAt(p, off)
 }
 
+// NextData implements fs.SparseFile: copying a file up reads only what
+// the image stores.
+func (h *file) NextData(off int64) (start, end int64, err error) {
+	if h.closed.Load() {
+		return 0, 0, syscall.EBADF
+	}
+	return h.f.NextData(off)
+}
+
 // WriteAt, Truncate and Allocate fail with EBADF: the file is open for
 // reading only, as every file of a read-only file system is.
 func (h *file) WriteAt(p []byte, off int64) (int, error) { return 0, syscall.EBADF }

@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -136,6 +137,16 @@ func (h *FS) writable() error {
 		return syscall.EROFS
 	}
 	return nil
+}
+
+// Available implements fs.Capacity: the bytes the host file system
+// lets an unprivileged user add.
+func (h *FS) Available() (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(h.dirfd, &st); err != nil {
+		return 0, err
+	}
+	return int64(min(st.Bavail, uint64(math.MaxInt64)/uint64(max(st.Bsize, 1)))) * st.Bsize, nil
 }
 
 // Lstat implements fs.FS.

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -182,7 +183,7 @@ func (h *lowerFile) SetTimes(atime, mtime fs.SetTime) error {
 	if !copied {
 		e, err := o.resolve(h.name)
 		if err == nil && e.exists && !e.upper && e.beneath == h.lower {
-			if err := o.copyUp(&e, true); err != nil {
+			if err := o.copyUp(context.Background(), &e, true); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -491,11 +492,11 @@ func (o *FS) lowerExists(name string) bool {
 // copyUp copies the lower entry e, and the directories on its way, to
 // the upper layer. data says whether to copy a regular file's contents
 // (not when it is about to be truncated).
-func (o *FS) copyUp(e *entry, data bool) error {
+func (o *FS) copyUp(ctx context.Context, e *entry, data bool) error {
 	if err := o.copyUpParents(e.name); err != nil {
 		return err
 	}
-	return o.copyUpOne(e, data)
+	return o.copyUpOne(ctx, e, data)
 }
 
 // copyUpParents makes sure that the directory holding name, and every
@@ -529,7 +530,8 @@ func (o *FS) copyUpParents(name string) error {
 			return syscall.ENOTDIR
 		}
 		e := entry{name: prefix, beneath: clp, exists: true, st: o.lowerStat(st), rawIno: st.Ino}
-		if err := o.copyUpOne(&e, false); err != nil {
+		// A directory copies up in constant time: no deadline.
+		if err := o.copyUpOne(context.Background(), &e, false); err != nil {
 			return err
 		}
 		n, lp = e.node, clp
@@ -539,7 +541,7 @@ func (o *FS) copyUpParents(name string) error {
 
 // copyUpOne copies the lower entry e, whose directory is in the upper
 // layer, to the upper layer, and updates e to describe the copy.
-func (o *FS) copyUpOne(e *entry, data bool) error {
+func (o *FS) copyUpOne(ctx context.Context, e *entry, data bool) error {
 	lst := e.st
 	m := meta{ino: lst.Ino, perm: lst.Perm, hasPerm: true}
 	upperType := lst.Type
@@ -564,7 +566,7 @@ func (o *FS) copyUpOne(e *entry, data bool) error {
 		case lst.Type == fs.TypeDir:
 			err = f.Mkdir(name, upperDirPerm)
 		case lst.Type == fs.TypeRegular:
-			err = o.copyData(f, name, e, data)
+			err = o.copyData(ctx, f, name, e, data)
 		case lst.Type == fs.TypeSymlink:
 			var target string
 			if target, err = o.lower.Readlink(e.beneath); err == nil {
@@ -603,10 +605,37 @@ const copyChunk = 256 << 10
 var zeros [copyChunk]byte
 
 // copyData creates the file name in f with the contents of the lower
-// file e.beneath, or empty when data is false. In an overlay directory
-// the copy is synced, so that it is whole once renamed into place even
-// if the host crashes.
-func (o *FS) copyData(f fs.FS, name string, e *entry, data bool) (err error) {
+// file e.beneath, or empty when data is false. The cost follows what the
+// lower file stores, not its size: only its data ranges are read (see
+// fs.SparseFile), after f is known to have room for them and to take a
+// file of that size, and the copy gives up when ctx is done. In an
+// overlay directory the copy is synced, so that it is whole once renamed
+// into place even if the host crashes.
+func (o *FS) copyData(ctx context.Context, f fs.FS, name string, e *entry, data bool) (err error) {
+	size := int64(e.st.Size)
+	if size < 0 {
+		return syscall.EFBIG
+	}
+	var src fs.File
+	if data && size > 0 {
+		if src, err = o.lower.Open(e.beneath, fs.OpenRead, 0); err != nil {
+			return err
+		}
+		defer src.Close()
+		if c, ok := f.(fs.Capacity); ok {
+			stored, err := storedBytes(ctx, src, size)
+			if err != nil {
+				return err
+			}
+			avail, err := c.Available()
+			if err != nil {
+				return err
+			}
+			if stored > avail {
+				return syscall.ENOSPC
+			}
+		}
+	}
 	dst, err := f.Open(name, fs.OpenWrite|fs.OpenCreate|fs.OpenExclusive, upperFilePerm)
 	if err != nil {
 		return err
@@ -616,38 +645,80 @@ func (o *FS) copyData(f fs.FS, name string, e *entry, data bool) (err error) {
 			err = cerr
 		}
 	}()
-	if !data {
+	if src == nil {
 		return nil
 	}
-	src, err := o.lower.Open(e.beneath, fs.OpenRead, 0)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	size := int64(e.st.Size)
-	buf := make([]byte, min(copyChunk, size))
-	for off := int64(0); off < size; off += int64(len(buf)) {
-		b := buf[:min(int64(len(buf)), size-off)]
-		if n, err := src.ReadAt(b, off); n < len(b) {
-			if err == nil || err == io.EOF {
-				err = syscall.EIO // the file shrank: the lower layer is damaged
-			}
-			return err
-		}
-		if bytes.Equal(b, zeros[:len(b)]) {
-			continue
-		}
-		if _, err := dst.WriteAt(b, off); err != nil {
-			return err
-		}
-	}
+	// The size first, so that a file too large for f fails (EFBIG)
+	// before anything is copied.
 	if err := dst.Truncate(size); err != nil {
 		return err
+	}
+	buf := make([]byte, min(copyChunk, size))
+	for off := int64(0); ; {
+		start, end, err := nextData(src, off, size)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for pos := start; pos < end; pos += int64(len(buf)) {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			b := buf[:min(int64(len(buf)), end-pos)]
+			if n, err := src.ReadAt(b, pos); n < len(b) {
+				if err == nil || err == io.EOF {
+					err = syscall.EIO // the file shrank: the lower layer is damaged
+				}
+				return err
+			}
+			if bytes.Equal(b, zeros[:len(b)]) {
+				continue
+			}
+			if _, err := dst.WriteAt(b, pos); err != nil {
+				return err
+			}
+		}
+		off = end
 	}
 	if o.work != nil {
 		return dst.Sync()
 	}
 	return nil
+}
+
+// nextData returns the next range of data at or after off in f, of size
+// bytes: what f says, if it is a fs.SparseFile, and the rest of the file
+// otherwise.
+func nextData(f fs.File, off, size int64) (start, end int64, err error) {
+	if sf, ok := f.(fs.SparseFile); ok {
+		start, end, err = sf.NextData(off)
+		return start, min(end, size), err
+	}
+	if off >= size {
+		return 0, 0, io.EOF
+	}
+	return off, size, nil
+}
+
+// storedBytes returns how many bytes of f, of size bytes, are data.
+func storedBytes(ctx context.Context, f fs.File, size int64) (int64, error) {
+	var n int64
+	for off := int64(0); ; {
+		if ctx.Err() != nil {
+			return 0, context.Cause(ctx)
+		}
+		start, end, err := nextData(f, off, size)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += end - start
+		off = end
+	}
 }
 
 // remove removes the entry e from the merged view: from the upper
@@ -706,6 +777,10 @@ func (o *FS) Lstat(name string) (fs.Stat, error) {
 // copies it up first; one opened for reading reads the upper copy once
 // the file is copied up, as on Linux.
 func (o *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
+	return o.open(context.Background(), name, flags, perm)
+}
+
+func (o *FS) open(ctx context.Context, name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
 	if flags&(fs.OpenWrite|fs.OpenCreate|fs.OpenTruncate) == 0 {
 		o.mu.RLock()
 		defer o.mu.RUnlock()
@@ -750,7 +825,7 @@ func (o *FS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) 
 	}
 	flags &^= fs.OpenCreate | fs.OpenExclusive
 	if !e.upper && flags&(fs.OpenWrite|fs.OpenTruncate) != 0 {
-		if err := o.copyUp(&e, flags&fs.OpenTruncate == 0); err != nil {
+		if err := o.copyUp(ctx, &e, flags&fs.OpenTruncate == 0); err != nil {
 			return nil, err
 		}
 	}
@@ -949,6 +1024,10 @@ func (o *FS) Symlink(target, newname string) error {
 // new name then shares the copy's inode number, which is the lower
 // file's.
 func (o *FS) Link(oldname, newname string) error {
+	return o.link(context.Background(), oldname, newname)
+}
+
+func (o *FS) link(ctx context.Context, oldname, newname string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	eo, err := o.resolve(oldname)
@@ -968,7 +1047,7 @@ func (o *FS) Link(oldname, newname string) error {
 		return syscall.EEXIST
 	}
 	if !eo.upper {
-		if err := o.copyUp(&eo, true); err != nil {
+		if err := o.copyUp(ctx, &eo, true); err != nil {
 			return err
 		}
 	}
@@ -982,6 +1061,10 @@ func (o *FS) Link(oldname, newname string) error {
 
 // SetTimes implements fs.FS. Setting a lower entry's times copies it up.
 func (o *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
+	return o.setTimes(context.Background(), name, atime, mtime)
+}
+
+func (o *FS) setTimes(ctx context.Context, name string, atime, mtime fs.SetTime) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	e, err := o.existing(name)
@@ -989,7 +1072,7 @@ func (o *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
 		return err
 	}
 	if !e.upper {
-		if err := o.copyUp(&e, true); err != nil {
+		if err := o.copyUp(ctx, &e, true); err != nil {
 			return err
 		}
 	}
@@ -1006,6 +1089,10 @@ func sameFile(a, b *entry) bool {
 // its place, redirected to it, as overlayfs's redirect_dir does, so
 // that renaming a directory never fails with EXDEV.
 func (o *FS) Rename(oldname, newname string) error {
+	return o.rename(context.Background(), oldname, newname)
+}
+
+func (o *FS) rename(ctx context.Context, oldname, newname string) error {
 	if oldname == "." || newname == "." {
 		return syscall.EBUSY
 	}
@@ -1050,7 +1137,7 @@ func (o *FS) Rename(oldname, newname string) error {
 	}
 	fromLower := !eo.upper
 	if fromLower && !isDir {
-		if err := o.copyUp(&eo, true); err != nil {
+		if err := o.copyUp(ctx, &eo, true); err != nil {
 			return err
 		}
 	}
@@ -1130,4 +1217,29 @@ func (o *FS) moveLowerDir(eo, en *entry, m *meta, rec func(w *journalWriter)) er
 		return f.SetTimes(name, fs.TimeAt(eo.st.Atime), fs.TimeAt(eo.st.Mtime))
 	})
 	return err
+}
+
+// ctxFS is the overlay for operations that give up when ctx is done:
+// the ones that may copy a regular file up.
+type ctxFS struct {
+	*FS
+	ctx context.Context
+}
+
+// WithContext implements fs.Interruptible: a copy-up stops when ctx is
+// done, and the operation fails with context.Cause(ctx), leaving the
+// lower file as it was, so that a deadline ends a guest that opens a
+// huge image file for writing.
+func (o *FS) WithContext(ctx context.Context) fs.FS { return &ctxFS{FS: o, ctx: ctx} }
+
+func (c *ctxFS) Open(name string, flags fs.OpenFlag, perm uint32) (fs.File, error) {
+	return c.open(c.ctx, name, flags, perm)
+}
+
+func (c *ctxFS) Link(oldname, newname string) error { return c.link(c.ctx, oldname, newname) }
+
+func (c *ctxFS) Rename(oldname, newname string) error { return c.rename(c.ctx, oldname, newname) }
+
+func (c *ctxFS) SetTimes(name string, atime, mtime fs.SetTime) error {
+	return c.setTimes(c.ctx, name, atime, mtime)
 }
