@@ -100,7 +100,7 @@ func (k *Kernel) existing(e *fdEntry, m Memory, lookupflags uint64, ptr, n uint3
 
 // pathFilestatSetTimes implements path_filestat_set_times(fd, flags,
 // path, path_len, atim, mtim, fst_flags).
-func pathFilestatSetTimes(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
+func pathFilestatSetTimes(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
 	e, errno := k.dirFD(uint32(p[0]), RightPathFilestatSetTimes)
 	if errno != ESUCCESS {
 		return errno, nil
@@ -113,12 +113,22 @@ func pathFilestatSetTimes(k *Kernel, _ context.Context, m Memory, p []uint64) (E
 	if errno != ESUCCESS {
 		return errno, nil
 	}
-	return errnoOf(r.FS.SetTimes(r.Name, atime, mtime)), nil
+	return copyUpResult(ctx, fs.WithContext(ctx, r.FS).SetTimes(r.Name, atime, mtime))
+}
+
+// copyUpResult is the result of a file-system operation that may copy a
+// file up first (an overlay's, through fs.WithContext): the context's
+// cause, which ends the guest, if ctx's end cut it short.
+func copyUpResult(ctx context.Context, err error) (Errno, error) {
+	if isInterrupt(ctx, err) {
+		return 0, err
+	}
+	return errnoOf(err), nil
 }
 
 // pathLink implements path_link(old_fd, old_flags, old_path,
 // old_path_len, new_fd, new_path, new_path_len).
-func pathLink(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
+func pathLink(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
 	oe, errno := k.dirFD(uint32(p[0]), RightPathLinkSource)
 	if errno != ESUCCESS {
 		return errno, nil
@@ -145,7 +155,7 @@ func pathLink(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error)
 	case !sameFS(src.Loc, dst.Loc):
 		return EXDEV, nil
 	}
-	return errnoOf(src.FS.Link(src.Name, dst.Name)), nil
+	return copyUpResult(ctx, fs.WithContext(ctx, src.FS).Link(src.Name, dst.Name))
 }
 
 func sameFS(a, b fs.Loc) bool { return a.FS == b.FS && a.MountPath == b.MountPath }
@@ -157,7 +167,7 @@ func sameFS(a, b fs.Loc) bool { return a.FS == b.FS && a.MountPath == b.MountPat
 // pass on: asking for more is not an error, as wasi-libc and Go ask for
 // broad sets. A file is opened for writing if fd_write is among the
 // requested rights, and for reading otherwise too.
-func pathOpen(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
+func pathOpen(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
 	oflags, base, inheriting, fdflags := p[4], Rights(p[5]), Rights(p[6]), p[7]
 	resultPtr := uint32(p[8])
 	if _, ok := m.Slice(resultPtr, 4); !ok {
@@ -214,7 +224,11 @@ func pathOpen(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error)
 		}
 	}
 	if next.kind != kindDir {
+		r.FS = fs.WithContext(ctx, r.FS) // opening for writing may copy a file up
 		if errno := openFile(next, r, oflags, base, fdflags); errno != ESUCCESS {
+			if ctx.Err() != nil {
+				return 0, context.Cause(ctx)
+			}
 			return errno, nil
 		}
 	}
@@ -330,7 +344,7 @@ func lastElem(path string) string {
 // pathRename implements path_rename(fd, old_path, old_path_len, new_fd,
 // new_path, new_path_len). Open descriptors of a renamed directory, or
 // of directories inside it, follow it to its new path.
-func pathRename(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
+func pathRename(k *Kernel, ctx context.Context, m Memory, p []uint64) (Errno, error) {
 	oe, errno := k.dirFD(uint32(p[0]), RightPathRenameSource)
 	if errno != ESUCCESS {
 		return errno, nil
@@ -356,8 +370,8 @@ func pathRename(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, erro
 	case oe.ns != ne.ns || !sameFS(src.Loc, dst.Loc):
 		return EXDEV, nil
 	}
-	if err := src.FS.Rename(src.Name, dst.Name); err != nil {
-		return errnoOf(err), nil
+	if err := fs.WithContext(ctx, src.FS).Rename(src.Name, dst.Name); err != nil {
+		return copyUpResult(ctx, err)
 	}
 	if src.Stat.Type == fs.TypeDir {
 		for _, d := range k.fds {
