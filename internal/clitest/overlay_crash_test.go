@@ -412,3 +412,47 @@ func fileHash(t *testing.T, p string) [32]byte {
 	}
 	return sha256.Sum256(b)
 }
+
+// TestDiskOverlay_SparseCopyUp opens a 2 TiB sparse file of a 32 MiB
+// image for appending under -W timeout=3s: the copy-up costs what the
+// file stores, so the run takes well under the deadline, whether the
+// copy goes to a directory (where it fits, and the append works) or to
+// memory (where the file is too large: EFBIG at once).
+func TestDiskOverlay_SparseCopyUp(t *testing.T) {
+	disktest.Need(t, "mkfs.ext4")
+	prog := buildC(t, "crashops", "-O2", filepath.Join("testdata", "crashops.c"))
+	src := t.TempDir()
+	f, err := os.Create(filepath.Join(src, "huge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("head"), 0)
+	if err := f.Truncate(2 << 40); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	img := filepath.Join(t.TempDir(), "root.img")
+	disktest.MakeExt4(t, src, img, 32)
+	tests := []struct {
+		name    string
+		overlay []string
+		code    int
+		stderr  string
+	}{
+		{"directory", []string{"--disk-overlay", filepath.Join(t.TempDir(), "overlay")}, 0, ""},
+		{"memory", nil, 1, "File too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{"run", "-W", "timeout=3s", "--disk", img}, tt.overlay...), prog, "0", "a:/huge")
+			start := time.Now()
+			r := wasmvisor(t, proc{timeout: time.Minute}, args...)
+			if elapsed := time.Since(start); elapsed > 2*time.Second {
+				t.Errorf("the run took %v", elapsed)
+			}
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("%v\nwant exit status %d and %q", r, tt.code, tt.stderr)
+			}
+		})
+	}
+}
