@@ -66,39 +66,15 @@ func TestFS_MemoryBound(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for i := 0; ; i++ {
-				h, err := o.Open(fmt.Sprintf("%s/f%d", dir, i), fs.OpenWrite|fs.OpenCreate, 0o644)
-				if err != nil {
-					if fs.Errno(err) != syscall.ENOSPC {
-						t.Fatal(err)
-					}
-					t.Logf("%d files", i)
-					return
-				}
-				h.Close()
-			}
+			createAll(t, o, func(i int) string { return fmt.Sprintf("%s/f%d", dir, i) })
 		}},
 		{"empty files", false, func(t *testing.T, o *overlay.FS) {
-			if err := o.Mkdir("d", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; ; i++ {
-				h, err := o.Open(fmt.Sprintf("d/%d/f%d", i%64, i), fs.OpenWrite|fs.OpenCreate, 0o644)
-				if fs.Errno(err) == syscall.ENOENT {
-					err = o.Mkdir(fmt.Sprintf("d/%d", i%64), 0o755)
-					if err == nil {
-						h, err = o.Open(fmt.Sprintf("d/%d/f%d", i%64, i), fs.OpenWrite|fs.OpenCreate, 0o644)
-					}
+			for i := range 64 {
+				if err := o.Mkdir(fmt.Sprint(i), 0o755); err != nil {
+					t.Fatal(err)
 				}
-				if err != nil {
-					if fs.Errno(err) != syscall.ENOSPC {
-						t.Fatal(err)
-					}
-					t.Logf("%d files", i)
-					return
-				}
-				h.Close()
 			}
+			createAll(t, o, func(i int) string { return fmt.Sprintf("%d/f%d", i%64, i) })
 		}},
 	}
 	for _, tt := range tests {
@@ -121,5 +97,21 @@ func TestFS_MemoryBound(t *testing.T) {
 			}
 			runtime.KeepAlive(o)
 		})
+	}
+}
+
+// createAll creates empty files named name(0), name(1)... until o is
+// full.
+func createAll(t *testing.T, o *overlay.FS, name func(i int) string) {
+	for i := 0; ; i++ {
+		h, err := o.Open(name(i), fs.OpenWrite|fs.OpenCreate, 0o644)
+		if err != nil {
+			if fs.Errno(err) != syscall.ENOSPC {
+				t.Fatal(err)
+			}
+			t.Logf("%d files", i)
+			return
+		}
+		h.Close()
 	}
 }
