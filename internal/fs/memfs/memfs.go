@@ -577,8 +577,14 @@ func (h *file) WriteAt(p []byte, off int64) (int, error) {
 	if end < off {
 		return 0, syscall.EFBIG
 	}
-	if end > h.fs.limit {
+	// No file outgrows the file system: past its size a write is EFBIG,
+	// and one that crosses it writes what fits (where a full file system
+	// usually stops it first, with ENOSPC).
+	if off >= h.fs.limit {
 		return 0, syscall.EFBIG
+	}
+	if end > h.fs.limit {
+		p = p[:h.fs.limit-off]
 	}
 	done := 0
 	for done < len(p) {
