@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/engine"
@@ -88,7 +89,7 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 		// compile: Stats shows what was stored.
 		cache.c.Put(key, parts...)
 	}
-	return code, nil
+	return code, nil // code, returned, keeps parts mapped until here
 }
 
 // PrecompileModule compiles bin as CompileModule does and returns it as
@@ -110,8 +111,11 @@ func (r *Runtime) PrecompileModule(ctx context.Context, bin []byte) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	pre := aot.Precompiled{BuildID: aot.BuildID(), CodeKey: p.CodeKey(), Wasm: bin, Code: bytes.Join(parts, nil)}
-	return pre.Marshal(), nil
+	data := aot.MarshalPrecompiled(aot.BuildID(), p.CodeKey(), bin, parts...)
+	// parts alias the module's machine code, which is unmapped once the
+	// module is unreachable.
+	runtime.KeepAlive(c)
+	return data, nil
 }
 
 // IsPrecompiled reports whether b is (the start of) a precompiled module

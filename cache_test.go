@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/wasmvisor/wasmvisor/internal/aot"
@@ -155,5 +156,48 @@ func TestPrecompileModule(t *testing.T) {
 	defer ri.Close(ctx)
 	if _, err := ri.PrecompileModule(ctx, bin); err == nil {
 		t.Error("the interpreter precompiled a module")
+	}
+}
+
+// TestPrecompileModule_gc precompiles while the collector runs: the
+// machine code the result is copied from must stay mapped until it is
+// copied, though nothing uses the compiled module after.
+func TestPrecompileModule_gc(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled})
+	defer r.Close(ctx)
+	// Many functions, so that copying the code takes a while.
+	m := &wasm.Module{Types: []wasm.FuncType{{Params: []wasm.ValueType{i32}, Results: []wasm.ValueType{i32}}}}
+	body := []byte{0x20, 0x00}
+	for range 200 {
+		body = append(body, 0x20, 0x00, 0x6a) // local.get 0; i32.add
+	}
+	body = append(body, 0x0b)
+	for range 2000 {
+		m.Funcs = append(m.Funcs, 0)
+		m.Codes = append(m.Codes, wasm.Code{Body: body})
+	}
+	bin := encode(m)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	for range 10 {
+		data, err := r.PrecompileModule(ctx, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.LoadPrecompiledModule(ctx, data); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -39,13 +39,28 @@ func IsPrecompiled(b []byte) bool { return bytes.HasPrefix(b, []byte(precompiled
 //	uvarint-length-prefixed build ID, code key, module, code,
 //	SHA-256 of everything before it.
 func (p *Precompiled) Marshal() []byte {
-	n := len(precompiledMagic) + 4 + len(p.BuildID) + len(p.CodeKey) + len(p.Wasm) + len(p.Code) + 4*binary.MaxVarintLen64 + sha256.Size
+	return MarshalPrecompiled(p.BuildID, p.CodeKey, p.Wasm, p.Code)
+}
+
+// MarshalPrecompiled is Marshal of a Precompiled whose code is the parts
+// of code one after the other, in one allocation of the file's size: the
+// code of a large module is copied once.
+func MarshalPrecompiled(buildID, codeKey string, wasm []byte, code ...[]byte) []byte {
+	codeLen := 0
+	for _, c := range code {
+		codeLen += len(c)
+	}
+	n := len(precompiledMagic) + 4 + len(buildID) + len(codeKey) + len(wasm) + codeLen + 4*binary.MaxVarintLen64 + sha256.Size
 	b := make([]byte, 0, n)
 	b = append(b, precompiledMagic...)
 	b = binary.LittleEndian.AppendUint32(b, precompiledVersion)
-	for _, f := range [][]byte{[]byte(p.BuildID), []byte(p.CodeKey), p.Wasm, p.Code} {
+	for _, f := range [][]byte{[]byte(buildID), []byte(codeKey), wasm} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
+	}
+	b = binary.AppendUvarint(b, uint64(codeLen))
+	for _, c := range code {
+		b = append(b, c...)
 	}
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...)

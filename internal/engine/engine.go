@@ -52,8 +52,9 @@ type Persistent interface {
 	CodeKey() string
 	// MarshalModule returns the stored form of a module the engine
 	// compiled, in parts to be stored one after the other (so that the
-	// code need not be copied: a part may be the module's own, which the
-	// caller must not modify).
+	// code need not be copied: a part may be the module's own code, which
+	// the caller must not modify, and which stays mapped only while the
+	// caller keeps mod reachable).
 	MarshalModule(mod Module) ([][]byte, error)
 	// UnmarshalModule rebuilds the code of m from what MarshalModule
 	// returned for it, size bytes read from r. The caller vouches that

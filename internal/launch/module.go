@@ -31,7 +31,10 @@ func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	return aot.WriteFile(out, 0o644, true, data)
+	// Not synced: a file a crash damaged fails its checksum when loaded
+	// and is compiled again, and a sync of hundreds of megabytes would
+	// cost more than the compile saves.
+	return aot.WriteFile(out, 0o644, false, data)
 }
 
 // Validate decodes and validates the module in file under p, through
