@@ -375,17 +375,17 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 	v.call.Env = e.Env
 	defer func() { v.call.Env = nil }()
 
-	finishing := 0
+	resumed := 0 // times a stopped guest was let finish
 	for {
 		err := v.cpu.Run()
 		if err == unix.EINTR {
 			if cerr := ctx.Err(); cerr != nil {
-				if v.finishing() && finishing < maxFinishing {
+				if v.finishing() && resumed < maxFinishing {
 					// The outcome is already decided, a few instructions
 					// before the exit that reports it: let the guest get
 					// there. The kick comes once per run, so clearing
 					// immediate_exit cannot lose one.
-					finishing++
+					resumed++
 					v.cpu.SetImmediateExit(false)
 					continue
 				}
@@ -458,9 +458,8 @@ func (v *VM) stopped(err error, rip uint64) *Trap {
 }
 
 // maxFinishing bounds how often a stopped run is resumed to finish (see
-// finishing): two instructions suffice, but a Go runtime signal may
-// interrupt each attempt, and a stub that halts (a monitor bug) never
-// finishes.
+// finishing): one entry suffices, but a Go runtime signal may interrupt
+// each, and a stub that halts (a monitor bug) would never finish.
 const maxFinishing = 8
 
 // finishing reports whether a guest interrupted by its deadline has
