@@ -114,7 +114,7 @@ func (v *VM) warm() error {
 	// page the host never wrote would map the shared zero page, and the
 	// host's first write would then invalidate that mapping again.
 	v.arena[v.codeOff] = 0
-	clear(v.Context())
+	clear(v.ContextPage())
 	_, err := v.enter(context.Background(), sysTramp+tramp.warm, &Entry{})
 	var t *Trap
 	if errors.As(err, &t) && t.Kind == api.TrapUnreachable {
@@ -143,7 +143,7 @@ func (v *VM) reset() error {
 		return err
 	}
 	clear(v.arena[sysKStackLo:sysKStackHi])
-	clear(v.Context())
+	clear(v.ContextPage())
 	return v.LoadCode(nil)
 }
 

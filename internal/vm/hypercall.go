@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
@@ -60,7 +61,8 @@ type Call struct {
 	// Env is the Entry's Env: the embedder's per-instance state.
 	Env any
 
-	vm *VM
+	vm  *VM
+	ctx context.Context
 }
 
 // Memory returns the guest's linear memory at its current size, or nil
@@ -90,8 +92,15 @@ func (c *Call) Bytes(addr, n uint64) ([]byte, error) {
 // grow.
 func (c *Call) GrowMemory(delta uint32) (prev uint32, ok bool) { return c.vm.GrowMemory(delta) }
 
-// Context returns the context page.
-func (c *Call) Context() []byte { return c.vm.Context() }
+// ContextPage returns the context page.
+func (c *Call) ContextPage() []byte { return c.vm.ContextPage() }
+
+// Context returns the context of the Run the hypercall came from. A
+// handler that waits (for input, a lock, the host) stops waiting when it
+// is done, so that the run's deadline or cancellation holds while the
+// guest is in a hypercall: the monitor can interrupt guest code, but not
+// a handler.
+func (c *Call) Context() context.Context { return c.ctx }
 
 // memoryOf is a helper for tests and the benchmark: a fresh memory of
 // pages pages that may grow to maxPages.

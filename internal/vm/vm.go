@@ -201,8 +201,9 @@ func (v *VM) destroy() {
 	v.mem = nil
 }
 
-// Context returns the context page, which the guest sees at ContextAddr.
-func (v *VM) Context() []byte { return v.arena[ContextAddr : ContextAddr+ContextSize] }
+// ContextPage returns the context page, which the guest sees at
+// ContextAddr.
+func (v *VM) ContextPage() []byte { return v.arena[ContextAddr : ContextAddr+ContextSize] }
 
 // LoadCode copies code to the start of the code region, which the guest
 // sees at CodeBase, and clears what earlier code left after it.
@@ -372,8 +373,8 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 	r.S.Events = kvm.VCPUEvents{} // drop anything pending from a stopped run
 	r.DirtyRegs = kvm.SyncRegs | kvm.SyncSregs | kvm.SyncEvents
 	r.ValidRegs = kvm.SyncRegs | kvm.SyncSregs
-	v.call.Env = e.Env
-	defer func() { v.call.Env = nil }()
+	v.call.Env, v.call.ctx = e.Env, ctx
+	defer func() { v.call.Env, v.call.ctx = nil, nil }()
 
 	resumed := 0 // times a stopped guest was let finish
 	for {

@@ -585,9 +585,9 @@ func TestVM_Context(t *testing.T) {
 		a.Ret()
 	})
 	v := instance(t, m, code, nil)
-	binary.LittleEndian.PutUint64(v.Context()[16:], 0x1122334455)
+	binary.LittleEndian.PutUint64(v.ContextPage()[16:], 0x1122334455)
 	res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{0x99}})
-	if err != nil || res[0] != 0x1122334455 || binary.LittleEndian.Uint64(v.Context()[24:]) != 0x99 {
+	if err != nil || res[0] != 0x1122334455 || binary.LittleEndian.Uint64(v.ContextPage()[24:]) != 0x99 {
 		t.Fatalf("got %v, %v", res, err)
 	}
 }
@@ -965,5 +965,38 @@ func TestFinishing(t *testing.T) {
 				t.Errorf("finishing(%d, %#x) = %v, want %v", tc.cpl, tc.rip, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestVM_Run_DeadlineInHypercall checks that a run's deadline holds while
+// the guest is in a hypercall whose handler waits: the handler sees the
+// run's context end, and the run ends with the deadline's trap.
+func TestVM_Run_DeadlineInHypercall(t *testing.T) {
+	m := newMonitor(t, Config{})
+	var tab Table
+	sawDone := make(chan bool, 1)
+	tab.Register(1, func(c *Call) (uint64, error) {
+		select {
+		case <-c.Context().Done():
+			sawDone <- true
+		case <-time.After(30 * time.Second):
+			sawDone <- false
+		}
+		return 0, nil
+	})
+	v := instance(t, m, assemble(t, func(a *amd64.Asm) { hypercall(a, 1); a.Ret() }), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := v.Run(ctx, &Entry{Hypercalls: &tab})
+	var tr *Trap
+	if !errors.As(err, &tr) || tr.Kind != api.TrapTimeout {
+		t.Fatalf("Run = %v after %v, want a timeout trap", err, time.Since(start))
+	}
+	if !<-sawDone {
+		t.Error("the handler did not see the run's context end")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the run took %v", d)
 	}
 }
