@@ -87,10 +87,10 @@ func (m *Module) Codes() []store.Code { return m.codes }
 // Compile translates every function m defines into the slot form, on up
 // to GOMAXPROCS goroutines. m must be valid.
 func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
-	mod, err := ir.Compile(m)
-	if err != nil {
-		return nil, err
-	}
+	// Each function is translated when it is first called: a large
+	// program runs a fraction of its functions, and the slot form takes
+	// several times the memory of the code it comes from.
+	mod := ir.Lazy(m)
 	out := &Module{codes: make([]store.Code, len(mod.Funcs))}
 	for i, fn := range mod.Funcs {
 		out.codes[i] = (*fnCode)(fn)

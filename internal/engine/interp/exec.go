@@ -119,6 +119,9 @@ func (m *machine) call(f *store.Function, stack []uint64) error {
 	if !ok {
 		return foreignCode(f)
 	}
+	if err := fn.Translate(); err != nil {
+		return err
+	}
 	m.enter(f.Instance, fn)
 	if f.Instance.Closed() {
 		return m.trapAt(api.TrapModuleClosed, 0)
@@ -1242,6 +1245,13 @@ func (m *machine) run() error {
 		// callee, of calleeInst, starts with its frame at the argument
 		// slots named by in.a.
 		{
+			if !callee.Ready() {
+				if err := callee.Translate(); err != nil {
+					t := m.trap(api.TrapInternal, ip)
+					t.Detail = err.Error()
+					return t
+				}
+			}
 			newFP := unsafe.Add(fp, uintptr(in.A)<<3)
 			if uintptr(newFP)+uintptr(callee.FrameSlots)<<3 > m.stackEnd || len(m.frames) >= m.maxDepth {
 				var ok bool

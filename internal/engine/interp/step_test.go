@@ -95,6 +95,9 @@ func runSteps(t *testing.T, inst *store.Instance, args []uint64, seen stepped) (
 	t.Helper()
 	f := inst.Funcs[0]
 	fn, _ := codeOf(f)
+	if err := fn.Translate(); err != nil {
+		t.Fatal(err)
+	}
 	frame := make([]uint64, max(fn.FrameSlots, 1))
 	copy(frame, args)
 	fp := unsafe.Pointer(unsafe.SliceData(frame))

@@ -38,6 +38,77 @@ type Func struct {
 	// entry; FrameSlots is the whole frame, operand slots included.
 	ParamSlots, LocalSlots, FrameSlots uint32
 	FuncIndex                          uint32 // in the module's function index space
+
+	// A Func of a module from Lazy is translated on first use: lazy is
+	// where from, state says whether it was (funcReady) or failed
+	// (funcFailed, err says why).
+	lazy  *lazySource
+	state uint32
+	err   error
+}
+
+const (
+	funcPending = iota
+	funcReady
+	funcFailed
+)
+
+// Ready reports whether f is translated: its fields other than Module and
+// FuncIndex may be used. Every Func but one of Lazy's is.
+func (f *Func) Ready() bool { return atomic.LoadUint32(&f.state) == funcReady || f.lazy == nil }
+
+// Translate translates f if it is not yet, and returns the translator's
+// error, if it failed (a bug: m was valid). Safe for concurrent use.
+func (f *Func) Translate() error {
+	if f.Ready() {
+		return nil
+	}
+	src := f.lazy
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	switch atomic.LoadUint32(&f.state) {
+	case funcReady:
+		return nil
+	case funcFailed:
+		return f.err
+	}
+	if src.c == nil {
+		src.c = newCompiler(src.m)
+	}
+	g, err := src.c.compileSafely(int(f.FuncIndex - src.m.NumImportedFuncs()))
+	if err != nil {
+		f.err = err
+		atomic.StoreUint32(&f.state, funcFailed)
+		return err
+	}
+	f.Code, f.Offsets, f.Shuffles = g.Code, g.Offsets, g.Shuffles
+	f.ParamSlots, f.LocalSlots, f.FrameSlots = g.ParamSlots, g.LocalSlots, g.FrameSlots
+	// Stored last: a reader that sees funcReady sees the fields above.
+	atomic.StoreUint32(&f.state, funcReady)
+	return nil
+}
+
+// lazySource translates the functions of one module on demand, one at a
+// time, with one translator.
+type lazySource struct {
+	m  *wasm.Module
+	mu sync.Mutex
+	c  *compiler
+}
+
+// Lazy returns m's functions untranslated: each is translated by its
+// first Translate, so that the functions of a large module that never
+// run cost neither time nor memory (most of a compiler's, in one run).
+// m must be valid and must not change.
+func Lazy(m *wasm.Module) *Module {
+	mod := &Module{Funcs: make([]*Func, len(m.Codes)), NumImported: m.NumImportedFuncs()}
+	src := &lazySource{m: m}
+	fns := make([]Func, len(m.Codes))
+	for i := range fns {
+		fns[i] = Func{Module: mod, FuncIndex: mod.NumImported + uint32(i), lazy: src}
+		mod.Funcs[i] = &fns[i]
+	}
+	return mod
 }
 
 // MaxFrameSlots bounds the frame of one function (parameters, locals and

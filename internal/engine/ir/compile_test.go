@@ -2,6 +2,7 @@ package ir
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -112,5 +113,38 @@ func TestCompile(t *testing.T) {
 	}
 	if _, err := CompileFunc(m, 2); err == nil {
 		t.Error("CompileFunc of an undefined function succeeded")
+	}
+}
+
+// TestLazy checks that Lazy's functions are translated on their first
+// Translate, once however many goroutines ask, into what Compile makes.
+func TestLazy(t *testing.T) {
+	m := module(t, false,
+		fn{params: vt(i32), results: vt(i32), body: code(lget(0), i32c(1), op(wasm.OpI32Add))},
+		fn{params: vt(i32), body: code(loop(empty), lget(0), brIf(0), end)})
+	eager, err := Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := Lazy(m)
+	for i, f := range lazy.Funcs {
+		if f.Ready() || f.Code != nil || f.Module != lazy || f.FuncIndex != uint32(i) {
+			t.Fatalf("function %d translated before it was asked for", i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := lazy.Funcs[1].Translate(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if f := lazy.Funcs[1]; !f.Ready() || f.String() != eager.Funcs[1].String() || f.FrameSlots != eager.Funcs[1].FrameSlots {
+		t.Errorf("translated on demand:\n%s\nwant:\n%s", f, eager.Funcs[1])
+	}
+	if lazy.Funcs[0].Ready() {
+		t.Error("translating one function translated another")
 	}
 }
