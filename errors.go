@@ -3,8 +3,6 @@ package wasmvisor
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -54,18 +52,7 @@ type Location struct {
 
 // String formats the location as error messages start:
 // `func[3] "name" at offset 0x1f4 (i32.add)`.
-func (l Location) String() string {
-	var b strings.Builder
-	b.WriteString(l.Where)
-	if l.Offset != 0 {
-		b.WriteString(" at offset 0x")
-		b.WriteString(strconv.FormatUint(l.Offset, 16))
-	}
-	if l.Instruction != "" {
-		b.WriteString(" (" + l.Instruction + ")")
-	}
-	return b.String()
-}
+func (l Location) String() string { return validate.FormatLocation(l.Where, l.Offset, l.Instruction) }
 
 func locationOf(l validate.Location) Location {
 	pub := Location{Where: l.Where, Func: l.Func, Offset: l.Offset}
@@ -140,11 +127,7 @@ type LinkError struct {
 }
 
 func (e *LinkError) Error() string {
-	what := "incompatible import type"
-	if e.Unknown {
-		what = "unknown import"
-	}
-	return fmt.Sprintf("import %q.%q (%s): %s: %s", e.Module, e.Name, e.Kind, what, e.Detail)
+	return store.FormatLinkError(e.Module, e.Name, e.Kind.String(), e.Unknown, e.Detail)
 }
 
 // publicError returns err with the internal error it is or wraps

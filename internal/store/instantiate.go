@@ -22,11 +22,18 @@ type LinkError struct {
 }
 
 func (e *LinkError) Error() string {
+	return FormatLinkError(e.Module, e.Name, e.Kind.String(), e.Unknown, e.Detail)
+}
+
+// FormatLinkError formats a link error, the one format of this
+// package's LinkError and the public API's. unknown selects the spec's
+// "unknown import" over "incompatible import type".
+func FormatLinkError(module, name, kind string, unknown bool, detail string) string {
 	what := "incompatible import type"
-	if e.Unknown {
+	if unknown {
 		what = "unknown import"
 	}
-	return fmt.Sprintf("import %q.%q (%s): %s: %s", e.Module, e.Name, e.Kind, what, e.Detail)
+	return fmt.Sprintf("import %q.%q (%s): %s: %s", module, name, kind, what, detail)
 }
 
 // limitsMatch implements limits subtyping: actual may be narrower than

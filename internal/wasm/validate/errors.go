@@ -24,16 +24,26 @@ type Location struct {
 }
 
 func (l *Location) prefix() string {
-	var b strings.Builder
-	b.WriteString(l.Where)
-	if l.Offset != 0 {
-		b.WriteString(" at offset 0x")
-		b.WriteString(strconv.FormatUint(l.Offset, 16))
-	}
+	instr := ""
 	if l.HasOp {
-		b.WriteString(" (")
-		b.WriteString(l.Op.String())
-		b.WriteString(")")
+		instr = l.Op.String()
+	}
+	return FormatLocation(l.Where, l.Offset, instr)
+}
+
+// FormatLocation formats a location as error messages start, the one
+// format of this package's errors and the public API's:
+// `func[3] "name" at offset 0x1f4 (i32.add)`. A zero offset and an
+// empty instruction are left out.
+func FormatLocation(where string, offset uint64, instruction string) string {
+	var b strings.Builder
+	b.WriteString(where)
+	if offset != 0 {
+		b.WriteString(" at offset 0x")
+		b.WriteString(strconv.FormatUint(offset, 16))
+	}
+	if instruction != "" {
+		b.WriteString(" (" + instruction + ")")
 	}
 	return b.String()
 }
