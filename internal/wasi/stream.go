@@ -33,14 +33,23 @@ func interruptible(ctx context.Context, s any, write bool, op func() (int, error
 	if write {
 		set = d.SetWriteDeadline
 	}
-	// Cleared first: an earlier call's cancellation may have left one.
 	if err := set(time.Time{}); err != nil {
 		return op() // not pollable: nothing can cut the wait short
 	}
-	stop := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		set(time.Unix(1, 0))
+		close(fired)
+	})
 	n, err := op()
-	if !stop() && errors.Is(err, os.ErrDeadlineExceeded) {
-		err = context.Cause(ctx)
+	if !stop() {
+		// Cleared once the callback is done, for the next call, whose
+		// context may have no end.
+		<-fired
+		set(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = context.Cause(ctx)
+		}
 	}
 	return n, err
 }
