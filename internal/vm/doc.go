@@ -10,9 +10,12 @@
 // emulated, so ring-0 code is limited to one two-instruction stub per
 // exception vector.
 //
-// A guest's linear memory is an internal/linmem memory, the same host
-// pages an in-process instance uses, registered with KVM as memory slots:
-// growing it writes page-table entries and never copies. The address
+// A guest's linear memories are internal/linmem memories, the same host
+// pages an in-process instance uses, registered with KVM as memory slots,
+// each in a window of its own: growing one writes page-table entries and
+// never copies. Code is copied into the VM's code region, or, shared by
+// every VM that runs it, mapped from the host's pages through a memory
+// slot of its own. The address
 // layout, hypercall ABI and trap rules are documented in
 // docs/HYPERCALL.md; the choices behind them in RATIONALE.md.
 //

@@ -32,15 +32,17 @@ import (
 //	  ud2                      ; never resumed
 //
 // The warm-up function runs after a reset to fault in the pages every run
-// touches (trampoline, stack, code, context page) and the exception path
-// (IDT, GDT, TSS, stubs, ring-0 stack), so that the next instance does not
-// pay a shadow-MMU fault of ~60 µs for each:
+// touches (trampoline, stack, code, context page, the start of the data
+// region, whose address or ContextAddr it gets in rdi) and the exception
+// path (IDT, GDT, TSS, stubs, ring-0 stack), so that the next instance
+// does not pay a shadow-MMU fault of ~60 µs for each:
 //
 //	warm:
 //	  mov rax, CodeBase
 //	  mov rax, [rax]
 //	  mov rax, ContextAddr
 //	  mov rax, [rax]
+//	  mov rax, [rdi]
 //	  ud2
 var trampoline, tramp = mustAssemble()
 
@@ -90,6 +92,7 @@ func assembleTrampoline() ([]byte, trampOffsets, error) {
 	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
 	a.MovImm(amd64.W32, amd64.RAX, ContextAddr)
 	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RAX, 0))
+	a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RDI, 0))
 	a.Ud2()
 	code, err := a.Finish()
 	if err == nil && len(code) > trampolineSize {
@@ -110,12 +113,17 @@ func mustAssemble() ([]byte, trampOffsets) {
 
 // warm runs the warm-up function, which ends in ud2.
 func (v *VM) warm() error {
-	// The host writes the code and context pages later; a guest read of a
-	// page the host never wrote would map the shared zero page, and the
-	// host's first write would then invalidate that mapping again.
+	// The host writes the code, context and data pages later; a guest
+	// read of a page the host never wrote would map the shared zero page,
+	// and the host's first write would then invalidate that mapping again.
 	v.arena[v.codeOff] = 0
 	clear(v.ContextPage())
-	_, err := v.enter(context.Background(), sysTramp+tramp.warm, &Entry{})
+	data := uint64(ContextAddr)
+	if v.dataSize > 0 {
+		v.Data()[0] = 0
+		data = DataBase
+	}
+	_, err := v.enter(context.Background(), sysTramp+tramp.warm, &Entry{Args: [6]uint64{data}})
 	var t *Trap
 	if errors.As(err, &t) && t.Kind == api.TrapUnreachable {
 		return nil
@@ -127,36 +135,43 @@ func (v *VM) warm() error {
 }
 
 // reset returns a used VM to the state of a fresh one: no memory
-// attached (which also flushes KVM's shadow page tables), page tables as
-// built at creation, and no byte the guest or the host wrote left in the
-// stack, ring-0 stack, context page or code region. Registers are set by
-// every Run. Warming up again comes first so that its own writes are
-// scrubbed too.
+// attached and no code mapped (which also flushes KVM's shadow page
+// tables), page tables as built at creation, and no byte the guest or the
+// host wrote left in the stack, ring-0 stack, context page, data or code
+// region. Registers are set by every Run. Warming up again comes first so
+// that its own writes are scrubbed too.
 func (v *VM) reset() error {
-	if err := v.DetachMemory(); err != nil {
+	if err := v.unmap(true); err != nil {
 		return err
 	}
 	if err := v.warm(); err != nil {
 		return err
 	}
-	if err := scrubResident(v.arena[stackGPA : stackGPA+v.stackSize]); err != nil {
-		return err
+	for _, b := range [][]byte{v.Stack(), v.Data()} {
+		if err := v.scrubResident(b); err != nil {
+			return err
+		}
 	}
 	clear(v.arena[sysKStackLo:sysKStackHi])
 	clear(v.ContextPage())
 	return v.LoadCode(nil)
 }
 
-// scrubResident zeroes the pages of b that are resident. Untouched pages
-// read as zero already, and writing them would allocate them.
-func scrubResident(b []byte) error {
+// scrubResident zeroes the pages of b, a part of the arena, that are
+// resident. Untouched pages read as zero already, and writing them would
+// allocate them.
+func (v *VM) scrubResident(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	vec := make([]byte, (len(b)+page-1)/page)
+	n := (len(b) + page - 1) / page
+	if len(v.scratch) < n {
+		v.scratch = make([]byte, n)
+	}
+	vec := v.scratch[:n]
 	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
 	if errno != 0 {
-		return fmt.Errorf("mincore on the guest stack: %w", errno)
+		return fmt.Errorf("mincore on the guest's pages: %w", errno)
 	}
 	for i, in := range vec {
 		if in&1 != 0 {

@@ -65,17 +65,17 @@ type Call struct {
 	ctx context.Context
 }
 
-// Memory returns the guest's linear memory at its current size, or nil
-// when none is attached. The host reads and writes it directly: it is the
-// same memory the guest sees at MemoryBase.
+// Memory returns linear memory 0 at its current size, or nil when none is
+// attached. The host reads and writes it directly: it is the same memory
+// the guest sees at MemoryBase.
 func (c *Call) Memory() []byte {
-	if c.vm.mem == nil {
-		return nil
+	if mem := c.vm.mems[0].mem; mem != nil {
+		return mem.Bytes()
 	}
-	return c.vm.mem.Bytes()
+	return nil
 }
 
-// Bytes returns n bytes of linear memory at offset addr, or an error when
+// Bytes returns n bytes of linear memory 0 at offset addr, or an error when
 // any of them lies outside the memory: the bounds check every guest
 // pointer needs.
 func (c *Call) Bytes(addr, n uint64) ([]byte, error) {
@@ -86,7 +86,7 @@ func (c *Call) Bytes(addr, n uint64) ([]byte, error) {
 	return mem[addr : addr+n : addr+n], nil
 }
 
-// GrowMemory grows the attached memory by delta pages, as memory.grow
+// GrowMemory grows linear memory 0 by delta pages, as memory.grow
 // does, and maps the new pages into the guest. It returns the previous
 // size in pages, and ok false (memory unchanged) when the memory cannot
 // grow.
@@ -94,6 +94,14 @@ func (c *Call) GrowMemory(delta uint32) (prev uint32, ok bool) { return c.vm.Gro
 
 // ContextPage returns the context page.
 func (c *Call) ContextPage() []byte { return c.vm.ContextPage() }
+
+// VM returns the VM the hypercall runs in, for what the Call does not
+// offer itself: the data region, the stack, the other memories.
+func (c *Call) VM() *VM { return c.vm }
+
+// SP returns the guest's rsp at the hypercall: with VM.Stack, what a
+// handler needs to read the guest's frames.
+func (c *Call) SP() uint64 { return c.vm.run.S.Regs.RSP }
 
 // Context returns the context of the Run the hypercall came from. A
 // handler that waits (for input, a lock, the host) stops waiting when it

@@ -19,14 +19,36 @@ const (
 	// are readable and executable by ring 3, never writable.
 	CodeBase = 0x8000_0000
 
-	// MemoryBase is where linear memory starts. The window holds up to
-	// MemoryWindow bytes; the current size is mapped read/write, no-execute,
-	// and the rest of the window plus MemoryGuard bytes after it are never
-	// mapped, so an access through any 32-bit index plus 32-bit offset
-	// faults as "out of bounds memory access".
+	// DataBase is where the data region starts: Config.DataSize bytes
+	// that both the host (VM.Data) and ring 3 may read and write, never
+	// execute. Nothing is mapped from its end up to MemoryBase, so code
+	// may use the space right after it as a guard.
+	DataBase = 0xC000_0000
+	// MaxDataSize is the largest data region.
+	MaxDataSize = 512 << 20
+
+	// MemoryBase is where the window of linear memory 0 starts; memory i
+	// has its own window at MemoryWindowBase(i), MemoryStride bytes apart.
+	// A window holds up to MemoryWindow bytes; the current size is mapped
+	// read/write, no-execute, and the rest of the window plus MemoryGuard
+	// bytes after it are never mapped, so an access through any 32-bit
+	// index plus 32-bit offset (plus the 16 bytes of the widest access)
+	// faults as "out of bounds memory access" of that memory, without
+	// reaching the next window.
 	MemoryBase   = 0x1_0000_0000
 	MemoryWindow = 4 << 30
-	MemoryGuard  = 4 << 30
+	MemoryStride = 16 << 30
+	MemoryGuard  = MemoryStride - MemoryWindow
+	// MaxMemories is how many linear memories a VM can attach.
+	MaxMemories = 8
+
+	// SharedCodeBase is where the code mapped with VM.MapCode goes: host
+	// pages shared between VMs, readable and executable by ring 3, never
+	// writable. The mappings lie one after another in the MaxSharedCode
+	// bytes from SharedCodeBase, at most MaxCodeMappings of them.
+	SharedCodeBase  = 0x40_0000_0000
+	MaxSharedCode   = 64 << 30
+	MaxCodeMappings = 64
 
 	// ContextAddr is the context page: ContextSize bytes that both the host
 	// (VM.Context) and ring 3 may read and write, for data the guest needs
@@ -39,9 +61,14 @@ const (
 	HypercallPort = 0xF0
 )
 
+// MemoryWindowBase returns the guest address where the window of linear
+// memory i starts, for 0 <= i < MaxMemories.
+func MemoryWindowBase(i int) uint64 { return MemoryBase + uint64(i)*MemoryStride }
+
 // The host-only layout. Guest-physical memory is one arena slot owned by
-// the monitor (system pages, page tables, stack, code) plus the slots of
-// the attached linear memory. System pages are identity-mapped.
+// the monitor (system pages, page tables, stack, code, data) plus the
+// slots of the attached linear memories and of the shared code. System
+// pages are identity-mapped.
 const (
 	hugePage = pagetable.HugePageSize
 	page     = pagetable.PageSize
@@ -58,17 +85,35 @@ const (
 	// cannot use it: the TSS bitmap denies every port but HypercallPort.
 	exceptionPort = 0xF1
 
-	// The page-table pool: enough for the system pages, stack and code,
-	// plus the worst case of the memory window (four page directories and
-	// one page table for each of its 2048 huge-page slots, if the memory
-	// grew so as to leave every slot partly filled once).
+	// The page-table pool holds the tables for the worst case of every
+	// mapping at once. Everything lies below 512 GiB, under one PML4
+	// entry, so there is one page-directory-pointer table. The low 4 GiB
+	// (system pages, stack, code, data) need four page directories and
+	// one page table for the small system pages; the rest there is 2 MiB
+	// pages. Each memory window needs four page directories and, at
+	// worst, a page table for each of its 2048 huge-page slots (a memory
+	// that grew so as to leave every slot partly filled once, or one not
+	// 2 MiB-aligned on the host). Shared code needs a page directory per
+	// GiB of its range and two page tables per mapping, for the partial
+	// 2 MiB pages at its ends: each mapping starts a 2 MiB page of its
+	// own. The pool is MAP_NORESERVE in the arena, and only the pages
+	// handed out are ever touched, so its size costs address space only.
+	ptPoolPages = 2 + 4 + 1 +
+		MaxMemories*(MemoryWindow>>30+MemoryWindow/hugePage) +
+		MaxSharedCode>>30 + 2*MaxCodeMappings
 	ptPoolGPA  = 2 << 20
-	ptPoolSize = 10 << 20
+	ptPoolSize = (ptPoolPages*page + hugePage - 1) &^ (hugePage - 1)
 
-	stackGPA = ptPoolGPA + ptPoolSize // the stack, then the code, in the arena
+	stackGPA = ptPoolGPA + ptPoolSize // the stack, the code and the data, in the arena
 
-	// memoryGPA is where linear memory sits in guest-physical space.
+	// memoryGPA is where linear memory i sits in guest-physical space:
+	// memoryGPA + i*MemoryWindow.
 	memoryGPA = 0x1_0000_0000
+
+	// sharedCodeGPA is where shared code sits in guest-physical space,
+	// after the memories: guest address SharedCodeBase+x is at
+	// sharedCodeGPA+x.
+	sharedCodeGPA = memoryGPA + MaxMemories*MemoryWindow
 
 	// kvmTSSGPA is the three pages KVM_SET_TSS_ADDR asks for, where
 	// firecracker and QEMU put them: above the arena, below memoryGPA.
@@ -79,9 +124,13 @@ const (
 	// in proportion to its size (about 35 µs for 2 MiB, 2.5 ms for 4 GiB
 	// here), so the slots follow the memory's size rather than its maximum.
 	// Boundaries are 2 MiB-aligned so each huge page lies in one slot.
+	// Memory i has slots firstMemSlot+i*memChunks onwards; each shared
+	// code mapping has one slot from firstCodeSlot.
 	arenaSlot      = 0
 	firstMemSlot   = 1
 	memChunks      = 12
+	firstCodeSlot  = firstMemSlot + MaxMemories*memChunks
+	numSlots       = firstCodeSlot + MaxCodeMappings
 	defaultStack   = 2 << 20
 	defaultPool    = 2
 	maxStack       = 256 << 20
@@ -99,10 +148,26 @@ func chunkStart(i int) uint64 {
 	return hugePage << (i - 1)
 }
 
-// The arena at its largest ends below the pages given to
-// KVM_SET_TSS_ADDR, which end below linear memory: these constants would
-// overflow otherwise.
+// memSlot returns the KVM slot number of chunk c of memory i.
+func memSlot(i, c int) uint32 { return uint32(firstMemSlot + i*memChunks + c) }
+
+// These constants would overflow if the layout did not hold: the arena at
+// its largest ends below the pages given to KVM_SET_TSS_ADDR, which end
+// below linear memory; in guest-virtual space the stack ends below the
+// code region, which ends at the data region, which ends below the first
+// memory window; the windows end below the shared code, and an access
+// at the largest 33-bit address a window can form, 16 bytes wide, stays
+// in its own window; everything ends below 512 GiB, as the page-table
+// pool's size assumes; the pool ends 2 MiB-aligned.
 const (
-	_ uint64 = kvmTSSGPA - (stackGPA + maxStack + maxCode)
+	_ uint64 = kvmTSSGPA - (stackGPA + maxStack + maxCode + MaxDataSize)
 	_ uint64 = memoryGPA - (kvmTSSGPA + 3*page)
+	_ uint64 = CodeBase - StackTop
+	_ uint64 = DataBase - (CodeBase + maxCode)
+	_ uint64 = MemoryBase - (DataBase + MaxDataSize)
+	_ uint64 = SharedCodeBase - (MemoryBase + MaxMemories*MemoryStride)
+	_ uint64 = MemoryStride - (2*(1<<32-1) + 16)
+	_ uint64 = 1<<39 - (SharedCodeBase + MaxSharedCode)
+	_ uint64 = 0 - stackGPA%hugePage
+	_ uint64 = 0 - SharedCodeBase%hugePage
 )

@@ -18,6 +18,10 @@ type Config struct {
 	// CodeSize is the room for guest code, rounded up to 2 MiB; default
 	// 64 MiB, at most 1 GiB. Untouched room costs no memory.
 	CodeSize uint64
+	// DataSize is the data region at DataBase, rounded up to 2 MiB;
+	// default 0 (none), at most MaxDataSize. Untouched room costs no
+	// memory.
+	DataSize uint64
 	// PoolSize is how many ready VMs the monitor keeps for Get; zero
 	// means the default of 2, negative means none.
 	PoolSize int
@@ -28,13 +32,15 @@ type Config struct {
 // Monitor creates, pools and recycles VMs. One per process is enough;
 // it is safe for concurrent use.
 type Monitor struct {
-	sys                 *kvm.System
-	cpuid               []kvm.CPUIDEntry
-	cr4                 uint64
-	setTSS              bool // KVM wants KVM_SET_TSS_ADDR (Intel hosts)
-	stackSize, codeSize uint64
-	poolSize            int
-	device              string
+	sys                           *kvm.System
+	cpuid                         []kvm.CPUIDEntry
+	cr4                           uint64
+	setTSS                        bool   // KVM wants KVM_SET_TSS_ADDR (Intel hosts)
+	readonlyMem                   bool   // KVM offers read-only memory slots
+	maxGPA                        uint64 // the end of the vCPU's physical address space
+	stackSize, codeSize, dataSize uint64
+	poolSize                      int
+	device                        string
 
 	// tss, guarded by tssMu, is how VMs load TR; nil until the first VM
 	// is created (see tssFor).
@@ -85,8 +91,13 @@ var requiredCaps = []struct {
 	{kvm.CapUserMemory, 1, false, "memory slots backed by host memory"},
 	{kvm.CapSyncRegs, kvm.SyncRegs | kvm.SyncSregs | kvm.SyncEvents, true, "registers exchanged without an ioctl per exit"},
 	{kvm.CapImmediateExit, 1, false, "stopping a guest at its deadline"},
-	{kvm.CapNrMemslots, firstMemSlot + memChunks, false, "memory slots for the arena and linear memory"},
+	{kvm.CapNrMemslots, numSlots, false, "memory slots for the arena, linear memories and shared code"},
 }
+
+// capReadonlyMem is KVM_CAP_READONLY_MEM: where KVM offers it, shared
+// code gets read-only slots, so that not even a bug in the guest's page
+// tables could let the guest write the host's code.
+const capReadonlyMem kvm.Cap = 81
 
 // NewMonitor opens /dev/kvm and checks that it can run guests as this
 // package needs. Its error says what is missing.
@@ -96,6 +107,10 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		return nil, err
 	}
 	code, err := roundSize("code region", cfg.CodeSize, defaultCode, maxCode)
+	if err != nil {
+		return nil, err
+	}
+	data, err := roundSize("data region", cfg.DataSize, 0, MaxDataSize)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +143,15 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		sys.Close()
 		return nil, err
 	}
+	ro, err := sys.CheckExtension(capReadonlyMem)
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
 	m := &Monitor{
 		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid), setTSS: tss > 0,
-		stackSize: stack, codeSize: code, poolSize: pool, device: device,
+		readonlyMem: ro > 0, maxGPA: 1 << physBits(cpuid),
+		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
 		ready: make(chan *VM, pool),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -182,6 +203,18 @@ func extraCR4(cpuid []kvm.CPUIDEntry) uint64 {
 	return cr4
 }
 
+// physBits returns the vCPU's physical address width, which bounds the
+// guest-physical addresses its page tables can name: leaf 0x80000008,
+// or 36 bits, the architectural minimum, where the leaf is missing.
+func physBits(cpuid []kvm.CPUIDEntry) uint {
+	for _, e := range cpuid {
+		if e.Function == 0x8000_0008 && e.EAX&0xFF >= 36 {
+			return uint(e.EAX & 0xFF)
+		}
+	}
+	return 36
+}
+
 // Get returns a VM: a ready one from the pool, or a new one when the pool
 // is empty.
 func (m *Monitor) Get() (*VM, error) {
@@ -226,15 +259,16 @@ func (m *Monitor) create() (*VM, error) {
 	return v, nil
 }
 
-// Put gives a VM back. Its linear memory is detached at once, so the
-// caller may close that memory on return; the reset (or the teardown, for
-// a VM that failed) happens in the background.
+// Put gives a VM back. Its linear memories and shared code are taken out
+// of the guest at once, so the caller may close those memories and unmap
+// that code on return; the reset (or the teardown, for a VM that failed)
+// happens in the background.
 func (m *Monitor) Put(v *VM) {
 	if v == nil {
 		return
 	}
 	if v.broken == nil {
-		v.DetachMemory()
+		v.unmap(true)
 	}
 	m.mu.Lock()
 	if m.closed {

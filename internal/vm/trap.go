@@ -14,8 +14,9 @@ import (
 // Kind is the runtime's own trap kind, so a trap reads the same whichever
 // tier ran the code:
 //
-//   - api.TrapOutOfBoundsMemory: a page fault in the linear-memory window
-//     beyond the memory's current size, or in the guard after it;
+//   - api.TrapOutOfBoundsMemory: a page fault in a linear-memory window
+//     beyond the memory's current size, or in the guard after it (Memory
+//     says which memory);
 //   - api.TrapCallStackExhausted: a page fault in the guard below the
 //     stack;
 //   - api.TrapIntegerDivideByZero: #DE (compiled code checks INT_MIN / -1
@@ -37,12 +38,20 @@ type Trap struct {
 	// RIP is the guest address of the faulting instruction, or where the
 	// guest was when it was stopped.
 	RIP uint64
+	// RSP is the guest's stack pointer there: for an exception, the rsp
+	// in the frame the CPU pushed, which is the faulting instruction's;
+	// otherwise the register. With VM.Stack it lets the host walk the
+	// guest's frames.
+	RSP uint64
 	// ErrorCode is the exception's error code, where it has one.
 	ErrorCode uint64
 	// Addr is, for page faults, the guest address that faulted (CR2); for
 	// api.TrapOutOfBoundsMemory it is the offset into linear memory of the
 	// first inaccessible byte.
 	Addr uint64
+	// Memory is, for api.TrapOutOfBoundsMemory, the linear memory whose
+	// window faulted.
+	Memory int
 	// Detail adds what the kind alone does not say, such as the hypercall
 	// number.
 	Detail string
@@ -55,6 +64,9 @@ type Trap struct {
 func (t *Trap) Error() string {
 	switch t.Kind {
 	case api.TrapOutOfBoundsMemory:
+		if t.Memory != 0 {
+			return fmt.Sprintf("%v at linear address %#x of memory %d (rip %#x)", t.Kind, t.Addr, t.Memory, t.RIP)
+		}
 		return fmt.Sprintf("%v at linear address %#x (rip %#x)", t.Kind, t.Addr, t.RIP)
 	case api.TrapCallStackExhausted:
 		return fmt.Sprintf("%v (rip %#x, fault at %#x)", t.Kind, t.RIP, t.Addr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -25,6 +26,10 @@ type Entry struct {
 	// to call. It is called with the System V convention: Args in rdi, rsi,
 	// rdx, rcx, r8 and r9, results in rax and rdx.
 	PC uint64
+	// Addr, when not zero, is the guest address of the function to call
+	// instead of CodeBase+PC: an address in the code region or in code
+	// mapped with MapCode, which is how shared code is entered.
+	Addr uint64
 	// Args are the function's first six integer arguments.
 	Args [6]uint64
 	// Hypercalls serves the guest's hypercalls; nil means the guest may
@@ -35,9 +40,10 @@ type Entry struct {
 }
 
 // VM is one micro-VM: a KVM VM with one vCPU, its arena of monitor-owned
-// memory (system pages, page tables, stack, code) and optionally an
-// attached linear memory. Get one from a Monitor and give it back with
-// Monitor.Put. A VM is not safe for concurrent use.
+// memory (system pages, page tables, stack, code, data), the linear
+// memories attached to it and the shared code mapped into it. Get one from
+// a Monitor and give it back with Monitor.Put. A VM is not safe for
+// concurrent use.
 type VM struct {
 	mon  *Monitor
 	vm   *kvm.VM
@@ -51,13 +57,21 @@ type VM struct {
 	layout x86.Layout
 	sregs  kvm.Sregs // what every run starts with
 
-	stackSize, codeSize uint64
-	codeOff             uint64 // arena offset of the code region
-	codeUsed            uint64 // bytes of code written since the last reset
+	stackSize, codeSize, dataSize uint64
+	codeOff                       uint64 // arena offset of the code region
+	dataOff                       uint64 // arena offset of the data region
+	codeUsed                      uint64 // bytes of code written since the last reset
 
-	mem    *linmem.Memory // attached linear memory, or nil
-	mapped uint64         // bytes of mem mapped into the window
-	slots  int            // memory slots created, chunks [0, slots)
+	mems [MaxMemories]window // the memory windows
+
+	// maps is the shared code, in the order mapped: mapping j has slot
+	// firstCodeSlot+j. mapsEnd is the 2 MiB-aligned guest address where
+	// the next mapping's first 2 MiB page starts.
+	maps    []codeMapping
+	mapsEnd uint64
+
+	// scratch is mincore's vector for scrubResident, kept between resets.
+	scratch []byte
 
 	// broken is set when the VM's state can no longer be trusted (a KVM
 	// error, a triple fault); Put then destroys the VM instead of reusing
@@ -72,9 +86,22 @@ type VM struct {
 	tid    atomic.Int32
 }
 
+// window is the window of one linear memory.
+type window struct {
+	mem    *linmem.Memory // attached memory, or nil
+	mapped uint64         // bytes of mem mapped into the window
+	slots  int            // memory slots created, chunks [0, slots)
+}
+
+// codeMapping is host code mapped into the guest with MapCode.
+type codeMapping struct {
+	addr uint64 // guest address of code[0]
+	code []byte
+}
+
 // newVM creates a VM, ready to run but not warmed up.
 func (m *Monitor) newVM() (_ *VM, err error) {
-	v := &VM{mon: m, stackSize: m.stackSize, codeSize: m.codeSize}
+	v := &VM{mon: m, stackSize: m.stackSize, codeSize: m.codeSize, dataSize: m.dataSize, mapsEnd: SharedCodeBase}
 	v.call.vm = v
 	defer func() {
 		if err != nil {
@@ -82,7 +109,8 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 		}
 	}()
 	v.codeOff = stackGPA + v.stackSize
-	size := v.codeOff + v.codeSize
+	v.dataOff = v.codeOff + v.codeSize
+	size := v.dataOff + v.dataSize
 	v.raw, err = unix.Mmap(-1, 0, int(size+hugePage), unix.PROT_READ|unix.PROT_WRITE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
@@ -90,8 +118,9 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	}
 	lead := (hugePage - uint64(uintptr(unsafe.Pointer(&v.raw[0])))%hugePage) % hugePage
 	v.arena = v.raw[lead : lead+size : lead+size]
-	// Stack and code are touched a page at a time by the guest, and each
-	// first touch of a small page is a shadow-MMU fault of ~60 µs here.
+	// Stack, code and data are touched a page at a time by the guest, and
+	// each first touch of a small page is a shadow-MMU fault of ~60 µs
+	// here.
 	_ = unix.Madvise(v.arena[stackGPA:], unix.MADV_HUGEPAGE)
 
 	if v.pt, err = pagetable.New(v.arena[ptPoolGPA:ptPoolGPA+ptPoolSize], ptPoolGPA); err != nil {
@@ -154,7 +183,8 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	return v, nil
 }
 
-// buildTables writes the page tables for everything but linear memory.
+// buildTables writes the page tables for everything but linear memory:
+// the arena's mappings and the shared code.
 func (v *VM) buildTables() error {
 	v.pt.Reset()
 	const (
@@ -173,10 +203,16 @@ func (v *VM) buildTables() error {
 		{ContextAddr, ContextAddr, ContextSize, user | rw},
 		{StackTop - v.stackSize, stackGPA, v.stackSize, user | rw},
 		{CodeBase, v.codeOff, v.codeSize, user | rx},
+		{DataBase, v.dataOff, v.dataSize, user | rw},
 	}
 	for _, m := range maps {
 		if err := v.pt.Map(m.va, m.pa, m.size, m.perm); err != nil {
 			return fmt.Errorf("building guest page tables: %w", err)
+		}
+	}
+	for _, c := range v.maps {
+		if err := v.mapCodeTables(c.addr, uint64(len(c.code))); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -198,7 +234,8 @@ func (v *VM) destroy() {
 		unix.Munmap(v.raw)
 		v.raw, v.arena = nil, nil
 	}
-	v.mem = nil
+	v.mems = [MaxMemories]window{}
+	v.maps = nil
 }
 
 // ContextPage returns the context page, which the guest sees at
@@ -220,17 +257,35 @@ func (v *VM) LoadCode(code []byte) error {
 	return nil
 }
 
-// AttachMemory makes mem the guest's linear memory at MemoryBase. The
-// guest sees the same host pages, so neither side copies. mem must stay
-// open until DetachMemory (or Monitor.Put) and should grow only through
-// GrowMemory; pages it gains otherwise are mapped at the next Run or
-// hypercall.
-func (v *VM) AttachMemory(mem *linmem.Memory) error {
+// Data returns the data region, which the guest sees at DataBase:
+// Data()[i] is at DataBase+i. It is empty when Config.DataSize is 0.
+func (v *VM) Data() []byte { return v.arena[v.dataOff : v.dataOff+v.dataSize : v.dataOff+v.dataSize] }
+
+// Stack returns the guest stack. Its last byte is at StackTop-1, so guest
+// address a is Stack()[a-(StackTop-len(Stack()))]. The host may read it
+// while the guest is stopped (in a hypercall, or after a trap), to walk
+// the guest's frames, say.
+func (v *VM) Stack() []byte {
+	return v.arena[stackGPA : stackGPA+v.stackSize : stackGPA+v.stackSize]
+}
+
+// AttachMemory attaches mem as linear memory 0: AttachMemoryAt(0, mem).
+func (v *VM) AttachMemory(mem *linmem.Memory) error { return v.AttachMemoryAt(0, mem) }
+
+// AttachMemoryAt makes mem the guest's linear memory i, in the window at
+// MemoryWindowBase(i). The guest sees the same host pages, so neither side
+// copies. mem must stay open until DetachMemory (or Monitor.Put). Pages
+// it gains are mapped by GrowMemory (memory 0) or SyncMemories, and at the
+// next Run or the end of the hypercall during which it grew.
+func (v *VM) AttachMemoryAt(i int, mem *linmem.Memory) error {
 	if v.broken != nil {
 		return v.broken
 	}
-	if v.mem != nil {
-		return errors.New("a linear memory is already attached")
+	if i < 0 || i >= MaxMemories {
+		return fmt.Errorf("linear memory %d outside [0, %d)", i, MaxMemories)
+	}
+	if v.mems[i].mem != nil {
+		return fmt.Errorf("a linear memory is already attached as memory %d", i)
 	}
 	if mem.Reserved() == 0 || mem.Base() == 0 {
 		return errors.New("attaching a closed linear memory")
@@ -238,19 +293,24 @@ func (v *VM) AttachMemory(mem *linmem.Memory) error {
 	// Advice only: the memory stays correct without huge pages. The raw
 	// call spares converting Base back into a pointer.
 	_, _, _ = unix.Syscall(unix.SYS_MADVISE, mem.Base(), uintptr(mem.Reserved()), unix.MADV_HUGEPAGE)
-	v.mem = mem
-	return v.syncMemory()
+	v.mems[i].mem = mem
+	if err := v.syncMemory(i); err != nil {
+		v.broken = err
+		return err
+	}
+	return nil
 }
 
-// GrowMemory grows the attached memory by delta pages and maps the new
-// pages. It returns the previous size in pages and whether it grew.
+// GrowMemory grows linear memory 0 by delta pages and maps the new pages.
+// It returns the previous size in pages and whether it grew.
 func (v *VM) GrowMemory(delta uint32) (prev uint32, ok bool) {
-	if v.mem == nil || v.broken != nil {
+	mem := v.mems[0].mem
+	if mem == nil || v.broken != nil {
 		return 0, false
 	}
-	prev, ok = v.mem.Grow(delta)
+	prev, ok = mem.Grow(delta)
 	if ok {
-		if err := v.syncMemory(); err != nil {
+		if err := v.syncMemory(0); err != nil {
 			v.broken = err
 			return prev, false
 		}
@@ -258,32 +318,53 @@ func (v *VM) GrowMemory(delta uint32) (prev uint32, ok bool) {
 	return prev, ok
 }
 
+// SyncMemories maps the pages every attached memory gained since it was
+// last mapped: what the host added with linmem.Memory.Grow itself, such
+// as for a memory.grow it executed.
+func (v *VM) SyncMemories() error {
+	if v.broken != nil {
+		return v.broken
+	}
+	for i := range v.mems {
+		w := &v.mems[i]
+		if w.mem == nil || uint64(len(w.mem.Bytes())) <= w.mapped {
+			continue
+		}
+		if err := v.syncMemory(i); err != nil {
+			v.broken = err
+			return err
+		}
+	}
+	return nil
+}
+
 // syncMemory creates the memory slots and page-table entries for the part
-// of the attached memory not mapped yet. It only ever adds entries, which
-// needs no flush of KVM's shadow page tables (see package pagetable).
-func (v *VM) syncMemory() error {
-	mem := v.mem
-	size := uint64(len(mem.Bytes()))
-	if size <= v.mapped {
+// of memory i not mapped yet. It only ever adds entries, which needs no
+// flush of KVM's shadow page tables (see package pagetable).
+func (v *VM) syncMemory(i int) error {
+	w := &v.mems[i]
+	mem := w.mem
+	limit := min(mem.Reserved(), MemoryWindow)
+	size := min(uint64(len(mem.Bytes())), limit)
+	if size <= w.mapped {
 		return nil
 	}
-	limit := min(mem.Reserved(), MemoryWindow)
-	size = min(size, limit)
-	for v.slots < memChunks && chunkStart(v.slots) < size {
-		start := chunkStart(v.slots)
-		end := min(chunkStart(v.slots+1), limit)
+	gpa := memoryGPA + uint64(i)*MemoryWindow
+	for w.slots < memChunks && chunkStart(w.slots) < size {
+		start := chunkStart(w.slots)
+		end := min(chunkStart(w.slots+1), limit)
 		err := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
-			Slot:          uint32(firstMemSlot + v.slots),
-			GuestPhysAddr: memoryGPA + start,
+			Slot:          memSlot(i, w.slots),
+			GuestPhysAddr: gpa + start,
 			MemorySize:    end - start,
 			UserspaceAddr: uint64(mem.Base()) + start,
 		})
 		if err != nil {
-			return fmt.Errorf("registering linear memory [%#x, %#x): %w", start, end, err)
+			return fmt.Errorf("registering linear memory %d [%#x, %#x): %w", i, start, end, err)
 		}
-		v.slots++
+		w.slots++
 	}
-	va, pa, n := MemoryBase+v.mapped, memoryGPA+v.mapped, size-v.mapped
+	va, pa, n := MemoryWindowBase(i)+w.mapped, gpa+w.mapped, size-w.mapped
 	var err error
 	if mem.Base()%hugePage == 0 {
 		err = v.pt.Map(va, pa, n, pagetable.User|pagetable.Write)
@@ -291,58 +372,158 @@ func (v *VM) syncMemory() error {
 		err = v.pt.MapSmall(va, pa, n, pagetable.User|pagetable.Write)
 	}
 	if err != nil {
-		return fmt.Errorf("mapping linear memory: %w", err)
+		return fmt.Errorf("mapping linear memory %d: %w", i, err)
 	}
-	v.mapped = size
+	w.mapped = size
 	return nil
 }
 
-// DetachMemory unmaps the linear memory from the guest; afterwards the
-// memory may be closed. Deleting its memory slots makes KVM drop every
-// shadow page table of the VM, which is what lets the host take entries
-// out of the guest's page tables safely.
-func (v *VM) DetachMemory() error {
-	if v.mem == nil {
+// DetachMemory unmaps every linear memory from the guest; afterwards the
+// memories may be closed. Shared code stays mapped.
+func (v *VM) DetachMemory() error { return v.unmap(false) }
+
+// unmap takes the linear memories, and with code the shared code, out of
+// the guest. Deleting their memory slots makes KVM drop every shadow page
+// table of the VM, which is what lets the host take entries out of the
+// guest's page tables safely: they are rebuilt without them.
+func (v *VM) unmap(code bool) error {
+	var dropMaps []codeMapping
+	if code {
+		dropMaps = v.maps
+	}
+	attached := slices.ContainsFunc(v.mems[:], func(w window) bool { return w.mem != nil })
+	if !attached && len(dropMaps) == 0 {
 		return nil
 	}
-	v.mem, v.mapped = nil, 0
+	old := v.mems
+	v.mems = [MaxMemories]window{}
+	if code {
+		v.maps, v.mapsEnd = v.maps[:0], SharedCodeBase
+	}
 	err := v.buildTables()
-	for v.slots > 0 {
-		v.slots--
-		if e := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: uint32(firstMemSlot + v.slots)}); e != nil && err == nil {
-			err = fmt.Errorf("detaching linear memory: %w", e)
+	del := func(slot uint32, what string) {
+		if e := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: slot}); e != nil && err == nil {
+			err = fmt.Errorf("detaching %s: %w", what, e)
 		}
 	}
+	for i, w := range old {
+		for c := range w.slots {
+			del(memSlot(i, c), "linear memory")
+		}
+	}
+	for j := range dropMaps {
+		del(uint32(firstCodeSlot+j), "shared code")
+	}
+	clear(dropMaps[:cap(dropMaps)]) // drop the references to the host's code
 	if err != nil {
 		v.broken = err
 	}
 	return err
 }
 
-// Run calls the guest function at e.PC and serves its hypercalls until it
-// returns, traps, or ctx is done. It returns the function's rax and rdx.
+// MapCode maps the host pages of code into the guest, readable and
+// executable by ring 3 and never writable, without copying them, and
+// returns the guest address of code[0]. code must start on a page and be
+// a whole number of pages; the host may map it read-only (PROT_READ or
+// PROT_READ|PROT_EXEC), which suits code shared between VMs. It must stay
+// mapped on the host until Monitor.Put, which takes it out of the guest.
+//
+// Each mapping gets a memory slot of its own (read-only where KVM offers
+// them) and starts a 2 MiB page of its own in [SharedCodeBase,
+// SharedCodeBase+MaxSharedCode), at the same offset in it as code has in
+// its 2 MiB page on the host, so that host huge pages are guest huge
+// pages. That matters: each 4 KiB page the guest first touches is a
+// shadow-MMU fault, and running one instruction in each page of 100 MiB
+// of code took 400 ms here on small host pages and 5 ms on huge ones; so
+// code meant for MapCode is best written to 2 MiB-aligned memory advised
+// MADV_HUGEPAGE. A mapping costs a memory slot's creation, about 50 µs
+// for 100 MiB here, and its deletion at the reset. At most
+// MaxCodeMappings mappings.
+func (v *VM) MapCode(code []byte) (uint64, error) {
+	if v.broken != nil {
+		return 0, v.broken
+	}
+	n := uint64(len(code))
+	if n == 0 || n%page != 0 {
+		return 0, fmt.Errorf("mapping %d bytes of code: not a positive number of %d-byte pages", n, page)
+	}
+	host := uint64(uintptr(unsafe.Pointer(&code[0])))
+	if host%page != 0 {
+		return 0, fmt.Errorf("mapping code at host address %#x: not page-aligned", host)
+	}
+	if len(v.maps) == MaxCodeMappings {
+		return 0, fmt.Errorf("mapping code: the VM already has %d mappings", MaxCodeMappings)
+	}
+	addr := v.mapsEnd + host%hugePage
+	if end := uint64(SharedCodeBase + MaxSharedCode); addr > end || n > end-addr {
+		return 0, fmt.Errorf("mapping %d bytes of code: not enough of the %d bytes of shared code room left", n, uint64(MaxSharedCode))
+	}
+	gpa := sharedCodeGPA + (addr - SharedCodeBase)
+	if gpa+n > v.mon.maxGPA {
+		return 0, fmt.Errorf("mapping %d bytes of code: guest-physical [%#x, %#x) beyond the vCPU's physical address width", n, gpa, gpa+n)
+	}
+	var flags uint32
+	if v.mon.readonlyMem {
+		flags = kvm.MemReadonly
+	}
+	if err := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
+		Slot: uint32(firstCodeSlot + len(v.maps)), Flags: flags,
+		GuestPhysAddr: gpa, MemorySize: n, UserspaceAddr: host,
+	}); err != nil {
+		return 0, fmt.Errorf("registering %d bytes of code: %w", n, err)
+	}
+	v.maps = append(v.maps, codeMapping{addr: addr, code: code})
+	v.mapsEnd = (addr + n + hugePage - 1) &^ (hugePage - 1)
+	if err := v.mapCodeTables(addr, n); err != nil {
+		// The slot exists and the tables hold part of the mapping: only a
+		// reset can take them out again.
+		v.broken = err
+		return 0, err
+	}
+	return addr, nil
+}
+
+// mapCodeTables writes the page-table entries of the n bytes of shared
+// code at guest address addr.
+func (v *VM) mapCodeTables(addr, n uint64) error {
+	if err := v.pt.Map(addr, sharedCodeGPA+(addr-SharedCodeBase), n, pagetable.User|pagetable.Exec); err != nil {
+		return fmt.Errorf("mapping shared code at %#x: %w", addr, err)
+	}
+	return nil
+}
+
+// Run calls the guest function at e.Addr, or CodeBase+e.PC, and serves
+// its hypercalls until it returns, traps, or ctx is done. It returns the
+// function's rax and rdx.
 // A guest fault, a deadline or a cancellation is a *Trap; an error from a
 // hypercall handler is returned unchanged; anything else is a host error.
 func (v *VM) Run(ctx context.Context, e *Entry) ([2]uint64, error) {
 	if v.broken != nil {
 		return [2]uint64{}, fmt.Errorf("VM unusable after an earlier error: %w", v.broken)
 	}
-	if e.PC >= v.codeSize {
+	fn := CodeBase + e.PC
+	switch {
+	case e.Addr != 0:
+		// guestCode knows the trampoline too, which is no entry point.
+		if e.Addr < CodeBase || v.guestCode(e.Addr, 1) == nil {
+			return [2]uint64{}, fmt.Errorf("entry address %#x in neither the code region nor mapped code", e.Addr)
+		}
+		fn = e.Addr
+	case e.PC >= v.codeSize:
 		return [2]uint64{}, fmt.Errorf("entry point %#x outside the code region of %#x bytes", e.PC, v.codeSize)
 	}
-	if v.mem != nil {
-		if err := v.syncMemory(); err != nil {
-			v.broken = err
-			return [2]uint64{}, err
-		}
+	if err := v.SyncMemories(); err != nil {
+		return [2]uint64{}, err
 	}
-	return v.enter(ctx, CodeBase+e.PC, e)
+	return v.enter(ctx, fn, e)
 }
 
 // enter runs the guest from the entry trampoline, which calls fn.
 func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return [2]uint64{}, v.stopped(err, fn)
+		// Not entered: report the guest as it would be on its first
+		// instruction, the return address just pushed.
+		return [2]uint64{}, v.stopped(err, fn, StackTop-8)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -390,14 +571,14 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 					v.cpu.SetImmediateExit(false)
 					continue
 				}
-				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
+				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP, r.S.Regs.RSP)
 			}
 			// A signal meant for the Go runtime: carry on. A kick can
 			// only come once ctx is done, so checking again after
 			// clearing immediate_exit cannot lose one.
 			v.cpu.SetImmediateExit(false)
 			if cerr := ctx.Err(); cerr != nil {
-				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP)
+				return [2]uint64{}, v.stopped(cerr, r.S.Regs.RIP, r.S.Regs.RSP)
 			}
 			continue
 		}
@@ -433,14 +614,14 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 			}
 			// The TSS bitmap lets ring 3 reach only the hypercall port,
 			// and the bitmap does not distinguish in from out.
-			trap := &Trap{Kind: api.TrapInternal, RIP: r.S.Regs.RIP, Detail: fmt.Sprintf("in from port %#x", io.Port)}
+			trap := &Trap{Kind: api.TrapInternal, RIP: r.S.Regs.RIP, RSP: r.S.Regs.RSP, Detail: fmt.Sprintf("in from port %#x", io.Port)}
 			if err := v.settle(); err != nil {
 				return [2]uint64{}, err
 			}
 			return [2]uint64{}, trap
 		case kvm.ExitShutdown:
 			v.broken = errors.New("guest triple fault")
-			return [2]uint64{}, &Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.DF, RIP: r.S.Regs.RIP, Detail: "triple fault"}
+			return [2]uint64{}, &Trap{Kind: api.TrapInternal, Exception: true, Vector: x86.DF, RIP: r.S.Regs.RIP, RSP: r.S.Regs.RSP, Detail: "triple fault"}
 		default:
 			v.broken = v.exitError()
 			return [2]uint64{}, v.broken
@@ -448,14 +629,14 @@ func (v *VM) enter(ctx context.Context, fn uint64, e *Entry) ([2]uint64, error) 
 	}
 }
 
-// stopped returns the trap for a guest stopped at rip because its
+// stopped returns the trap for a guest stopped at rip and rsp because its
 // context ended with err.
-func (v *VM) stopped(err error, rip uint64) *Trap {
+func (v *VM) stopped(err error, rip, rsp uint64) *Trap {
 	kind := api.TrapInterrupted
 	if errors.Is(err, context.DeadlineExceeded) {
 		kind = api.TrapTimeout
 	}
-	return &Trap{Kind: kind, RIP: rip, Cause: err}
+	return &Trap{Kind: kind, RIP: rip, RSP: rsp, Cause: err}
 }
 
 // maxFinishing bounds how often a stopped run is resumed to finish (see
@@ -529,7 +710,7 @@ func (v *VM) kick(gen uint64) {
 func (v *VM) hypercall(t *Table, num uint64) (res uint64, err error) {
 	h := t.lookup(num)
 	if h == nil {
-		return 0, &Trap{Kind: api.TrapInternal, RIP: v.run.S.Regs.RIP, Detail: fmt.Sprintf("no handler for hypercall %d", num)}
+		return 0, &Trap{Kind: api.TrapInternal, RIP: v.run.S.Regs.RIP, RSP: v.run.S.Regs.RSP, Detail: fmt.Sprintf("no handler for hypercall %d", num)}
 	}
 	regs := &v.run.S.Regs
 	c := &v.call
@@ -541,9 +722,9 @@ func (v *VM) hypercall(t *Table, num uint64) (res uint64, err error) {
 		}
 	}()
 	res, err = h(c)
-	if err == nil && v.mem != nil && uint64(len(v.mem.Bytes())) > v.mapped {
-		if serr := v.syncMemory(); serr != nil {
-			v.broken = serr
+	if err == nil {
+		// The handler may have grown any memory.
+		if serr := v.SyncMemories(); serr != nil {
 			return 0, serr
 		}
 	}
@@ -593,18 +774,20 @@ func (v *VM) fault() error {
 	f := v.arena[sp : sp+x86.FrameSize]
 	rip := binary.LittleEndian.Uint64(f[0:])
 	cs := binary.LittleEndian.Uint64(f[8:])
+	rsp := binary.LittleEndian.Uint64(f[24:])
 	if cs&3 != 3 {
 		// Ring 0 faulted: a stub or descriptor table is broken.
 		return v.fail(fmt.Sprintf("%v in ring 0 at rip %#x", vec, rip))
 	}
-	t := &Trap{Kind: api.TrapInternal, Exception: true, Vector: vec, RIP: rip, ErrorCode: errCode}
+	t := &Trap{Kind: api.TrapInternal, Exception: true, Vector: vec, RIP: rip, RSP: rsp, ErrorCode: errCode}
 	switch vec {
 	case x86.PF:
 		cr2 := r.S.Sregs.CR2
 		t.Addr = cr2
 		switch {
-		case cr2 >= MemoryBase && cr2 < MemoryBase+MemoryWindow+MemoryGuard:
-			t.Kind, t.Addr = api.TrapOutOfBoundsMemory, cr2-MemoryBase
+		case cr2 >= MemoryBase && cr2 < MemoryWindowBase(MaxMemories):
+			t.Kind, t.Memory = api.TrapOutOfBoundsMemory, int((cr2-MemoryBase)/MemoryStride)
+			t.Addr = cr2 - MemoryWindowBase(t.Memory)
 		case cr2 >= StackTop-v.stackSize-StackGuard && cr2 < StackTop-v.stackSize:
 			t.Kind = api.TrapCallStackExhausted
 		}
@@ -627,7 +810,7 @@ func (v *VM) fail(msg string) error {
 }
 
 // guestCode returns up to n bytes of guest code at guest address va, or
-// nil when va is not in the code region or the trampoline.
+// nil when va is not in the code region, mapped code or the trampoline.
 func (v *VM) guestCode(va uint64, n uint64) []byte {
 	var region []byte
 	var base uint64
@@ -636,6 +819,15 @@ func (v *VM) guestCode(va uint64, n uint64) []byte {
 		region, base = v.arena[v.codeOff:v.codeOff+v.codeSize], CodeBase
 	case va >= sysTramp && va < sysTramp+trampolineSize:
 		region, base = v.arena[sysTramp:sysTramp+trampolineSize], sysTramp
+	case va >= SharedCodeBase && va < v.mapsEnd:
+		for _, c := range v.maps {
+			if va >= c.addr && va-c.addr < uint64(len(c.code)) {
+				region, base = c.code, c.addr
+			}
+		}
+		if region == nil {
+			return nil
+		}
 	default:
 		return nil
 	}

@@ -793,6 +793,7 @@ func TestTrap_Error(t *testing.T) {
 		want string
 	}{
 		{Trap{Kind: api.TrapOutOfBoundsMemory, Exception: true, Vector: x86.PF, Addr: 0x10000, RIP: 0x80000012}, "out of bounds memory access at linear address 0x10000 (rip 0x80000012)"},
+		{Trap{Kind: api.TrapOutOfBoundsMemory, Exception: true, Vector: x86.PF, Addr: 0x10000, Memory: 2, RIP: 0x4000000012}, "out of bounds memory access at linear address 0x10000 of memory 2 (rip 0x4000000012)"},
 		{Trap{Kind: api.TrapIntegerDivideByZero, Exception: true, Vector: x86.DE, RIP: 0x80000001}, "integer divide by zero (rip 0x80000001)"},
 		{Trap{Kind: api.TrapUnreachable, Exception: true, Vector: x86.UD, RIP: 0x80000000}, "unreachable (rip 0x80000000)"},
 		{Trap{Kind: api.TrapCallStackExhausted, Exception: true, Vector: x86.PF, RIP: 0x80000004, Addr: 0x3fdffff8}, "call stack exhausted (rip 0x80000004, fault at 0x3fdffff8)"},
