@@ -22,6 +22,11 @@ type RuntimeConfig struct {
 	// tier the host offers. A tier the host lacks makes CompileModule
 	// fail. It is what `--tier` sets.
 	Tier Tier
+	// Isolation is how code is separated from the host: in this process
+	// or in a micro-VM per call. It is what `--isolation` sets. The
+	// micro-VM runs compiled code only: with IsolationVM, TierDefault
+	// means TierCompiled and TierInterp is refused.
+	Isolation Isolation
 	// CompilationCache, if not nil, keeps the machine code CompileModule
 	// makes, and serves it to later compiles of the same module (in any
 	// Runtime and process sharing the cache) instead of compiling again.

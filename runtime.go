@@ -59,6 +59,11 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) *Runtime {
 // but the tier it stands for.
 func (r *Runtime) Tier() Tier { return tierOf(r.engine) }
 
+// Isolation returns how the runtime's code is separated from the host:
+// IsolationProcess or IsolationVM, what the configured isolation stands
+// for here.
+func (r *Runtime) Isolation() Isolation { return r.cfg.Isolation.resolve() }
+
 // ErrRuntimeClosed is returned by a Runtime used after Close.
 var ErrRuntimeClosed = errors.New("runtime is closed")
 

@@ -100,6 +100,15 @@ func (t Tier) Available() error {
 // newEngine returns the engine of cfg's tier, or why it is not available.
 func newEngine(cfg RuntimeConfig) (engine.Engine, error) {
 	tier := cfg.Tier
+	if cfg.Isolation.resolve() == IsolationVM {
+		if tier != TierDefault && tier != TierCompiled {
+			return nil, fmt.Errorf("isolation vm runs compiled code only, not tier %s", tier)
+		}
+		if err := IsolationVM.Available(); err != nil {
+			return nil, err
+		}
+		return vmEngine(cfg.MaxStackBytes)
+	}
 	if tier == TierDefault {
 		tier = DefaultTier()
 	}

@@ -127,6 +127,11 @@ var runFlags = []runFlag{
 		set: func(o *runOptions, v string, _ runIO) error {
 			return o.Tier.Set(v)
 		}},
+	{names: []string{"isolation"}, arg: "process|vm|auto",
+		help: "run the program in this process, in a KVM micro-VM (compiled code in ring 3, its system calls as hypercalls), or in a micro-VM where KVM works (default: process)",
+		set: func(o *runOptions, v string, _ runIO) error {
+			return o.Isolation.Set(v)
+		}},
 	{names: []string{"cache-dir"}, arg: "DIR",
 		help: "keep compiled machine code in DIR, and start from it when the same module runs again (default: wasmvisor in the user's cache directory)",
 		set: func(o *runOptions, v string, _ runIO) error {

@@ -26,8 +26,10 @@ func wastMain(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print each script's totals")
 	var tier wasmvisor.Tier
 	fs.Var(&tier, "tier", "run the scripts on the `compiled|interp` tier (default: the host's default, see wasmvisor check)")
+	var isolation wasmvisor.Isolation
+	fs.Var(&isolation, "isolation", "run the scripts' calls in this `process`, in a KVM micro-VM (vm), or in one where KVM works (auto)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wasmvisor wast [-v] [--tier=compiled|interp] FILE.json...\n\n"+
+		fmt.Fprintf(stderr, "usage: wasmvisor wast [-v] [--tier=compiled|interp] [--isolation=process|vm|auto] FILE.json...\n\n"+
 			"Run spec test scripts converted by wabt's wast2json (the modules they name\n"+
 			"must be beside them). Prints one line per failed command, then\n"+
 			"\"N passed, N failed, N skipped\". Text-format modules are skipped.\n\n")
@@ -47,11 +49,15 @@ func wastMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
 		return 1
 	}
+	if err := isolation.Available(); err != nil {
+		fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
+		return 1
+	}
 	ctx := context.Background()
 	var total spectest.Result
 	status := 0
 	for _, file := range fs.Args() {
-		res, err := spectest.RunFileWith(ctx, file, wasmvisor.RuntimeConfig{Tier: tier})
+		res, err := spectest.RunFileWith(ctx, file, wasmvisor.RuntimeConfig{Tier: tier, Isolation: isolation})
 		if err != nil {
 			fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
 			status = 1

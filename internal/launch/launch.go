@@ -70,24 +70,13 @@ type Program struct {
 	CacheDir string
 	NoCache  bool
 	// Isolation is how the program is separated from the host.
-	Isolation Isolation
+	Isolation wasmvisor.Isolation
 }
 
 // Preload is a module instantiated before the program under Name.
 type Preload struct {
 	Name, File string
 }
-
-// Isolation is how a program is separated from the host.
-type Isolation uint8
-
-const (
-	// IsolationProcess runs the program in this process, confined by
-	// the runtime: bounds-checked memory, a virtual kernel, no host
-	// access beyond what Program gives. It is the only mode today;
-	// the KVM micro-VM (internal/vm) will add one.
-	IsolationProcess Isolation = iota
-)
 
 // Exit statuses of a run other than the program's own, as wasmtime
 // gives them.
@@ -144,8 +133,8 @@ func Run(ctx context.Context, p *Program) Result {
 		res.Status, res.File, res.Err = ExitFailure, file, err
 		return res
 	}
-	if p.Isolation != IsolationProcess {
-		return fail("", fmt.Errorf("isolation mode %d is not available", p.Isolation))
+	if err := p.Isolation.Available(); err != nil {
+		return fail("", err)
 	}
 	cache, err := p.compilationCache()
 	if err != nil {
@@ -155,6 +144,7 @@ func Run(ctx context.Context, p *Program) Result {
 		Policy:           &p.Limits.Policy,
 		MaxStackBytes:    int(min(p.Limits.MaxWasmStack, math.MaxInt)),
 		Tier:             p.Tier,
+		Isolation:        p.Isolation,
 		CompilationCache: cache,
 	})
 	defer rt.Close(ctx)

@@ -32,6 +32,11 @@ type callSet struct {
 // Call is the store's record of a call into an instance from Go. Engines
 // keep one per running call (its zero value is ready for BeginCall).
 type Call struct {
+	// Kick, when set, is called (with the instance's lock held, so it
+	// must not block) after Close set the interrupt word: for engines
+	// whose code cannot poll the word, such as code in a micro-VM.
+	Kick func()
+
 	store      *Store
 	inst       *Instance
 	phase      uint32
@@ -86,7 +91,7 @@ func (c *Call) End() {
 	}
 	inst.callsMu.Unlock()
 	// Close no longer reaches c: it is as BeginCall found it.
-	c.prev, c.next, c.inst, c.interrupt = nil, nil, nil, nil
+	c.prev, c.next, c.inst, c.interrupt, c.Kick = nil, nil, nil, nil, nil
 	c.closed.Store(false)
 	c.store.calls.end(c.phase)
 }
@@ -115,6 +120,9 @@ func (s *Store) retire(inst *Instance) {
 	for c := inst.calls; c != nil; c = c.next {
 		c.closed.Store(true)
 		atomic.StoreUint32(c.interrupt, 1)
+		if c.Kick != nil {
+			c.Kick()
+		}
 	}
 	inst.callsMu.Unlock()
 	cs := &s.calls

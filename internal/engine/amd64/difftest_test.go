@@ -68,10 +68,11 @@ func interpTier() tier {
 	}
 }
 
-func compiledTier() tier {
-	e := New(Config{MaxStackBytes: diffStackBytes})
+func compiledTier() tier { return engineTier("compiled", New(Config{MaxStackBytes: diffStackBytes})) }
+
+func engineTier(name string, e *Engine) tier {
 	return tier{
-		name: "compiled",
+		name: name,
 		compile: func(m *wasm.Module) ([]store.Code, error) {
 			mod, err := e.Compile(m)
 			if err != nil {
@@ -213,6 +214,9 @@ type diffOptions struct {
 	vectors func(export string, ft *wasm.FuncType) [][]uint64
 	// maxReports bounds the differences reported for one module.
 	maxReports int
+	// compiled makes the compiled tier's side; nil means compiledTier,
+	// the in-process target.
+	compiled func() tier
 	// stackLimitsMayDiffer drops, instead of reporting, a call that
 	// exhausts the call stack on one tier only: the spec leaves where
 	// recursion ends to the implementation, and the tiers are meant to
@@ -252,7 +256,11 @@ func diffModule(d *differ, m *wasm.Module, opts diffOptions) bool {
 	if is != nil {
 		defer is.close()
 	}
-	cs, cerr, cierr := instantiate(compiledTier(), m, compiledTimeout(opts.timeout, opts.timeout))
+	other := compiledTier
+	if opts.compiled != nil {
+		other = opts.compiled
+	}
+	cs, cerr, cierr := instantiate(other(), m, compiledTimeout(opts.timeout, opts.timeout))
 	if cerr != nil {
 		d.report("compiled tier cannot compile a module the interpreter can: %v", cerr)
 		return true
@@ -724,8 +732,19 @@ func decodeValid(bin []byte) (*wasm.Module, bool) {
 // TestTiersAgreeOnSpecModules is the differential test over the spec
 // test suite's modules.
 func TestTiersAgreeOnSpecModules(t *testing.T) {
+	diffSpecModules(t, nil)
+}
+
+// TestVMAgreesOnSpecModules is the differential test with the compiled
+// tier's code running in micro-VMs.
+func TestVMAgreesOnSpecModules(t *testing.T) {
+	e := vmEngine(t, diffStackBytes)
+	diffSpecModules(t, func() tier { return engineTier("micro-vm", e) })
+}
+
+func diffSpecModules(t *testing.T, compiled func() tier) {
 	mods := cachedSpecModules(t)
-	opts := diffOptions{timeout: time.Second, vectors: specVectors, maxReports: 5}
+	opts := diffOptions{timeout: time.Second, vectors: specVectors, maxReports: 5, compiled: compiled}
 	if testing.Short() {
 		opts.timeout = 200 * time.Millisecond
 	}

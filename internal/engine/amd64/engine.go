@@ -15,6 +15,7 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
 	"github.com/wasmvisor/wasmvisor/internal/store"
+	"github.com/wasmvisor/wasmvisor/internal/vm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -39,12 +40,16 @@ type Config struct {
 	MaxStackBytes int
 	// Target is where the code runs; nil means InProcess.
 	Target *Target
+	// Monitor provides the micro-VMs code of the VM target runs in; it
+	// is required with that target.
+	Monitor *vm.Monitor
 }
 
 // Engine compiles modules to x86-64 machine code and runs it. It is
 // safe for concurrent use.
 type Engine struct {
 	t           *Target
+	mon         *vm.Monitor
 	valueBytes  int
 	nativeBytes int
 	pool        sync.Pool // *execCtx with its stacks
@@ -61,7 +66,7 @@ func New(cfg Config) *Engine {
 		t = InProcess
 	}
 	depth := max(b/32, 4)
-	return &Engine{t: t, valueBytes: max(b, 4096), nativeBytes: depth * nativeFrameBytes}
+	return &Engine{t: t, mon: cfg.Monitor, valueBytes: max(b, 4096), nativeBytes: depth * nativeFrameBytes}
 }
 
 // Name names the tier.
@@ -69,6 +74,7 @@ func (e *Engine) Name() string { return Name }
 
 // Module is a module's machine code, shared by all its instances.
 type Module struct {
+	t      *Target // where the code runs
 	mem    *execMem
 	funcs  []funcCode
 	byAddr []int32 // indices of funcs in the order of their code
@@ -96,13 +102,13 @@ func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModule(m, mem, funcs, slow), nil
+	return newModule(e.t, m, mem, funcs, slow), nil
 }
 
 // newModule registers the module that mem's code, funcs and slow make
-// for m.
-func newModule(m *wasm.Module, mem *execMem, funcs []funcCode, slow []slowInstr) *Module {
-	mod := &Module{mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
+// for m, to run on target t.
+func newModule(t *Target, m *wasm.Module, mem *execMem, funcs []funcCode, slow []slowInstr) *Module {
+	mod := &Module{t: t, mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
 	mod.byAddr = make([]int32, len(funcs))
 	for i := range mod.byAddr {
 		mod.byAddr[i] = int32(i)
@@ -139,6 +145,14 @@ func (e *Engine) Instantiated(inst *store.Instance) error {
 	}
 	if mod == nil {
 		return nil // nothing of its own to run
+	}
+	if mod.t != e.t {
+		return fmt.Errorf("code made for the %s target cannot run on the %s target", mod.t.Name, e.t.Name)
+	}
+	if e.t == VM {
+		// Its state block is laid out in each VM that runs it.
+		inst.EngineState = &instanceState{mod: mod}
+		return nil
 	}
 	st := newInstanceState(inst, mod)
 	inst.EngineState = st
@@ -179,8 +193,11 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 		return callHost(ctx, f, f.Instance.Handle, stack)
 	}
 	code, ok := f.Code.(*Code)
-	if !ok || f.Entry == 0 {
+	if !ok || (f.Entry == 0 && e.t != VM) {
 		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no machine code", f.Index)}
+	}
+	if e.t == VM {
+		return e.vmCall(ctx, f, code, stack)
 	}
 	if f.Instance.Closed() {
 		return &api.Trap{Kind: api.TrapModuleClosed}

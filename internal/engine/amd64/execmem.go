@@ -95,6 +95,12 @@ func (m *execMem) addr(off int) uintptr {
 	return uintptr(unsafe.Pointer(unsafe.SliceData(m.b))) + uintptr(off)
 }
 
+// pages returns the whole pages that hold the code, for mapping them
+// elsewhere (a micro-VM's guest).
+func (m *execMem) pages() []byte {
+	return unsafe.Slice(unsafe.SliceData(m.b), roundPage(len(m.b)))
+}
+
 // contains reports whether pc lies in the code.
 func (m *execMem) contains(pc uintptr) bool {
 	base := m.addr(0)

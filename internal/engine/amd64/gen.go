@@ -45,6 +45,10 @@ type slowInstr struct {
 	// in.Imm then indexes.
 	shuffles [][16]byte
 	offset   uint32
+	// frame is the slot count of the function's frame, which bounds
+	// the slots the instruction may touch: a host that finds the frame
+	// pointer somewhere it does not trust checks the whole frame first.
+	frame uint32
 }
 
 // gen translates the slot form of one module's functions into machine
@@ -130,14 +134,11 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	}()
 	g.a.UseBuffer(arena.buf())
 	g.exitStub = g.a.NewLabel()
-	// Entry thunk: call the target, then exit with exitReturn.
-	g.a.CallMem(asm.M(rCtx, ctxTarget))
-	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), exitReturn)
-	g.a.Call(g.exitStub)
-	g.a.Ud2()
+	// The entry thunk at offset 0, then the exit stub.
+	t.emitEntry(g)
 	g.a.AlignTo(16)
 	g.a.Bind(g.exitStub)
-	emitExitStub(&g.a)
+	t.emitExitStub(&g.a)
 	g.emitSharedExits()
 
 	g.fnLab = make([]*asm.Label, len(m.Codes))
@@ -399,10 +400,15 @@ func (g *gen) outOfLine() {
 func (g *gen) prologue() {
 	a := &g.a
 	fn := g.fn
-	if g.t.CheckStack {
+	// Without CheckStack, a frame that could reach past the value
+	// stack's guard is still checked: the guard catches only frames
+	// smaller than itself.
+	if g.t.CheckStack || uint64(fn.FrameSlots)*8 >= g.t.ValueGuard {
 		a.Lea(asm.W64, asm.RAX, asm.M(rFP, int32(fn.FrameSlots)*8))
 		a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, asm.M(rCtx, ctxStackEnd))
 		a.Jcc(asm.CondA, g.trap(api.TrapCallStackExhausted))
+	}
+	if g.t.CheckStack {
 		a.AluLoad(asm.AluCmp, asm.W64, asm.RSP, asm.M(rCtx, ctxNativeLim))
 		a.Jcc(asm.CondB, g.trap(api.TrapCallStackExhausted))
 	}
@@ -544,7 +550,7 @@ func (g *gen) storeConst(m asm.Mem, v uint64) {
 // step hands the instruction to Go: the interpreter's implementation
 // runs it on the frame. For instructions without a native translation.
 func (g *gen) step(in *ir.Instr) {
-	s := slowInstr{in: *in, offset: g.offset()}
+	s := slowInstr{in: *in, offset: g.offset(), frame: g.fn.FrameSlots}
 	if in.Op == ir.OpSIMD+0x0D && int(in.Imm) < len(g.fn.Shuffles) {
 		s.shuffles = [][16]byte{g.fn.Shuffles[in.Imm]}
 		s.in.Imm = 0

@@ -18,7 +18,7 @@ import (
 // storedFormat is the version of the stored form below. It changes when
 // the form does; changes to the code generator are covered by the build
 // identity that compilation caches add to their keys.
-const storedFormat = 1
+const storedFormat = 2
 
 // codeFeatures are the CPU features generated code uses where the host
 // has them (and replaces with other code or a call to Go where it does
@@ -55,7 +55,7 @@ var _ engine.Persistent = (*Engine)(nil)
 //	  uvarint start, length, index, return addresses, then per address:
 //	    uvarint pc (from the previous), offset
 //	uvarint slow instructions, then per instruction:
-//	  uvarint op, a, b, c, imm, offset, shuffles, then 16 bytes per shuffle
+//	  uvarint op, a, b, c, imm, offset, frame, shuffles, then 16 bytes per shuffle
 //	uvarint code length, code
 func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 	mod, ok := m.(*Module)
@@ -82,7 +82,7 @@ func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(mod.slow)))
 	for _, s := range mod.slow {
-		for _, v := range [...]uint64{uint64(s.in.Op), uint64(s.in.A), uint64(s.in.B), uint64(s.in.C), s.in.Imm, uint64(s.offset), uint64(len(s.shuffles))} {
+		for _, v := range [...]uint64{uint64(s.in.Op), uint64(s.in.A), uint64(s.in.B), uint64(s.in.C), s.in.Imm, uint64(s.offset), uint64(s.frame), uint64(len(s.shuffles))} {
 			b = binary.AppendUvarint(b, v)
 		}
 		for _, sh := range s.shuffles {
@@ -132,11 +132,12 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 		}
 		ends = append(ends, f.end)
 	}
-	slow := make([]slowInstr, r.count(7))
+	slow := make([]slowInstr, r.count(8))
 	for i := range slow {
 		s := &slow[i]
 		s.in = ir.Instr{Op: ir.Opcode(r.u32()), A: r.u32(), B: r.u32(), C: r.u32(), Imm: r.u64()}
 		s.offset = r.u32()
+		s.frame = r.u32()
 		s.shuffles = sliceOf[[16]byte](r.count(16))
 		for j := range s.shuffles {
 			r.full(s.shuffles[j][:])
@@ -169,7 +170,7 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 	if err != nil {
 		return nil, err
 	}
-	return newModule(m, mem, funcs, slow), nil
+	return newModule(e.t, m, mem, funcs, slow), nil
 }
 
 // sliceOf returns a slice of n elements, nil for none, as the code

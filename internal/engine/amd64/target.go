@@ -1,6 +1,9 @@
 package amd64
 
-import asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+import (
+	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/vm"
+)
 
 // Target is what differs between the places generated code runs. The
 // code generator is one; a target decides how code leaves to the host
@@ -18,6 +21,16 @@ type Target struct {
 	// CheckStack compares the stacks with their limits at function
 	// entry. Without it, overflow runs into a guard page.
 	CheckStack bool
+	// ValueGuard is the size of the guard after the value stack when
+	// CheckStack is off: a function whose frame is at least as large is
+	// checked all the same, since it could reach past the guard.
+	ValueGuard uint64
+	// emitEntry emits the entry thunk at the code's offset 0, through
+	// which the host enters a function of the module.
+	emitEntry func(g *gen)
+	// emitExitStub emits the stub through which every exit hands
+	// control to the host (see emitExit).
+	emitExitStub func(a *asm.Asm)
 	// emitExit emits the instruction sequence that hands control to the
 	// host with the exit code and operand already stored in the
 	// execution context; execution continues after it when the host
@@ -36,17 +49,35 @@ type Target struct {
 // polls for interrupts, checks the stack limit, and exits to Go by
 // calling the module's exit stub, which switches back to Go's stack.
 var InProcess = &Target{
-	Name:           "in-process",
-	CheckBounds:    true,
-	PollInterrupts: true,
-	CheckStack:     true,
-	emitExit: func(g *gen) int {
-		g.a.Call(g.exitStub)
-		return g.a.Len()
-	},
-	// The exit stub saves the stack pointer with the site's return
-	// address on top, as a call from the site would have left it.
-	emitSharedExitTail: func(g *gen) { g.a.Jmp(g.exitStub) },
+	Name:               "in-process",
+	CheckBounds:        true,
+	PollInterrupts:     true,
+	CheckStack:         true,
+	emitEntry:          emitInProcessEntry,
+	emitExitStub:       emitExitStub,
+	emitExit:           callExitStub,
+	emitSharedExitTail: jumpExitStub,
+}
+
+// callExitStub exits by calling the exit stub, which finds the site's
+// return address on top of the stack.
+func callExitStub(g *gen) int {
+	g.a.Call(g.exitStub)
+	return g.a.Len()
+}
+
+// jumpExitStub ends a shared exit stub: the exit stub then finds the
+// site's return address on top of the stack, as a call from the site
+// would have left it.
+func jumpExitStub(g *gen) { g.a.Jmp(g.exitStub) }
+
+// emitInProcessEntry emits the entry thunk resume runs: call the target,
+// then exit with exitReturn.
+func emitInProcessEntry(g *gen) {
+	g.a.CallMem(asm.M(rCtx, ctxTarget))
+	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), exitReturn)
+	g.a.Call(g.exitStub)
+	g.a.Ud2()
 }
 
 // emitExitStub emits the stub that saves the machine-code state and
@@ -57,5 +88,67 @@ func emitExitStub(a *asm.Asm) {
 	a.Store(asm.W64, asm.M(asm.R15, ctxVMCtx), asm.R14)
 	a.Load(asm.W64, asm.RSP, asm.M(asm.R15, ctxGoSP))
 	a.Load(asm.W64, asm.RBP, asm.M(asm.R15, ctxGoBP))
+	a.Ret()
+}
+
+// VM runs generated code in a micro-VM (package vm), in ring 3 of a
+// guest without an operating system. Linear memory sits in a window
+// whose unmapped rest and guard fault on any address an index and an
+// offset can form, so accesses are not checked; the machine stack and
+// the value stack overflow into unmapped guards; the monitor stops a
+// guest at its deadline, so nothing polls. Exits are hypercalls, made
+// through the same stub and with the same exit codes and operands in
+// the execution context (which is the guest's context page) as
+// InProcess's, so the host serves both alike.
+var VM = &Target{
+	Name:               "micro-vm",
+	ValueGuard:         vmValueGuard,
+	emitEntry:          emitVMEntry,
+	emitExitStub:       emitVMExitStub,
+	emitExit:           callExitStub,
+	emitSharedExitTail: jumpExitStub,
+}
+
+// vmHypercallExit is the hypercall VM code exits with; the execution
+// context says why.
+const vmHypercallExit = 1
+
+// emitVMEntry emits the thunk the VM's trampoline calls, with the
+// execution context, the instance's state block, the frame, the target
+// and the machine stack pointer to run it on in the first five argument
+// registers (System V). The stack pointer leaves only as much stack
+// above the guard as the engine's depth limit allows. It returns to the
+// trampoline, which ends the run.
+func emitVMEntry(g *gen) {
+	a := &g.a
+	a.MovRR(asm.W64, rCtx, asm.RDI)
+	a.MovRR(asm.W64, rVM, asm.RSI)
+	a.MovRR(asm.W64, rFP, asm.RDX)
+	a.Load(asm.W64, rMem, asm.M(rVM, vmMemBase))
+	a.Load(asm.W64, asm.RAX, asm.M(rVM, vmMemLenPtr))
+	a.Load(asm.W64, rMemLen, asm.M(asm.RAX, 0))
+	a.MovRR(asm.W64, asm.RAX, asm.RSP)
+	a.MovRR(asm.W64, asm.RSP, asm.R8)
+	a.Push(asm.RAX)
+	a.Push(asm.RAX) // keeps the stack 16-byte aligned
+	a.CallReg(asm.RCX)
+	a.Pop(asm.RAX)
+	a.Pop(asm.RSP)
+	a.Ret()
+}
+
+// emitVMExitStub emits the VM's exit stub: it records where the code
+// stands as emitExitStub does, makes the exit hypercall, and returns to
+// the site once the host has served the exit. The host may have grown
+// the memory, so its length is loaded again; its base, a window of the
+// guest's address space, never moves.
+func emitVMExitStub(a *asm.Asm) {
+	a.Store(asm.W64, asm.M(rCtx, ctxJitSP), asm.RSP)
+	a.Store(asm.W64, asm.M(rCtx, ctxFP), rFP)
+	a.Store(asm.W64, asm.M(rCtx, ctxVMCtx), rVM)
+	a.MovImm(asm.W32, asm.RAX, vmHypercallExit)
+	a.Out(vm.HypercallPort)
+	a.Load(asm.W64, asm.RAX, asm.M(rVM, vmMemLenPtr))
+	a.Load(asm.W64, rMemLen, asm.M(asm.RAX, 0))
 	a.Ret()
 }

@@ -1,0 +1,103 @@
+package wasmvisor
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/wasmvisor/wasmvisor/internal/engine"
+)
+
+// Isolation is how a Runtime separates the code it runs from the host.
+type Isolation uint8
+
+const (
+	// IsolationDefault is what the runtime recommends: IsolationProcess
+	// (see RATIONALE.md for the measurements behind the choice).
+	IsolationDefault Isolation = iota
+	// IsolationProcess runs code in this process, confined by the
+	// checks the code makes and the runtime's virtual kernel.
+	IsolationProcess
+	// IsolationVM runs each call from Go in a KVM micro-VM without a
+	// guest operating system: compiled code in ring 3, its host calls
+	// as hypercalls, its memory in a window of the guest's address
+	// space. It needs /dev/kvm (see `wasmvisor check`) and the compiled
+	// tier; a Runtime asking for it where it is not available fails to
+	// compile modules.
+	IsolationVM
+	// IsolationAuto is IsolationVM where KVM works and IsolationProcess
+	// elsewhere.
+	IsolationAuto
+)
+
+var isolationNames = [...]string{IsolationDefault: "default", IsolationProcess: "process", IsolationVM: "vm", IsolationAuto: "auto"}
+
+// String returns the name ParseIsolation accepts.
+func (i Isolation) String() string {
+	if int(i) < len(isolationNames) {
+		return isolationNames[i]
+	}
+	return fmt.Sprintf("Isolation(%d)", uint8(i))
+}
+
+// ParseIsolation returns the isolation named s: "default" (or ""),
+// "process", "vm" or "auto".
+func ParseIsolation(s string) (Isolation, error) {
+	if s == "" {
+		return IsolationDefault, nil
+	}
+	for i, name := range isolationNames {
+		if s == name {
+			return Isolation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown isolation %q: want process, vm or auto", s)
+}
+
+// Set parses s into i, so that an *Isolation is a flag.Value.
+func (i *Isolation) Set(s string) error {
+	v, err := ParseIsolation(s)
+	if err != nil {
+		return err
+	}
+	*i = v
+	return nil
+}
+
+// vmEngine makes the compiled tier's engine for the micro-VM target, or
+// says why the host cannot run it. It is nil where this build has none
+// (set by the file that provides it, as compiledTier is).
+var vmEngine func(maxStackBytes int) (engine.Engine, error)
+
+// vmAvailable caches whether the micro-VM works here, for IsolationAuto.
+var vmAvailable = sync.OnceValue(func() error {
+	if vmEngine == nil {
+		return fmt.Errorf("this build has no micro-VM")
+	}
+	_, err := vmEngine(0)
+	return err
+})
+
+// Available returns nil if the host can run code with isolation i, or
+// why it cannot.
+func (i Isolation) Available() error {
+	if i == IsolationVM {
+		if err := vmAvailable(); err != nil {
+			return fmt.Errorf("isolation vm is not available on this host: %w", err)
+		}
+	}
+	return nil
+}
+
+// resolve returns the isolation i stands for here: IsolationProcess or
+// IsolationVM.
+func (i Isolation) resolve() Isolation {
+	switch i {
+	case IsolationVM:
+		return IsolationVM
+	case IsolationAuto:
+		if vmAvailable() == nil {
+			return IsolationVM
+		}
+	}
+	return IsolationProcess
+}
