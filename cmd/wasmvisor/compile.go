@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
 
@@ -28,8 +29,10 @@ func compileMain(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the precompiled module to `FILE` (default: FILE.wasm with the suffix .cwasm)")
 	fs.Var(opts, "W", "set a policy limit or feature the module is validated against: `key=value` (repeatable, or comma-separated)")
+	var isolation wasmvisor.Isolation
+	fs.Var(&isolation, "isolation", "compile for runs in this `process` or in micro-VMs (vm, or auto: vm where KVM works); the code differs")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: wasmvisor compile [-W key=value]... [-o FILE.cwasm] FILE.wasm\n\n"+
+		fmt.Fprintf(stderr, "usage: wasmvisor compile [-W key=value]... [--isolation=process|vm|auto] [-o FILE.cwasm] FILE.wasm\n\n"+
 			"Decode and validate a WebAssembly module, compile it to machine code for this host,\n"+
 			"and write both to a precompiled file, which `wasmvisor run` starts without compiling.\n"+
 			"The file runs only on this build of wasmvisor and on hosts with the same CPU features;\n"+
@@ -60,7 +63,14 @@ func compileMain(args []string, stderr io.Writer) int {
 	if *out == "" {
 		*out = strings.TrimSuffix(file, ".wasm") + ".cwasm"
 	}
-	if err := launch.Precompile(context.Background(), file, *out, &opts.Policy); err != nil {
+	if isolation == wasmvisor.IsolationDefault {
+		var err error
+		if isolation, err = isolationFromEnv(wasmvisor.TierCompiled); err != nil {
+			fmt.Fprintf(stderr, "wasmvisor compile: %v\n", err)
+			return exitUsage
+		}
+	}
+	if err := launch.Precompile(context.Background(), file, *out, &opts.Policy, isolation); err != nil {
 		fmt.Fprintf(stderr, "wasmvisor compile: %v\n", err)
 		return exitFailure
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 )
@@ -292,6 +293,9 @@ func wrap(text, indent string, width int) string {
 // runMain implements `wasmvisor run` and returns the exit status.
 func runMain(args []string, io runIO) int {
 	o, err := parseRunArgs(args, io)
+	if err == nil && o.Isolation == wasmvisor.IsolationDefault {
+		o.Isolation, err = isolationFromEnv(o.Tier)
+	}
 	switch {
 	case errors.Is(err, errHelp):
 		runUsage(io.stdout)
@@ -302,4 +306,26 @@ func runMain(args []string, io runIO) int {
 		return exitUsage
 	}
 	return runProgram(o, io)
+}
+
+// isolationEnv names the environment variable that sets the isolation
+// of run and wast when --isolation does not: so that test harnesses
+// that start wasmvisor (Go's go_wasip1_wasm_exec, a test suite's runner)
+// can run every program in a micro-VM without changing their command
+// lines.
+const isolationEnv = "WASMVISOR_ISOLATION"
+
+// isolationFromEnv returns the isolation isolationEnv sets. A run that
+// asks for the interpreter stays in the process: the micro-VM runs
+// compiled code only, and an explicit tier outweighs a default.
+func isolationFromEnv(tier wasmvisor.Tier) (wasmvisor.Isolation, error) {
+	v := os.Getenv(isolationEnv)
+	if v == "" || tier == wasmvisor.TierInterp {
+		return wasmvisor.IsolationDefault, nil
+	}
+	i, err := wasmvisor.ParseIsolation(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", isolationEnv, err)
+	}
+	return i, nil
 }

@@ -49,6 +49,13 @@ func wastMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
 		return 1
 	}
+	if isolation == wasmvisor.IsolationDefault {
+		var err error
+		if isolation, err = isolationFromEnv(tier); err != nil {
+			fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
+			return 2
+		}
+	}
 	if err := isolation.Available(); err != nil {
 		fmt.Fprintf(stderr, "wasmvisor wast: %v\n", err)
 		return 1

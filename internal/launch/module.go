@@ -14,11 +14,15 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 )
 
-// Precompile compiles the module in file to machine code under p and
-// writes it with its binary to out, which appears whole or not at all:
-// what `wasmvisor compile` does, and what Program.File accepts.
-func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy) error {
-	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled})
+// Precompile compiles the module in file to machine code under p, for
+// runs with isolation iso (the micro-VM's code differs), and writes it
+// with its binary to out, which appears whole or not at all: what
+// `wasmvisor compile` does, and what Program.File accepts.
+func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy, iso wasmvisor.Isolation) error {
+	if err := iso.Available(); err != nil {
+		return err
+	}
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled, Isolation: iso})
 	defer rt.Close(ctx)
 	bin, err := ReadModule(file, p)
 	if err != nil {
