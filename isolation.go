@@ -1,8 +1,10 @@
 package wasmvisor
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 )
@@ -100,4 +102,41 @@ func (i Isolation) resolve() Isolation {
 		}
 	}
 	return IsolationProcess
+}
+
+// VMStats counts what calls in micro-VMs cost: the exits their code made
+// to the host, by cause, and the time spent in the VM and in the host's
+// handlers. Calls whose context carries one (WithVMStats) add to it; it
+// is safe for concurrent use. It is what `wasmvisor run --stats` prints.
+type VMStats struct {
+	s engine.ExitStats
+}
+
+// VMCounts is a snapshot of VMStats.
+type VMCounts struct {
+	// Calls counts the calls from Go that ran in a VM.
+	Calls int64
+	// Exits counts the guest's exits to the host, every call's final
+	// return included.
+	Exits int64
+	// ByCause counts exits by what they served: a host function by
+	// module and name ("wasi_snapshot_preview1.fd_write"), "return",
+	// "trap", or "step OP" for an instruction run on the host.
+	ByCause map[string]int64
+	// Run is the time calls spent in VMs, and Host the part of it spent
+	// in the host serving exits; Run-Host is the guest's code and the
+	// exits' round trips.
+	Run, Host time.Duration
+}
+
+// WithVMStats returns a context whose calls (and instantiations, which
+// run start functions) count their micro-VM exits in s.
+func WithVMStats(ctx context.Context, s *VMStats) context.Context {
+	return engine.WithExitStats(ctx, &s.s)
+}
+
+// Counts returns the counts so far.
+func (s *VMStats) Counts() VMCounts {
+	c := s.s.Counts()
+	return VMCounts{Calls: c.Calls, Exits: c.Exits, ByCause: c.ByCause, Run: c.Run, Host: c.Host}
 }

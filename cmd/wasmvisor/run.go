@@ -39,6 +39,8 @@ type runIO struct {
 // describes.
 type runOptions struct {
 	launch.Program
+	// Stats prints how the run went on stderr after it.
+	Stats bool
 }
 
 // runFlag is one option of `wasmvisor run`. An option takes a value,
@@ -132,6 +134,12 @@ var runFlags = []runFlag{
 		help: "run the program in this process, in a KVM micro-VM (compiled code in ring 3, its system calls as hypercalls), or in a micro-VM where KVM works (default: process)",
 		set: func(o *runOptions, v string, _ runIO) error {
 			return o.Isolation.Set(v)
+		}},
+	{names: []string{"stats"},
+		help: "after the run, print on stderr how it ran: tier, isolation, load and run times and, in a micro-VM, its exits to the host by cause and the time in guest and host",
+		set: func(o *runOptions, v string, _ runIO) (err error) {
+			o.Stats, err = strconv.ParseBool(v)
+			return err
 		}},
 	{names: []string{"cache-dir"}, arg: "DIR",
 		help: "keep compiled machine code in DIR, and start from it when the same module runs again (default: wasmvisor in the user's cache directory)",

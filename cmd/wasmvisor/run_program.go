@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
@@ -15,6 +19,9 @@ import (
 func runProgram(o *runOptions, std runIO) int {
 	o.Stdin, o.Stdout, o.Stderr = std.stdin, std.stdout, std.stderr
 	res := launch.Run(context.Background(), &o.Program)
+	if o.Stats {
+		defer printStats(std.stderr, res.Stats)
+	}
 	if res.Err == nil {
 		for _, line := range launch.FormatResults(res.ResultTypes, res.Results) {
 			fmt.Fprintln(std.stdout, line)
@@ -65,5 +72,30 @@ func (o *runOptions) report(w io.Writer, res launch.Result) {
 				fmt.Fprintf(w, "       ... the same frame %d more times\n", n)
 			}
 		}
+	}
+}
+
+// printStats prints what --stats shows.
+func printStats(w io.Writer, st launch.Stats) {
+	fmt.Fprintf(w, "wasmvisor: tier %s, isolation %s; load %v, run %v\n", st.Tier, st.Isolation,
+		st.Load.Round(time.Microsecond), st.Run.Round(time.Microsecond))
+	if st.Isolation != wasmvisor.IsolationVM {
+		return
+	}
+	vmst := st.VM
+	fmt.Fprintf(w, "wasmvisor: %d calls into micro-VMs, %d exits to the host; %v in VMs, of which %v in the host serving exits\n",
+		vmst.Calls, vmst.Exits, vmst.Run.Round(time.Microsecond), vmst.Host.Round(time.Microsecond))
+	causes := make([]string, 0, len(vmst.ByCause))
+	for c := range vmst.ByCause {
+		causes = append(causes, c)
+	}
+	slices.SortFunc(causes, func(a, b string) int {
+		if d := cmp.Compare(vmst.ByCause[b], vmst.ByCause[a]); d != 0 {
+			return d
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, c := range causes {
+		fmt.Fprintf(w, "wasmvisor: %8d  %s\n", vmst.ByCause[c], c)
 	}
 }

@@ -123,12 +123,15 @@ type Stats struct {
 	// Cache is what the compilation cache did during the run (zero
 	// without a cache).
 	Cache wasmvisor.CacheStats
+	// Isolation is how the program was separated from the host, and VM
+	// what its micro-VMs cost (zero in-process).
+	Isolation wasmvisor.Isolation
+	VM        wasmvisor.VMCounts
 }
 
 // Run runs p and returns how it ended. It never panics on a bad
 // program; everything that goes wrong is in the Result.
-func Run(ctx context.Context, p *Program) Result {
-	var res Result
+func Run(ctx context.Context, p *Program) (res Result) {
 	fail := func(file string, err error) Result {
 		res.Status, res.File, res.Err = ExitFailure, file, err
 		return res
@@ -149,6 +152,12 @@ func Run(ctx context.Context, p *Program) Result {
 	})
 	defer rt.Close(ctx)
 	res.Stats.Tier = rt.Tier()
+	res.Stats.Isolation = rt.Isolation()
+	if res.Stats.Isolation == wasmvisor.IsolationVM {
+		var vs wasmvisor.VMStats
+		ctx = wasmvisor.WithVMStats(ctx, &vs)
+		defer func() { res.Stats.VM = vs.Counts() }()
+	}
 	if cache != nil {
 		before := cache.Stats()
 		defer func() {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/interp"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
@@ -76,11 +78,12 @@ func init() {
 
 // vmSession is one call from Go running in a VM.
 type vmSession struct {
-	e    *Engine
-	cs   *callState
-	v    *vm.VM
-	data []byte // the VM's data region; guest address DataBase+i is data[i]
-	used uint64 // bytes of the state area laid out
+	e     *Engine
+	cs    *callState
+	stats *engine.ExitStats // nil when the caller does not count
+	v     *vm.VM
+	data  []byte // the VM's data region; guest address DataBase+i is data[i]
+	used  uint64 // bytes of the state area laid out
 	// vstack and vend bound the value stack in data.
 	vstack, vend uint64
 
@@ -173,7 +176,7 @@ func (e *Engine) vmCall(ctx context.Context, f *store.Function, code *Code, stac
 	}
 	defer e.mon.Put(v)
 	s := &vmSession{
-		e: e, cs: cs, v: v, data: v.Data(),
+		e: e, cs: cs, v: v, data: v.Data(), stats: engine.ExitStatsFrom(ctx),
 		insts:   map[*store.Instance]*vmInst{},
 		byCtx:   map[uint64]*vmInst{},
 		funcs:   map[*store.Function]uint64{},
@@ -201,12 +204,19 @@ func (e *Engine) vmCall(ctx context.Context, f *store.Function, code *Code, stac
 	page := v.ContextPage()
 	binary.LittleEndian.PutUint64(page[ctxStackEnd:], s.guest(s.vend))
 	target := vi.mod.base + uint64(code.mod.funcs[code.idx].start)
+	started := time.Now()
 	_, err = v.Run(runCtx, &vm.Entry{
 		Addr:       vi.mod.base, // the module's entry thunk
 		Args:       [6]uint64{vm.ContextAddr, s.guest(vi.block), s.guest(s.vstack), target, s.stackStart()},
 		Hypercalls: &vmExits,
 		Env:        s,
 	})
+	if s.stats != nil {
+		s.stats.AddCall(time.Since(started))
+		if err == nil {
+			s.stats.Add("return", 0)
+		}
+	}
 	s.globalsOut()
 	if err != nil {
 		return s.runError(err)
@@ -528,7 +538,40 @@ func (s *vmSession) globalsOut() {
 // exit serves an exit hypercall: the execution context (the context
 // page) says why the code exited, as in-process.
 func (s *vmSession) exit(c *vm.Call) error {
-	page := c.ContextPage()
+	if s.stats == nil {
+		return s.serve(c.ContextPage())
+	}
+	start := time.Now()
+	cause := s.cause(c.ContextPage())
+	err := s.serve(c.ContextPage())
+	s.stats.Add(cause, time.Since(start))
+	return err
+}
+
+// cause names what the exit the context page describes is for, for
+// ExitStats.
+func (s *vmSession) cause(page []byte) string {
+	switch binary.LittleEndian.Uint32(page[ctxExitCode:]) {
+	case exitTrap:
+		return "trap"
+	case exitCall:
+		if f := s.recs[binary.LittleEndian.Uint64(page[ctxExitPtr:])]; f != nil {
+			if f.Host != nil && f.Instance != nil {
+				return f.Instance.Name + "." + f.Name
+			}
+			return "call through the host"
+		}
+	case exitStep:
+		vi := s.byCtx[binary.LittleEndian.Uint64(page[ctxVMCtx:])]
+		if idx := binary.LittleEndian.Uint32(page[ctxExitArg:]); vi != nil && int(idx) < len(vi.mod.mod.slow) {
+			return "step " + vi.mod.mod.slow[idx].in.Op.String()
+		}
+	}
+	return "unknown"
+}
+
+// serve serves the exit the context page describes.
+func (s *vmSession) serve(page []byte) error {
 	code := binary.LittleEndian.Uint32(page[ctxExitCode:])
 	arg := binary.LittleEndian.Uint32(page[ctxExitArg:])
 	// The host may read and set globals (a host function through the
