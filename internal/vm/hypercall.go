@@ -103,6 +103,11 @@ func (c *Call) VM() *VM { return c.vm }
 // handler needs to read the guest's frames.
 func (c *Call) SP() uint64 { return c.vm.run.S.Regs.RSP }
 
+// CPL returns the privilege level the guest made the hypercall from: 3,
+// user mode, for every guest the monitor runs (the ring-0 stubs report
+// exceptions through a port of their own).
+func (c *Call) CPL() uint8 { return c.vm.run.S.Sregs.CS.DPL }
+
 // Context returns the context of the Run the hypercall came from. A
 // handler that waits (for input, a lock, the host) stops waiting when it
 // is done, so that the run's deadline or cancellation holds while the

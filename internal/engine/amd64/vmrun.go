@@ -538,6 +538,11 @@ func (s *vmSession) globalsOut() {
 // exit serves an exit hypercall: the execution context (the context
 // page) says why the code exited, as in-process.
 func (s *vmSession) exit(c *vm.Call) error {
+	if cpl := c.CPL(); cpl != 3 {
+		// Compiled code runs in user mode only; anything else is a
+		// monitor bug, never served.
+		return s.trap(api.TrapInternal, fmt.Sprintf("exit from privilege level %d", cpl))
+	}
 	if s.stats == nil {
 		return s.serve(c.ContextPage())
 	}
