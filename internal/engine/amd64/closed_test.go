@@ -13,8 +13,10 @@ import (
 // whose memory is unmapped, traps "module closed", whether it is reached
 // through an import or a table, and so does returning into an instance
 // a host function closed.
-func TestEngineClosedInstance(t *testing.T) {
-	e := New(Config{})
+func TestEngineClosedInstance(t *testing.T) { forTargets(t, testEngineClosedInstance) }
+
+func testEngineClosedInstance(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	sig := wasm.FuncType{Params: vts(vI32), Results: vts(vI32)}
 	// other.touch writes and reads its own memory.

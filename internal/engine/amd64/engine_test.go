@@ -552,8 +552,10 @@ var loopExports = []string{"spin", "calls", "host calls", "memory loop", "nested
 
 // TestEngineDeadline checks that a guest that never returns stops with
 // a timeout trap soon after its context's deadline.
-func TestEngineDeadline(t *testing.T) {
-	e := New(Config{})
+func TestEngineDeadline(t *testing.T) { forTargets(t, testEngineDeadline) }
+
+func testEngineDeadline(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	inst := compiledInstance(t, e, s, loopModule(t, s), "test")
 	for _, name := range loopExports {
@@ -580,8 +582,10 @@ func TestEngineDeadline(t *testing.T) {
 
 // TestEngineCancel checks that canceling a call's context stops it
 // with an interrupted trap, whether before or during the call.
-func TestEngineCancel(t *testing.T) {
-	e := New(Config{})
+func TestEngineCancel(t *testing.T) { forTargets(t, testEngineCancel) }
+
+func testEngineCancel(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	inst := compiledInstance(t, e, s, loopModule(t, s), "test")
 	for _, name := range loopExports {
@@ -612,8 +616,10 @@ func TestEngineCancel(t *testing.T) {
 // TestEngineHost checks host functions called from machine code:
 // results, re-entry into WebAssembly (also recursively), errors,
 // panics and exits, and the bound on re-entry depth.
-func TestEngineHost(t *testing.T) {
-	e := New(Config{})
+func TestEngineHost(t *testing.T) { forTargets(t, testEngineHost) }
+
+func testEngineHost(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	sig := wasm.FuncType{Params: vts(vI32), Results: vts(vI32)}
 	// guest builds an instance that imports env.host (i32) -> (i32) and
 	// exports "f" (calls host with its argument + 0), "g" (returns its
@@ -735,8 +741,10 @@ func TestEngineHost(t *testing.T) {
 // TestEngineMemoryGrow checks that memory growth, by memory.grow or by
 // a host function, is seen by later loads and stores, in the same call
 // and in later ones, and that growth past the maximum fails.
-func TestEngineMemoryGrow(t *testing.T) {
-	e := New(Config{})
+func TestEngineMemoryGrow(t *testing.T) { forTargets(t, testEngineMemoryGrow) }
+
+func testEngineMemoryGrow(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	var inst *store.Instance
 	hostInstance(t, s, "env", store.HostFunc{Export: "grow", Type: wasm.FuncType{Params: vts(vI32), Results: vts(vI32)},
@@ -817,8 +825,10 @@ func TestEngineMemoryGrow(t *testing.T) {
 // TestEngineCallIndirect checks call_indirect through a table holding
 // functions of the module, of another module and of a host module, and
 // its traps.
-func TestEngineCallIndirect(t *testing.T) {
-	e := New(Config{})
+func TestEngineCallIndirect(t *testing.T) { forTargets(t, testEngineCallIndirect) }
+
+func testEngineCallIndirect(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	sig := wasm.FuncType{Params: vts(vI32), Results: vts(vI32)}
 	hostInstance(t, s, "env", store.HostFunc{Export: "triple", Type: sig,
@@ -894,8 +904,10 @@ func TestEngineCallIndirect(t *testing.T) {
 // TestEngineConcurrent calls functions of one compiled module from
 // several goroutines, each on an instance of its own, and checks that
 // none sees another's memory or globals.
-func TestEngineConcurrent(t *testing.T) {
-	e := New(Config{})
+func TestEngineConcurrent(t *testing.T) { forTargets(t, testEngineConcurrent) }
+
+func testEngineConcurrent(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	m := tmod{
 		memory:  &wasm.Limits{Min: 1},
 		globals: 1,
@@ -944,8 +956,10 @@ func TestEngineConcurrent(t *testing.T) {
 
 // TestEngineGC checks that a guest in a long loop does not hold up a
 // garbage collection that another goroutine starts.
-func TestEngineGC(t *testing.T) {
-	e := New(Config{})
+func TestEngineGC(t *testing.T) { forTargets(t, testEngineGC) }
+
+func testEngineGC(t *testing.T, newEngine func(Config) *Engine) {
+	e := newEngine(Config{})
 	s := store.New()
 	inst := compiledInstance(t, e, s, loopModule(t, s), "test")
 	const guestTime = 200 * time.Millisecond

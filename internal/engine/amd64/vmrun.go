@@ -255,6 +255,11 @@ func (s *vmSession) load(root *store.Instance) error {
 		if s.insts[inst] != nil {
 			continue
 		}
+		if inst.Closed() && inst != root {
+			// Its memory may be gone: calls to it go through the host,
+			// which refuses them.
+			continue
+		}
 		if inst.EngineState == nil && s.ownsCode(inst) {
 			// An instance whose instantiation failed after its
 			// functions were placed in another's table: the spec keeps
@@ -768,7 +773,7 @@ func (s *vmSession) backtrace(pc uint64) []api.Frame {
 			}
 		}
 		first = false
-		if vi := s.byCtx[ctx]; vi != nil {
+		if vi := s.instanceOfCode(mod, ctx); vi != nil {
 			fr.Module, fr.FuncName = vi.inst.Name, vi.inst.FuncName(fc.index)
 		}
 		out = append(out, fr)

@@ -37,3 +37,12 @@ func vmEngine(t testing.TB, maxStackBytes int) *Engine {
 	}
 	return New(Config{MaxStackBytes: maxStackBytes, Target: VM, Monitor: mon})
 }
+
+// forTargets runs test for each target: in-process, and in micro-VMs
+// where KVM works. newEngine makes an engine of the target.
+func forTargets(t *testing.T, test func(t *testing.T, newEngine func(Config) *Engine)) {
+	t.Run("in-process", func(t *testing.T) { test(t, New) })
+	t.Run("micro-vm", func(t *testing.T) {
+		test(t, func(cfg Config) *Engine { return vmEngine(t, cfg.MaxStackBytes) })
+	})
+}
