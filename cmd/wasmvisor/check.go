@@ -57,9 +57,9 @@ func checkMain(args []string, stdout, stderr io.Writer) int {
 
 	r := vm.Diagnose(*device)
 	if r.Usable {
-		fmt.Fprintln(stdout, "hardware isolation: available (instances can run in KVM micro-VMs)")
+		fmt.Fprintln(stdout, "hardware isolation: available (run --isolation=vm runs programs in KVM micro-VMs; --isolation=auto picks them here)")
 	} else {
-		fmt.Fprintln(stdout, "hardware isolation: NOT available")
+		fmt.Fprintln(stdout, "hardware isolation: NOT available (run --isolation=auto runs programs in this process here)")
 	}
 	for _, f := range r.Findings {
 		status := "ok"

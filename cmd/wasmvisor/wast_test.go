@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/testshared"
 )
 
@@ -42,7 +43,18 @@ func TestWast(t *testing.T) {
 		{"missing file", []string{filepath.Join(dir, "none.json")}, 1, []string{"0 passed, 0 failed, 0 skipped"}},
 		{"interp tier", []string{"--tier=interp", filepath.Join(spec, "fac.json")}, 0, []string{"0 failed, 0 skipped"}},
 		{"bad tier", []string{"--tier=jit", filepath.Join(spec, "fac.json")}, 2, nil},
+		{"process isolation", []string{"--isolation=process", filepath.Join(spec, "fac.json")}, 0, []string{"0 failed, 0 skipped"}},
+		{"auto isolation", []string{"--isolation=auto", filepath.Join(spec, "fac.json")}, 0, []string{"0 failed, 0 skipped"}},
+		{"bad isolation", []string{"--isolation=jail", filepath.Join(spec, "fac.json")}, 2, nil},
 		{"usage", nil, 2, nil},
+	}
+	if wasmvisor.IsolationVM.Available() == nil {
+		tests = append(tests, struct {
+			name   string
+			args   []string
+			status int
+			out    []string
+		}{"vm isolation", []string{"--isolation=vm", filepath.Join(spec, "fac.json")}, 0, []string{"0 failed, 0 skipped"}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
