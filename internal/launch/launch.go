@@ -151,13 +151,8 @@ func Run(ctx context.Context, p *Program) (res Result) {
 		CompilationCache: cache,
 	})
 	defer rt.Close(ctx)
-	res.Stats.Tier = rt.Tier()
-	res.Stats.Isolation = rt.Isolation()
-	if res.Stats.Isolation == wasmvisor.IsolationVM {
-		var vs wasmvisor.VMStats
-		ctx = wasmvisor.WithVMStats(ctx, &vs)
-		defer func() { res.Stats.VM = vs.Counts() }()
-	}
+	ctx, counted := res.observe(ctx, rt)
+	defer counted()
 	if cache != nil {
 		before := cache.Stats()
 		defer func() {
@@ -193,7 +188,34 @@ func Run(ctx context.Context, p *Program) (res Result) {
 		ctx, cancel = context.WithTimeout(ctx, p.Limits.Timeout)
 		defer cancel()
 	}
-	cfg := wasmvisor.ModuleConfig{
+	cfg := p.config()
+	for _, pre := range p.Preloads {
+		cfg.Name = pre.Name
+		res.Stats.Instances++
+		if _, err := rt.InstantiateModule(ctx, preloads[pre.Name], cfg); err != nil {
+			return res.Ended(pre.File, err)
+		}
+	}
+	return p.runMain(ctx, rt, program, p.instanceName(), cfg, res)
+}
+
+// observe records in res the tier and isolation of rt and, in a
+// micro-VM, counts the exits of calls made with the returned context;
+// counted stores the counts in res when the run is over.
+func (res *Result) observe(ctx context.Context, rt *wasmvisor.Runtime) (_ context.Context, counted func()) {
+	res.Stats.Tier = rt.Tier()
+	res.Stats.Isolation = rt.Isolation()
+	if res.Stats.Isolation != wasmvisor.IsolationVM {
+		return ctx, func() {}
+	}
+	vs := new(wasmvisor.VMStats)
+	return wasmvisor.WithVMStats(ctx, vs), func() { res.Stats.VM = vs.Counts() }
+}
+
+// config returns the configuration of p's instances: its arguments,
+// environment and standard streams.
+func (p *Program) config() wasmvisor.ModuleConfig {
+	return wasmvisor.ModuleConfig{
 		Args:   append([]string{p.File}, p.Args...),
 		Env:    p.Env,
 		Stdin:  p.Stdin,
@@ -203,31 +225,33 @@ func Run(ctx context.Context, p *Program) (res Result) {
 		// once before anything else; a command has no such export.
 		StartFunctions: []string{"_initialize"},
 	}
-	for _, pre := range p.Preloads {
-		cfg.Name = pre.Name
-		res.Stats.Instances++
-		if _, err := rt.InstantiateModule(ctx, preloads[pre.Name], cfg); err != nil {
-			return res.Ended(pre.File, err)
-		}
-	}
-	cfg.Name = p.instanceName()
+}
+
+// runMain instantiates program in rt as p's main module, under name,
+// and calls its entry point: the part of a run that Run and Host.Run
+// share. The instance is closed before it returns, so that a runtime
+// that outlives the run (a Host's) keeps nothing of it.
+func (p *Program) runMain(ctx context.Context, rt *wasmvisor.Runtime, program *wasmvisor.CompiledModule, name string, cfg wasmvisor.ModuleConfig, res Result) Result {
+	cfg.Name = name
 	res.Stats.Instances++
 	mod, err := rt.InstantiateModule(ctx, program, cfg)
 	if err != nil {
 		return res.Ended(p.File, err)
 	}
-
-	name, f := p.entry(mod)
+	defer mod.Close(ctx)
+	entry, f := p.entry(mod)
 	if f == nil {
 		if p.HasInvoke {
-			return fail("", fmt.Errorf("%s: no exported function %q; it exports %s", p.File, name, exportList(mod)))
+			res.Status, res.Err = ExitFailure, fmt.Errorf("%s: no exported function %q; it exports %s", p.File, entry, exportList(mod))
+			return res
 		}
 		return res // nothing to run but the start functions
 	}
 	def := f.Definition()
 	params, err := parseParams(def.ParamTypes, p.Args)
 	if err != nil {
-		return fail("", fmt.Errorf("invoking %q of %s: %w", name, p.File, err))
+		res.Status, res.Err = ExitFailure, fmt.Errorf("invoking %q of %s: %w", entry, p.File, err)
+		return res
 	}
 	results, err := f.Call(ctx, params...)
 	if err != nil {
