@@ -79,6 +79,11 @@ type Table struct {
 	Externs []uint64    // externref tables
 	// Max is the effective maximum: the type's maximum or the limit.
 	Max uint32
+	// Changes counts the changes made to Funcs through the methods
+	// below, which are the only way Funcs changes, so that a copy kept
+	// elsewhere (a micro-VM's) knows without comparing whether it is
+	// stale.
+	Changes uint64
 	// budget is what the tables of the instance that defined this one
 	// may hold together.
 	budget *tableBudget
@@ -164,6 +169,7 @@ func (t *Table) Set(i uint32, v uint64) bool {
 			return false
 		}
 		t.Funcs[i] = FuncFromRef(v)
+		t.Changes++
 		return true
 	}
 	if uint64(i) >= uint64(len(t.Externs)) {
@@ -188,6 +194,7 @@ func (t *Table) Grow(delta uint32, v uint64) (prev uint32, ok bool) {
 		for i := prev; uint64(i) < next; i++ {
 			t.Funcs[i] = f
 		}
+		t.Changes++
 	} else {
 		t.Externs = growSlice(t.Externs, int(next))
 		for i := prev; uint64(i) < next; i++ {
@@ -218,6 +225,7 @@ func (t *Table) Fill(i, n uint32, v uint64) bool {
 		for j := range t.Funcs[i : i+n] {
 			t.Funcs[i+uint32(j)] = f
 		}
+		t.Changes++
 	} else {
 		for j := range t.Externs[i : i+n] {
 			t.Externs[i+uint32(j)] = v
@@ -236,6 +244,7 @@ func CopyTable(dst *Table, d uint32, src *Table, s, n uint32) bool {
 	}
 	if dst.IsFuncref() {
 		copy(dst.Funcs[d:d+n], src.Funcs[s:s+n])
+		dst.Changes++
 	} else {
 		copy(dst.Externs[d:d+n], src.Externs[s:s+n])
 	}
@@ -253,6 +262,7 @@ func (t *Table) Init(d uint32, elems []uint64, s, n uint32) bool {
 		for j, v := range elems[s : s+n] {
 			t.Funcs[d+uint32(j)] = FuncFromRef(v)
 		}
+		t.Changes++
 	} else {
 		copy(t.Externs[d:d+n], elems[s:s+n])
 	}

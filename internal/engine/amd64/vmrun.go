@@ -118,8 +118,11 @@ type vmTable struct {
 	rec uint64 // offset of the record
 	arr uint64 // offset of the element array
 	cap int
-	// last is what the array was last made from.
-	last []*store.Function
+	// last is what the array was last made from, and changes the
+	// table's count of changes then.
+	last    []*store.Function
+	changes uint64
+	synced  bool
 }
 
 type vmMemory struct {
@@ -481,11 +484,15 @@ func (s *vmSession) syncTablesAndMemories() error {
 	return nil
 }
 
-// syncTable makes vt's copy match its table: the elements that changed
-// since the last time, or a new array when the table outgrew the old
-// one.
+// syncTable makes vt's copy match its table, if the table changed since
+// the last time (most exits change none): the elements that differ, or
+// a new array when the table outgrew the old one.
 func (s *vmSession) syncTable(vt *vmTable) error {
 	funcs := vt.t.Funcs
+	if vt.synced && vt.t.Changes == vt.changes && len(funcs) == len(vt.last) {
+		return nil
+	}
+	vt.synced, vt.changes = true, vt.t.Changes
 	if len(funcs) > vt.cap {
 		c := max(len(funcs), 2*vt.cap, 8)
 		arr, err := s.alloc(8 * uint64(c))
