@@ -269,6 +269,10 @@ var sizeSuffixes = []struct {
 	{"k", 10}, {"m", 20}, {"g", 30}, {"t", 40},
 }
 
+// ParseSize parses a byte count as -W sizes are written: a decimal
+// number with an optional binary suffix, such as 64MiB.
+func ParseSize(s string) (uint64, error) { return parseSize(s) }
+
 // parseSize parses a byte count: a decimal number with an optional binary
 // suffix (K or KiB, M or MiB, G or GiB, T or TiB, any case).
 func parseSize(s string) (uint64, error) {
