@@ -134,6 +134,24 @@ func WithContext(ctx context.Context, f FS) FS {
 	return f
 }
 
+// TimeSetterContext is implemented by open files whose SetTimes can
+// take long: an overlay's file still in its lower layer is copied up
+// first.
+type TimeSetterContext interface {
+	// SetTimesContext is SetTimes that gives up once ctx is done,
+	// failing with context.Cause(ctx) and leaving the file as it was.
+	SetTimesContext(ctx context.Context, atime, mtime SetTime) error
+}
+
+// SetFileTimes sets the times of f, giving up once ctx is done where f
+// can (it is a TimeSetterContext).
+func SetFileTimes(ctx context.Context, f File, atime, mtime SetTime) error {
+	if ts, ok := f.(TimeSetterContext); ok {
+		return ts.SetTimesContext(ctx, atime, mtime)
+	}
+	return f.SetTimes(atime, mtime)
+}
+
 // OpenFlag selects how File opens a file.
 type OpenFlag uint32
 

@@ -265,7 +265,7 @@ func setTime(t uint64, set, now bool) (fs.SetTime, Errno) {
 
 // fdFilestatSetTimes implements fd_filestat_set_times(fd, atim, mtim,
 // fst_flags).
-func fdFilestatSetTimes(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, error) {
+func fdFilestatSetTimes(k *Kernel, ctx context.Context, _ Memory, p []uint64) (Errno, error) {
 	e, errno := k.getRights(uint32(p[0]), RightFdFilestatSetTimes)
 	if errno != ESUCCESS {
 		return errno, nil
@@ -276,13 +276,15 @@ func fdFilestatSetTimes(k *Kernel, _ context.Context, _ Memory, p []uint64) (Err
 	}
 	switch e.kind {
 	case kindFile:
-		return errnoOf(e.file.SetTimes(atime, mtime)), nil
+		// An overlay copies a file of its image up first, which takes
+		// time in proportion to the file: the call's deadline holds.
+		return copyUpResult(ctx, fs.SetFileTimes(ctx, e.file, atime, mtime))
 	case kindDir:
 		loc, err := e.ns.Locate(e.path)
 		if err != nil {
 			return errnoOf(err), nil
 		}
-		return errnoOf(loc.FS.SetTimes(loc.Name, atime, mtime)), nil
+		return copyUpResult(ctx, fs.WithContext(ctx, loc.FS).SetTimes(loc.Name, atime, mtime))
 	}
 	return EBADF, nil
 }

@@ -197,6 +197,16 @@ func TestFS_CopyUpDeadline(t *testing.T) {
 					return err
 				}},
 				{"set times", func(f fs.FS) error { return f.SetTimes("dense", fs.TimeNow, fs.TimeNow) }},
+				{"set an open file's times", func(fs.FS) error {
+					// As fd_filestat_set_times does it: on a file opened
+					// before, through the call's context.
+					h, err := o.Open("dense", fs.OpenRead, 0)
+					if err != nil {
+						return err
+					}
+					defer h.Close()
+					return fs.SetFileTimes(ctx, h, fs.TimeNow, fs.TimeNow)
+				}},
 				{"rename", func(f fs.FS) error { return f.Rename("dense", "moved") }},
 				{"link", func(f fs.FS) error { return f.Link("dense", "linked") }},
 			} {

@@ -171,6 +171,12 @@ func (h *lowerFile) Stat() (fs.Stat, error) {
 // the copy's times. A file whose name now leads elsewhere (it was
 // deleted or replaced) keeps the times for itself.
 func (h *lowerFile) SetTimes(atime, mtime fs.SetTime) error {
+	return h.SetTimesContext(context.Background(), atime, mtime)
+}
+
+// SetTimesContext is SetTimes whose copy-up gives up once ctx is done
+// (fs.TimeSetterContext).
+func (h *lowerFile) SetTimesContext(ctx context.Context, atime, mtime fs.SetTime) error {
 	o := h.o
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -183,7 +189,7 @@ func (h *lowerFile) SetTimes(atime, mtime fs.SetTime) error {
 	if !copied {
 		e, err := o.resolve(h.name)
 		if err == nil && e.exists && !e.upper && e.beneath == h.lower {
-			if err := o.copyUp(context.Background(), &e, true); err != nil {
+			if err := o.copyUp(ctx, &e, true); err != nil {
 				return err
 			}
 		}
