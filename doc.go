@@ -19,4 +19,12 @@
 // *LinkError; match them with errors.As. Traps are *api.Trap values and
 // never crash the host; a host function ends a program with
 // *api.ExitError.
+//
+// RuntimeConfig.Isolation decides where code runs: in this process
+// (IsolationProcess), or, with IsolationVM, each call from Go in a KVM
+// micro-VM of its own, taken from a pool: the compiled code in ring 3 of
+// a guest without an operating system, host functions (WASI among them)
+// reached by hypercalls, linear memory shared with the host without
+// copying. Both behave the same; WithVMStats counts what the VM's exits
+// to the host cost.
 package wasmvisor

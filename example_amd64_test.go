@@ -74,3 +74,26 @@ func ExampleCompilationCache_Stats() {
 	fmt.Printf("%+v\n", stats)
 	// Output: {Hits:1 Misses:1 Damaged:0 Stores:1}
 }
+
+// An instance whose calls run in KVM micro-VMs: the same code and
+// results as in-process, where the host has KVM.
+func ExampleIsolationVM() {
+	ctx := context.Background()
+	if wasmvisor.IsolationVM.Available() != nil {
+		fmt.Println(42) // no KVM here: nothing to show
+		return
+	}
+	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Isolation: wasmvisor.IsolationVM})
+	defer r.Close(ctx)
+	mod := instantiateExample(ctx, r)
+	var stats wasmvisor.VMStats
+	results, err := mod.ExportedFunction("add").Call(wasmvisor.WithVMStats(ctx, &stats), api.EncodeI32(40), api.EncodeI32(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(api.DecodeI32(results[0]))
+	if c := stats.Counts(); c.Calls != 1 || c.Exits < 1 {
+		log.Fatalf("counted %+v", c)
+	}
+	// Output: 42
+}
