@@ -108,7 +108,7 @@ func (e *Engine) Run(ctx context.Context, bin []byte, name string, stdout, stder
 
 // engines lists every engine; the first ones, up to defaultEngines, run
 // unless the user picks others.
-var engines = []*Engine{wasmvisorEngine, wazeroCompiler, wasmvisorInterp, wazeroInterp, wazeroInterpCtx, wazeroCompilerCtx, nodeEngine}
+var engines = []*Engine{wasmvisorEngine, wazeroCompiler, wasmvisorInterp, wazeroInterp, wazeroInterpCtx, wazeroCompilerCtx, wasmvisorVM, nodeEngine}
 
 const defaultEngines = 2
 

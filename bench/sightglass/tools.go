@@ -37,7 +37,7 @@ func BuildTools(dir string) (Tools, error) {
 // programs: wasmvisor before it had a run command, for instance.
 func CheckTools(t Tools, engines []*Engine) error {
 	for _, e := range engines {
-		if e == wasmvisorEngine {
+		if e == wasmvisorEngine || e == wasmvisorVM {
 			var help bytes.Buffer
 			cmd := exec.Command(t.Wasmvisor, "help")
 			cmd.Stdout, cmd.Stderr = &help, &help
