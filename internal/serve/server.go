@@ -378,7 +378,7 @@ func (s *Server) putModule(w http.ResponseWriter, r *http.Request, st *tenant) {
 		writeError(w, status, strings.TrimPrefix(err.Error(), "module: "))
 		return
 	}
-	m, created, err := s.store.Put(st.Name, bin, admitQuota(st.Quotas, bin))
+	m, created, err := s.store.Put(st.Name, bin, admitQuota(st.rec.Load().Quotas, bin))
 	if err != nil {
 		c.Close(r.Context())
 		if qe, ok := errors.AsType[*quotaError](err); ok {

@@ -21,7 +21,10 @@ import (
 // runtime under its policy), the modules compiled in it, and the
 // runs it has going.
 type tenant struct {
-	Tenant
+	Name string
+	// rec is the tenant's record: replaced, not changed, when a reload
+	// brings a new token or storage quota, as requests read it.
+	rec    atomic.Pointer[Tenant]
 	limits *launch.Limits
 	host   *launch.Host
 	// hostErr is why the Host could not be made (a policy that needs
@@ -49,7 +52,8 @@ type compiled struct {
 // satisfy leaves the tenant without a Host, refusing runs and uploads
 // with the reason, rather than the daemon refusing to start.
 func (s *Server) newTenant(t Tenant) *tenant {
-	st := &tenant{Tenant: t, compiled: map[string]*compiled{}, metrics: s.metrics}
+	st := &tenant{Name: t.Name, compiled: map[string]*compiled{}, metrics: s.metrics}
+	st.rec.Store(&t)
 	st.limits, st.hostErr = t.Limits()
 	if st.hostErr != nil {
 		return st
@@ -274,7 +278,7 @@ func (s *Server) reloadTenants() error {
 	var retired []*tenant
 	for _, t := range list {
 		st := old[t.Name]
-		if st == nil || !sameRuntime(st.Tenant, t) {
+		if st == nil || !sameRuntime(*st.rec.Load(), t) {
 			if st != nil {
 				retired = append(retired, st)
 			}
@@ -283,7 +287,7 @@ func (s *Server) reloadTenants() error {
 				s.log.Warn("tenant cannot run modules", "tenant", t.Name, "err", st.hostErr)
 			}
 		} else {
-			st.Tenant = t // a new token or storage quota
+			st.rec.Store(&t) // a new token or storage quota
 		}
 		byName[t.Name], byToken[t.TokenSHA256] = st, st
 	}
