@@ -37,6 +37,12 @@ type Config struct {
 	// 4 per CPU); MaxCompiles the uploads being compiled (zero: one per
 	// CPU).
 	MaxRuns, MaxCompiles int
+	// VMParallel bounds the runs executing in micro-VMs at once (zero:
+	// one per CPU). Runs admitted past it (up to MaxRuns) wait for a
+	// turn: a VM beyond the runtime's pool of warm ones is made and torn
+	// down for one run, which costs far more than the wait, so that
+	// running more VMs at once than the CPUs serves fewer requests.
+	VMParallel int
 	// MaxModuleBytes bounds an uploaded module, whatever the tenant's
 	// policy allows; MaxBodyBytes the body of a run or WAGI request;
 	// MaxOutputBytes what a run's stdout and stderr each keep.
@@ -73,6 +79,7 @@ type Server struct {
 	routes  atomic.Pointer[routeTable]
 
 	runs     chan struct{} // a slot per run allowed at once
+	vmSlots  chan struct{} // a slot per run executing in a micro-VM
 	compiles chan struct{} // a slot per compile allowed at once
 	draining atomic.Bool   // shutting down: refuse new work
 	handler  http.Handler
@@ -86,6 +93,9 @@ func New(cfg Config) (*Server, error) {
 	ncpu := runtime.GOMAXPROCS(0)
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = 4 * ncpu
+	}
+	if cfg.VMParallel <= 0 {
+		cfg.VMParallel = ncpu
 	}
 	if cfg.MaxCompiles <= 0 {
 		cfg.MaxCompiles = ncpu
@@ -110,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, store: st,
-		runs: make(chan struct{}, cfg.MaxRuns), compiles: make(chan struct{}, cfg.MaxCompiles)}
+		runs: make(chan struct{}, cfg.MaxRuns), vmSlots: make(chan struct{}, cfg.VMParallel), compiles: make(chan struct{}, cfg.MaxCompiles)}
 	tier := cfg.Tier
 	if tier == wasmvisor.TierDefault {
 		tier = wasmvisor.DefaultTier()
@@ -604,6 +614,16 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, st *tenant, kind, i
 		return launch.Result{}, false
 	}
 	defer release()
+	if st.host.Isolation() == wasmvisor.IsolationVM {
+		// A bounded wait: at most MaxRuns requests get here.
+		select {
+		case s.vmSlots <- struct{}{}:
+			defer func() { <-s.vmSlots }()
+		case <-r.Context().Done():
+			writeError(w, http.StatusServiceUnavailable, "the request ended while waiting for a micro-VM")
+			return launch.Result{}, false
+		}
+	}
 	s.metrics.live.Inc()
 	res := st.host.Run(r.Context(), c, p)
 	s.metrics.live.Dec()
