@@ -28,8 +28,8 @@ func init() {
 type sizeFlag struct{ n *int64 }
 
 func (f sizeFlag) String() string {
-	if f.n == nil {
-		return ""
+	if f.n == nil || *f.n == 0 {
+		return "" // the default, which usage states
 	}
 	return fmt.Sprint(*f.n)
 }
@@ -55,9 +55,9 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfg := serve.Config{}
 	listen := fs.String("listen", "127.0.0.1:8080", "TCP address to serve on, `HOST:PORT`")
-	fs.StringVar(&cfg.Data, "data", "", "data `DIR`ectory: tenants, modules, compiled code (required)")
-	fs.Var(&cfg.Isolation, "isolation", "`process|vm|auto`: how runs are separated from the daemon, unless a tenant requires one (default auto)")
-	fs.Var(&cfg.Tier, "tier", "`compiled|interp`: how code runs (default: compiled where available)")
+	fs.StringVar(&cfg.Data, "data", "", "`DIR` of the daemon's data: tenants, modules, compiled code (required)")
+	fs.Var(&cfg.Isolation, "isolation", "`process|vm|auto`, how runs are separated from the daemon, unless a tenant requires one (default auto)")
+	fs.Var(&cfg.Tier, "tier", "`compiled|interp`, how code runs (default: compiled where available)")
 	fs.IntVar(&cfg.MaxRuns, "max-runs", 0, "most runs at once over all tenants, past which requests get 429 (default 4 per CPU)")
 	fs.IntVar(&cfg.VMParallel, "vm-parallel", 0, "most runs executing in micro-VMs at once; admitted runs past it wait their turn (default 1 per CPU)")
 	fs.IntVar(&cfg.MaxCompiles, "max-compiles", 0, "most uploads compiled at once (default 1 per CPU)")
@@ -65,9 +65,9 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.Var(sizeFlag{&cfg.MaxBodyBytes}, "max-body-size", "largest body of a run or WAGI request (default 16MiB)")
 	fs.Var(sizeFlag{&cfg.MaxOutputBytes}, "max-output", "what a run keeps of its stdout and of its stderr (default 1MiB)")
 	fs.DurationVar(&cfg.Timeout, "timeout", serve.DefaultTimeout, "longest run, unless the tenant's policy or the request says less")
-	fs.StringVar(&cfg.Images, "images", "", "`DIR`ectory of disk images that runs may name (default: none)")
+	fs.StringVar(&cfg.Images, "images", "", "`DIR` of disk images that runs may name (default: none)")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long runs in progress may take to finish on SIGINT or SIGTERM")
-	level := fs.String("log-level", "info", "`debug|info|warn|error`; debug logs every request")
+	level := fs.String("log-level", "info", "`level` of the logs: debug (every request), info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wasmvisor serve --data DIR [options]\n"+
 			"       wasmvisor serve tenant add|list|remove ... --data DIR\n\n"+
@@ -130,7 +130,7 @@ func tenantMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tenant "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage() }
-	data := fs.String("data", "", "data `DIR`ectory")
+	data := fs.String("data", "", "`DIR` of the daemon's data")
 	limits := launch.NewLimits()
 	t := serve.Tenant{Quotas: serve.DefaultQuotas}
 	if verb == "add" {
