@@ -233,12 +233,34 @@ func (m *Monitor) Get() (*VM, error) {
 	default:
 	}
 	m.poke()
-	// A VM being reset is ready sooner than a new one (a reset is about
+	// A returned VM is ready sooner than a new one (a reset is about
 	// half a millisecond, creating a VM three times that plus a teardown
-	// later), so wait for it.
+	// later): take one the worker has not got to and reset it here, so
+	// that callers outrunning the worker reuse VMs instead of making
+	// ever more of them.
 	m.mu.Lock()
-	resetting := len(m.queue) > 0 || m.resetting
+	var v *VM
+	if len(m.queue) > 0 {
+		v = m.queue[len(m.queue)-1]
+		m.queue[len(m.queue)-1] = nil
+		m.queue = m.queue[:len(m.queue)-1]
+	}
+	resetting := m.resetting
 	m.mu.Unlock()
+	if v != nil {
+		if v.broken == nil {
+			if err := v.reset(); err != nil {
+				v.broken = err
+			}
+		}
+		if v.broken == nil {
+			m.pooled.Add(1)
+			return v, nil
+		}
+		m.mu.Lock()
+		m.surplus = append(m.surplus, v)
+		m.mu.Unlock()
+	}
 	if resetting {
 		select {
 		case v := <-m.ready:
@@ -303,13 +325,16 @@ func (m *Monitor) worker() {
 		fill := false
 		quiet := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod))
 		switch {
+		case len(m.surplus) >= maxSurplus:
+			// Past the bound, teardown comes first even while calls
+			// keep coming: surplus VMs hold memory and descriptors.
+			destroy = m.popSurplus()
 		case len(m.queue) > 0:
 			reset = m.queue[0]
 			m.queue[0] = nil
 			m.queue = m.queue[1:]
-		case len(m.surplus) > 0 && (quiet <= 0 || len(m.surplus) >= maxSurplus):
-			destroy = m.surplus[len(m.surplus)-1]
-			m.surplus = m.surplus[:len(m.surplus)-1]
+		case len(m.surplus) > 0 && quiet <= 0:
+			destroy = m.popSurplus()
 		case len(m.ready) < m.poolSize && m.err == nil && quiet <= 0:
 			fill = true
 		}
@@ -360,9 +385,23 @@ func (m *Monitor) worker() {
 	}
 }
 
+// popSurplus takes the last surplus VM; m.mu is held.
+func (m *Monitor) popSurplus() *VM {
+	v := m.surplus[len(m.surplus)-1]
+	m.surplus[len(m.surplus)-1] = nil // a destroyed VM must not stay reachable
+	m.surplus = m.surplus[:len(m.surplus)-1]
+	return v
+}
+
 // recycle resets a returned VM and pools it, or queues it for teardown
-// when it failed or the pool is full.
+// when it failed or the pool is full (without resetting it first).
 func (m *Monitor) recycle(v *VM) {
+	if len(m.ready) >= m.poolSize {
+		m.mu.Lock()
+		m.surplus = append(m.surplus, v)
+		m.mu.Unlock()
+		return
+	}
 	if v.broken == nil {
 		if err := v.reset(); err != nil {
 			v.broken = err
