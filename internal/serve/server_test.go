@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/disk/disktest"
 )
 
 // testServer is a daemon serving on a loopback port, with its tenants'
@@ -383,5 +385,26 @@ func TestServer_TenantsReload(t *testing.T) {
 	})
 	if _, err := ts.store.Get("alice", id); err == nil {
 		t.Error("a removed tenant's module is kept")
+	}
+}
+
+// TestServer_RunDisk runs a module with a disk image of the daemon's
+// --images directory as its "/".
+func TestServer_RunDisk(t *testing.T) {
+	disktest.Need(t, "mkfs.ext4")
+	src, images := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(src, "hello.txt"), []byte("from the image\n"), 0o644)
+	disktest.MakeExt4(t, src, filepath.Join(images, "root.img"), 8)
+	ts := startServer(t, Config{Images: images}, Tenant{Name: "alice"})
+	id := ts.upload(t, "alice", "tool.wasm")
+	status, res := ts.run(t, "alice", id, runRequest{Args: []string{"cat", "/hello.txt"}, Disk: "root.img"})
+	if status != http.StatusOK || res.ExitCode != 0 || res.Stdout != "from the image\n" {
+		t.Errorf("%d %+v", status, res)
+	}
+	for _, disk := range []string{"../root.img", "missing.img"} {
+		status, res := ts.run(t, "alice", id, runRequest{Args: []string{"cat", "/hello.txt"}, Disk: disk})
+		if status == http.StatusOK && res.ExitCode == 0 {
+			t.Errorf("disk %q: %d %+v", disk, status, res)
+		}
 	}
 }
