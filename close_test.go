@@ -34,14 +34,25 @@ func spinner() *wasm.Module {
 // runs in it: the call ends with "module closed", and the process does
 // not fault on the unmapped memory.
 func TestClose_duringCall(t *testing.T) {
-	for _, tier := range []Tier{TierInterp, TierCompiled} {
+	configs := []struct {
+		name string
+		cfg  RuntimeConfig
+	}{
+		{"interp", RuntimeConfig{Tier: TierInterp}},
+		{"compiled", RuntimeConfig{Tier: TierCompiled}},
+		{"micro-vm", RuntimeConfig{Isolation: IsolationVM}},
+	}
+	for _, c := range configs {
 		for _, what := range []string{"runtime", "module"} {
-			t.Run(tier.String()+"/"+what, func(t *testing.T) {
-				if err := tier.Available(); err != nil {
+			t.Run(c.name+"/"+what, func(t *testing.T) {
+				if err := c.cfg.Tier.Available(); err != nil {
+					t.Skip(err)
+				}
+				if err := c.cfg.Isolation.Available(); err != nil {
 					t.Skip(err)
 				}
 				ctx := context.Background()
-				r := NewRuntime(ctx, RuntimeConfig{Tier: tier})
+				r := NewRuntime(ctx, c.cfg)
 				defer r.Close(ctx)
 				ready := make(chan struct{}, 1)
 				_, err := r.NewHostModuleBuilder("env").NewFunctionBuilder().
