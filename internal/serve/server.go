@@ -37,11 +37,12 @@ type Config struct {
 	// 4 per CPU); MaxCompiles the uploads being compiled (zero: one per
 	// CPU).
 	MaxRuns, MaxCompiles int
-	// VMParallel bounds the runs executing in micro-VMs at once (zero:
-	// one per CPU). Runs admitted past it (up to MaxRuns) wait for a
-	// turn: a VM beyond the runtime's pool of warm ones is made and torn
-	// down for one run, which costs far more than the wait, so that
-	// running more VMs at once than the CPUs serves fewer requests.
+	// VMParallel, if positive, bounds the runs executing in micro-VMs
+	// at once; runs admitted past it (up to MaxRuns) wait for a turn.
+	// Zero is no bound beyond MaxRuns. (Before the runtime's VM pool
+	// stayed bounded under load, runs past its warm VMs each made and
+	// tore down a VM, and a bound of one per CPU served six times more
+	// requests; now both serve alike, see RATIONALE.md.)
 	VMParallel int
 	// MaxModuleBytes bounds an uploaded module, whatever the tenant's
 	// policy allows; MaxBodyBytes the body of a run or WAGI request;
@@ -79,7 +80,7 @@ type Server struct {
 	routes  atomic.Pointer[routeTable]
 
 	runs     chan struct{} // a slot per run allowed at once
-	vmSlots  chan struct{} // a slot per run executing in a micro-VM
+	vmSlots  chan struct{} // a slot per run executing in a micro-VM; nil is no bound
 	compiles chan struct{} // a slot per compile allowed at once
 	draining atomic.Bool   // shutting down: refuse new work
 	handler  http.Handler
@@ -93,9 +94,6 @@ func New(cfg Config) (*Server, error) {
 	ncpu := runtime.GOMAXPROCS(0)
 	if cfg.MaxRuns <= 0 {
 		cfg.MaxRuns = 4 * ncpu
-	}
-	if cfg.VMParallel <= 0 {
-		cfg.VMParallel = ncpu
 	}
 	if cfg.MaxCompiles <= 0 {
 		cfg.MaxCompiles = ncpu
@@ -120,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, store: st,
-		runs: make(chan struct{}, cfg.MaxRuns), vmSlots: make(chan struct{}, cfg.VMParallel), compiles: make(chan struct{}, cfg.MaxCompiles)}
+		runs: make(chan struct{}, cfg.MaxRuns), compiles: make(chan struct{}, cfg.MaxCompiles)}
 	tier := cfg.Tier
 	if tier == wasmvisor.TierDefault {
 		tier = wasmvisor.DefaultTier()
@@ -130,6 +128,9 @@ func New(cfg Config) (*Server, error) {
 			st.Close()
 			return nil, err
 		}
+	}
+	if cfg.VMParallel > 0 {
+		s.vmSlots = make(chan struct{}, cfg.VMParallel)
 	}
 	s.metrics = newMetrics(s.cache)
 	s.tenants.dir = cfg.Data
@@ -614,7 +615,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, st *tenant, kind, i
 		return launch.Result{}, false
 	}
 	defer release()
-	if st.host.Isolation() == wasmvisor.IsolationVM {
+	if s.vmSlots != nil && st.host.Isolation() == wasmvisor.IsolationVM {
 		// A bounded wait: at most MaxRuns requests get here.
 		select {
 		case s.vmSlots <- struct{}{}:

@@ -408,3 +408,42 @@ func TestServer_RunDisk(t *testing.T) {
 		}
 	}
 }
+
+// TestServer_VMTurns checks --vm-parallel: a run admitted while every
+// turn is taken waits for one, rather than being refused, and runs when
+// the turn is given back.
+func TestServer_VMTurns(t *testing.T) {
+	if err := wasmvisor.IsolationVM.Available(); err != nil {
+		t.Skip(err)
+	}
+	ts := startServer(t, Config{Isolation: wasmvisor.IsolationVM, VMParallel: 1}, Tenant{Name: "alice"})
+	id := ts.upload(t, "alice", "tool.wasm")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/v1/modules/"+id+"/run",
+			strings.NewReader(`{"args": ["loop"], "timeout_ms": 120000}`))
+		req.Header.Set("Authorization", "Bearer "+ts.tokens["alice"])
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitFor(t, func() bool { return len(ts.vmSlots) == 1 })
+	answered := make(chan int, 1)
+	go func() {
+		status, _ := ts.run(t, "alice", id, runRequest{Args: []string{"exit", "5"}})
+		answered <- status
+	}()
+	waitFor(t, func() bool { return ts.runsGoing() == 2 }) // admitted, waiting
+	select {
+	case status := <-answered:
+		t.Fatalf("answered %d while the only turn was taken", status)
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	if status := <-answered; status != http.StatusOK {
+		t.Errorf("the waiting run: %d", status)
+	}
+	<-done
+}
