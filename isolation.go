@@ -140,3 +140,30 @@ func (s *VMStats) Counts() VMCounts {
 	c := s.s.Counts()
 	return VMCounts{Calls: c.Calls, Exits: c.Exits, ByCause: c.ByCause, Run: c.Run, Host: c.Host}
 }
+
+// VMPool is what the process's micro-VM pools hold: VMs are kept warm
+// between calls and shared by every Runtime of the process.
+type VMPool struct {
+	// Live counts the VMs that exist: running a call, ready in a pool,
+	// or given back and waiting to be reset or torn down.
+	Live int64
+	// Ready counts the reset VMs waiting for a call, and Returned those
+	// given back and not yet reset or torn down.
+	Ready, Returned int
+	// Created counts the VMs ever made, and Reused the calls that ran
+	// in a VM used before.
+	Created, Reused int64
+}
+
+// vmPoolStats sums the process's VM pools; nil where this build has no
+// micro-VM.
+var vmPoolStats func() VMPool
+
+// MicroVMPool returns what the process's micro-VM pools hold now (all
+// zero where no call ran in a VM).
+func MicroVMPool() VMPool {
+	if vmPoolStats == nil {
+		return VMPool{}
+	}
+	return vmPoolStats()
+}

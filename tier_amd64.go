@@ -25,6 +25,20 @@ var monitors struct {
 }
 
 func init() {
+	vmPoolStats = func() VMPool {
+		monitors.Lock()
+		defer monitors.Unlock()
+		var p VMPool
+		for _, mon := range monitors.m {
+			st := mon.Stats()
+			p.Live += st.Live
+			p.Ready += st.Ready
+			p.Returned += st.Returned
+			p.Created += st.Created
+			p.Reused += st.Reused
+		}
+		return p
+	}
 	vmEngine = func(maxStackBytes int) (engine.Engine, error) {
 		cfg := amd64.VMConfig(maxStackBytes)
 		monitors.Lock()

@@ -138,6 +138,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 type usage struct {
 	fds int
 	rss int64 // bytes
+	vms int64 // live micro-VMs
 }
 
 // measureUsage reads the process's usage once the VM pool's background
@@ -180,7 +181,7 @@ func readUsage(tb testing.TB) usage {
 	if err != nil {
 		tb.Fatalf("/proc/self/statm: %v", err)
 	}
-	return usage{fds: len(ents), rss: pages * int64(os.Getpagesize())}
+	return usage{fds: len(ents), rss: pages * int64(os.Getpagesize()), vms: wasmvisor.MicroVMPool().Live}
 }
 
 // Allowed growth between warm-up and the end of a run: a descriptor or
@@ -189,6 +190,7 @@ func readUsage(tb testing.TB) usage {
 const (
 	fdSlack  = 2
 	rssSlack = 16 << 20
+	vmSlack  = 1
 )
 
 // checkFlat fails tb if usage grew from before to after by more than the
@@ -200,6 +202,9 @@ func checkFlat(tb testing.TB, before, after usage) {
 	}
 	if after.rss > before.rss+rssSlack {
 		tb.Errorf("RSS grew from %.1f MiB after warm-up to %.1f MiB", mib(before.rss), mib(after.rss))
+	}
+	if after.vms > before.vms+vmSlack {
+		tb.Errorf("live micro-VMs grew from %d after warm-up to %d", before.vms, after.vms)
 	}
 }
 

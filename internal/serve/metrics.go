@@ -60,6 +60,22 @@ func newMetrics(cache *wasmvisor.CompilationCache) *metrics {
 	m.reg.MustRegister(m.runs, m.duration, m.traps, m.exits, m.vmCalls, m.vmExits, m.live, m.rejected,
 		m.compiles, m.compiled, m.uploads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pool := func(name, help string, f func(wasmvisor.VMPool) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "vm_pool_" + name, Help: help},
+			func() float64 { return f(wasmvisor.MicroVMPool()) })
+	}
+	poolCount := func(name, help string, f func(wasmvisor.VMPool) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "vm_pool_" + name + "_total", Help: help},
+			func() float64 { return f(wasmvisor.MicroVMPool()) })
+	}
+	m.reg.MustRegister(
+		pool("live", "Micro-VMs that exist: running a call, ready, or given back and waiting to be reset or torn down.",
+			func(p wasmvisor.VMPool) float64 { return float64(p.Live) }),
+		pool("ready", "Reset micro-VMs waiting for a call.", func(p wasmvisor.VMPool) float64 { return float64(p.Ready) }),
+		pool("returned", "Micro-VMs given back and not yet reset or torn down.",
+			func(p wasmvisor.VMPool) float64 { return float64(p.Returned) }),
+		poolCount("created", "Micro-VMs made.", func(p wasmvisor.VMPool) float64 { return float64(p.Created) }),
+		poolCount("reused", "Calls that ran in a micro-VM used before.", func(p wasmvisor.VMPool) float64 { return float64(p.Reused) }))
 	if cache != nil {
 		stat := func(name, help string, f func(wasmvisor.CacheStats) int64) prometheus.Collector {
 			return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "compilation_cache_" + name + "_total", Help: help},

@@ -155,6 +155,7 @@ func TestServer_Modules(t *testing.T) {
 		{"route to foreign module", "bob", "POST", "/v1/routes", []byte(`{"path": "/b", "module": "` + toolID + `"}`), 404, ""},
 		{"healthz", "", "GET", "/healthz", nil, 200, "ok"},
 		{"metrics", "", "GET", "/metrics", nil, 200, "wasmvisor_compiles_total"},
+		{"pool metrics", "", "GET", "/metrics", nil, 200, "wasmvisor_vm_pool_live"},
 		{"no route", "", "GET", "/nowhere", nil, 404, ""},
 	}
 	for _, tt := range tests {

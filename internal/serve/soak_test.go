@@ -14,8 +14,8 @@ import (
 )
 
 // TestServer_Soak runs a bounded loop of mixed runs, WAGI requests,
-// uploads and deletes, and checks that goroutines and file descriptors
-// come back to where they were after a warm-up: a run, an upload or a
+// uploads and deletes, and checks that goroutines, file descriptors and
+// micro-VMs come back to where they were after a warm-up: a run, an upload or a
 // delete that leaked either would grow them by the loop's length.
 func TestServer_Soak(t *testing.T) {
 	isolations := []wasmvisor.Isolation{wasmvisor.IsolationProcess}
@@ -47,17 +47,19 @@ func TestServer_Soak(t *testing.T) {
 			}
 			http.DefaultClient.CloseIdleConnections()
 			g0, fd0 := settle(t)
-			rss0 := rss()
+			rss0, vms0 := rss(), wasmvisor.MicroVMPool().Live
 			for i := 20; i < 20+soakRounds(); i++ {
 				round(i)
 			}
 			http.DefaultClient.CloseIdleConnections()
 			g1, fd1 := settle(t)
-			t.Logf("%d rounds: goroutines %d → %d, descriptors %d → %d, RSS %s → %s",
-				soakRounds(), g0, g1, fd0, fd1, rss0, rss())
-			// Slack for the runtime's and net/http's own background work.
-			if g1 > g0+10 || fd1 > fd0+10 {
-				t.Errorf("after the rounds: goroutines %d → %d, descriptors %d → %d", g0, g1, fd0, fd1)
+			vms1 := wasmvisor.MicroVMPool().Live
+			t.Logf("%d rounds: goroutines %d → %d, descriptors %d → %d, micro-VMs %d → %d, RSS %s → %s",
+				soakRounds(), g0, g1, fd0, fd1, vms0, vms1, rss0, rss())
+			// Slack for the runtime's and net/http's own background work,
+			// and for a VM the pool's worker has yet to tear down.
+			if g1 > g0+10 || fd1 > fd0+10 || vms1 > vms0+2 {
+				t.Errorf("after the rounds: goroutines %d → %d, descriptors %d → %d, micro-VMs %d → %d", g0, g1, fd0, fd1, vms0, vms1)
 			}
 		})
 	}

@@ -62,6 +62,7 @@ type Monitor struct {
 	wg   sync.WaitGroup
 
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
+	destroyed       atomic.Int64 // VMs torn down
 	lastGet         atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
 
@@ -278,7 +279,36 @@ func (m *Monitor) create() (*VM, error) {
 		return nil, err
 	}
 	m.created.Add(1)
+	v.counted = true
 	return v, nil
+}
+
+// PoolStats is a snapshot of what a monitor holds.
+type PoolStats struct {
+	// Live counts the VMs that exist: in use, pooled, waiting for a
+	// reset or for teardown.
+	Live int64
+	// Ready counts the reset VMs waiting in the pool, and Returned the
+	// VMs given back and not reset or torn down yet.
+	Ready, Returned int
+	// Created counts the VMs ever made, and Reused the Gets served with
+	// a VM used before.
+	Created, Reused int64
+}
+
+// Stats returns what the monitor holds now.
+func (m *Monitor) Stats() PoolStats {
+	m.mu.Lock()
+	returned := len(m.queue) + len(m.surplus)
+	m.mu.Unlock()
+	created := m.created.Load()
+	return PoolStats{
+		Live:     created - m.destroyed.Load(),
+		Ready:    len(m.ready),
+		Returned: returned,
+		Created:  created,
+		Reused:   m.pooled.Load(),
+	}
 }
 
 // Put gives a VM back. Its linear memories and shared code are taken out

@@ -73,6 +73,10 @@ type VM struct {
 	// scratch is mincore's vector for scrubResident, kept between resets.
 	scratch []byte
 
+	// counted is set once the monitor counts the VM as created, until
+	// it counts it destroyed.
+	counted bool
+
 	// broken is set when the VM's state can no longer be trusted (a KVM
 	// error, a triple fault); Put then destroys the VM instead of reusing
 	// it, and Run refuses to run.
@@ -222,6 +226,10 @@ func (v *VM) buildTables() error {
 // the kernel's VM teardown) and runs off the hot path, in the monitor's
 // background worker.
 func (v *VM) destroy() {
+	if v.counted {
+		v.counted = false
+		v.mon.destroyed.Add(1)
+	}
 	if v.cpu != nil {
 		v.cpu.Close()
 		v.cpu = nil

@@ -729,6 +729,33 @@ func TestMonitor_ManyInstances(t *testing.T) {
 	if rss1 > rss0+32<<20 {
 		t.Errorf("RSS grew from %d to %d MiB", rss0>>20, rss1>>20)
 	}
+	// Nothing is in use now: every live VM is pooled, and the pool is
+	// no larger than configured.
+	if st := m.Stats(); st.Live != int64(st.Ready+st.Returned) || st.Ready > 2 || st.Created-st.Live < 0 {
+		t.Errorf("after the instances, with none in use: %+v", st)
+	}
+}
+
+// TestMonitor_Stats checks the pool's counts through a Get and a Put.
+func TestMonitor_Stats(t *testing.T) {
+	m := newMonitor(t, Config{PoolSize: 1})
+	m.quiesce(10 * time.Second)
+	before := m.Stats()
+	if before.Live != int64(before.Ready) || before.Ready != 1 {
+		t.Fatalf("an idle monitor with a pool of 1: %+v", before)
+	}
+	v, err := m.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Stats(); st.Reused != before.Reused+1 || st.Ready != 0 || st.Live < 1 {
+		t.Errorf("with the pooled VM in use: %+v", st)
+	}
+	m.Put(v)
+	m.quiesce(10 * time.Second)
+	if st := m.Stats(); st.Live != 1 || st.Ready != 1 || st.Returned != 0 {
+		t.Errorf("after it came back: %+v", st)
+	}
 }
 
 // TestVM_Run_UnusableAfterHostError checks that a VM whose state the
