@@ -25,6 +25,12 @@ type Config struct {
 	// PoolSize is how many ready VMs the monitor keeps for Get; zero
 	// means the default of 2, negative means none.
 	PoolSize int
+	// MaxPoolSize is how many ready VMs it keeps at most, once calls
+	// have needed that many at once: returned VMs are reset and kept up
+	// to it rather than torn down and made again, and those above
+	// PoolSize are torn down after a second without a Get. Zero means
+	// 16 (or PoolSize, if larger).
+	MaxPoolSize int
 	// Device is the KVM device; empty means /dev/kvm.
 	Device string
 }
@@ -39,7 +45,7 @@ type Monitor struct {
 	readonlyMem                   bool   // KVM offers read-only memory slots
 	maxGPA                        uint64 // the end of the vCPU's physical address space
 	stackSize, codeSize, dataSize uint64
-	poolSize                      int
+	poolSize, maxPool             int
 	device                        string
 
 	// tss, guarded by tssMu, is how VMs load TR; nil until the first VM
@@ -76,6 +82,10 @@ type Monitor struct {
 const (
 	quietPeriod = time.Millisecond
 	maxSurplus  = 4
+	// idleShrink is how long the pool keeps ready VMs above its size
+	// without a Get.
+	idleShrink     = time.Second
+	defaultMaxPool = 16
 	// resetWait bounds how long Get waits for a VM being reset.
 	resetWait = 2 * time.Millisecond
 )
@@ -122,6 +132,11 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 	case pool < 0:
 		pool = 0
 	}
+	maxPool := cfg.MaxPoolSize
+	if maxPool <= 0 {
+		maxPool = defaultMaxPool
+	}
+	maxPool = max(maxPool, pool)
 	device := cfg.Device
 	if device == "" {
 		device = kvm.DevicePath
@@ -153,7 +168,8 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid), setTSS: tss > 0,
 		readonlyMem: ro > 0, maxGPA: 1 << physBits(cpuid),
 		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
-		ready: make(chan *VM, pool),
+		maxPool: maxPool,
+		ready:   make(chan *VM, maxPool),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
@@ -354,6 +370,7 @@ func (m *Monitor) worker() {
 		var reset, destroy *VM
 		fill := false
 		quiet := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod))
+		idle := time.Until(time.Unix(0, m.lastGet.Load()).Add(idleShrink))
 		switch {
 		case len(m.surplus) >= maxSurplus:
 			// Past the bound, teardown comes first even while calls
@@ -367,9 +384,17 @@ func (m *Monitor) worker() {
 			destroy = m.popSurplus()
 		case len(m.ready) < m.poolSize && m.err == nil && quiet <= 0:
 			fill = true
+		case len(m.ready) > m.poolSize && idle <= 0:
+			// Calls needed more VMs than the pool keeps, but not
+			// lately: give the extra ones back.
+			select {
+			case destroy = <-m.ready:
+			default:
+			}
 		}
 		waiting := len(m.surplus) > 0 || (len(m.ready) < m.poolSize && m.err == nil)
-		m.busy = reset != nil || destroy != nil || fill || waiting
+		shrinking := len(m.ready) > m.poolSize
+		m.busy = reset != nil || destroy != nil || fill || waiting || shrinking
 		m.resetting = reset != nil
 		m.mu.Unlock()
 
@@ -403,6 +428,12 @@ func (m *Monitor) worker() {
 			case <-m.wake:
 			case <-m.done:
 			}
+		case shrinking:
+			select {
+			case <-time.After(max(idle, 50*time.Microsecond)):
+			case <-m.wake:
+			case <-m.done:
+			}
 		default:
 			select {
 			case <-m.wake:
@@ -424,9 +455,10 @@ func (m *Monitor) popSurplus() *VM {
 }
 
 // recycle resets a returned VM and pools it, or queues it for teardown
-// when it failed or the pool is full (without resetting it first).
+// when it failed or the pool is at its largest (without resetting it
+// first).
 func (m *Monitor) recycle(v *VM) {
-	if len(m.ready) >= m.poolSize {
+	if len(m.ready) >= m.maxPool {
 		m.mu.Lock()
 		m.surplus = append(m.surplus, v)
 		m.mu.Unlock()
@@ -460,7 +492,8 @@ func (m *Monitor) quiesce(timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		m.mu.Lock()
-		idle := len(m.queue) == 0 && len(m.surplus) == 0 && !m.busy && (len(m.ready) == m.poolSize || m.err != nil)
+		idle := len(m.queue) == 0 && len(m.surplus) == 0 && (!m.busy || len(m.ready) > m.poolSize) &&
+			(len(m.ready) >= m.poolSize || m.err != nil)
 		m.mu.Unlock()
 		if idle {
 			return true
