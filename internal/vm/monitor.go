@@ -170,8 +170,8 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
 		maxPool: maxPool,
 		ready:   make(chan *VM, maxPool),
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	m.wg.Add(1)
 	go m.worker()
