@@ -27,7 +27,11 @@ type Program struct {
 	// File is the module to run: a WebAssembly binary, or a
 	// precompiled module (`wasmvisor compile`'s .cwasm).
 	File string
-	// Args are the program's arguments after its name (File). When
+	// Name is the program's name, its argv[0] and the name its
+	// instance gets; "" means File. A container shim sets it to the
+	// path the image gives, where File is how the shim reached it.
+	Name string
+	// Args are the program's arguments after its name. When
 	// Invoke is set, the leading ones are also the function's
 	// parameters, in text (see Invoke).
 	Args []string
@@ -216,7 +220,7 @@ func (res *Result) observe(ctx context.Context, rt *wasmvisor.Runtime) (_ contex
 // environment and standard streams.
 func (p *Program) config() wasmvisor.ModuleConfig {
 	return wasmvisor.ModuleConfig{
-		Args:   append([]string{p.File}, p.Args...),
+		Args:   append([]string{p.name()}, p.Args...),
 		Env:    p.Env,
 		Stdin:  p.Stdin,
 		Stdout: p.Stdout,
@@ -331,11 +335,19 @@ func (p *Program) entry(mod api.Module) (name string, f api.Function) {
 	return "", nil
 }
 
+// name is the program's argv[0]: Name, or else File.
+func (p *Program) name() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.File
+}
+
 // instanceName is the name the main module is instantiated under, which
 // its backtraces show: the file's base name, unless a preloaded module
 // or WASI has it.
 func (p *Program) instanceName() string {
-	name := strings.TrimSuffix(filepath.Base(p.File), ".wasm")
+	name := strings.TrimSuffix(filepath.Base(p.name()), ".wasm")
 	if name == wasi.ModuleName || slices.ContainsFunc(p.Preloads, func(pre Preload) bool { return pre.Name == name }) {
 		return ""
 	}

@@ -1,0 +1,263 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/containerd/mount"
+	"github.com/containerd/fifo"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wasmvisor/wasmvisor/internal/launch"
+)
+
+// state is where a container is in its life, as containerd names it.
+type state int
+
+const (
+	created state = iota
+	running
+	stopped
+)
+
+// container is one task: a program that runs once, and its streams.
+type container struct {
+	id, bundle             string
+	stdin, stdout, stderr  string // the FIFOs' paths, as containerd gave them
+	rootfs                 string
+	mounted                bool // rootfs was mounted by the shim, which unmounts it
+	prog                   *launch.Program
+	module                 *os.File // the .wasm, opened inside rootfs
+	in                     io.ReadCloser
+	out, errw              io.WriteCloser
+	cancel                 context.CancelCauseFunc
+	ctx                    context.Context
+	exited                 chan struct{} // closed when the run has ended
+	mu                     sync.Mutex
+	state                  state
+	status                 int
+	exitedAt               time.Time
+	signal                 syscall.Signal // the signal that stopped it, 0 if none
+	loadTime, runTime      time.Duration
+	isolation, tier, cache string
+}
+
+// killed is the cause of a container's context when a signal stops it.
+type killed struct{ sig syscall.Signal }
+
+func (k killed) Error() string { return "stopped by " + k.sig.String() }
+
+// newContainer prepares the task of a CreateTaskRequest: it mounts the
+// root file system where containerd has not, reads the spec, opens the
+// module and the FIFOs. Nothing runs until start.
+func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, stdin, stdout, stderr string, cacheDir string) (c *container, err error) {
+	c = &container{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, exited: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			c.release(ctx)
+		}
+	}()
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("config.json: %w", err)
+	}
+	c.rootfs = filepath.Join(bundle, "rootfs")
+	if s.Root != nil && s.Root.Path != "" {
+		c.rootfs = s.Root.Path
+		if !filepath.IsAbs(c.rootfs) {
+			c.rootfs = filepath.Join(bundle, c.rootfs)
+		}
+	}
+	if len(rootfs) > 0 {
+		// containerd hands the snapshot's mounts to the shim, which
+		// mounts them, as runc's shim does.
+		if err := os.MkdirAll(c.rootfs, 0o711); err != nil {
+			return nil, err
+		}
+		if err := mount.All(rootfs, c.rootfs); err != nil {
+			return nil, fmt.Errorf("mounting the root file system: %w", err)
+		}
+		c.mounted = true
+	}
+	logger := log.G(ctx).WithField("id", id)
+	p, module, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Infof("left out: %s", why) })
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(c.rootfs)
+	if err != nil {
+		return nil, err
+	}
+	// Opened through the root so that a link in the image cannot point
+	// the shim at a file of the host; the run reads it by descriptor.
+	c.module, err = root.Open(strings.TrimPrefix(module, "/"))
+	root.Close()
+	if err != nil {
+		return nil, fmt.Errorf("the module %s (the process's first argument) in the image: %w", module, err)
+	}
+	p.File = fmt.Sprintf("/proc/self/fd/%d", c.module.Fd())
+	p.CacheDir = cacheDir
+	c.prog = p
+
+	// The FIFOs stay open for the container's life: containerd opened
+	// their other ends before asking, and reads to EOF after the exit.
+	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	if stdin != "" {
+		f, err := fifo.OpenFifo(c.ctx, stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+		c.in, p.Stdin = f, f
+	}
+	if c.out, err = openOutput(c.ctx, stdout); err != nil {
+		return nil, fmt.Errorf("stdout: %w", err)
+	}
+	if c.errw, err = openOutput(c.ctx, stderr); err != nil {
+		return nil, fmt.Errorf("stderr: %w", err)
+	}
+	p.Stdout, p.Stderr = c.out, c.errw
+	return c, nil
+}
+
+// openOutput opens a FIFO containerd reads from, or a sink that drops
+// everything when there is none.
+func openOutput(ctx context.Context, path string) (io.WriteCloser, error) {
+	if path == "" {
+		return nopWriteCloser{io.Discard}, nil
+	}
+	return fifo.OpenFifo(ctx, path, syscall.O_WRONLY, 0)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// start runs the program in the background; done is called once it
+// has ended, with the container stopped.
+func (c *container) start(ctx context.Context, done func(*container)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != created {
+		return fmt.Errorf("container %s was started already", c.id)
+	}
+	c.state = running
+	go c.run(log.G(ctx).WithField("id", c.id), done)
+	return nil
+}
+
+func (c *container) run(logger *log.Entry, done func(*container)) {
+	logger.Infof("running %s with isolation %s", c.prog.Name, c.prog.Isolation)
+	res := launch.Run(c.ctx, c.prog)
+	status := res.Status
+	var k killed
+	if errors.As(context.Cause(c.ctx), &k) {
+		status = 128 + int(k.sig)
+	} else if res.Err != nil {
+		// What `wasmvisor run` prints, where the container's log shows it.
+		fmt.Fprintf(c.errw, "Error: %v\n", res.Err)
+	}
+	st := res.Stats
+	logger.WithField("status", status).Infof("%s ended: isolation %s, tier %s, load %v (cache: %d hits, %d misses), run %v",
+		c.prog.Name, st.Isolation, st.Tier, st.Load.Round(time.Microsecond), st.Cache.Hits, st.Cache.Misses, st.Run.Round(time.Microsecond))
+	if res.Err != nil {
+		logger.WithError(res.Err).Info("the run ended with an error")
+	}
+	c.finish(status, k.sig, func() {
+		c.loadTime, c.runTime = st.Load, st.Run
+		c.isolation, c.tier = st.Isolation.String(), st.Tier.String()
+	})
+	done(c)
+}
+
+// finish marks the container stopped with status and closes its
+// streams, so that containerd's readers see their end.
+func (c *container) finish(status int, sig syscall.Signal, more func()) {
+	c.mu.Lock()
+	c.state, c.status, c.signal, c.exitedAt = stopped, status, sig, time.Now()
+	if more != nil {
+		more()
+	}
+	c.mu.Unlock()
+	c.closeIO()
+	close(c.exited)
+}
+
+func (c *container) closeIO() {
+	for _, cl := range []io.Closer{c.in, c.out, c.errw, c.module} {
+		if cl != nil && !isNilFile(cl) {
+			cl.Close()
+		}
+	}
+}
+
+func isNilFile(cl io.Closer) bool {
+	f, ok := cl.(*os.File)
+	return ok && f == nil
+}
+
+// kill delivers sig. A signal that ends a process stops the program
+// (a running one at its next check, a created one at once); those a
+// process ignores by default are ignored, and 0 only checks it runs.
+// stoppedNow reports a created container stopped by the call, whose
+// exit the caller publishes.
+func (c *container) kill(sig syscall.Signal) (stoppedNow bool, err error) {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st == stopped {
+		return false, errProcessFinished
+	}
+	switch sig {
+	case 0, syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGURG, syscall.SIGWINCH:
+		return false, nil
+	}
+	if st == created {
+		c.cancel(killed{sig})
+		c.finish(128+int(sig), sig, nil)
+		return true, nil
+	}
+	c.cancel(killed{sig})
+	return false, nil
+}
+
+var errProcessFinished = errors.New("process already finished")
+
+// snapshot returns the container's state under its lock.
+func (c *container) snapshot() (st state, status int, exitedAt time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.status, c.exitedAt
+}
+
+// release undoes what newContainer did: the streams, the context and
+// the root file system's mount.
+func (c *container) release(ctx context.Context) {
+	if c.cancel != nil {
+		c.cancel(context.Canceled)
+	}
+	select {
+	case <-c.exited:
+	default:
+		c.closeIO()
+	}
+	if c.mounted {
+		if err := mount.UnmountRecursive(c.rootfs, 0); err != nil {
+			log.G(ctx).WithError(err).WithField("id", c.id).Warn("unmounting the root file system")
+		}
+		c.mounted = false
+	}
+}

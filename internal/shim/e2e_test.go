@@ -1,0 +1,333 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The end-to-end tests run containers through a containerd of their
+// own: Debian's (installed with apt-get where it is missing), with
+// root, state and socket in a temporary directory and the shim built
+// by TestMain first on its PATH. They skip where they cannot be root
+// or install containerd.
+
+const (
+	testNamespace = "wasmvisor-test"
+	wasmPlatform  = "wasi/wasm"
+	helloImage    = "wasmvisor.test/prog:hello"
+	echoImage     = "wasmvisor.test/prog:echo"
+	plainImage    = "wasmvisor.test/prog:plain"
+)
+
+var (
+	shimDir   string // the directory holding the built shim binary
+	shimPath  string
+	progWasm  []byte // testdata/prog for GOOS=wasip1
+	buildErr  error
+	daemonMu  sync.Mutex
+	theDaemon *daemon
+	daemonErr error // why no daemon could be had: the tests skip with it
+)
+
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "wvshim-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	shimDir = tmp
+	shimPath = filepath.Join(tmp, "containerd-shim-wasmvisor-v1")
+	buildErr = buildTestBinaries(tmp)
+	code := m.Run()
+	if theDaemon != nil {
+		theDaemon.stop()
+	}
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// buildTestBinaries builds the shim and the test program.
+func buildTestBinaries(dir string) error {
+	build := func(env []string, out, pkg string) error {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+		return nil
+	}
+	if err := build(nil, shimPath, "github.com/wasmvisor/wasmvisor/cmd/containerd-shim-wasmvisor-v1"); err != nil {
+		return err
+	}
+	wasm := filepath.Join(dir, "prog.wasm")
+	if err := build([]string{"GOOS=wasip1", "GOARCH=wasm"}, wasm, "./testdata/prog"); err != nil {
+		return err
+	}
+	var err error
+	progWasm, err = os.ReadFile(wasm)
+	return err
+}
+
+// daemon is a private containerd.
+type daemon struct {
+	dir, socket string
+	cmd         *exec.Cmd
+	log         *syncBuffer
+	cacheDir    string
+}
+
+// syncBuffer is containerd's log, written by it and read by tests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// needDaemon returns the tests' containerd, started on first use with
+// the test images imported, or skips t saying why there is none.
+func needDaemon(t *testing.T) *daemon {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	daemonMu.Lock()
+	defer daemonMu.Unlock()
+	if theDaemon == nil && daemonErr == nil {
+		theDaemon, daemonErr = startDaemon()
+	}
+	if daemonErr != nil {
+		if strings.HasPrefix(daemonErr.Error(), "skip: ") {
+			t.Skip(strings.TrimPrefix(daemonErr.Error(), "skip: "))
+		}
+		t.Fatal(daemonErr)
+	}
+	return theDaemon
+}
+
+// installContainerd installs Debian's containerd where it is missing.
+func installContainerd() error {
+	if os.Getuid() != 0 {
+		return fmt.Errorf("skip: running containerd needs root")
+	}
+	if _, err := exec.LookPath("containerd"); err == nil {
+		if _, err := exec.LookPath("ctr"); err == nil {
+			return nil
+		}
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return fmt.Errorf("skip: containerd is not installed and there is no apt-get to install it")
+	}
+	cmd := exec.Command("sh", "-c", "apt-get install -y -q containerd || (apt-get update -q && apt-get install -y -q containerd)")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("skip: apt-get install containerd failed: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func startDaemon() (*daemon, error) {
+	if err := installContainerd(); err != nil {
+		return nil, err
+	}
+	// Short: the socket's path must fit in a sockaddr_un.
+	dir, err := os.MkdirTemp("", "wvctd")
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{dir: dir, socket: filepath.Join(dir, "c.sock"), log: new(syncBuffer), cacheDir: filepath.Join(dir, "cache")}
+	config := fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+[plugins."io.containerd.monitor.v1.cgroups"]
+  no_prometheus = true
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), d.socket, d.socket+".ttrpc")
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o644); err != nil {
+		return nil, err
+	}
+	d.cmd = exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
+	d.cmd.Env = append(os.Environ(),
+		"PATH="+shimDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"WASMVISOR_CACHE_DIR="+d.cacheDir)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := d.ctr(context.Background(), "version"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			d.stop()
+			return nil, fmt.Errorf("containerd did not start:\n%s", d.log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	images := []imageSpec{
+		{name: helloImage, entrypoint: []string{"/prog.wasm"}, cmd: []string{"hello"}},
+		{name: echoImage, entrypoint: []string{"/prog.wasm", "echo"}, cmd: []string{"from-image"}, env: []string{"WV_IMAGE=image"}},
+		{name: plainImage, entrypoint: []string{"/prog.wasm"}},
+	}
+	for _, img := range images {
+		img.platform = ocispec.Platform{OS: "wasi", Architecture: "wasm"}
+		img.files = map[string][]byte{"prog.wasm": progWasm}
+		if err := d.importImage(img); err != nil {
+			d.stop()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (d *daemon) importImage(img imageSpec) error {
+	file := filepath.Join(d.dir, strings.NewReplacer("/", "_", ":", "_").Replace(img.name)+".tar")
+	if err := os.WriteFile(file, ociArchive(nopTB{}, img), 0o644); err != nil {
+		return err
+	}
+	plat := img.platform.OS + "/" + img.platform.Architecture
+	if out, err := d.ctr(context.Background(), "images", "import", "--platform", plat, file); err != nil {
+		return fmt.Errorf("ctr images import %s: %v\n%s", img.name, err, out)
+	}
+	return nil
+}
+
+// stop ends containerd and removes what it left: its directory and the
+// shims and mounts of its containers, if a test left any.
+func (d *daemon) stop() {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-done
+	}
+	for _, pid := range shimProcesses() {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for _, m := range mountsUnder(d.dir) {
+		syscall.Unmount(m, syscall.MNT_DETACH)
+	}
+	os.RemoveAll(d.dir)
+}
+
+// ctr runs ctr against the daemon in the tests' namespace.
+func (d *daemon) ctr(ctx context.Context, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ctr", append([]string{"--address", d.socket, "--namespace", testNamespace}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// run runs a container of image with the wasmvisor runtime and returns
+// its output and exit status.
+func (d *daemon) run(t *testing.T, id, image string, extra []string, args ...string) (string, int) {
+	t.Helper()
+	cmdline := append([]string{"run", "--rm", "--runtime", RuntimeName, "--platform", wasmPlatform}, extra...)
+	cmdline = append(cmdline, image, id)
+	out, err := d.ctr(context.Background(), append(cmdline, args...)...)
+	return out, exitStatus(t, err, out)
+}
+
+func exitStatus(t *testing.T, err error, out string) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatalf("ctr: %v\n%s", err, out)
+	return -1
+}
+
+// shimLog returns containerd's log lines about container id: the
+// shim's log goes there.
+func (d *daemon) shimLog(id string) []string {
+	var lines []string
+	for _, l := range strings.Split(d.log.String(), "\n") {
+		if strings.Contains(l, "id="+id+" ") || strings.HasSuffix(l, "id="+id) {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// shimProcesses returns the processes running the tests' shim binary.
+func shimProcesses() []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(exe, " (deleted)") == shimPath {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// mountsUnder returns the mount points below dir.
+func mountsUnder(dir string) []string {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	var ms []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			ms = append(ms, f[4])
+		}
+	}
+	return ms
+}
+
+// nopTB lets ociArchive run outside a test; its failures are the
+// test's bugs, so they panic.
+type nopTB struct{ testing.TB }
+
+func (nopTB) Helper()                   {}
+func (nopTB) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (nopTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+
+func TestContainerdHello(t *testing.T) {
+	d := needDaemon(t)
+	out, status := d.run(t, "hello", helloImage, nil)
+	if status != 0 || out != "hello from a Wasm container\n" {
+		t.Fatalf("ctr run: status %d, output %q\n%s", status, out, d.log)
+	}
+	log := strings.Join(d.shimLog("hello"), "\n")
+	if !strings.Contains(log, "isolation ") {
+		t.Errorf("the shim's log does not say which isolation it used:\n%s", log)
+	}
+	t.Logf("shim log:\n%s", log)
+}

@@ -1,0 +1,65 @@
+// Command prog is the program the shim's end-to-end tests run in
+// containers, built for GOOS=wasip1 (and natively, for runc). Its first
+// argument says what to do.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Println("hello from a Wasm container")
+		return
+	}
+	switch args := os.Args[2:]; os.Args[1] {
+	case "hello":
+		fmt.Println("hello from a Wasm container")
+	case "exit":
+		n, _ := strconv.Atoi(args[0])
+		os.Exit(n)
+	case "echo":
+		// The arguments and the variables the test named, one a line.
+		fmt.Printf("args=%s\n", strings.Join(args, ","))
+		for _, e := range os.Environ() {
+			if strings.HasPrefix(e, "WV_") {
+				fmt.Println(e)
+			}
+		}
+	case "sleep":
+		// Runs until stopped; natively (under runc) a TERM ends it.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGTERM)
+		fmt.Println("sleeping")
+		for {
+			time.Sleep(50 * time.Millisecond)
+		}
+	case "spin":
+		fmt.Println("spinning")
+		n := 0
+		for {
+			n++
+		}
+	case "write":
+		if err := os.WriteFile(args[0], []byte(args[1]), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", args[0])
+	case "cat":
+		data, err := os.ReadFile(args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Stdout.Write(data)
+	default:
+		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
+		os.Exit(2)
+	}
+}
