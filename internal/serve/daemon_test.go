@@ -193,7 +193,7 @@ func TestDaemon_Curl(t *testing.T) {
 	}
 	auth := "Authorization: Bearer " + token
 	var m struct{ ID string }
-	json.Unmarshal([]byte(run("-X", "PUT", "-H", auth, "--data-binary", "@testdata/tool.wasm", d.url+"/v1/modules")), &m)
+	json.Unmarshal([]byte(run("-X", "PUT", "-H", auth, "--data-binary", "@"+testdataPath("tool.wasm"), d.url+"/v1/modules")), &m)
 	if !store.ValidID(m.ID) {
 		t.Fatalf("upload gave id %q", m.ID)
 	}

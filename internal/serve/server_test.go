@@ -110,9 +110,20 @@ func (ts *testServer) run(t *testing.T, tenant, id string, req runRequest) (int,
 	return status, res
 }
 
+// testdataPath returns where test program file is.
+func testdataPath(file string) string {
+	if file == "tool.wasm" {
+		return "../launch/testdata/tool.wasm"
+	}
+	return "testdata/" + file
+}
+
+// readFile reads a test program: from testdata, or, for tool.wasm (a
+// command that echoes, exits and traps as its arguments say), from
+// package launch's testdata, which tests the same runs.
 func readFile(t *testing.T, file string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + file)
+	b, err := os.ReadFile(testdataPath(file))
 	if err != nil {
 		t.Fatal(err)
 	}

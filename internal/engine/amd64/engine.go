@@ -172,6 +172,23 @@ func (e *Engine) Instantiated(inst *store.Instance) error {
 
 type ctxKey struct{}
 
+// newCallState begins the record of a call of f from ctx: it refuses a
+// closed instance, and counts how deeply host functions re-entered
+// WebAssembly to get here.
+func (e *Engine) newCallState(ctx context.Context, f *store.Function) (*callState, error) {
+	if f.Instance.Closed() {
+		return nil, &api.Trap{Kind: api.TrapModuleClosed}
+	}
+	cs := &callState{e: e, ctx: ctx}
+	if parent, _ := ctx.Value(ctxKey{}).(*callState); parent != nil {
+		if parent.reentry+1 >= maxReentry {
+			return nil, &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("host functions re-entered WebAssembly more than %d times", maxReentry)}
+		}
+		cs.reentry = parent.reentry + 1
+	}
+	return cs, nil
+}
+
 // callState is what Go keeps about one call into machine code.
 type callState struct {
 	e       *Engine
@@ -196,18 +213,12 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	if !ok || (f.Entry == 0 && e.t != VM) {
 		return &api.Trap{Kind: api.TrapInternal, Detail: fmt.Sprintf("function %d has no machine code", f.Index)}
 	}
+	cs, err := e.newCallState(ctx, f)
+	if err != nil {
+		return err
+	}
 	if e.t == VM {
-		return e.vmCall(ctx, f, code, stack)
-	}
-	if f.Instance.Closed() {
-		return &api.Trap{Kind: api.TrapModuleClosed}
-	}
-	cs := &callState{e: e, ctx: ctx}
-	if parent, _ := ctx.Value(ctxKey{}).(*callState); parent != nil {
-		if parent.reentry+1 >= maxReentry {
-			return &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("host functions re-entered WebAssembly more than %d times", maxReentry)}
-		}
-		cs.reentry = parent.reentry + 1
+		return e.vmCall(cs, f, code, stack)
 	}
 	c, err := e.get()
 	if err != nil {

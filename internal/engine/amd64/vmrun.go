@@ -149,18 +149,10 @@ func (s *vmSession) alloc(n uint64) (uint64, error) {
 	return off, nil
 }
 
-// vmCall runs f in a VM: the VM target's Call.
-func (e *Engine) vmCall(ctx context.Context, f *store.Function, code *Code, stack []uint64) error {
-	if f.Instance.Closed() {
-		return &api.Trap{Kind: api.TrapModuleClosed}
-	}
-	cs := &callState{e: e, ctx: ctx}
-	if parent, _ := ctx.Value(ctxKey{}).(*callState); parent != nil {
-		if parent.reentry+1 >= maxReentry {
-			return &api.Trap{Kind: api.TrapCallStackExhausted, Detail: fmt.Sprintf("host functions re-entered WebAssembly more than %d times", maxReentry)}
-		}
-		cs.reentry = parent.reentry + 1
-	}
+// vmCall runs f in a VM: the VM target's Call, of which cs is the
+// record.
+func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []uint64) error {
+	ctx := cs.ctx
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cs.ctx = runCtx
