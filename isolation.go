@@ -34,35 +34,21 @@ const (
 var isolationNames = [...]string{IsolationDefault: "default", IsolationProcess: "process", IsolationVM: "vm", IsolationAuto: "auto"}
 
 // String returns the name ParseIsolation accepts.
-func (i Isolation) String() string {
-	if int(i) < len(isolationNames) {
-		return isolationNames[i]
-	}
-	return fmt.Sprintf("Isolation(%d)", uint8(i))
-}
+func (i Isolation) String() string { return enumName(isolationNames[:], i, "Isolation") }
 
 // ParseIsolation returns the isolation named s: "default" (or ""),
 // "process", "vm" or "auto".
 func ParseIsolation(s string) (Isolation, error) {
-	if s == "" {
-		return IsolationDefault, nil
-	}
-	for i, name := range isolationNames {
-		if s == name {
-			return Isolation(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown isolation %q: want process, vm or auto", s)
+	return parseEnum[Isolation](isolationNames[:], s, "isolation", "process, vm or auto")
 }
 
 // Set parses s into i, so that an *Isolation is a flag.Value.
 func (i *Isolation) Set(s string) error {
-	v, err := ParseIsolation(s)
-	if err != nil {
-		return err
+	parsed, err := ParseIsolation(s)
+	if err == nil {
+		*i = parsed
 	}
-	*i = v
-	return nil
+	return err
 }
 
 // vmEngine makes the compiled tier's engine for the micro-VM target, or

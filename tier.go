@@ -34,35 +34,44 @@ var tierNames = [...]string{TierDefault: "default", TierInterp: "interp", TierCo
 
 // String returns the name ParseTier accepts: "default", "interp" or
 // "compiled".
-func (t Tier) String() string {
-	if int(t) < len(tierNames) {
-		return tierNames[t]
-	}
-	return fmt.Sprintf("Tier(%d)", uint8(t))
-}
+func (t Tier) String() string { return enumName(tierNames[:], t, "Tier") }
 
 // ParseTier returns the tier named s: "default" (or ""), "interp" or
 // "compiled".
 func ParseTier(s string) (Tier, error) {
-	if s == "" {
-		return TierDefault, nil
-	}
-	for t, name := range tierNames {
-		if s == name {
-			return Tier(t), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown tier %q: want default, interp or compiled", s)
+	return parseEnum[Tier](tierNames[:], s, "tier", "default, interp or compiled")
 }
 
 // Set parses s into t, so that a *Tier is a flag.Value.
 func (t *Tier) Set(s string) error {
-	v, err := ParseTier(s)
-	if err != nil {
-		return err
+	parsed, err := ParseTier(s)
+	if err == nil {
+		*t = parsed
 	}
-	*t = v
-	return nil
+	return err
+}
+
+// enumName names v, one of a small enumeration whose names are names.
+func enumName[T ~uint8](names []string, v T, typ string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, uint8(v))
+}
+
+// parseEnum returns the value of the enumeration whose name is s; ""
+// is the zero value, the default. what names the enumeration and want
+// its names, for the error.
+func parseEnum[T ~uint8](names []string, s, what, want string) (T, error) {
+	if s == "" {
+		return 0, nil
+	}
+	for v, name := range names {
+		if s == name {
+			return T(v), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q: want %s", what, s, want)
 }
 
 // compiledTier makes the compiled tier's engine for a stack limit (in
