@@ -60,8 +60,8 @@ func (k killed) Error() string { return "stopped by " + k.sig.String() }
 // newContainer prepares the task of a CreateTaskRequest: it mounts the
 // root file system where containerd has not, reads the spec, opens the
 // module and the FIFOs. Nothing runs until start.
-func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, stdin, stdout, stderr string, cacheDir string) (c *container, err error) {
-	c = &container{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, exited: make(chan struct{})}
+func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, stdin, stdout, stderr string, cacheDir string) (_ *container, err error) {
+	c := &container{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, exited: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			c.release(ctx)

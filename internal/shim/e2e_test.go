@@ -331,3 +331,183 @@ func TestContainerdHello(t *testing.T) {
 	}
 	t.Logf("shim log:\n%s", log)
 }
+
+func TestContainerdExitCode(t *testing.T) {
+	d := needDaemon(t)
+	for _, code := range []int{0, 3, 42} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			out, status := d.run(t, "exit-"+strconv.Itoa(code), plainImage, nil, "/prog.wasm", "exit", strconv.Itoa(code))
+			if status != code {
+				t.Errorf("ctr run: status %d, want %d; output %q", status, code, out)
+			}
+		})
+	}
+}
+
+func TestContainerdArgsEnv(t *testing.T) {
+	d := needDaemon(t)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		args  []string
+		want  string
+	}{
+		{"image", nil, nil, "args=from-image\nWV_IMAGE=image\n"},
+		// ctr replaces the whole process's arguments, entry point included.
+		{"command-line", []string{"--env", "WV_CLI=cli"}, []string{"/prog.wasm", "echo", "x", "y z"}, "args=x,y z\nWV_IMAGE=image\nWV_CLI=cli\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, status := d.run(t, "echo-"+tc.name, echoImage, tc.extra, tc.args...)
+			if status != 0 || out != tc.want {
+				t.Errorf("ctr run: status %d, output %q, want %q", status, out, tc.want)
+			}
+		})
+	}
+}
+
+// TestContainerdKill stops running programs with ctr task kill: one
+// sleeping in a WASI call with TERM, one computing with KILL, and
+// checks that ctr task ls and metrics see them while they run.
+func TestContainerdKill(t *testing.T) {
+	d := needDaemon(t)
+	for _, tc := range []struct {
+		mode, signal string
+		want         int
+	}{
+		{"sleep", "SIGTERM", 143},
+		{"spin", "SIGKILL", 137},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			ctx := context.Background()
+			id := "kill-" + tc.mode
+			if out, err := d.ctr(ctx, "run", "-d", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, id, "/prog.wasm", tc.mode); err != nil {
+				t.Fatalf("ctr run -d: %v\n%s", err, out)
+			}
+			defer d.ctr(ctx, "containers", "rm", id)
+			waitFor(t, func() bool {
+				out, _ := d.ctr(ctx, "task", "ls")
+				return strings.Contains(out, id) && strings.Contains(out, "RUNNING")
+			}, "the task to run")
+			out, err := d.ctr(ctx, "task", "metrics", id)
+			if err != nil || !strings.Contains(out, "memory.usage_in_bytes") {
+				t.Errorf("ctr task metrics: %v\n%s", err, out)
+			}
+			out, err = d.ctr(ctx, "task", "ps", id)
+			if err != nil {
+				t.Errorf("ctr task ps: %v\n%s", err, out)
+			}
+			killArgs := []string{"task", "kill"}
+			if tc.signal != "SIGTERM" { // ctr's default
+				killArgs = append(killArgs, "--signal", tc.signal)
+			}
+			if out, err := d.ctr(ctx, append(killArgs, id)...); err != nil {
+				t.Fatalf("ctr task kill: %v\n%s", err, out)
+			}
+			waitFor(t, func() bool {
+				out, _ := d.ctr(ctx, "task", "ls")
+				return strings.Contains(out, "STOPPED")
+			}, "the task to stop")
+			// ctr task delete warns with the task's status.
+			out, err = d.ctr(ctx, "task", "delete", id)
+			if want := fmt.Sprintf("exit with non-zero exit code %d", tc.want); err != nil || !strings.Contains(out, want) {
+				t.Errorf("ctr task delete: %v, output %q, want %q", err, out, want)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestContainerdWritableLayer writes a file to / and finds it in the
+// snapshot's upper directory: the container's writable layer.
+func TestContainerdWritableLayer(t *testing.T) {
+	d := needDaemon(t)
+	ctx := context.Background()
+	const id = "writer"
+	out, err := d.ctr(ctx, "run", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, id, "/prog.wasm", "write", "/written.txt", "in the layer")
+	if err != nil {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+	defer d.ctr(ctx, "containers", "rm", id)
+	mounts, err := d.ctr(ctx, "snapshots", "mounts", "/mnt", id)
+	if err != nil {
+		t.Fatalf("ctr snapshots mounts: %v\n%s", err, mounts)
+	}
+	_, rest, ok := strings.Cut(mounts, "upperdir=")
+	if !ok {
+		t.Fatalf("no upper directory in the snapshot's mounts: %s", mounts)
+	}
+	upper, _, _ := strings.Cut(rest, ",")
+	data, err := os.ReadFile(filepath.Join(upper, "written.txt"))
+	if err != nil || string(data) != "in the layer" {
+		t.Errorf("the written file in the writable layer: %q, %v", data, err)
+	}
+	// The image's own file is not there: only what the program wrote.
+	if _, err := os.Stat(filepath.Join(upper, "prog.wasm")); err == nil {
+		t.Errorf("prog.wasm was copied up into the writable layer")
+	}
+}
+
+// TestContainerdCompileCache runs an image twice: the second container
+// loads the module's machine code from the compilation cache.
+func TestContainerdCompileCache(t *testing.T) {
+	d := needDaemon(t)
+	for _, id := range []string{"cache-1", "cache-2"} {
+		if out, status := d.run(t, id, helloImage, nil); status != 0 {
+			t.Fatalf("ctr run: status %d\n%s", status, out)
+		}
+	}
+	log := strings.Join(d.shimLog("cache-2"), "\n")
+	if !strings.Contains(log, "(cache: 1 hits, 0 misses)") {
+		t.Errorf("the second container did not start from the cache:\n%s", log)
+	}
+	if entries, err := os.ReadDir(d.cacheDir); err != nil || len(entries) == 0 {
+		t.Errorf("compilation cache %s: %v, %d entries", d.cacheDir, err, len(entries))
+	}
+}
+
+// TestContainerdConcurrent runs many containers at once and checks that
+// every one printed its output and that none left a shim or a mount.
+func TestContainerdConcurrent(t *testing.T) {
+	d := needDaemon(t)
+	n := 20
+	if testing.Short() {
+		n = 5
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("many-%d", i)
+			out, err := d.ctr(context.Background(), "run", "--rm", "--runtime", RuntimeName, "--platform", wasmPlatform, echoImage, id, "/prog.wasm", "echo", id)
+			if want := "args=" + id + "\nWV_IMAGE=image\n"; err != nil || out != want {
+				errs <- fmt.Errorf("%s: %v, output %q, want %q", id, err, out, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d containers in %v", n, time.Since(start))
+	waitFor(t, func() bool { return len(shimProcesses()) == 0 }, "the shims to exit")
+	if ms := mountsUnder(d.dir); len(ms) > 0 {
+		t.Errorf("mounts left: %v", ms)
+	}
+	if out, _ := d.ctr(context.Background(), "task", "ls"); strings.Contains(out, "many-") {
+		t.Errorf("tasks left:\n%s", out)
+	}
+}

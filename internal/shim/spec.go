@@ -84,7 +84,12 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 		p.Dirs = append(p.Dirs, wasi.DirSpec{Host: m.Source, Guest: path.Clean(m.Destination), ReadOnly: slices.Contains(m.Options, "ro")})
 	}
 	if l := s.Linux; l != nil && l.Resources != nil && l.Resources.Memory != nil && l.Resources.Memory.Limit != nil && *l.Resources.Memory.Limit > 0 {
-		p.Limits.Policy.MaxMemoryPages = wasmvisor.LimitOf(uint64(*l.Resources.Memory.Limit) / wasmPageSize)
+		// Only ever lowered: the default policy's bound stays where the
+		// container's limit is larger.
+		pages := uint64(*l.Resources.Memory.Limit) / wasmPageSize
+		if n, ok := p.Limits.Policy.MaxMemoryPages.Value(); !ok || pages < n {
+			p.Limits.Policy.MaxMemoryPages = wasmvisor.LimitOf(pages)
+		}
 	}
 	for _, r := range s.Process.Rlimits {
 		if r.Type == "RLIMIT_CPU" && r.Soft > 0 && r.Soft < uint64(1<<63-1)/uint64(time.Second) {

@@ -1,0 +1,121 @@
+package shim
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/wasmvisor/wasmvisor"
+	"github.com/wasmvisor/wasmvisor/internal/launch"
+	"github.com/wasmvisor/wasmvisor/internal/wasi"
+)
+
+func TestProgramFromSpec(t *testing.T) {
+	dataDir := t.TempDir()
+	file := dataDir + "/file"
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	limit := int64(64 << 20)
+	for _, tc := range []struct {
+		name     string
+		spec     specs.Spec
+		module   string
+		argv0    string
+		args     []string
+		env      []string
+		dirs     []wasi.DirSpec
+		pages    uint64 // 0: no memory limit
+		timeout  time.Duration
+		skipped  int
+		errorHas string
+	}{
+		{
+			name:   "absolute",
+			spec:   specs.Spec{Process: &specs.Process{Args: []string{"/app.wasm", "a", "b"}, Env: []string{"A=1"}, Cwd: "/"}},
+			module: "/app.wasm", argv0: "/app.wasm", args: []string{"a", "b"}, env: []string{"A=1"},
+			dirs: []wasi.DirSpec{{Host: "/rootfs", Guest: "/"}},
+		},
+		{
+			name:   "relative to cwd, which becomes PWD",
+			spec:   specs.Spec{Process: &specs.Process{Args: []string{"bin/app.wasm"}, Cwd: "/srv"}},
+			module: "/srv/bin/app.wasm", argv0: "bin/app.wasm", env: []string{"PWD=/srv"},
+			dirs: []wasi.DirSpec{{Host: "/rootfs", Guest: "/"}},
+		},
+		{
+			name:   "PWD from the image wins",
+			spec:   specs.Spec{Process: &specs.Process{Args: []string{"app.wasm"}, Cwd: "/srv", Env: []string{"PWD=/x"}}},
+			module: "/srv/app.wasm", argv0: "app.wasm", env: []string{"PWD=/x"},
+			dirs: []wasi.DirSpec{{Host: "/rootfs", Guest: "/"}},
+		},
+		{
+			name: "mounts, read-only root, limits",
+			spec: specs.Spec{
+				Process: &specs.Process{Args: []string{"/app.wasm"}, Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_CPU", Soft: 5, Hard: 5}}},
+				Root:    &specs.Root{Path: "rootfs", Readonly: true},
+				Mounts: []specs.Mount{
+					{Destination: "/proc", Type: "proc", Source: "proc"},
+					{Destination: "/data", Type: "bind", Source: dataDir, Options: []string{"rbind", "ro"}},
+					{Destination: "/data2/", Source: dataDir, Options: []string{"rbind"}},
+					{Destination: "/etc/hosts", Type: "bind", Source: file},
+				},
+				Linux: &specs.Linux{Resources: &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}},
+			},
+			module: "/app.wasm", argv0: "/app.wasm",
+			dirs: []wasi.DirSpec{
+				{Host: "/rootfs", Guest: "/", ReadOnly: true},
+				{Host: dataDir, Guest: "/data", ReadOnly: true},
+				{Host: dataDir, Guest: "/data2"},
+			},
+			pages: 1024, timeout: 5 * time.Second, skipped: 2,
+		},
+		{name: "no args", spec: specs.Spec{Process: &specs.Process{}}, errorHas: "no process arguments"},
+		{name: "terminal", spec: specs.Spec{Process: &specs.Process{Args: []string{"/a.wasm"}, Terminal: true}}, errorHas: "terminal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			skipped := 0
+			p, module, err := programFromSpec(&tc.spec, "/rootfs", func(string) { skipped++ })
+			if tc.errorHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
+					t.Fatalf("error %v, want one saying %q", err, tc.errorHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if module != tc.module || p.Name != tc.argv0 {
+				t.Errorf("module %q, argv[0] %q; want %q, %q", module, p.Name, tc.module, tc.argv0)
+			}
+			if len(p.Args)+len(tc.args) > 0 && !reflect.DeepEqual(p.Args, tc.args) {
+				t.Errorf("args %q, want %q", p.Args, tc.args)
+			}
+			if len(p.Env)+len(tc.env) > 0 && !reflect.DeepEqual(p.Env, tc.env) {
+				t.Errorf("env %q, want %q", p.Env, tc.env)
+			}
+			if !reflect.DeepEqual(p.Dirs, tc.dirs) {
+				t.Errorf("dirs %+v, want %+v", p.Dirs, tc.dirs)
+			}
+			want := launch.NewLimits().Policy.MaxMemoryPages
+			if tc.pages != 0 {
+				want = wasmvisor.LimitOf(tc.pages)
+			}
+			if got := p.Limits.Policy.MaxMemoryPages; got != want {
+				t.Errorf("memory limit %v, want %v", got, want)
+			}
+			if p.Limits.Timeout != tc.timeout {
+				t.Errorf("timeout %v, want %v", p.Limits.Timeout, tc.timeout)
+			}
+			if skipped != tc.skipped {
+				t.Errorf("%d mounts left out, want %d", skipped, tc.skipped)
+			}
+			if p.Isolation != wasmvisor.IsolationAuto {
+				t.Errorf("isolation %v, want auto", p.Isolation)
+			}
+		})
+	}
+}
