@@ -36,6 +36,7 @@ type container struct {
 	stdin, stdout, stderr  string // the FIFOs' paths, as containerd gave them
 	rootfs                 string
 	mounted                bool // rootfs was mounted by the shim, which unmounts it
+	sandbox                bool // a pod's sandbox: no program, runs until stopped
 	prog                   *launch.Program
 	module                 *os.File // the .wasm, opened inside rootfs
 	in                     io.ReadCloser
@@ -51,6 +52,10 @@ type container struct {
 	loadTime, runTime      time.Duration
 	isolation, tier, cache string
 }
+
+// containerTypeAnnotation is how the CRI plugin tells a pod's sandbox
+// ("sandbox") from its containers ("container").
+const containerTypeAnnotation = "io.kubernetes.cri.container-type"
 
 // killed is the cause of a container's context when a signal stops it.
 type killed struct{ sig syscall.Signal }
@@ -93,6 +98,15 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 		}
 		c.mounted = true
 	}
+	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	if s.Annotations[containerTypeAnnotation] == "sandbox" {
+		// The pod's sandbox, which the CRI plugin runs with the pod's
+		// runtime: it holds the pod's namespaces while its containers
+		// come and go, which a program in the shim's process has no use
+		// for, so it is a task that runs until stopped, as pause does.
+		c.sandbox = true
+		return c, c.openIO(nil)
+	}
 	logger := log.G(ctx).WithField("id", id)
 	p, module, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Infof("left out: %s", why) })
 	if err != nil {
@@ -113,24 +127,34 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 	p.CacheDir = cacheDir
 	c.prog = p
 
-	// The FIFOs stay open for the container's life: containerd opened
-	// their other ends before asking, and reads to EOF after the exit.
-	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
-	if stdin != "" {
-		f, err := fifo.OpenFifo(c.ctx, stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return c, c.openIO(p)
+}
+
+// openIO opens the container's FIFOs, the program's standard streams
+// when p is not nil. They stay open for the container's life:
+// containerd opened their other ends before asking, and reads to EOF
+// after the exit.
+func (c *container) openIO(p *launch.Program) (err error) {
+	if c.stdin != "" {
+		f, err := fifo.OpenFifo(c.ctx, c.stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
-			return nil, fmt.Errorf("stdin: %w", err)
+			return fmt.Errorf("stdin: %w", err)
 		}
-		c.in, p.Stdin = f, f
+		c.in = f
 	}
-	if c.out, err = openOutput(c.ctx, stdout); err != nil {
-		return nil, fmt.Errorf("stdout: %w", err)
+	if c.out, err = openOutput(c.ctx, c.stdout); err != nil {
+		return fmt.Errorf("stdout: %w", err)
 	}
-	if c.errw, err = openOutput(c.ctx, stderr); err != nil {
-		return nil, fmt.Errorf("stderr: %w", err)
+	if c.errw, err = openOutput(c.ctx, c.stderr); err != nil {
+		return fmt.Errorf("stderr: %w", err)
 	}
-	p.Stdout, p.Stderr = c.out, c.errw
-	return c, nil
+	if p != nil {
+		p.Stdout, p.Stderr = c.out, c.errw
+		if c.in != nil {
+			p.Stdin = c.in
+		}
+	}
+	return nil
 }
 
 // openOutput opens a FIFO containerd reads from, or a sink that drops
@@ -160,6 +184,18 @@ func (c *container) start(ctx context.Context, done func(*container)) error {
 }
 
 func (c *container) run(logger *log.Entry, done func(*container)) {
+	if c.sandbox {
+		<-c.ctx.Done()
+		var k killed
+		errors.As(context.Cause(c.ctx), &k)
+		status := 128 + int(k.sig)
+		if k.sig == syscall.SIGTERM || k.sig == syscall.SIGINT {
+			status = 0 // pause's status when asked to stop
+		}
+		c.finish(status, k.sig, nil)
+		done(c)
+		return
+	}
 	logger.Infof("running %s with isolation %s", c.prog.Name, c.prog.Isolation)
 	res := launch.Run(c.ctx, c.prog)
 	status := res.Status

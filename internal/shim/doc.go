@@ -19,6 +19,12 @@
 // instance with 128+signal, as a shell would report it (TERM 143,
 // KILL 137).
 //
+// A pod's sandbox, which the CRI plugin runs with the pod's runtime
+// handler, runs no program here: it is a task that lasts until stopped,
+// as pause would, since a program in the shim's process has no use for
+// the namespaces the sandbox holds. A pod's containers share one shim,
+// grouped by the sandbox's ID.
+//
 // Compiled code is kept in the compilation cache (cacheDir), shared by
 // every shim on the machine, so a second container of an image starts
 // without compiling.

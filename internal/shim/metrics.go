@@ -33,8 +33,8 @@ func processMetrics(c *container) (*anypb.Any, error) {
 		},
 		Pids: &stats.PidsStat{Current: 1},
 	}
-	if n, ok := c.prog.Limits.Policy.MaxMemoryPages.Value(); ok {
-		m.Memory.Usage.Limit = n * wasmPageSize
+	if n, ok := c.memoryLimit(); ok {
+		m.Memory.Usage.Limit = n
 	}
 	return protobuf.MarshalAnyToProto(m)
 }
@@ -51,4 +51,14 @@ func residentBytes() (uint64, error) {
 	}
 	pages, err := strconv.ParseUint(f[1], 10, 64)
 	return pages * uint64(os.Getpagesize()), err
+}
+
+// memoryLimit is the largest linear memory the program may have, in
+// bytes; a sandbox has none.
+func (c *container) memoryLimit() (uint64, bool) {
+	if c.prog == nil {
+		return 0, false
+	}
+	n, ok := c.prog.Limits.Policy.MaxMemoryPages.Value()
+	return n * wasmPageSize, ok
 }

@@ -43,6 +43,11 @@ func testBundle(t *testing.T, args ...string) string {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
+	return writeBundle(t, specs.Spec{Process: &specs.Process{Args: args, Cwd: "/"}, Root: &specs.Root{Path: "rootfs"}})
+}
+
+func writeBundle(t *testing.T, s specs.Spec) string {
+	t.Helper()
 	bundle := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
 		t.Fatal(err)
@@ -50,7 +55,7 @@ func testBundle(t *testing.T, args ...string) string {
 	if err := os.WriteFile(filepath.Join(bundle, "rootfs", "prog.wasm"), progWasm, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(specs.Spec{Process: &specs.Process{Args: args, Cwd: "/"}, Root: &specs.Root{Path: "rootfs"}})
+	data, _ := json.Marshal(s)
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +144,33 @@ func TestService(t *testing.T) {
 	if w, err := s.Wait(ctx, &taskAPI.WaitRequest{ID: "c"}); err != nil || w.ExitStatus != 137 {
 		t.Errorf("wait after KILL: %v, %v", w, err)
 	}
+	// A pod's sandbox runs no program, until TERM stops it with 0.
+	sandbox := writeBundle(t, specs.Spec{Process: &specs.Process{Args: []string{"/pause"}}, Annotations: map[string]string{containerTypeAnnotation: "sandbox"}})
+	if _, err := s.Create(ctx, &taskAPI.CreateTaskRequest{ID: "pod", Bundle: sandbox}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Start(ctx, &taskAPI.StartRequest{ID: "pod"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.State(ctx, &taskAPI.StateRequest{ID: "pod"}); st.Status != task.Status_RUNNING {
+		t.Errorf("sandbox state: %v", st)
+	}
+	if _, err := s.Stats(ctx, &taskAPI.StatsRequest{ID: "pod"}); err != nil {
+		t.Errorf("sandbox stats: %v", err)
+	}
+	if _, err := s.Kill(ctx, &taskAPI.KillRequest{ID: "pod", Signal: uint32(syscall.SIGTERM)}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := s.Wait(ctx, &taskAPI.WaitRequest{ID: "pod"}); err != nil || w.ExitStatus != 0 {
+		t.Errorf("sandbox wait after TERM: %v, %v", w, err)
+	}
 	if _, err := s.Exec(ctx, &taskAPI.ExecProcessRequest{ID: "b", ExecID: "x"}); !errdefs.IsNotImplemented(errdefs.FromGRPC(err)) {
 		t.Errorf("exec: %v, want not implemented", err)
 	}
 	if _, err := s.Create(ctx, &taskAPI.CreateTaskRequest{ID: "d", Bundle: testBundle(t, "/missing.wasm")}); err == nil {
 		t.Errorf("create with a missing module succeeded")
 	}
-	for _, id := range []string{"b", "c"} {
+	for _, id := range []string{"b", "c", "pod"} {
 		if _, err := s.Delete(ctx, &taskAPI.DeleteRequest{ID: id}); err != nil {
 			t.Errorf("delete %s: %v", id, err)
 		}
@@ -158,7 +183,7 @@ func TestService(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the publisher was not closed at shutdown")
 	}
-	want := map[string]int{"/tasks/create": 3, "/tasks/start": 2, "/tasks/exit": 3, "/tasks/delete": 3}
+	want := map[string]int{"/tasks/create": 4, "/tasks/start": 3, "/tasks/exit": 4, "/tasks/delete": 4}
 	got := map[string]int{}
 	for _, tp := range pub.topics {
 		got[tp]++
