@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func (k killed) Error() string { return "stopped by " + k.sig.String() }
 // newContainer prepares the task of a CreateTaskRequest: it mounts the
 // root file system where containerd has not, reads the spec, opens the
 // module and the FIFOs. Nothing runs until start.
-func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, stdin, stdout, stderr string, cacheDir string) (_ *container, err error) {
+func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, stdin, stdout, stderr, cacheDir, address string) (_ *container, err error) {
 	c := &container{id: id, bundle: bundle, stdin: stdin, stdout: stdout, stderr: stderr, exited: make(chan struct{})}
 	defer func() {
 		if err != nil {
@@ -112,16 +113,8 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(c.rootfs)
-	if err != nil {
+	if c.module, err = openModule(ctx, c.rootfs, module, bundle, id, address); err != nil {
 		return nil, err
-	}
-	// Opened through the root so that a link in the image cannot point
-	// the shim at a file of the host; the run reads it by descriptor.
-	c.module, err = root.Open(strings.TrimPrefix(module, "/"))
-	root.Close()
-	if err != nil {
-		return nil, fmt.Errorf("the module %s (the process's first argument) in the image: %w", module, err)
 	}
 	p.File = fmt.Sprintf("/proc/self/fd/%d", c.module.Fd())
 	p.CacheDir = cacheDir
@@ -155,6 +148,43 @@ func (c *container) openIO(p *launch.Program) (err error) {
 		}
 	}
 	return nil
+}
+
+// openModule opens the container's module: the file module in rootfs,
+// opened through the root so that a link in the image cannot point the
+// shim at a file of the host (the run reads it by descriptor), or where
+// rootfs has none, the Wasm layer of the container's image, which
+// containerd at address keeps and which is copied into the bundle.
+func openModule(ctx context.Context, rootfs, module, bundle, id, address string) (*os.File, error) {
+	fileErr := fmt.Errorf("the process has no arguments, whose first would name the module")
+	if module != "" {
+		root, err := os.OpenRoot(rootfs)
+		if err != nil {
+			return nil, err
+		}
+		f, err := root.Open(strings.TrimPrefix(module, "/"))
+		root.Close()
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+		fileErr = fmt.Errorf("the module %s (the process's first argument) in the image: %w", module, err)
+	}
+	if address == "" {
+		return nil, fileErr
+	}
+	data, err := moduleFromImage(ctx, address, id)
+	if errors.Is(err, errNoWasmLayer) {
+		return nil, fileErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w; reading the image's Wasm layer: %w", fileErr, err)
+	}
+	log.G(ctx).WithField("id", id).Infof("the module is the image's Wasm layer (%d bytes)", len(data))
+	file := filepath.Join(bundle, "module.wasm")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		return nil, err
+	}
+	return os.Open(file)
 }
 
 // openOutput opens a FIFO containerd reads from, or a sink that drops

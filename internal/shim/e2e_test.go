@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/oci"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -509,5 +513,55 @@ func TestContainerdConcurrent(t *testing.T) {
 	}
 	if out, _ := d.ctr(context.Background(), "task", "ls"); strings.Contains(out, "many-") {
 		t.Errorf("tasks left:\n%s", out)
+	}
+}
+
+// TestContainerdArtifact runs the OCI artifact form of a Wasm image:
+// its module is a layer of its own (application/wasm) and its config
+// application/vnd.wasm.config.v0+json. containerd 1.6.25+ and 1.7.7+
+// run such an image with an empty root file system, which Debian's
+// 1.6.20 cannot unpack; so the container is made here as those do it,
+// through containerd's API with no snapshot, and the shim reads the
+// module from the content store.
+func TestContainerdArtifact(t *testing.T) {
+	d := needDaemon(t)
+	ctx := namespaces.WithNamespace(context.Background(), testNamespace)
+	const name = "wasmvisor.test/prog:artifact"
+	file := filepath.Join(t.TempDir(), "artifact.tar")
+	if err := os.WriteFile(file, wasmArtifactArchive(t, name, progWasm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.ctr(ctx, "images", "import", "--all-platforms", "--no-unpack", file); err != nil {
+		t.Fatalf("ctr images import: %v\n%s", err, out)
+	}
+	client, err := containerd.New(d.socket, containerd.WithDefaultNamespace(testNamespace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctr, err := client.NewContainer(ctx, "artifact",
+		containerd.WithImageName(name),
+		containerd.WithRuntime(RuntimeName, nil),
+		containerd.WithNewSpec(oci.WithProcessArgs("prog.wasm", "echo", "from", "a layer"), oci.WithEnv([]string{"WV_X=1"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctr.Delete(ctx)
+	var out syncBuffer
+	task, err := ctr.NewTask(ctx, cio.NewCreator(cio.WithStreams(nil, &out, &out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusC, err := task.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := <-statusC
+	task.Delete(ctx)
+	if code, _, _ := st.Result(); code != 0 || out.String() != "args=from,a layer\nWV_X=1\n" {
+		t.Errorf("status %d, output %q\n%s", code, out.String(), strings.Join(d.shimLog("artifact"), "\n"))
 	}
 }

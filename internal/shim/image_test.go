@@ -15,13 +15,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Media types of the OCI artifact form of a Wasm image, as runwasi and
-// the wasm-oci specification name them.
-const (
-	wasmConfigMediaType = "application/vnd.wasm.config.v0+json"
-	wasmLayerMediaType  = "application/wasm"
-)
-
 // imageSpec describes a test image: its files (path → content, all at
 // the root) and the config's entry point, command and environment.
 type imageSpec struct {
@@ -86,8 +79,17 @@ func ociArchive(t testing.TB, img imageSpec) []byte {
 		"io.containerd.image.name": img.name,
 		ocispec.AnnotationRefName:  img.name,
 	}
-	index := ocispec.Index{Versioned: imagespec.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{md}}
+	return layoutArchive(t, blobs, md)
+}
 
+// layoutArchive writes an OCI image layout holding blobs, whose index
+// names manifest, in a tar file.
+func layoutArchive(t testing.TB, blobs map[digest.Digest][]byte, manifest ocispec.Descriptor) []byte {
+	index, err := json.Marshal(ocispec.Index{Versioned: imagespec.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{manifest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
 	var out bytes.Buffer
 	ow := tar.NewWriter(&out)
 	put := func(name string, data []byte) {
@@ -96,8 +98,8 @@ func ociArchive(t testing.TB, img imageSpec) []byte {
 		}
 		ow.Write(data)
 	}
-	put(ocispec.ImageLayoutFile, mustJSON(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}))
-	put("index.json", mustJSON(index))
+	put(ocispec.ImageLayoutFile, layout)
+	put("index.json", index)
 	for d, data := range blobs {
 		put("blobs/sha256/"+d.Encoded(), data)
 	}
@@ -110,4 +112,33 @@ func ociArchive(t testing.TB, img imageSpec) []byte {
 func hexSHA256(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// wasmArtifactArchive writes the OCI artifact form of a Wasm module in
+// a tar file for `ctr images import`: a manifest whose config is
+// application/vnd.wasm.config.v0+json and whose one layer is the module
+// as application/wasm, as the CNCF Wasm working group defines it.
+func wasmArtifactArchive(t testing.TB, name string, module []byte) []byte {
+	t.Helper()
+	blobs := map[digest.Digest][]byte{}
+	add := func(mediaType string, data []byte) ocispec.Descriptor {
+		d := digest.FromBytes(data)
+		blobs[d] = data
+		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data))}
+	}
+	layer := add(wasmLayerMediaTypes[0], module)
+	config, _ := json.Marshal(map[string]any{
+		"created": "2026-01-01T00:00:00Z", "architecture": "wasm", "os": "wasip1",
+		"layerDigests": []string{layer.Digest.String()},
+	})
+	manifest, _ := json.Marshal(ocispec.Manifest{
+		Versioned:    imagespec.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: wasmLayerMediaTypes[0],
+		Config:       add(wasmConfigMediaType, config),
+		Layers:       []ocispec.Descriptor{layer},
+	})
+	md := add(ocispec.MediaTypeImageManifest, manifest)
+	md.Annotations = map[string]string{"io.containerd.image.name": name, ocispec.AnnotationRefName: name}
+	return layoutArchive(t, blobs, md)
 }

@@ -56,7 +56,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return newService(ic.Context, pp.(shim.Publisher), ss.(shutdown.Service))
+			return newService(ic.Context, ic.Address, pp.(shim.Publisher), ss.(shutdown.Service))
 		},
 	})
 }

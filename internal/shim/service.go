@@ -31,6 +31,7 @@ type service struct {
 	events     chan any
 	shutdown   shutdown.Service
 	cacheDir   string
+	address    string // containerd's, for images whose module is a layer
 	pid        uint32
 }
 
@@ -41,7 +42,7 @@ var (
 
 // newService returns the task service, publishing its events through
 // publisher until sd shuts the shim down.
-func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service) (*service, error) {
+func newService(ctx context.Context, address string, publisher shim.Publisher, sd shutdown.Service) (*service, error) {
 	s := &service{
 		containers: map[string]*container{},
 		// Events go out in order, from one goroutine, on a context of
@@ -49,6 +50,7 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		events:   make(chan any, 128),
 		shutdown: sd,
 		cacheDir: cacheDir(),
+		address:  address,
 		pid:      uint32(os.Getpid()),
 	}
 	go s.forward(ctx, publisher)
@@ -127,7 +129,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*ta
 	for _, m := range r.Rootfs {
 		mounts = append(mounts, mount.Mount{Type: m.Type, Source: m.Source, Target: m.Target, Options: m.Options})
 	}
-	c, err := newContainer(ctx, r.ID, r.Bundle, mounts, r.Stdin, r.Stdout, r.Stderr, s.cacheDir)
+	c, err := newContainer(ctx, r.ID, r.Bundle, mounts, r.Stdin, r.Stdout, r.Stderr, s.cacheDir, s.address)
 	if err != nil {
 		return nil, errdefs.ToGRPCf(errdefs.ErrFailedPrecondition, "creating %s: %v", r.ID, err)
 	}

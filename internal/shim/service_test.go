@@ -70,7 +70,7 @@ func TestService(t *testing.T) {
 	ctx := namespaces.WithNamespace(context.Background(), "test")
 	ctx, sd := shutdown.WithShutdown(ctx)
 	pub := &recorder{closed: make(chan struct{})}
-	s, err := newService(ctx, pub, sd)
+	s, err := newService(ctx, "", pub, sd)
 	if err != nil {
 		t.Fatal(err)
 	}

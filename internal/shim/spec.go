@@ -25,12 +25,15 @@ const wasmPageSize = 65536
 // is the module at the spec's first argument, inside rootfs, and rootfs
 // is its "/". The module's path inside rootfs is returned for the
 // caller to open (Program.File is left empty), so that it can be
-// opened without following links out of the root.
+// opened without following links out of the root; it is "" when the
+// spec has no arguments, for an image whose module is a layer of its
+// own (the OCI artifact form).
 //
 // Mappings, and what is left out (logged through skipped):
 //   - args: Process.Args[0] names the module (absolute, or relative to
 //     the working directory), the rest are its arguments; argv[0] is
-//     Args[0] as the image gives it.
+//     Args[0] as the image gives it. Where the module is a layer of the
+//     image (see moduleFromImage) and not a file, Args[0] only names it.
 //   - env: Process.Env as is.
 //   - cwd: WASI has no working directory; wasi-libc and Go start in "/"
 //     unless PWD says otherwise, so a Cwd other than "/" becomes PWD
@@ -45,8 +48,8 @@ const wasmPageSize = 65536
 //   - RLIMIT_CPU: the run's timeout; wall-clock time, which is never
 //     less than the CPU time of the one thread a program runs on.
 func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *launch.Program, module string, err error) {
-	if s.Process == nil || len(s.Process.Args) == 0 {
-		return nil, "", errors.New("the container has no process arguments: the first must name the .wasm module")
+	if s.Process == nil {
+		return nil, "", errors.New("the container has no process")
 	}
 	if s.Process.Terminal {
 		return nil, "", errors.New("a terminal is not supported: WebAssembly programs get pipes")
@@ -55,14 +58,18 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 	if cwd == "" {
 		cwd = "/"
 	}
-	module = s.Process.Args[0]
-	if !path.IsAbs(module) {
-		module = path.Join(cwd, module)
+	var args []string
+	if len(s.Process.Args) > 0 {
+		module = s.Process.Args[0]
+		if !path.IsAbs(module) {
+			module = path.Join(cwd, module)
+		}
+		module = path.Clean(module)
+		args = slices.Clone(s.Process.Args[1:])
 	}
-	module = path.Clean(module)
 	p = &launch.Program{
-		Name:      s.Process.Args[0],
-		Args:      slices.Clone(s.Process.Args[1:]),
+		Name:      argv0(s.Process.Args),
+		Args:      args,
 		Env:       slices.Clone(s.Process.Env),
 		Limits:    *launch.NewLimits(),
 		Isolation: wasmvisor.IsolationAuto,
@@ -97,6 +104,16 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 		}
 	}
 	return p, module, nil
+}
+
+// argv0 is the program's name: the first argument as the image gives
+// it, or for a module that is a layer of its own and named by no
+// argument, a name of the kind its file would have.
+func argv0(args []string) string {
+	if len(args) == 0 {
+		return "module.wasm"
+	}
+	return args[0]
 }
 
 // isBind reports whether m is a bind mount, which the spec says by

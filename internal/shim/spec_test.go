@@ -73,7 +73,13 @@ func TestProgramFromSpec(t *testing.T) {
 			},
 			pages: 1024, timeout: 5 * time.Second, skipped: 2,
 		},
-		{name: "no args", spec: specs.Spec{Process: &specs.Process{}}, errorHas: "no process arguments"},
+		{
+			name:  "no args: the module is a layer",
+			spec:  specs.Spec{Process: &specs.Process{Env: []string{"A=1"}}},
+			argv0: "module.wasm", env: []string{"A=1"},
+			dirs: []wasi.DirSpec{{Host: "/rootfs", Guest: "/"}},
+		},
+		{name: "no process", spec: specs.Spec{}, errorHas: "no process"},
 		{name: "terminal", spec: specs.Spec{Process: &specs.Process{Args: []string{"/a.wasm"}, Terminal: true}}, errorHas: "terminal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
