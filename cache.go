@@ -12,6 +12,7 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // CompilationCache is a directory of compiled machine code that Runtimes
@@ -59,28 +60,43 @@ func (c *CompilationCache) Dir() string { return c.c.Dir() }
 // Stats returns the cache's hits, misses, damaged entries and stores.
 func (c *CompilationCache) Stats() CacheStats { return CacheStats(c.c.Stats()) }
 
-// prepare returns the engine's code for m (whose binary is bin): from
-// the compilation cache where it holds it, compiled (and stored)
-// otherwise.
+// prepare validates m (whose binary is bin) and returns the engine's
+// code for it: from the compilation cache where it holds it, compiled
+// (and stored) otherwise. An entry is keyed by the policy too: this
+// build stored it only after validating m under that policy, so a hit
+// spares validating the function bodies, most of a module's validation
+// time, once the entry has proved itself genuine and whole.
 func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	p, ok := r.engine.(engine.Persistent)
 	cache := r.cfg.CompilationCache
 	if !ok || cache == nil {
-		return r.engine.Compile(m)
+		if err := r.validate(m); err != nil {
+			return nil, err
+		}
+		return compile(r.engine, m)
 	}
 	sum := sha256.Sum256(bin)
-	key := hex.EncodeToString(sum[:]) + " " + p.CodeKey() + " " + aot.BuildID()
+	policy := sha256.Sum256([]byte(r.policy.Fingerprint()))
+	key := hex.EncodeToString(sum[:]) + " " + hex.EncodeToString(policy[:8]) + " " + p.CodeKey() + " " + aot.BuildID()
 	if entry, ok := cache.c.Get(key); ok {
+		if err := validate.Declarations(m, r.policy); err != nil {
+			entry.Close()
+			return nil, publicError(err)
+		}
 		// The code is read from the entry straight into executable
 		// memory; a damaged entry is found at its end, before any of
-		// it is used, and compiled again.
+		// it is used, and the module is validated in full and
+		// compiled again.
 		code, err := p.UnmarshalModule(m, entry, entry.Size())
 		entry.Close()
 		if err == nil {
 			return code, nil
 		}
 	}
-	code, err := p.Compile(m)
+	if err := r.validate(m); err != nil {
+		return nil, err
+	}
+	code, err := compile(p, m)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +106,15 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 		cache.c.Put(key, parts...)
 	}
 	return code, nil // code, returned, keeps parts mapped until here
+}
+
+// compile has e compile m, which is valid.
+func compile(e engine.Engine, m *wasm.Module) (engine.Module, error) {
+	code, err := e.Compile(m)
+	if err != nil {
+		return nil, fmt.Errorf("preparing code: %w", err)
+	}
+	return code, nil
 }
 
 // PrecompileModule compiles bin as CompileModule does and returns it as

@@ -201,3 +201,39 @@ func TestPrecompileModule_gc(t *testing.T) {
 		}
 	}
 }
+
+// TestCompilationCache_policy: a cache hit spares validating function
+// bodies only under the policy the entry was made under. A stricter
+// policy finds no entry, and its checks of the bodies still apply.
+func TestCompilationCache_policy(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	cache, err := NewCompilationCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := encode(counter())
+	compile := func(p *Policy) error {
+		r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled, CompilationCache: cache, Policy: p})
+		defer r.Close(ctx)
+		_, err := r.CompileModule(ctx, bin)
+		return err
+	}
+	for range 2 {
+		if err := compile(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cache.Stats(); got.Hits != 1 {
+		t.Fatalf("Stats = %+v, want the second compile a hit", got)
+	}
+	strict := DefaultPolicy()
+	strict.MaxFunctionSize = LimitOf(1) // every body of counter() is longer
+	var perr *PolicyError
+	if err := compile(strict); !errors.As(err, &perr) {
+		t.Fatalf("under a policy its bodies break: %v, want a *PolicyError", err)
+	}
+	if got := cache.Stats(); got.Hits != 1 {
+		t.Errorf("Stats = %+v: the strict policy's compile hit the entry of another policy", got)
+	}
+}

@@ -153,20 +153,32 @@ func (r *Runtime) CompileModule(ctx context.Context, bin []byte) (*CompiledModul
 	if r.isClosed() {
 		return nil, ErrRuntimeClosed
 	}
-	m, err := r.decode(bin)
+	m, err := r.decodeOnly(bin)
 	if err != nil {
 		return nil, err
 	}
 	code, err := r.prepare(m, bin)
 	if err != nil {
-		return nil, fmt.Errorf("preparing code: %w", err)
+		return nil, err
 	}
 	return r.compiled(m, code), nil
 }
 
-// decode decodes bin and validates it against the runtime's policy, the
-// binary's size first, so that an oversized one is never decoded.
+// decode decodes bin and validates it against the runtime's policy.
 func (r *Runtime) decode(bin []byte) (*wasm.Module, error) {
+	m, err := r.decodeOnly(bin)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.validate(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decodeOnly decodes bin, whose size it checks first, so that an
+// oversized one is never decoded.
+func (r *Runtime) decodeOnly(bin []byte) (*wasm.Module, error) {
 	if err := r.policy.CheckModuleSize(uint64(len(bin))); err != nil {
 		return nil, publicError(err)
 	}
@@ -174,10 +186,15 @@ func (r *Runtime) decode(bin []byte) (*wasm.Module, error) {
 	if err != nil {
 		return nil, publicError(err)
 	}
-	if err := validate.Module(m, r.policy); err != nil {
-		return nil, publicError(err)
-	}
 	return m, nil
+}
+
+// validate validates m against the runtime's policy.
+func (r *Runtime) validate(m *wasm.Module) error {
+	if err := validate.Module(m, r.policy); err != nil {
+		return publicError(err)
+	}
+	return nil
 }
 
 func (r *Runtime) compiled(m *wasm.Module, code engine.Module) *CompiledModule {

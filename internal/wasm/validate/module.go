@@ -18,10 +18,22 @@ import (
 //
 // See https://www.w3.org/TR/wasm-core-2/#valid-module for the module rules.
 func Module(m *wasm.Module, p *Policy) error {
+	return validateModule(m, p, true)
+}
+
+// Declarations validates m as Module does but for its function bodies.
+// It is for a module whose bodies this build validated under the same
+// policy before, as a compilation cache that holds the module's code
+// vouches: the bodies are most of a module, and of its validation time.
+func Declarations(m *wasm.Module, p *Policy) error {
+	return validateModule(m, p, false)
+}
+
+func validateModule(m *wasm.Module, p *Policy, bodies bool) error {
 	if p == nil {
 		p = &Policy{}
 	}
-	v := &validator{m: m, p: p}
+	v := &validator{m: m, p: p, skipBodies: !bodies}
 	err := v.module()
 	var verr *Error
 	if errors.As(err, &verr) {
@@ -40,6 +52,8 @@ func Module(m *wasm.Module, p *Policy) error {
 type validator struct {
 	m *wasm.Module
 	p *Policy
+	// skipBodies leaves the function bodies out (Declarations).
+	skipBodies bool
 
 	// declared marks the functions that ref.func may name in a body: those
 	// named in exports, element segments and global initializers (C.refs).
@@ -173,6 +187,9 @@ func (v *validator) module() error {
 	if len(m.Codes) != len(m.Funcs) {
 		return &wasm.FormatError{Offset: sectionOffset(m, wasm.SectionCode),
 			Msg: fmt.Sprintf("function and code section have inconsistent lengths: %d and %d", len(m.Funcs), len(m.Codes))}
+	}
+	if v.skipBodies {
+		return nil
 	}
 	return v.functions()
 }

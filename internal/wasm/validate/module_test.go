@@ -179,3 +179,49 @@ func TestModule_ModuleRules(t *testing.T) {
 		})
 	}
 }
+
+// TestDeclarations checks that Declarations validates all of a module
+// but its function bodies.
+func TestDeclarations(t *testing.T) {
+	none := sig(nil, nil)
+	tests := []struct {
+		name                 string
+		m                    *wasm.Module
+		module, declarations bool // valid for each
+	}{
+		{"valid", module(none, end...), true, true},
+		{"invalid body", module(none, byte(wasm.OpI32Add), byte(wasm.OpEnd)), false, true},
+		{"invalid declaration", func() *wasm.Module {
+			m := module(none, end...)
+			m.Memories = []wasm.MemoryType{{Limits: wasm.Limits{Min: 2, Max: 1, HasMax: true}}}
+			return m
+		}(), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := Module(tt.m, nil); (err == nil) != tt.module {
+				t.Errorf("Module: %v, want valid %v", err, tt.module)
+			}
+			if err := Declarations(tt.m, nil); (err == nil) != tt.declarations {
+				t.Errorf("Declarations: %v, want valid %v", err, tt.declarations)
+			}
+		})
+	}
+}
+
+// TestPolicy_Fingerprint checks that policies that validate differently
+// have different fingerprints.
+func TestPolicy_Fingerprint(t *testing.T) {
+	a, b := DefaultPolicy(), DefaultPolicy()
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Fatal("equal policies, different fingerprints")
+	}
+	b.MaxFunctionSize = Max(1)
+	c := DefaultPolicy()
+	c.Disabled |= SIMD
+	for _, p := range []*Policy{b, c, nil} {
+		if p.Fingerprint() == a.Fingerprint() {
+			t.Errorf("%+v has the default policy's fingerprint", p)
+		}
+	}
+}

@@ -129,6 +129,16 @@ type Policy struct {
 	DenyImports  []string
 }
 
+// Fingerprint returns a string that differs between policies that could
+// validate a module differently, for keys of what validation vouches
+// for (a compilation cache's entries).
+func (p *Policy) Fingerprint() string {
+	if p == nil {
+		p = &Policy{}
+	}
+	return fmt.Sprintf("%+v", *p)
+}
+
 // DefaultPolicy returns the limits wasmvisor applies to untrusted code by
 // default: the implementation limits of the WebAssembly JS API
 // (https://webassembly.github.io/spec/js-api/#limits), which every browser
