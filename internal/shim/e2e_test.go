@@ -33,6 +33,9 @@ const (
 	helloImage    = "wasmvisor.test/prog:hello"
 	echoImage     = "wasmvisor.test/prog:echo"
 	plainImage    = "wasmvisor.test/prog:plain"
+	// The CRI plugin's namespace and sandbox image.
+	criNamespace = "k8s.io"
+	pauseImage   = "registry.k8s.io/pause:3.6"
 )
 
 var (
@@ -165,14 +168,22 @@ func startDaemon() (*daemon, error) {
 	config := fmt.Sprintf(`version = 2
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = %q
 [ttrpc]
   address = %q
 [plugins."io.containerd.monitor.v1.cgroups"]
   no_prometheus = true
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), d.socket, d.socket+".ttrpc")
+[plugins."io.containerd.grpc.v1.cri"]
+  # Never pulled: the tests import an image under this name.
+  sandbox_image = %q
+  # This machine cannot give containers' processes a lower OOM score.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmvisor]
+    runtime_type = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), d.socket, d.socket+".ttrpc", pauseImage, RuntimeName)
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
@@ -203,21 +214,31 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	for _, img := range images {
 		img.platform = ocispec.Platform{OS: "wasi", Architecture: "wasm"}
 		img.files = map[string][]byte{"prog.wasm": progWasm}
-		if err := d.importImage(img); err != nil {
-			d.stop()
-			return nil, err
+		for _, ns := range []string{testNamespace, criNamespace} {
+			if err := d.importImage(ns, img); err != nil {
+				d.stop()
+				return nil, err
+			}
 		}
+	}
+	// The pod sandbox's image, which the CRI plugin unpacks but the shim
+	// never runs: a Linux image whose program is not one.
+	pause := imageSpec{name: pauseImage, platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
+		files: map[string][]byte{"pause": []byte("wasmvisor runs no process for a pod's sandbox\n")}, entrypoint: []string{"/pause"}}
+	if err := d.importImage(criNamespace, pause); err != nil {
+		d.stop()
+		return nil, err
 	}
 	return d, nil
 }
 
-func (d *daemon) importImage(img imageSpec) error {
+func (d *daemon) importImage(ns string, img imageSpec) error {
 	file := filepath.Join(d.dir, strings.NewReplacer("/", "_", ":", "_").Replace(img.name)+".tar")
 	if err := os.WriteFile(file, ociArchive(nopTB{}, img), 0o644); err != nil {
 		return err
 	}
 	plat := img.platform.OS + "/" + img.platform.Architecture
-	if out, err := d.ctr(context.Background(), "images", "import", "--platform", plat, file); err != nil {
+	if out, err := d.ctrIn(context.Background(), ns, "images", "import", "--platform", plat, file); err != nil {
 		return fmt.Errorf("ctr images import %s: %v\n%s", img.name, err, out)
 	}
 	return nil
@@ -246,9 +267,13 @@ func (d *daemon) stop() {
 
 // ctr runs ctr against the daemon in the tests' namespace.
 func (d *daemon) ctr(ctx context.Context, args ...string) (string, error) {
+	return d.ctrIn(ctx, testNamespace, args...)
+}
+
+func (d *daemon) ctrIn(ctx context.Context, ns string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ctr", append([]string{"--address", d.socket, "--namespace", testNamespace}, args...)...)
+	cmd := exec.CommandContext(ctx, "ctr", append([]string{"--address", d.socket, "--namespace", ns}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -6,10 +6,8 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -33,8 +31,8 @@ func main() {
 			}
 		}
 	case "sleep":
-		// Runs until stopped; natively (under runc) a TERM ends it.
-		signal.Notify(make(chan os.Signal, 1), syscall.SIGTERM)
+		// Runs until stopped. (os/signal is left out: with it, Go's
+		// wasip1 runtime keeps a thread busy.)
 		fmt.Println("sleeping")
 		for {
 			time.Sleep(50 * time.Millisecond)
