@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -588,5 +589,42 @@ func TestContainerdArtifact(t *testing.T) {
 	task.Delete(ctx)
 	if code, _, _ := st.Result(); code != 0 || out.String() != "args=from,a layer\nWV_X=1\n" {
 		t.Errorf("status %d, output %q\n%s", code, out.String(), strings.Join(d.shimLog("artifact"), "\n"))
+	}
+}
+
+// TestContainerdShimKilled kills a running container's shim with
+// SIGKILL: containerd runs the shim's delete to clean up, which unmounts
+// the root file system and reports the task ended with 137.
+func TestContainerdShimKilled(t *testing.T) {
+	d := needDaemon(t)
+	ctx := context.Background()
+	const id = "shim-killed"
+	if out, err := d.ctr(ctx, "run", "-d", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, id, "/prog.wasm", "sleep"); err != nil {
+		t.Fatalf("ctr run -d: %v\n%s", err, out)
+	}
+	defer d.ctr(ctx, "containers", "rm", id)
+	var pid int
+	waitFor(t, func() bool {
+		out, _ := d.ctr(ctx, "task", "ls")
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == id && f[2] == "RUNNING" {
+				pid, _ = strconv.Atoi(f[1])
+				return true
+			}
+		}
+		return false
+	}, "the task to run")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		out, _ := d.ctr(ctx, "task", "ls")
+		return !strings.Contains(out, id)
+	}, "containerd to clean up after the shim")
+	waitFor(t, func() bool {
+		return !slices.ContainsFunc(mountsUnder(d.dir), func(m string) bool { return strings.Contains(m, "/"+id+"/") })
+	}, "the root file system to be unmounted")
+	if !strings.Contains(d.log.String(), "cleaning up after shim disconnected") {
+		t.Errorf("containerd did not clean up after the shim")
 	}
 }
