@@ -109,7 +109,7 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 		return c, c.openIO(nil)
 	}
 	logger := log.G(ctx).WithField("id", id)
-	p, module, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Infof("left out: %s", why) })
+	p, module, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Debugf("left out: %s", why) })
 	if err != nil {
 		return nil, err
 	}

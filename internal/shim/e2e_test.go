@@ -628,3 +628,17 @@ func TestContainerdShimKilled(t *testing.T) {
 		t.Errorf("containerd did not clean up after the shim")
 	}
 }
+
+// TestContainerdStdin gives a program input through ctr's stdin FIFO.
+func TestContainerdStdin(t *testing.T) {
+	d := needDaemon(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ctr", "--address", d.socket, "--namespace", testNamespace,
+		"run", "--rm", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, "stdin", "/prog.wasm", "stdin")
+	cmd.Stdin = strings.NewReader("line one\nline two\n")
+	out, err := cmd.CombinedOutput()
+	if want := "read \"line one\\nline two\\n\"\n"; err != nil || string(out) != want {
+		t.Errorf("ctr run: %v, output %q, want %q", err, out, want)
+	}
+}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println("wrote", args[0])
+	case "stdin":
+		data, _ := io.ReadAll(os.Stdin)
+		fmt.Printf("read %q\n", data)
 	case "cat":
 		data, err := os.ReadFile(args[0])
 		if err != nil {
