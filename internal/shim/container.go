@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type container struct {
 	sandbox                bool // a pod's sandbox: no program, runs until stopped
 	prog                   *launch.Program
 	module                 *os.File // the .wasm, opened inside rootfs
+	disk                   *os.File // the disk image, if one is "/"
 	in                     io.ReadCloser
 	out, errw              io.WriteCloser
 	cancel                 context.CancelCauseFunc
@@ -109,9 +111,15 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 		return c, c.openIO(nil)
 	}
 	logger := log.G(ctx).WithField("id", id)
-	p, module, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Debugf("left out: %s", why) })
+	p, module, disk, err := programFromSpec(&s, c.rootfs, func(why string) { logger.Debugf("left out: %s", why) })
 	if err != nil {
 		return nil, err
+	}
+	if disk != "" {
+		if err := c.openDisk(p, disk, s.Root != nil && s.Root.Readonly); err != nil {
+			return nil, err
+		}
+		logger.Infof("the program's / is the file system of %s in the image", disk)
 	}
 	if c.module, err = openModule(ctx, c.rootfs, module, bundle, id, address); err != nil {
 		return nil, err
@@ -146,6 +154,43 @@ func (c *container) openIO(p *launch.Program) (err error) {
 		if c.in != nil {
 			p.Stdin = c.in
 		}
+	}
+	return nil
+}
+
+// diskOverlayDir is where, in the container's writable layer, the
+// program's changes to a disk image's file system go.
+const diskOverlayDir = ".wasmvisor-disk-overlay"
+
+// openDisk sets p's disk to the image spec (IMAGE[,options]) names in
+// the root file system, opened through the root as the module is; the
+// program's changes go to the writable layer, or with a read-only root
+// to memory.
+func (c *container) openDisk(p *launch.Program, spec string, readOnly bool) error {
+	image, options, _ := strings.Cut(spec, ",")
+	root, err := os.OpenRoot(c.rootfs)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	c.disk, err = root.Open(strings.TrimPrefix(path.Clean("/"+image), "/"))
+	if err != nil {
+		return fmt.Errorf("the disk image %s: %w", image, err)
+	}
+	p.Disk = fmt.Sprintf("/proc/self/fd/%d", c.disk.Fd())
+	if options != "" {
+		p.Disk += "," + options
+	}
+	if !readOnly {
+		if err := root.Mkdir(diskOverlayDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		// The image could hold a link by that name, which the overlay,
+		// opened by path, would follow out of the root.
+		if fi, err := root.Lstat(diskOverlayDir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%s in the image is not a directory", diskOverlayDir)
+		}
+		p.DiskOverlay = filepath.Join(c.rootfs, diskOverlayDir)
 	}
 	return nil
 }
@@ -263,7 +308,7 @@ func (c *container) finish(status int, sig syscall.Signal, more func()) {
 }
 
 func (c *container) closeIO() {
-	for _, cl := range []io.Closer{c.in, c.out, c.errw, c.module} {
+	for _, cl := range []io.Closer{c.in, c.out, c.errw, c.module, c.disk} {
 		if cl != nil && !isNilFile(cl) {
 			cl.Close()
 		}

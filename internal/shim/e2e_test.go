@@ -642,3 +642,63 @@ func TestContainerdStdin(t *testing.T) {
 		t.Errorf("ctr run: %v, output %q, want %q", err, out, want)
 	}
 }
+
+// TestContainerdDiskImage runs a program whose "/" is the ext4 file
+// system of a disk image in the container's image (WASMVISOR_DISK in
+// its config): it reads the disk's files, and its writes go to the
+// container's writable layer, never to the image.
+func TestContainerdDiskImage(t *testing.T) {
+	d := needDaemon(t)
+	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
+		t.Skip("mkfs.ext4 (e2fsprogs) is not installed")
+	}
+	tree := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tree, "data.txt"), []byte("from the disk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "app.img")
+	if out, err := exec.Command("mkfs.ext4", "-q", "-d", tree, img, "4M").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
+	}
+	disk, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "wasmvisor.test/prog:disk"
+	if err := d.importImage(testNamespace, imageSpec{name: name, platform: ocispec.Platform{OS: "wasi", Architecture: "wasm"},
+		files: map[string][]byte{"prog.wasm": progWasm, "app.img": disk}, entrypoint: []string{"/prog.wasm"}, env: []string{"WASMVISOR_DISK=/app.img"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, status := d.run(t, "disk-read", name, nil, "/prog.wasm", "cat", "/data.txt"); status != 0 || out != "from the disk" {
+		t.Errorf("reading the disk: status %d, output %q", status, out)
+	}
+	if out, status := d.run(t, "disk-no-rootfs", name, nil, "/prog.wasm", "cat", "/prog.wasm"); status == 0 {
+		t.Errorf("the root file system is visible beside the disk: %q", out)
+	}
+
+	ctx := context.Background()
+	const id = "disk-write"
+	out, err := d.ctr(ctx, "run", "--runtime", RuntimeName, "--platform", wasmPlatform, name, id, "/prog.wasm", "write", "/new.txt", "written")
+	if err != nil {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+	defer d.ctr(ctx, "containers", "rm", id)
+	mounts, err := d.ctr(ctx, "snapshots", "mounts", "/mnt", id)
+	_, rest, ok := strings.Cut(mounts, "upperdir=")
+	if err != nil || !ok {
+		t.Fatalf("ctr snapshots mounts: %v\n%s", err, mounts)
+	}
+	upper, _, _ := strings.Cut(rest, ",")
+	found := false
+	filepath.WalkDir(filepath.Join(upper, diskOverlayDir), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if data, _ := os.ReadFile(p); string(data) == "written" {
+				found = true
+			}
+		}
+		return nil
+	})
+	if !found {
+		t.Errorf("the program's write is not in the writable layer's %s", diskOverlayDir)
+	}
+}

@@ -16,6 +16,13 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 )
 
+// diskAnnotation and diskEnv name a disk image in the container's root
+// file system whose file system is the program's "/".
+const (
+	diskAnnotation = "io.wasmvisor.disk"
+	diskEnv        = "WASMVISOR_DISK"
+)
+
 // wasmPageSize is the size of a WebAssembly page, the unit the policy
 // bounds memory in.
 const wasmPageSize = 65536
@@ -38,7 +45,12 @@ const wasmPageSize = 65536
 //   - cwd: WASI has no working directory; wasi-libc and Go start in "/"
 //     unless PWD says otherwise, so a Cwd other than "/" becomes PWD
 //     where the image does not set it.
-//   - root: rootfs as "/", read-only if Root.Readonly.
+//   - root: rootfs as "/", read-only if Root.Readonly; or, going beyond
+//     runwasi, the ext4 file system of a disk image in rootfs, named by
+//     the annotation io.wasmvisor.disk or by WASMVISOR_DISK in the
+//     image's environment (IMAGE[,part=N][,format=F], IMAGE a path in
+//     rootfs; the program does not get the variable), as `wasmvisor run
+//     --disk` has it: see the returned disk, which the caller opens.
 //   - mounts: bind mounts of directories, at their destination,
 //     read-only with "ro"; others (proc, sysfs, tmpfs, devpts, and
 //     files such as the /etc/hosts CRI binds) have no WASI meaning.
@@ -47,12 +59,12 @@ const wasmPageSize = 65536
 //     memory does not grow past it).
 //   - RLIMIT_CPU: the run's timeout; wall-clock time, which is never
 //     less than the CPU time of the one thread a program runs on.
-func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *launch.Program, module string, err error) {
+func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *launch.Program, module string, disk string, err error) {
 	if s.Process == nil {
-		return nil, "", errors.New("the container has no process")
+		return nil, "", "", errors.New("the container has no process")
 	}
 	if s.Process.Terminal {
-		return nil, "", errors.New("a terminal is not supported: WebAssembly programs get pipes")
+		return nil, "", "", errors.New("a terminal is not supported: WebAssembly programs get pipes")
 	}
 	cwd := s.Process.Cwd
 	if cwd == "" {
@@ -77,8 +89,18 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 	if cwd != "/" && !slices.ContainsFunc(p.Env, func(e string) bool { return strings.HasPrefix(e, "PWD=") }) {
 		p.Env = append(p.Env, "PWD="+cwd)
 	}
-	readOnlyRoot := s.Root != nil && s.Root.Readonly
-	p.Dirs = append(p.Dirs, wasi.DirSpec{Host: rootfs, Guest: "/", ReadOnly: readOnlyRoot})
+	disk = s.Annotations[diskAnnotation]
+	if i := slices.IndexFunc(p.Env, func(e string) bool { return strings.HasPrefix(e, diskEnv+"=") }); i >= 0 {
+		// The image's say, through its config; the program never sees it.
+		if disk == "" {
+			disk = strings.TrimPrefix(p.Env[i], diskEnv+"=")
+		}
+		p.Env = slices.Delete(p.Env, i, i+1)
+	}
+	if disk == "" {
+		readOnlyRoot := s.Root != nil && s.Root.Readonly
+		p.Dirs = append(p.Dirs, wasi.DirSpec{Host: rootfs, Guest: "/", ReadOnly: readOnlyRoot})
+	}
 	for _, m := range s.Mounts {
 		if !isBind(m) {
 			skipped(fmt.Sprintf("mount %s (%s): no WASI meaning", m.Destination, m.Type))
@@ -103,7 +125,7 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 			p.Limits.Timeout = time.Duration(r.Soft) * time.Second
 		}
 	}
-	return p, module, nil
+	return p, module, disk, nil
 }
 
 // argv0 is the program's name: the first argument as the image gives

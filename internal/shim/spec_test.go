@@ -32,6 +32,7 @@ func TestProgramFromSpec(t *testing.T) {
 		pages    uint64 // 0: no memory limit
 		timeout  time.Duration
 		skipped  int
+		disk     string
 		errorHas string
 	}{
 		{
@@ -79,12 +80,23 @@ func TestProgramFromSpec(t *testing.T) {
 			argv0: "module.wasm", env: []string{"A=1"},
 			dirs: []wasi.DirSpec{{Host: "/rootfs", Guest: "/"}},
 		},
+		{
+			name:   "a disk image from the image's environment",
+			spec:   specs.Spec{Process: &specs.Process{Args: []string{"/app.wasm"}, Env: []string{"A=1", "WASMVISOR_DISK=/app.img,part=1", "B=2"}}},
+			module: "/app.wasm", argv0: "/app.wasm", env: []string{"A=1", "B=2"}, disk: "/app.img,part=1",
+		},
+		{
+			name: "a disk image from an annotation",
+			spec: specs.Spec{Process: &specs.Process{Args: []string{"/app.wasm"}, Env: []string{"WASMVISOR_DISK=/other.img"}},
+				Annotations: map[string]string{"io.wasmvisor.disk": "/app.qcow2"}},
+			module: "/app.wasm", argv0: "/app.wasm", disk: "/app.qcow2",
+		},
 		{name: "no process", spec: specs.Spec{}, errorHas: "no process"},
 		{name: "terminal", spec: specs.Spec{Process: &specs.Process{Args: []string{"/a.wasm"}, Terminal: true}}, errorHas: "terminal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			skipped := 0
-			p, module, err := programFromSpec(&tc.spec, "/rootfs", func(string) { skipped++ })
+			p, module, disk, err := programFromSpec(&tc.spec, "/rootfs", func(string) { skipped++ })
 			if tc.errorHas != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.errorHas) {
 					t.Fatalf("error %v, want one saying %q", err, tc.errorHas)
@@ -93,6 +105,9 @@ func TestProgramFromSpec(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if disk != tc.disk {
+				t.Errorf("disk %q, want %q", disk, tc.disk)
 			}
 			if module != tc.module || p.Name != tc.argv0 {
 				t.Errorf("module %q, argv[0] %q; want %q, %q", module, p.Name, tc.module, tc.argv0)
