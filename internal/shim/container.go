@@ -34,26 +34,24 @@ const (
 
 // container is one task: a program that runs once, and its streams.
 type container struct {
-	id, bundle             string
-	stdin, stdout, stderr  string // the FIFOs' paths, as containerd gave them
-	rootfs                 string
-	mounted                bool // rootfs was mounted by the shim, which unmounts it
-	sandbox                bool // a pod's sandbox: no program, runs until stopped
-	prog                   *launch.Program
-	module                 *os.File // the .wasm, opened inside rootfs
-	disk                   *os.File // the disk image, if one is "/"
-	in                     io.ReadCloser
-	out, errw              io.WriteCloser
-	cancel                 context.CancelCauseFunc
-	ctx                    context.Context
-	exited                 chan struct{} // closed when the run has ended
-	mu                     sync.Mutex
-	state                  state
-	status                 int
-	exitedAt               time.Time
-	signal                 syscall.Signal // the signal that stopped it, 0 if none
-	loadTime, runTime      time.Duration
-	isolation, tier, cache string
+	id, bundle            string
+	stdin, stdout, stderr string // the FIFOs' paths, as containerd gave them
+	rootfs                string
+	mounted               bool // rootfs was mounted by the shim, which unmounts it
+	sandbox               bool // a pod's sandbox: no program, runs until stopped
+	prog                  *launch.Program
+	module                *os.File // the .wasm, opened inside rootfs
+	disk                  *os.File // the disk image, if one is "/"
+	in                    io.ReadCloser
+	out, errw             io.WriteCloser
+	cancel                context.CancelCauseFunc
+	ctx                   context.Context
+	exited                chan struct{} // closed when the run has ended
+	mu                    sync.Mutex
+	state                 state
+	status                int
+	exitedAt              time.Time
+	signal                syscall.Signal // the signal that stopped it, 0 if none
 }
 
 // containerTypeAnnotation is how the CRI plugin tells a pod's sandbox
@@ -245,36 +243,34 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// start runs the program in the background; done is called once it
-// has ended, with the container stopped.
-func (c *container) start(ctx context.Context, done func(*container)) error {
+// start runs the program in the background; exited publishes its exit
+// once it has ended.
+func (c *container) start(ctx context.Context, exited func(*container)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != created {
-		return fmt.Errorf("container %s was started already", c.id)
+		return fmt.Errorf("container %s was started or stopped already", c.id)
 	}
 	c.state = running
-	go c.run(log.G(ctx).WithField("id", c.id), done)
+	go c.run(log.G(ctx).WithField("id", c.id), exited)
 	return nil
 }
 
-func (c *container) run(logger *log.Entry, done func(*container)) {
+func (c *container) run(logger *log.Entry, exited func(*container)) {
+	var k killed
 	if c.sandbox {
 		<-c.ctx.Done()
-		var k killed
 		errors.As(context.Cause(c.ctx), &k)
 		status := 128 + int(k.sig)
 		if k.sig == syscall.SIGTERM || k.sig == syscall.SIGINT {
 			status = 0 // pause's status when asked to stop
 		}
-		c.finish(status, k.sig, nil)
-		done(c)
+		c.finish(status, k.sig, exited)
 		return
 	}
 	logger.Infof("running %s with isolation %s", c.prog.Name, c.prog.Isolation)
 	res := launch.Run(c.ctx, c.prog)
 	status := res.Status
-	var k killed
 	if errors.As(context.Cause(c.ctx), &k) {
 		status = 128 + int(k.sig)
 	} else if res.Err != nil {
@@ -287,23 +283,19 @@ func (c *container) run(logger *log.Entry, done func(*container)) {
 	if res.Err != nil {
 		logger.WithError(res.Err).Info("the run ended with an error")
 	}
-	c.finish(status, k.sig, func() {
-		c.loadTime, c.runTime = st.Load, st.Run
-		c.isolation, c.tier = st.Isolation.String(), st.Tier.String()
-	})
-	done(c)
+	c.finish(status, k.sig, exited)
 }
 
-// finish marks the container stopped with status and closes its
-// streams, so that containerd's readers see their end.
-func (c *container) finish(status int, sig syscall.Signal, more func()) {
+// finish marks the container stopped with status, closes its streams
+// so that containerd's readers see their end, publishes the exit and
+// only then lets Wait return: containerd deletes a task once Wait
+// returns, and its exit event must come before the delete's.
+func (c *container) finish(status int, sig syscall.Signal, exited func(*container)) {
 	c.mu.Lock()
 	c.state, c.status, c.signal, c.exitedAt = stopped, status, sig, time.Now()
-	if more != nil {
-		more()
-	}
 	c.mu.Unlock()
 	c.closeIO()
+	exited(c)
 	close(c.exited)
 }
 
@@ -320,29 +312,39 @@ func isNilFile(cl io.Closer) bool {
 	return ok && f == nil
 }
 
-// kill delivers sig. A signal that ends a process stops the program
-// (a running one at its next check, a created one at once); those a
-// process ignores by default are ignored, and 0 only checks it runs.
-// stoppedNow reports a created container stopped by the call, whose
-// exit the caller publishes.
-func (c *container) kill(sig syscall.Signal) (stoppedNow bool, err error) {
+// kill delivers sig. A signal that ends a process stops the program: a
+// running one at its next check (even in a loop without calls), a
+// created one at once, whose exit exited publishes. Signals a process
+// ignores by default are ignored, and 0 only checks that it has not
+// ended.
+func (c *container) kill(sig syscall.Signal, exited func(*container)) error {
 	c.mu.Lock()
 	st := c.state
+	if st == created && !ignored(sig) {
+		// It runs no program, but ends as one would: start now fails.
+		c.state = running
+	}
 	c.mu.Unlock()
-	if st == stopped {
-		return false, errProcessFinished
-	}
-	switch sig {
-	case 0, syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGURG, syscall.SIGWINCH:
-		return false, nil
-	}
-	if st == created {
-		c.cancel(killed{sig})
-		c.finish(128+int(sig), sig, nil)
-		return true, nil
+	switch {
+	case st == stopped:
+		return errProcessFinished
+	case ignored(sig):
+		return nil
 	}
 	c.cancel(killed{sig})
-	return false, nil
+	if st == created {
+		c.finish(128+int(sig), sig, exited)
+	}
+	return nil
+}
+
+// ignored reports whether a process ignores sig unless it handles it.
+func ignored(sig syscall.Signal) bool {
+	switch sig {
+	case 0, syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGURG, syscall.SIGWINCH:
+		return true
+	}
+	return false
 }
 
 var errProcessFinished = errors.New("process already finished")

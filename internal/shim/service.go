@@ -182,6 +182,11 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 	if st == running {
 		return nil, errdefs.ToGRPCf(errdefs.ErrFailedPrecondition, "task must be stopped before deletion: running")
 	}
+	if st == stopped {
+		// Its exit is published and its streams closed by now, or in a
+		// moment: Delete must not overtake them.
+		<-c.exited
+	}
 	c.release(ctx)
 	s.mu.Lock()
 	delete(s.containers, r.ID)
@@ -234,7 +239,7 @@ func (s *service) Kill(ctx context.Context, r *taskAPI.KillRequest) (*ptypes.Emp
 	if err != nil {
 		return nil, err
 	}
-	now, err := c.kill(syscall.Signal(r.Signal))
+	err = c.kill(syscall.Signal(r.Signal), s.exited)
 	if errors.Is(err, errProcessFinished) {
 		return nil, errdefs.ToGRPCf(errdefs.ErrNotFound, "%s: %v", r.ID, err)
 	}
@@ -242,9 +247,6 @@ func (s *service) Kill(ctx context.Context, r *taskAPI.KillRequest) (*ptypes.Emp
 		return nil, errdefs.ToGRPC(err)
 	}
 	log.G(ctx).WithField("id", r.ID).Infof("signal %s", syscall.Signal(r.Signal))
-	if now {
-		s.exited(c)
-	}
 	return empty, nil
 }
 
