@@ -702,3 +702,25 @@ func TestContainerdDiskImage(t *testing.T) {
 		t.Errorf("the program's write is not in the writable layer's %s", diskOverlayDir)
 	}
 }
+
+// TestContainerdMemoryLimit: the container's memory limit bounds the
+// program's linear memory, so a program whose memory starts larger is
+// refused, and one within it runs.
+func TestContainerdMemoryLimit(t *testing.T) {
+	d := needDaemon(t)
+	for _, tc := range []struct {
+		limit  string
+		status int
+		output string
+	}{
+		{"1048576", 1, "max-memory-size"},
+		{"536870912", 0, "hello from a Wasm container"},
+	} {
+		t.Run(tc.limit, func(t *testing.T) {
+			out, status := d.run(t, "memory-"+tc.limit, helloImage, []string{"--memory-limit", tc.limit})
+			if status != tc.status || !strings.Contains(out, tc.output) {
+				t.Errorf("ctr run --memory-limit %s: status %d, output %q; want %d and %q", tc.limit, status, out, tc.status, tc.output)
+			}
+		})
+	}
+}
