@@ -243,15 +243,16 @@ type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
 
-// start runs the program in the background; exited publishes its exit
-// once it has ended.
-func (c *container) start(ctx context.Context, exited func(*container)) error {
+// start runs the program in the background: started publishes its
+// start before it runs, exited its exit once it has ended.
+func (c *container) start(ctx context.Context, started func(), exited func(*container)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != created {
 		return fmt.Errorf("container %s was started or stopped already", c.id)
 	}
 	c.state = running
+	started()
 	go c.run(log.G(ctx).WithField("id", c.id), exited)
 	return nil
 }

@@ -153,8 +153,8 @@ func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.
 		return nil, err
 	}
 	// The start event goes out before the run can end and send its exit.
-	s.send(&eventstypes.TaskStart{ContainerID: r.ID, Pid: s.pid})
-	if err := c.start(ctx, s.exited); err != nil {
+	started := func() { s.send(&eventstypes.TaskStart{ContainerID: r.ID, Pid: s.pid}) }
+	if err := c.start(ctx, started, s.exited); err != nil {
 		return nil, errdefs.ToGRPCf(errdefs.ErrFailedPrecondition, "%v", err)
 	}
 	return &taskAPI.StartResponse{Pid: s.pid}, nil

@@ -141,6 +141,9 @@ func TestService(t *testing.T) {
 	if _, err := s.Kill(ctx, &taskAPI.KillRequest{ID: "c", Signal: uint32(syscall.SIGKILL)}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.Start(ctx, &taskAPI.StartRequest{ID: "c"}); err == nil {
+		t.Errorf("a killed task started")
+	}
 	if w, err := s.Wait(ctx, &taskAPI.WaitRequest{ID: "c"}); err != nil || w.ExitStatus != 137 {
 		t.Errorf("wait after KILL: %v, %v", w, err)
 	}
