@@ -14,7 +14,12 @@
 // program's "/". The spec's arguments, environment, working directory,
 // bind mounts, read-only root, memory limit and CPU rlimit become the
 // launch.Program's; see programFromSpec for each mapping and what is
-// left out. The program is the container's only process: there is no
+// left out. Two other forms of image run too: the OCI artifact form,
+// whose module is a layer of its own that the shim reads from
+// containerd's content store (moduleFromImage), and, beyond runwasi,
+// an image that names a disk image in its root file system whose ext4
+// file system is then the program's "/" (WASMVISOR_DISK). The program
+// is the container's only process: there is no
 // exec, pause or checkpoint, and a signal that ends a process stops the
 // instance with 128+signal, as a shell would report it (TERM 143,
 // KILL 137).
@@ -31,5 +36,6 @@
 //
 // The end-to-end tests (TestContainerd…) install Debian's containerd
 // where it is missing, start a private daemon and run images built in
-// the test through `ctr`.
+// the test through `ctr`, containerd's API and, for the CRI plugin,
+// `crictl`. docs/KUBERNETES.md says how to deploy the shim.
 package shim
