@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/hostext"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -84,6 +85,13 @@ type HostFunctionBuilder struct {
 	params  []api.ValueType
 	results []api.ValueType
 	name    string
+	clock   store.GuestClock // set through hostext.WithGuestClock
+}
+
+func init() {
+	hostext.WithGuestClock = func(fb any, clock store.GuestClock) {
+		fb.(*HostFunctionBuilder).clock = clock
+	}
 }
 
 // NewFunctionBuilder starts a function of the module.
@@ -113,7 +121,7 @@ func (fb *HostFunctionBuilder) Export(name string) *HostModuleBuilder {
 	if fb.fn == nil && b.err == nil {
 		b.err = fmt.Errorf("host function %q: no implementation (WithGoModuleFunction)", name)
 	}
-	b.h.Funcs = append(b.h.Funcs, store.HostFunc{Export: name, Name: fb.name, Type: ft, Fn: fb.fn})
+	b.h.Funcs = append(b.h.Funcs, store.HostFunc{Export: name, Name: fb.name, Type: ft, Fn: fb.fn, Clock: fb.clock})
 	return b
 }
 

@@ -21,11 +21,13 @@ const (
 	ioctlSetRegs             = 0x4090AE82
 	ioctlGetSregs            = 0x8138AE83
 	ioctlSetSregs            = 0x4138AE84
+	ioctlGetMSRs             = 0xC008AE88
 	ioctlSetMSRs             = 0x4008AE89
 	ioctlSetCPUID2           = 0x4008AE90
 	ioctlGetVCPUEvents       = 0x8040AE9F
 	ioctlSetVCPUEvents       = 0x4040AEA0
 	ioctlEnableCap           = 0x4068AEA3
+	ioctlGetTSCKHz           = 0xAEA3
 )
 
 // APIVersion is the only KVM API version there has ever been; the kernel

@@ -114,11 +114,13 @@ func TestIoctlNumbers(t *testing.T) {
 		{"KVM_SET_REGS", ioctlSetRegs, enc(write, 0x82, unsafe.Sizeof(Regs{}))},
 		{"KVM_GET_SREGS", ioctlGetSregs, enc(read, 0x83, unsafe.Sizeof(Sregs{}))},
 		{"KVM_SET_SREGS", ioctlSetSregs, enc(write, 0x84, unsafe.Sizeof(Sregs{}))},
+		{"KVM_GET_MSRS", ioctlGetMSRs, enc(read|write, 0x88, unsafe.Sizeof(msrsHeader{}))},
 		{"KVM_SET_MSRS", ioctlSetMSRs, enc(write, 0x89, unsafe.Sizeof(msrsHeader{}))},
 		{"KVM_SET_CPUID2", ioctlSetCPUID2, enc(write, 0x90, unsafe.Sizeof(cpuidHeader{}))},
 		{"KVM_GET_VCPU_EVENTS", ioctlGetVCPUEvents, enc(read, 0x9f, unsafe.Sizeof(VCPUEvents{}))},
 		{"KVM_SET_VCPU_EVENTS", ioctlSetVCPUEvents, enc(write, 0xa0, unsafe.Sizeof(VCPUEvents{}))},
 		{"KVM_ENABLE_CAP", ioctlEnableCap, enc(write, 0xa3, unsafe.Sizeof(enableCap{}))},
+		{"KVM_GET_TSC_KHZ", ioctlGetTSCKHz, enc(none, 0xa3, 0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -364,6 +364,35 @@ func (c *VCPU) SetCPUID(entries []CPUIDEntry) error {
 	return nil
 }
 
+// GetMSRs reads the model-specific registers msrs names (KVM_GET_MSRS)
+// into their Data.
+func (c *VCPU) GetMSRs(msrs []MSREntry) error {
+	hs, es := unsafe.Sizeof(msrsHeader{}), unsafe.Sizeof(MSREntry{})
+	buf := make([]uint64, (hs+uintptr(len(msrs))*es)/8)
+	(*msrsHeader)(unsafe.Pointer(&buf[0])).NMSRs = uint32(len(msrs))
+	entries := unsafe.Slice((*MSREntry)(unsafe.Add(unsafe.Pointer(&buf[0]), hs)), len(msrs))
+	copy(entries, msrs)
+	n, err := ioctl(c.fd, ioctlGetMSRs, unsafe.Pointer(&buf[0]))
+	if err != nil {
+		return fmt.Errorf("KVM_GET_MSRS: %w", err)
+	}
+	if int(n) != len(msrs) {
+		return fmt.Errorf("KVM_GET_MSRS: MSR %#x refused", msrs[n].Index)
+	}
+	copy(msrs, entries)
+	return nil
+}
+
+// TSCKHz returns the frequency of the vCPU's time-stamp counter in kHz
+// (KVM_GET_TSC_KHZ).
+func (c *VCPU) TSCKHz() (uint32, error) {
+	n, err := ioctl(c.fd, ioctlGetTSCKHz, nil)
+	if err != nil {
+		return 0, fmt.Errorf("KVM_GET_TSC_KHZ: %w", err)
+	}
+	return uint32(n), nil
+}
+
 // SetMSRs writes model-specific registers (KVM_SET_MSRS).
 func (c *VCPU) SetMSRs(msrs []MSREntry) error {
 	hs, es := unsafe.Sizeof(msrsHeader{}), unsafe.Sizeof(MSREntry{})

@@ -69,7 +69,12 @@ type Monitor struct {
 
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
 	destroyed       atomic.Int64 // VMs torn down
-	lastGet         atomic.Int64 // time of the last Get, in Unix nanoseconds
+
+	// tscOnce checks, with the first VM, that guests' time-stamp
+	// counters run at the host's rate; tscErr says why not.
+	tscOnce sync.Once
+	tscErr  error
+	lastGet atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
 
 // Creating and destroying VMs contends with an instance starting on

@@ -73,6 +73,10 @@ type VM struct {
 	// scratch is mincore's vector for scrubResident, kept between resets.
 	scratch []byte
 
+	// tsc relates the guest's time-stamp counter to the host's; zero
+	// when unknown.
+	tsc TSC
+
 	// counted is set once the monitor counts the VM as created, until
 	// it counts it destroyed.
 	counted bool
@@ -184,6 +188,8 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 		return nil, err
 	}
 	v.setTR(tss.Type)
+	// Without a known counter, guests tell time through the host.
+	_ = v.measureTSC()
 	return v, nil
 }
 

@@ -134,8 +134,16 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	}()
 	g.a.UseBuffer(arena.buf())
 	g.exitStub = g.a.NewLabel()
-	// The entry thunk at offset 0, then the exit stub.
+	// The entry thunk at offset 0, the target's guest routines at a
+	// fixed offset after it, then the exit stub.
 	t.emitEntry(g)
+	if t.emitGuestRoutines != nil {
+		if g.a.Len() > vmGuestClock {
+			panic("the entry thunk outgrew its room before the guest routines")
+		}
+		g.a.AlignTo(vmGuestClock)
+		t.emitGuestRoutines(g)
+	}
 	g.a.AlignTo(16)
 	g.a.Bind(g.exitStub)
 	t.emitExitStub(&g.a)

@@ -99,6 +99,16 @@ type vmSession struct {
 	mems    map[*store.Memory]*vmMemory
 	// zero is the offset of a zero word: the length of no memory.
 	zero uint64
+	// clocks are the host functions that read clocks which the guest
+	// serves itself (emitGuestClock), one per importing instance, whose
+	// data the host anchors at every exit.
+	clocks []vmClock
+}
+
+type vmClock struct {
+	caller *store.Instance
+	f      *store.Function
+	data   uint64 // offset of its data
 }
 
 type vmModule struct {
@@ -347,6 +357,11 @@ func (s *vmSession) fillBlock(vi *vmInst) error {
 		if err != nil {
 			return err
 		}
+		if f.Clock != nil && f.Instance != inst {
+			if r, err = s.guestClock(vi, f, r); err != nil {
+				return err
+			}
+		}
 		s.put64(b+uint64(l.fn(uint32(i))), r)
 	}
 	for i, g := range inst.Globals {
@@ -367,6 +382,52 @@ func (s *vmSession) fillBlock(vi *vmInst) error {
 		s.put64(b+uint64(l.typ(uint32(i))), uint64(id))
 	}
 	return nil
+}
+
+// guestClock returns the record through which vi calls f, a host
+// function that reads clocks (store.GuestClock): one that runs the
+// clock routine of vi's module, with clock data of vi's own, where the
+// VM can tell time and f has vi's clocks; rec, f's own, otherwise.
+func (s *vmSession) guestClock(vi *vmInst, f *store.Function, rec uint64) (uint64, error) {
+	ft := f.Type
+	if _, ok := s.v.TSC(); !ok || len(ft.Params) != 3 || len(ft.Results) != 1 ||
+		ft.Params[0] != wasm.ValueTypeI32 || ft.Params[1] != wasm.ValueTypeI64 || ft.Params[2] != wasm.ValueTypeI32 ||
+		ft.Results[0] != wasm.ValueTypeI32 {
+		return rec, nil
+	}
+	if _, _, ok := f.Clock(vi.inst.Handle); !ok {
+		return rec, nil
+	}
+	off, err := s.alloc(uint64(clockRecFallback) + 8)
+	if err != nil {
+		return 0, err
+	}
+	data, err := s.alloc(clockDataSize)
+	if err != nil {
+		return 0, err
+	}
+	s.put64(off+uint64(offFuncEntry), vi.mod.base+vmGuestClock)
+	s.put64(off+uint64(offFuncCtx), s.guest(vi.block))
+	binary.LittleEndian.PutUint32(s.data[off+uint64(offFuncTypeID):], uint32(f.TypeID))
+	s.put64(off+uint64(clockRecData), s.guest(data))
+	s.put64(off+uint64(clockRecFallback), rec)
+	c := vmClock{caller: vi.inst, f: f, data: data}
+	s.clocks = append(s.clocks, c)
+	s.anchor(c)
+	return s.guest(off), nil
+}
+
+// anchor writes c's data: the guest's counter and the caller's clocks
+// now, and the counter's scale. The monotonic clock's floor stays.
+func (s *vmSession) anchor(c vmClock) {
+	tsc, _ := s.v.TSC()
+	now := tsc.Now()
+	realtime, monotonic, _ := c.f.Clock(c.caller.Handle)
+	d := c.data
+	s.put64(d+clockTSC, now)
+	s.put64(d+clockMult, (uint64(1e9)<<32)/tsc.Hz)
+	s.put64(d+clockBase, realtime)
+	s.put64(d+clockBase+8, monotonic)
 }
 
 // function returns the guest address of f's copy, made on first use:
@@ -605,6 +666,12 @@ func (s *vmSession) serve(page []byte) error {
 	s.globalsIn()
 	if err := s.syncTablesAndMemories(); err != nil {
 		return s.trap(api.TrapInternal, err.Error())
+	}
+	// The counter's rate is known to a part in a million: anchoring
+	// at every exit keeps the guest's clocks within microseconds of
+	// the host's.
+	for _, c := range s.clocks {
+		s.anchor(c)
 	}
 	if s.cs.call.Closed() {
 		return s.trap(api.TrapModuleClosed, "")

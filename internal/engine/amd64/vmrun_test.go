@@ -1,11 +1,17 @@
 package amd64
 
 import (
+	"context"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/kvm/kvmtest"
+	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
 // vmMonitors are the tests' monitors, one per stack limit, kept for the
@@ -45,4 +51,81 @@ func forTargets(t *testing.T, test func(t *testing.T, newEngine func(Config) *En
 	t.Run("micro-vm", func(t *testing.T) {
 		test(t, func(cfg Config) *Engine { return vmEngine(t, cfg.MaxStackBytes) })
 	})
+}
+
+// TestVMGuestClock checks the clock routine a VM serves host functions
+// that read clocks with (store.GuestClock): the realtime and monotonic
+// clocks without an exit, close to the host's; other clocks through the
+// host function; an address outside memory as EFAULT.
+func TestVMGuestClock(t *testing.T) {
+	e := vmEngine(t, 0)
+	s := store.New()
+	start := time.Now()
+	var hostCalls int
+	sig := wasm.FuncType{Params: vts(vI32, vI64, vI32), Results: vts(vI32)}
+	hostInstance(t, s, "env", store.HostFunc{Export: "clock", Type: sig,
+		Fn: func(_ context.Context, m api.Module, stack []uint64) error {
+			hostCalls++
+			stack[0] = 0
+			return nil
+		},
+		Clock: func(api.Module) (uint64, uint64, bool) {
+			now := time.Now()
+			return uint64(now.UnixNano()), uint64(now.Sub(start)), true
+		}})
+	inst := compiledInstance(t, e, s, tmod{
+		memory:  &wasm.Limits{Min: 1},
+		imports: []timport{{"env", "clock", sig.Params, sig.Results}},
+		funcs: []tfn{
+			{name: "read", params: vts(vI32, vI32), results: vts(vI32), body: wcode(wget(0), wi64(0), wget(1), wcall(0))},
+			{name: "get", params: vts(vI32), results: vts(vI64), body: wcode(wget(0), wmem(wasm.OpI64Load, 0))},
+		},
+	}.build(t), "test")
+	var stats engine.ExitStats
+	ctx := engine.WithExitStats(context.Background(), &stats)
+	read := func(id, addr uint32) uint64 {
+		t.Helper()
+		res, err := invoke(ctx, e, exported(t, inst, "read"), uint64(id), uint64(addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	get := func(addr uint32) uint64 {
+		t.Helper()
+		res, err := invoke(ctx, e, exported(t, inst, "get"), uint64(addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	if errno := read(0, 8); errno != 0 {
+		t.Fatalf("realtime: errno %d", errno)
+	}
+	if got, now := int64(get(8)), time.Now().UnixNano(); got > now || now-got > int64(50*time.Millisecond) {
+		t.Errorf("realtime %d, host %d: %v apart", got, now, time.Duration(now-got))
+	}
+	var last uint64
+	for i := range 3 {
+		if errno := read(1, 16); errno != 0 {
+			t.Fatalf("monotonic: errno %d", errno)
+		}
+		got, now := get(16), uint64(time.Since(start))
+		if got < last || got > now || now-got > uint64(50*time.Millisecond) {
+			t.Errorf("monotonic read %d: %d after %d, host %d", i, got, last, now)
+		}
+		last = got
+	}
+	if hostCalls != 0 {
+		t.Errorf("the host function served %d reads of clocks 0 and 1", hostCalls)
+	}
+	if c := stats.Counts(); c.ByCause["env.clock"] != 0 {
+		t.Errorf("reads of clocks 0 and 1 exited: %v", c.ByCause)
+	}
+	if errno := read(2, 8); errno != 0 || hostCalls != 1 {
+		t.Errorf("clock 2: errno %d, %d host calls; want the host function's 0, 1", errno, hostCalls)
+	}
+	if errno := read(0, 65536-4); errno != store.GuestClockFault {
+		t.Errorf("address past memory: errno %d, want %d", errno, store.GuestClockFault)
+	}
 }
