@@ -24,8 +24,8 @@ import (
 const RuntimeName = "io.containerd.wasmvisor.v1"
 
 // groupLabels are the annotations that put containers into one shim:
-// the CRI plugin's pod sandbox, so a pod's containers share a shim (and
-// its compiled modules) as runc's do.
+// the CRI plugin's pod sandbox, so that a pod's containers share a shim
+// process as runc's do, or a group a user names.
 var groupLabels = []string{
 	"io.containerd.wasmvisor.v1.group",
 	"io.kubernetes.cri.sandbox-id",
