@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/oci"
+	"github.com/containerd/containerd/runtime/v2/shim"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -624,6 +625,13 @@ func TestContainerdShimKilled(t *testing.T) {
 	waitFor(t, func() bool {
 		return !slices.ContainsFunc(mountsUnder(d.dir), func(m string) bool { return strings.Contains(m, "/"+id+"/") })
 	}, "the root file system to be unmounted")
+	address, err := shim.SocketAddress(namespaces.WithNamespace(ctx, testNamespace), d.socket, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(address, "unix://")); err == nil {
+		t.Errorf("the dead shim's socket %s is left", address)
+	}
 	if !strings.Contains(d.log.String(), "cleaning up after shim disconnected") {
 		t.Errorf("containerd did not clean up after the shim")
 	}

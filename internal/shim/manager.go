@@ -3,7 +3,9 @@ package shim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +180,13 @@ func (manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 	bundle := filepath.Join(filepath.Dir(cwd), id)
 	if err := mount.UnmountRecursive(filepath.Join(bundle, "rootfs"), 0); err != nil {
 		log.G(ctx).WithError(err).Warn("unmounting the root file system")
+	}
+	// A server that died could not remove its socket; one that still
+	// answers serves other containers of its group and keeps it.
+	if address, err := shim.ReadAddress(filepath.Join(bundle, "address")); err == nil && !shim.CanConnect(address) {
+		if err := shim.RemoveSocket(address); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.G(ctx).WithError(err).Warn("removing the dead shim's socket")
+		}
 	}
 	return shim.StopStatus{ExitedAt: time.Now(), ExitStatus: 128 + int(unix.SIGKILL)}, nil
 }
