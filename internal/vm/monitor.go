@@ -70,10 +70,6 @@ type Monitor struct {
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
 	destroyed       atomic.Int64 // VMs torn down
 
-	// tscOnce checks, with the first VM, that guests' time-stamp
-	// counters run at the host's rate; tscErr says why not.
-	tscOnce sync.Once
-	tscErr  error
 	lastGet atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
 

@@ -1,8 +1,7 @@
 package vm
 
 import (
-	"errors"
-	"time"
+	"fmt"
 
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
 )
@@ -29,39 +28,24 @@ type TSC struct {
 func (t TSC) Now() uint64 { return uint64(int64(hostTSC()) + t.Offset) }
 
 // TSC returns how the guest's counter relates to the host's, or false
-// where the guest cannot tell time by it (KVM does not say the rate, or
-// the guest's counter runs at another rate than the host's, as with TSC
-// scaling).
+// where the guest cannot tell time by it (KVM does not say the rate).
 func (v *VM) TSC() (TSC, bool) { return v.tsc, v.tsc.Hz != 0 }
 
-// measureTSC finds the guest counter's offset and rate. The first VM of
-// a monitor reads the offset twice, a millisecond apart: the same offset
-// both times means the counters run at one rate, which holds for every
-// VM after it.
+// measureTSC finds the guest counter's offset and rate. KVM gives a new
+// vCPU the host's rate unless told otherwise (KVM_SET_TSC_KHZ, which the
+// monitor never uses), so the rate it reports is the host's: the one
+// the host kernel calibrated at boot.
 func (v *VM) measureTSC() error {
 	khz, err := v.cpu.TSCKHz()
 	if err != nil {
 		return err
 	}
-	if khz == 0 {
-		return errors.New("KVM reports no TSC frequency")
+	if khz < 100_000 || khz > 10_000_000 {
+		return fmt.Errorf("KVM reports a TSC of %d kHz", khz)
 	}
 	offset, err := v.tscOffset()
 	if err != nil {
 		return err
-	}
-	m := v.mon
-	m.tscOnce.Do(func() {
-		time.Sleep(time.Millisecond)
-		again, err := v.tscOffset()
-		// A millisecond of a scaled counter would drift by thousands of
-		// ticks; the reads themselves take some microseconds.
-		if d := again - offset; err != nil || d < -int64(khz)/100 || d > int64(khz)/100 {
-			m.tscErr = errors.New("the guest's time-stamp counter runs at another rate than the host's")
-		}
-	})
-	if m.tscErr != nil {
-		return m.tscErr
 	}
 	v.tsc = TSC{Offset: offset, Hz: uint64(khz) * 1000}
 	return nil

@@ -19,7 +19,7 @@ func TestVM_TSC(t *testing.T) {
 	defer m.Put(v)
 	tsc, ok := v.TSC()
 	if !ok {
-		t.Skipf("this KVM gives no usable guest TSC: %v", m.tscErr)
+		t.Skip("this KVM gives no guest TSC rate")
 	}
 	if tsc.Hz < 100e6 {
 		t.Fatalf("TSC at %d Hz", tsc.Hz)
