@@ -51,7 +51,6 @@ type container struct {
 	state                 state
 	status                int
 	exitedAt              time.Time
-	signal                syscall.Signal // the signal that stopped it, 0 if none
 }
 
 // containerTypeAnnotation is how the CRI plugin tells a pod's sandbox
@@ -266,7 +265,7 @@ func (c *container) run(logger *log.Entry, exited func(*container)) {
 		if k.sig == syscall.SIGTERM || k.sig == syscall.SIGINT {
 			status = 0 // pause's status when asked to stop
 		}
-		c.finish(status, k.sig, exited)
+		c.finish(status, exited)
 		return
 	}
 	logger.Infof("running %s with isolation %s", c.prog.Name, c.prog.Isolation)
@@ -284,16 +283,16 @@ func (c *container) run(logger *log.Entry, exited func(*container)) {
 	if res.Err != nil {
 		logger.WithError(res.Err).Info("the run ended with an error")
 	}
-	c.finish(status, k.sig, exited)
+	c.finish(status, exited)
 }
 
 // finish marks the container stopped with status, closes its streams
 // so that containerd's readers see their end, publishes the exit and
 // only then lets Wait return: containerd deletes a task once Wait
 // returns, and its exit event must come before the delete's.
-func (c *container) finish(status int, sig syscall.Signal, exited func(*container)) {
+func (c *container) finish(status int, exited func(*container)) {
 	c.mu.Lock()
-	c.state, c.status, c.signal, c.exitedAt = stopped, status, sig, time.Now()
+	c.state, c.status, c.exitedAt = stopped, status, time.Now()
 	c.mu.Unlock()
 	c.closeIO()
 	exited(c)
@@ -334,7 +333,7 @@ func (c *container) kill(sig syscall.Signal, exited func(*container)) error {
 	}
 	c.cancel(killed{sig})
 	if st == created {
-		c.finish(128+int(sig), sig, exited)
+		c.finish(128+int(sig), exited)
 	}
 	return nil
 }

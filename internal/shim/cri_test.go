@@ -180,6 +180,9 @@ func TestContainerdCRI(t *testing.T) {
 
 	sleeper := container("sleeper", []string{"/prog.wasm", "sleep"}, nil)
 	waitFor(t, func() bool { s, _ := c.inspect(sleeper); return s == "CONTAINER_RUNNING" }, "the sleeper to run")
+	if pids := shimProcesses(); len(pids) != 1 {
+		t.Errorf("%d shim processes serve the pod, want 1: %v", len(pids), pids)
+	}
 	if out, err := c.run("exec", sleeper, "/prog.wasm", "hello"); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("exec: %v, %q; want an error saying exec is not supported", err, out)
 	}
