@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/internal/launch"
 )
 
@@ -121,6 +122,9 @@ func newContainer(ctx context.Context, id, bundle string, rootfs []mount.Mount, 
 	if c.module, err = openModule(ctx, c.rootfs, module, bundle, id, address); err != nil {
 		return nil, err
 	}
+	if err := refusePrecompiled(c.module); err != nil {
+		return nil, err
+	}
 	p.File = fmt.Sprintf("/proc/self/fd/%d", c.module.Fd())
 	p.CacheDir = cacheDir
 	c.prog = p
@@ -188,6 +192,19 @@ func (c *container) openDisk(p *launch.Program, spec string, readOnly bool) erro
 			return fmt.Errorf("%s in the image is not a directory", diskOverlayDir)
 		}
 		p.DiskOverlay = filepath.Join(c.rootfs, diskOverlayDir)
+	}
+	return nil
+}
+
+// refusePrecompiled refuses a precompiled module (`wasmvisor compile`'s
+// output), which launch would load: its machine code is trusted as an
+// executable's is, and an image's never is, least of all in a shim
+// running as root.
+func refusePrecompiled(f *os.File) error {
+	var head [8]byte
+	n, _ := f.ReadAt(head[:], 0)
+	if wasmvisor.IsPrecompiled(head[:n]) {
+		return errors.New("the module is precompiled (wasmvisor compile): an image must give its WebAssembly binary, whose code the shim compiles itself")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -172,6 +173,13 @@ func TestService(t *testing.T) {
 	}
 	if _, err := s.Create(ctx, &taskAPI.CreateTaskRequest{ID: "d", Bundle: testBundle(t, "/missing.wasm")}); err == nil {
 		t.Errorf("create with a missing module succeeded")
+	}
+	precompiled := testBundle(t, "/app.cwasm")
+	if err := os.WriteFile(filepath.Join(precompiled, "rootfs", "app.cwasm"), []byte("\x00asc\x01\x00\x00\x00machine code"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(ctx, &taskAPI.CreateTaskRequest{ID: "e", Bundle: precompiled}); err == nil || !strings.Contains(err.Error(), "precompiled") {
+		t.Errorf("create with a precompiled module: %v, want it refused", err)
 	}
 	for _, id := range []string{"b", "c", "pod"} {
 		if _, err := s.Delete(ctx, &taskAPI.DeleteRequest{ID: id}); err != nil {
