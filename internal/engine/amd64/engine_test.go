@@ -560,21 +560,30 @@ func testEngineDeadline(t *testing.T, newEngine func(Config) *Engine) {
 	inst := compiledInstance(t, e, s, loopModule(t, s), "test")
 	for _, name := range loopExports {
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			deadline, _ := ctx.Deadline()
 			f := exported(t, inst, name)
-			_, err := invoke(ctx, e, f, make([]uint64, f.ParamSlots)...)
-			late := time.Since(deadline)
-			t.Logf("stopped %v after the deadline", late)
-			if kindOf(err) != api.TrapTimeout || !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("got %v, want a timeout", err)
-			}
-			if tr := asTrap(err); len(tr.Frames) == 0 || tr.Frames[0].Module != "test" {
-				t.Errorf("backtrace %v", tr.Frames)
-			}
-			if late >= 20*time.Millisecond {
-				t.Errorf("stopped %v after the deadline, want < 20ms", late)
+			// On a machine busy with other tests a thread can wait
+			// 20 ms for a CPU whatever the engine does: a call late
+			// twice in a row is the engine's fault.
+			for try := 0; ; try++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				deadline, _ := ctx.Deadline()
+				_, err := invoke(ctx, e, f, make([]uint64, f.ParamSlots)...)
+				late := time.Since(deadline)
+				cancel()
+				t.Logf("stopped %v after the deadline", late)
+				if kindOf(err) != api.TrapTimeout || !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("got %v, want a timeout", err)
+				}
+				if tr := asTrap(err); len(tr.Frames) == 0 || tr.Frames[0].Module != "test" {
+					t.Errorf("backtrace %v", tr.Frames)
+				}
+				if late < 20*time.Millisecond {
+					break
+				}
+				if try == 1 {
+					t.Errorf("stopped %v after the deadline, twice, want < 20ms", late)
+					break
+				}
 			}
 		})
 	}
