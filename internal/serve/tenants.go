@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wasmvisor/wasmvisor/internal/serve/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -169,16 +170,7 @@ func updateTenants(dir string, change func([]Tenant) ([]Tenant, error)) error {
 		os.Remove(f.Name())
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return store.SyncDir(dir)
 }
 
 // hashToken is how tokens are kept and looked up.

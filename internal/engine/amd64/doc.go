@@ -21,5 +21,9 @@
 // exitsyscall, so a guest that loops neither blocks the garbage collector
 // nor holds a P; it checks bounds, stack limits and an interrupt flag
 // explicitly, and leaves to Go (exits) for host calls, traps and slow
-// instructions. A micro-VM target differs only in those choices.
+// instructions. The VM target differs only in those choices: its code
+// runs in ring 3 of a micro-VM (package vm), each call from Go in a VM of
+// its own (vmrun.go), where the hardware checks bounds and stacks, the
+// monitor stops the guest at its deadline, and every exit is one
+// hypercall; it also serves clock reads in the guest (emitGuestClock).
 package amd64

@@ -263,10 +263,12 @@ func (s *Store) writeBlob(id string, bin []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(s.blobs)
+	return SyncDir(s.blobs)
 }
 
-func syncDir(dir string) error {
+// SyncDir makes the entries of dir durable: what a rename into it
+// needs before it is acknowledged.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
