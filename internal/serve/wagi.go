@@ -251,16 +251,21 @@ func cgiEnv(r *http.Request, route store.Route, bodyLen int) []string {
 // without Status redirects the client (302) rather than the daemon
 // following a local redirect (6.2.2), which handlers rarely use.
 func writeCGIResponse(w http.ResponseWriter, out []byte) error {
-	tr := textproto.NewReader(bufio.NewReader(bytes.NewReader(out)))
+	src := bytes.NewReader(out)
+	tr := textproto.NewReader(bufio.NewReader(src))
 	hdr, err := tr.ReadMIMEHeader()
 	if err != nil {
 		return fmt.Errorf("reading its headers: %w", err)
 	}
+	// The body is all that the header reader did not consume: what its
+	// buffer holds and what it never read.
+	body := out[len(out)-src.Len()-tr.R.Buffered():]
 	status := http.StatusOK
 	if v := hdr.Get("Status"); v != "" {
 		code, _, _ := strings.Cut(v, " ")
 		n, err := strconv.Atoi(code)
-		if err != nil || n < 100 || n > 999 {
+		// 1xx is informational in HTTP: the response would follow it.
+		if err != nil || n < 200 || n > 999 {
 			return fmt.Errorf("status %q", v)
 		}
 		status = n
@@ -276,7 +281,6 @@ func writeCGIResponse(w http.ResponseWriter, out []byte) error {
 			w.Header().Add(k, v)
 		}
 	}
-	body, _ := tr.R.Peek(tr.R.Buffered())
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
