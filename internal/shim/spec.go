@@ -70,8 +70,15 @@ func programFromSpec(s *specs.Spec, rootfs string, skipped func(string)) (p *lau
 	if cwd == "" {
 		cwd = "/"
 	}
+	if !path.IsAbs(cwd) {
+		// The runtime spec requires it; a relative one names nothing.
+		return nil, "", "", fmt.Errorf("the process's working directory %q is not absolute", cwd)
+	}
 	var args []string
 	if len(s.Process.Args) > 0 {
+		if s.Process.Args[0] == "" {
+			return nil, "", "", errors.New("the process's first argument is empty: it names no module")
+		}
 		module = s.Process.Args[0]
 		if !path.IsAbs(module) {
 			module = path.Join(cwd, module)

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
@@ -139,4 +140,33 @@ func TestProgramFromSpec(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzProgramFromSpec feeds the mapping of a container's OCI spec onto
+// a run the config.json an image's author and containerd make: it must
+// map or refuse, never panic, and a module it names stays inside the
+// container's root.
+func FuzzProgramFromSpec(f *testing.F) {
+	for _, s := range []string{
+		`{"process": {"args": ["/app.wasm", "a"], "env": ["A=1"], "cwd": "/"}}`,
+		`{"process": {"args": ["app.wasm"], "cwd": "/work"}, "root": {"readonly": true}}`,
+		`{"process": {"args": ["/a.wasm"], "rlimits": [{"type": "RLIMIT_CPU", "hard": 5, "soft": 5}]},
+		  "linux": {"resources": {"memory": {"limit": 67108864}}},
+		  "mounts": [{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["rbind", "ro"]}]}`,
+		`{"process": {"args": ["/../../etc/passwd"]}}`,
+		`{"process": {"terminal": true, "args": ["/a.wasm"]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	root := f.TempDir()
+	f.Fuzz(func(t *testing.T, config []byte) {
+		var s specs.Spec
+		if json.Unmarshal(config, &s) != nil {
+			return
+		}
+		_, module, _, err := programFromSpec(&s, root, func(string) {})
+		if err == nil && module != "" && (!strings.HasPrefix(module, "/") || strings.Contains(module, "/../")) {
+			t.Fatalf("module %q is not a clean path inside the root", module)
+		}
+	})
 }
