@@ -26,7 +26,18 @@ import (
 //
 // Inputs that do not make a valid, instantiable module are skipped;
 // only a difference between the tiers fails.
-func FuzzTiers(f *testing.F) {
+func FuzzTiers(f *testing.F) { fuzzTiers(f, nil) }
+
+// FuzzVMTiers is FuzzTiers with the compiled tier's code running in
+// micro-VMs.
+func FuzzVMTiers(f *testing.F) {
+	e := vmEngine(f, diffStackBytes)
+	fuzzTiers(f, func() tier { return engineTier("micro-vm", e) })
+}
+
+// fuzzTiers is FuzzTiers against compiled, the compiled tier's side
+// (nil: in-process).
+func fuzzTiers(f *testing.F, compiled func() tier) {
 	mods := cachedSpecModules(f)
 	index := map[string]int{}
 	for i, sm := range mods {
@@ -56,7 +67,7 @@ func FuzzTiers(f *testing.F) {
 		}
 		d := &differ{where: in.where, max: 10}
 		diffModule(d, in.m, diffOptions{timeout: 100 * time.Millisecond, vectors: in.vectors, maxReports: 10,
-			stackLimitsMayDiffer: true})
+			stackLimitsMayDiffer: true, compiled: compiled})
 		for _, r := range d.reports {
 			t.Error(r)
 		}
