@@ -40,7 +40,10 @@ func init() {
 		return p
 	}
 	vmEngine = func(maxStackBytes int) (engine.Engine, error) {
-		cfg := amd64.VMConfig(maxStackBytes)
+		cfg, err := amd64.VMConfig(maxStackBytes)
+		if err != nil {
+			return nil, err
+		}
 		monitors.Lock()
 		defer monitors.Unlock()
 		mon := monitors.m[cfg.StackSize]

@@ -175,6 +175,9 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 		}
 		defer cs.call.End()
 	}
+	if err := e.vmStackFits(); err != nil {
+		return err
+	}
 	v, err := e.mon.Get()
 	if err != nil {
 		return fmt.Errorf("getting a micro-VM: %w", err)
@@ -889,13 +892,28 @@ func (s *vmSession) lookupPC(pc uint64) (*vmModule, *funcCode) {
 // stack limit of maxStackBytes (zero means the default): a machine stack
 // for the call depth the limit allows, and the data region for instance
 // state and the value stack.
-func VMConfig(maxStackBytes int) vm.Config {
+func VMConfig(maxStackBytes int) (vm.Config, error) {
 	e := New(Config{MaxStackBytes: maxStackBytes})
+	if err := e.vmStackFits(); err != nil {
+		return vm.Config{}, err
+	}
 	return vm.Config{
 		// The monitor's largest stack bounds the depth of a call in a VM
 		// under a very large limit; past it, the guard traps as the
 		// limit would.
 		StackSize: min(uint64(e.nativeBytes+nativeSlack), vmMaxStack),
 		DataSize:  vmDataSize,
+	}, nil
+}
+
+// vmMaxValueStack is the largest value stack a VM holds: half its data
+// region, the rest for instance state.
+const vmMaxValueStack = vmDataSize / 2
+
+// vmStackFits says why the engine's stack limit does not fit a VM.
+func (e *Engine) vmStackFits() error {
+	if e.valueBytes > vmMaxValueStack {
+		return fmt.Errorf("a stack of %d bytes (-W max-wasm-stack) exceeds the %d a micro-VM holds", e.valueBytes, vmMaxValueStack)
 	}
+	return nil
 }

@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +32,11 @@ func vmEngine(t testing.TB, maxStackBytes int) *Engine {
 	mon := vmMonitors.m[maxStackBytes]
 	if mon == nil {
 		var err error
-		mon, err = vm.NewMonitor(VMConfig(maxStackBytes))
+		cfg, err := VMConfig(maxStackBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mon, err = vm.NewMonitor(cfg)
 		if err != nil {
 			kvmtest.Skip(t, err)
 			return nil
@@ -127,5 +132,21 @@ func TestVMGuestClock(t *testing.T) {
 	}
 	if errno := read(0, 65536-4); errno != store.GuestClockFault {
 		t.Errorf("address past memory: errno %d, want %d", errno, store.GuestClockFault)
+	}
+}
+
+// TestVMStackTooLarge: a stack limit larger than a VM's data region can
+// hold is refused with an error, by VMConfig and by a call, never by a
+// fault in the host.
+func TestVMStackTooLarge(t *testing.T) {
+	if _, err := VMConfig(1 << 30); err == nil || !strings.Contains(err.Error(), "max-wasm-stack") {
+		t.Errorf("VMConfig(1 GiB): %v, want the limit named", err)
+	}
+	base := vmEngine(t, 0)
+	e := New(Config{MaxStackBytes: 1 << 30, Target: VM, Monitor: base.mon})
+	s := store.New()
+	inst := compiledInstance(t, e, s, tmod{funcs: []tfn{{name: "f", results: vts(vI32), body: wcode(wi32(1))}}}.build(t), "test")
+	if _, err := invoke(context.Background(), e, exported(t, inst, "f")); err == nil || !strings.Contains(err.Error(), "max-wasm-stack") {
+		t.Errorf("call with a 1 GiB stack: %v, want the limit named", err)
 	}
 }
