@@ -39,6 +39,10 @@ type Config struct {
 	// Zero means no guard; use DefaultGuard with a 65536-page maximum to
 	// cover every 33-bit effective address.
 	Guard uint64
+	// Image, if not nil, is the memory's initial contents: MinPages must
+	// be its size. The memory maps it copy-on-write instead of starting
+	// zeroed (see Image).
+	Image *Image
 }
 
 // Memory is one linear memory.
@@ -58,13 +62,16 @@ type Memory struct {
 var ErrClosed = errors.New("linear memory is closed")
 
 // New reserves address space for cfg and makes the first MinPages pages
-// accessible. The pages read as zero.
+// accessible. The pages read as zero, or as cfg.Image.
 func New(cfg Config) (*Memory, error) {
 	if cfg.MaxPages > MaxPages {
 		return nil, fmt.Errorf("maximum of %d pages exceeds %d", cfg.MaxPages, MaxPages)
 	}
 	if cfg.MinPages > cfg.MaxPages {
 		return nil, fmt.Errorf("minimum of %d pages exceeds maximum of %d", cfg.MinPages, cfg.MaxPages)
+	}
+	if cfg.Image != nil && cfg.Image.Pages() != cfg.MinPages {
+		return nil, fmt.Errorf("memory image of %d pages for a memory of %d", cfg.Image.Pages(), cfg.MinPages)
 	}
 	reserve := uint64(cfg.MaxPages)*PageSize + cfg.Guard
 	if reserve == 0 {
@@ -83,7 +90,13 @@ func New(cfg Config) (*Memory, error) {
 	m := &Memory{raw: raw, mapping: mapping, maxPages: cfg.MaxPages}
 	m.buf = mapping[:0]
 	if cfg.MinPages > 0 {
-		if err := m.commit(0, uint64(cfg.MinPages)*PageSize); err != nil {
+		err := m.commit(0, uint64(cfg.MinPages)*PageSize)
+		if err == nil && cfg.Image != nil {
+			// Over the committed pages, inside the same reservation:
+			// the layout compiled code and the micro-VM rely on stays.
+			err = cfg.Image.mapInto(mapping)
+		}
+		if err != nil {
 			unix.Munmap(raw)
 			return nil, err
 		}
