@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -67,9 +68,11 @@ func DefaultDir() (string, error) {
 const (
 	secretName  = "secret"
 	entriesName = "code"
-	entryMagic  = "wvcache1"
-	// entryOverhead is the magic, the length and the HMAC.
-	entryOverhead = len(entryMagic) + 8 + sha256.Size
+	entryMagic  = "wvcache2"
+	// entryOverhead is the HMAC, the length and the magic, which follow
+	// the payload: the payload starts the file, so that a page-aligned
+	// offset in it is one in the file too, and its code can be mapped.
+	entryOverhead = sha256.Size + 8 + len(entryMagic)
 )
 
 // Open opens the cache in dir, creating the directory (readable by the
@@ -159,14 +162,14 @@ func (c *Cache) newMAC(key string, length []byte) hash.Hash {
 	return m
 }
 
-// ErrDamaged is what an Entry's Read returns at its end, instead of
-// io.EOF, when the entry is truncated, damaged or altered.
-var ErrDamaged = errors.New("cache entry is damaged")
+// verifyChunk is the unit in which an entry is read to check its HMAC.
+const verifyChunk = 1 << 20
 
-// Get opens the entry stored under key, if there is one that could be
-// whole. The entry's payload is read from the file as it is used, so
-// that a large one is never held twice; its HMAC is checked as it is
-// read, so what was read may be used only once Read returned io.EOF.
+// Get opens the entry stored under key, if there is one, and checks it
+// whole before it returns it: a truncated, damaged or altered entry is
+// removed and reported as a miss. The HMAC is computed by reading the
+// file in pieces through one small buffer, so checking a large entry
+// puts none of it on the Go heap or in the process's resident memory.
 // The caller closes the entry.
 func (c *Cache) Get(key string) (*Entry, bool) {
 	path := c.path(key)
@@ -176,89 +179,100 @@ func (c *Cache) Get(key string) (*Entry, bool) {
 		return nil, false
 	}
 	e := &Entry{c: c, f: f, path: path}
-	var head [len(entryMagic) + 8]byte
-	fi, err := f.Stat()
-	if err == nil {
-		_, err = io.ReadFull(f, head[:])
-	}
-	n := binary.LittleEndian.Uint64(head[len(entryMagic):])
-	if err != nil || string(head[:len(entryMagic)]) != entryMagic || n != uint64(fi.Size())-uint64(entryOverhead) {
+	size, ok := c.verify(f, key)
+	if !ok {
 		e.damaged()
+		f.Close()
 		return nil, false
 	}
-	e.size, e.left = int64(n), int64(n)
-	e.mac = c.newMAC(key, head[len(entryMagic):])
+	e.size = size
+	// The modification time orders entries for trimming: a hit makes
+	// an entry recently used.
+	now := time.Now()
+	os.Chtimes(path, now, now)
+	c.stats.hits.Add(1)
 	return e, true
 }
 
-// Entry is a cache entry being read (see Cache.Get).
+// verify reports whether f is a whole entry for key, and its payload's
+// length. Only the owner may be able to write it: the code of an entry
+// is mapped from its file once checked (see Entry.File), so a file that
+// someone unable to read the secret could change after the check is not
+// used.
+func (c *Cache) verify(f *os.File, key string) (int64, bool) {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 || !ownedByUs(fi) {
+		return 0, false
+	}
+	var tail [entryOverhead]byte
+	size := fi.Size() - int64(entryOverhead)
+	if size < 0 {
+		return 0, false
+	}
+	if _, err := f.ReadAt(tail[:], size); err != nil {
+		return 0, false
+	}
+	sum, length, magic := tail[:sha256.Size], tail[sha256.Size:sha256.Size+8], tail[sha256.Size+8:]
+	if string(magic) != entryMagic || binary.LittleEndian.Uint64(length) != uint64(size) {
+		return 0, false
+	}
+	m := c.newMAC(key, length)
+	if _, err := io.CopyBuffer(m, io.NewSectionReader(f, 0, size), make([]byte, min(size, verifyChunk)+1)); err != nil {
+		return 0, false
+	}
+	return size, hmac.Equal(sum, m.Sum(nil))
+}
+
+// ownedByUs reports whether the file fi describes belongs to this
+// process's effective user.
+func ownedByUs(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
+
+// Entry is a cache entry whose HMAC verified (see Cache.Get).
 type Entry struct {
-	c          *Cache
-	f          *os.File
-	path       string
-	mac        hash.Hash
-	size, left int64
-	done       bool // io.EOF or ErrDamaged returned
+	c    *Cache
+	f    *os.File
+	path string
+	size int64
+	off  int64 // where Read reads next
 }
 
 // Size returns the payload's length.
 func (e *Entry) Size() int64 { return e.size }
 
-// Read reads the payload. At its end it returns io.EOF if the entry's
-// HMAC verifies, and ErrDamaged (having removed the entry) if not.
+// Read reads the payload, which starts at the beginning of the file.
 func (e *Entry) Read(p []byte) (int, error) {
-	if e.left == 0 {
-		return 0, e.finish()
+	if e.off >= e.size {
+		return 0, io.EOF
 	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
+	if int64(len(p)) > e.size-e.off {
+		p = p[:e.size-e.off]
 	}
-	n, err := e.f.Read(p)
-	e.mac.Write(p[:n])
-	e.left -= int64(n)
-	if err == io.EOF {
-		err = e.finish() // cut short
+	n, err := e.f.ReadAt(p, e.off)
+	e.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil // the file holds more past the payload
 	}
 	return n, err
 }
 
-func (e *Entry) finish() error {
-	if e.done {
-		return io.EOF
-	}
-	e.done = true
-	var sum [sha256.Size]byte
-	if e.left != 0 {
-		e.damaged()
-		return ErrDamaged
-	}
-	if _, err := io.ReadFull(e.f, sum[:]); err != nil || !hmac.Equal(sum[:], e.mac.Sum(nil)) {
-		e.damaged()
-		return ErrDamaged
-	}
-	if n, _ := e.f.Read(sum[:1]); n != 0 {
-		e.damaged() // longer than its framing says
-		return ErrDamaged
-	}
-	// The modification time orders entries for trimming: a hit makes
-	// an entry recently used.
-	now := time.Now()
-	os.Chtimes(e.path, now, now)
-	e.c.stats.hits.Add(1)
-	return io.EOF
-}
+// File returns the entry's open file and the offset of the payload in
+// it (0), so that a page-aligned part of the payload can be mapped from
+// the file instead of read. The file was checked when the entry was
+// opened, and only its owner, who can read the secret, can change it.
+func (e *Entry) File() (*os.File, int64) { return e.f, 0 }
 
 // damaged removes the entry, whose file nothing may be used of, so that
 // the code compiled instead takes its place.
 func (e *Entry) damaged() {
-	e.done = true
 	os.Remove(e.path)
 	e.c.stats.damaged.Add(1)
 	e.c.stats.misses.Add(1)
 }
 
-// Close closes the entry's file. An entry closed before its end was
-// read counts as neither a hit nor a miss.
+// Close closes the entry's file; mappings made of it stay valid.
 func (e *Entry) Close() error { return e.f.Close() }
 
 // Put stores the payload made of parts, one after the other, under key,
@@ -279,8 +293,7 @@ func (c *Cache) Put(key string, parts ...[]byte) error {
 	}
 	var length [8]byte
 	binary.LittleEndian.PutUint64(length[:], uint64(n))
-	file := append([][]byte{[]byte(entryMagic), length[:]}, parts...)
-	file = append(file, c.mac(key, length[:], parts...))
+	file := append(parts[:len(parts):len(parts)], c.mac(key, length[:], parts...), length[:], []byte(entryMagic))
 	if err := WriteFile(c.path(key), 0o600, false, file...); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}

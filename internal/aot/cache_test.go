@@ -55,9 +55,10 @@ func TestCache_Damaged(t *testing.T) {
 		{"empty", func(t *testing.T, _ *Cache, path string) { os.Truncate(path, 0) }},
 		{"extended", func(t *testing.T, _ *Cache, path string) { appendTo(t, path, []byte{0}) }},
 		{"payload bit flipped", func(t *testing.T, _ *Cache, path string) { flip(t, path, 50) }},
-		{"length changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, len(entryMagic)) }},
-		{"magic changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, 0) }},
-		{"MAC changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, -1) }},
+		{"length changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, -len(entryMagic)-1) }},
+		{"magic changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, -1) }},
+		{"MAC changed", func(t *testing.T, _ *Cache, path string) { flip(t, path, -len(entryMagic)-9) }},
+		{"writable by others", func(t *testing.T, _ *Cache, path string) { os.Chmod(path, 0o622) }},
 		{"another key's entry", func(t *testing.T, c *Cache, path string) {
 			if err := c.Put("other", payload); err != nil {
 				t.Fatal(err)
@@ -108,8 +109,7 @@ func TestCache_Damaged(t *testing.T) {
 	}
 }
 
-// get reads the entry under key whole, as a user of the cache must
-// before it uses any of it.
+// get reads the entry under key whole.
 func get(c *Cache, key string) ([]byte, bool) {
 	e, ok := c.Get(key)
 	if !ok {
