@@ -83,10 +83,10 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 			entry.Close()
 			return nil, publicError(err)
 		}
-		// The code is read from the entry straight into executable
-		// memory; a damaged entry is found at its end, before any of
-		// it is used, and the module is validated in full and
-		// compiled again.
+		// The entry verified whole before Get returned it; its code
+		// is mapped from the entry's file, not read. A stored form
+		// the engine refuses is compiled again, after the module is
+		// validated in full.
 		code, err := p.UnmarshalModule(m, entry, entry.Size())
 		entry.Close()
 		if err == nil {

@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -95,6 +96,23 @@ func mapCode(code []byte) (*execMem, error) {
 		return nil, fmt.Errorf("making machine code executable: %w", err)
 	}
 	return newExecMem(p, size, len(code)), nil
+}
+
+// mapCodeFile maps n bytes of code from f at off, a multiple of the page
+// size, private and read-execute, at an address placed as reserveCode
+// places it. The pages come from the page cache as the code first runs,
+// and are shared with every process that maps the same file.
+func mapCodeFile(f *os.File, off int64, n int) (*execMem, error) {
+	a, err := reserveCode(n)
+	if err != nil {
+		return nil, err
+	}
+	p, err := unix.MmapPtr(int(f.Fd()), off, a.base, uintptr(a.size), unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_FIXED)
+	if err != nil {
+		a.release(0)
+		return nil, fmt.Errorf("mapping %d bytes of machine code from %s: %w", n, f.Name(), err)
+	}
+	return newExecMem(p, a.size, n), nil
 }
 
 // newExecMem wraps the size-byte mapping at p, whose first n bytes are

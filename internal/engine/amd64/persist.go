@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"golang.org/x/sys/cpu"
@@ -18,7 +19,13 @@ import (
 // storedFormat is the version of the stored form below. It changes when
 // the form does; changes to the code generator are covered by the build
 // identity that compilation caches add to their keys.
-const storedFormat = 2
+const storedFormat = 3
+
+// codeAlign is where the code starts in the stored form: on a page
+// boundary from the form's start, so that a form stored at a page
+// boundary of a file (a compilation cache's entry) has code that can be
+// mapped from the file. x86-64 pages are 4 KiB.
+const codeAlign = 4096
 
 // codeFeatures are the CPU features generated code uses where the host
 // has them (and replaces with other code or a call to Go where it does
@@ -56,7 +63,7 @@ var _ engine.Persistent = (*Engine)(nil)
 //	    uvarint pc (from the previous), offset
 //	uvarint slow instructions, then per instruction:
 //	  uvarint op, a, b, c, imm, offset, frame, shuffles, then 16 bytes per shuffle
-//	uvarint code length, code
+//	uvarint code length, zeros up to a multiple of codeAlign, code
 func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 	mod, ok := m.(*Module)
 	if !ok {
@@ -90,13 +97,18 @@ func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(mod.mem.b)))
+	b = append(b, make([]byte, padTo(len(b), codeAlign))...)
 	return [][]byte{b, mod.mem.b}, nil
 }
 
 // UnmarshalModule reads the stored form of m's code, size bytes, from r
-// and maps the code, which it reads straight into the mapping that
-// becomes executable. It reads r to its end before it makes anything of
-// what it read: a reader that checks integrity reports damage there.
+// and maps the code. Where r is a file whose bytes were checked before
+// (a compilation cache's entry, see codeFile), the code is mapped from
+// the file, private and read-execute: it takes no memory until it runs,
+// and then pages that other processes running it share. Otherwise it is
+// read straight into the mapping that becomes executable, and r is read
+// to its end before anything is made of what was read: a reader that
+// checks integrity reports damage there.
 func (e *Engine) UnmarshalModule(m *wasm.Module, r io.Reader, size int64) (engine.Module, error) {
 	mod, err := e.unmarshal(m, r, size)
 	if err != nil {
@@ -147,12 +159,31 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 	if r.err != nil {
 		return nil, r.err
 	}
-	if r.left != int64(n) {
-		return nil, fmt.Errorf("%d bytes after the code", r.left-int64(n))
+	pad := padTo(int(size-r.left), codeAlign)
+	if r.left != int64(pad+n) {
+		return nil, fmt.Errorf("%d bytes after the code", r.left-int64(pad+n))
 	}
 	for i, end := range ends {
 		if int(end) > n {
 			return nil, fmt.Errorf("function %d ends past the code", i)
+		}
+	}
+	var zeros [codeAlign]byte
+	r.full(zeros[:pad])
+	if r.err != nil {
+		return nil, r.err
+	}
+	if zeros != ([codeAlign]byte{}) {
+		return nil, errors.New("padding before the code is not zero")
+	}
+	if src, ok := src.(codeFile); ok && n > 0 {
+		f, base := src.File()
+		if off := base + size - r.left; off%codeAlign == 0 {
+			mem, err := mapCodeFile(f, off, n)
+			if err != nil {
+				return nil, err
+			}
+			return newModule(e.t, m, mem, funcs, slow), nil
 		}
 	}
 	arena, err := reserveCode(n)
@@ -172,6 +203,16 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 	}
 	return newModule(e.t, m, mem, funcs, slow), nil
 }
+
+// codeFile is a source of the stored form held whole in a file and
+// checked before it is read (aot.Entry): the form's first byte is at
+// the offset File returns. Its code is mapped rather than read.
+type codeFile interface {
+	File() (*os.File, int64)
+}
+
+// padTo returns how many bytes take n to a multiple of align.
+func padTo(n, align int) int { return (align - n%align) % align }
 
 // sliceOf returns a slice of n elements, nil for none, as the code
 // generator leaves them.

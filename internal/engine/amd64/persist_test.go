@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -31,7 +35,9 @@ func persistModule(t testing.TB) *wasm.Module {
 }
 
 // TestPersistRoundTrip checks that code loaded from its stored form runs
-// as the code compiled: the same results, the same trap and backtrace.
+// as the code compiled: the same results, the same trap and backtrace,
+// whether the code is read or mapped from a checked file (a cache
+// entry), where it must lie in a mapping of the file, not a copy.
 func TestPersistRoundTrip(t *testing.T) {
 	e := New(Config{})
 	m := persistModule(t)
@@ -43,10 +49,79 @@ func TestPersistRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := e.UnmarshalModule(m, bytes.NewReader(data), int64(len(data)))
+	tests := []struct {
+		name   string
+		base   int64 // where the form starts in the file, for a file
+		file   bool
+		mapped bool // the code must be mapped from the file
+	}{
+		{name: "reader"},
+		{name: "file", file: true, mapped: true},
+		{name: "file, form off a page boundary", base: 1, file: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var src io.Reader = bytes.NewReader(data)
+			var path string
+			if tt.file {
+				path = filepath.Join(t.TempDir(), "entry")
+				if err := os.WriteFile(path, append(make([]byte, tt.base), data...), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				src = &fileSource{Reader: io.NewSectionReader(f, tt.base, int64(len(data))), f: f, base: tt.base}
+			}
+			loaded, err := e.UnmarshalModule(m, src, int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mappingOf(t, loaded.(*Module).mem.addr(0)); (got != "" && got == path) != tt.mapped {
+				t.Errorf("code lies in a mapping of %q", got)
+			}
+			checkLoaded(t, e, m, compiled, loaded)
+		})
+	}
+}
+
+// fileSource is a stored form in a file, like a cache entry.
+type fileSource struct {
+	io.Reader
+	f    *os.File
+	base int64
+}
+
+func (s *fileSource) File() (*os.File, int64) { return s.f, s.base }
+
+// mappingOf returns the path of the file mapped at addr in this process,
+// "" for anonymous memory.
+func mappingOf(t *testing.T, addr uintptr) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		var lo, hi uintptr
+		if _, err := fmt.Sscanf(f[0], "%x-%x", &lo, &hi); err == nil && addr >= lo && addr < hi {
+			if len(f) > 5 {
+				return f[5]
+			}
+			return ""
+		}
+	}
+	t.Fatalf("address %#x is not mapped", addr)
+	return ""
+}
+
+// checkLoaded checks that loaded, the code of m read back from its
+// stored form, is compiled's and runs as it does.
+func checkLoaded(t *testing.T, e *Engine, m *wasm.Module, compiled *Module, loaded engine.Module) {
+	t.Helper()
 	lm := loaded.(*Module)
 	if !reflect.DeepEqual(lm.funcs, compiled.funcs) || !reflect.DeepEqual(lm.slow, compiled.slow) ||
 		string(lm.mem.b) != string(compiled.mem.b) || lm.layout != compiled.layout || lm.numImported != compiled.numImported {
