@@ -96,6 +96,23 @@ func (f *FS) Available() (int64, error) {
 	return f.limit - f.used, nil
 }
 
+// Reserve charges n bytes that a layer above holds on the heap for this
+// file system (an overlay's whiteouts) against the same limit as what
+// it stores itself, failing with ENOSPC past it, so that one limit
+// bounds both.
+func (f *FS) Reserve(n int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.charge(n)
+}
+
+// Release returns n bytes that Reserve charged.
+func (f *FS) Release(n int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.charge(-n)
+}
+
 // pageAt returns n's page number i, allocating and charging for it if
 // the file has none there yet.
 func (f *FS) pageAt(n *node, i int64) (*page, error) {

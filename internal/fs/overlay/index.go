@@ -53,13 +53,64 @@ func (n *node) unused() bool {
 	return n.upper == fs.TypeUnknown && n.meta == meta{} && len(n.children) == 0
 }
 
+// nodeCost is what the index charges for a node besides its name and
+// redirect: the node, its slot in its parent's map and its share of
+// that map's growth, about 140 bytes live, twice over for the garbage
+// collector's headroom (measured by TestFS_MemoryBound).
+const nodeCost = 320
+
+// cost returns what the node n, named elem in its parent, is charged.
+func (n *node) cost(elem string) int64 {
+	return nodeCost + int64(len(elem)+len(n.redirect))
+}
+
+// treeCost returns what n, named elem, and the nodes below it are
+// charged.
+func (n *node) treeCost(elem string) int64 {
+	c := n.cost(elem)
+	for e, child := range n.children {
+		c += child.treeCost(e)
+	}
+	return c
+}
+
 // index is the tree of nodes, rooted at the overlay's root directory.
+// It counts what its nodes are charged, so that the overlay can hold
+// them against a limit: whiteouts and redirects are memory that no
+// upper layer accounts for.
 type index struct {
 	root *node
+	cost int64
 }
 
 func newIndex() *index {
-	return &index{root: &node{upper: fs.TypeDir}}
+	ix := &index{root: &node{upper: fs.TypeDir}}
+	ix.recount()
+	return ix
+}
+
+// recount sets cost from the tree, after the tree was changed directly.
+func (ix *index) recount() { ix.cost = ix.root.treeCost(".") }
+
+// setMeta gives n the metadata m.
+func (ix *index) setMeta(n *node, m meta) {
+	ix.cost += int64(len(m.redirect) - len(n.redirect))
+	n.meta = m
+}
+
+// set gives the node at name, created if need be, the metadata m.
+func (ix *index) set(name string, m meta) *node {
+	n := ix.ensure(name)
+	ix.setMeta(n, m)
+	return n
+}
+
+// clearChildren drops the nodes below n.
+func (ix *index) clearChildren(n *node) {
+	for e, c := range n.children {
+		ix.cost -= c.treeCost(e)
+	}
+	n.children = nil
 }
 
 // lookup returns the node at name, or nil.
@@ -92,6 +143,7 @@ func (ix *index) ensure(name string) *node {
 			// A copy: c is a piece of the whole path, which the
 			// map would otherwise keep alive as its key.
 			n.children[strings.Clone(c)] = next
+			ix.cost += next.cost(c)
 		}
 		n = next
 	}
@@ -102,6 +154,17 @@ func (ix *index) ensure(name string) *node {
 // if there is none). Nodes on the way that no longer record anything are
 // dropped.
 func (ix *index) detach(name string) *node {
+	n := ix.take(name)
+	if n != nil {
+		_, elem := fs.Split(name)
+		ix.cost -= n.treeCost(elem)
+	}
+	return n
+}
+
+// take removes the node at name like detach, but leaves its subtree
+// counted, for move to put back under another name.
+func (ix *index) take(name string) *node {
 	if name == "." {
 		return nil
 	}
@@ -116,8 +179,23 @@ func (ix *index) detach(name string) *node {
 	return n
 }
 
-// attach puts n (with its subtree) at name, replacing whatever was there.
-func (ix *index) attach(name string, n *node) {
+// move puts the node at old, with its subtree, at name, replacing
+// whatever was there; the subtree's count carries over, so a move costs
+// the same whatever the subtree holds.
+func (ix *index) move(old, name string) {
+	n := ix.take(old)
+	ix.detach(name)
+	if n == nil {
+		return
+	}
+	_, oelem := fs.Split(old)
+	_, elem := fs.Split(name)
+	ix.cost += int64(len(elem) - len(oelem))
+	ix.put(name, n)
+}
+
+// put enters n at name, where nothing is, without counting it.
+func (ix *index) put(name string, n *node) {
 	dir, elem := fs.Split(name)
 	parent := ix.ensure(dir)
 	if parent.children == nil {
@@ -137,6 +215,7 @@ func (ix *index) prune(name string) {
 			return
 		}
 		delete(parent.children, elem)
+		ix.cost -= n.cost(elem)
 		name = dir
 	}
 }

@@ -193,15 +193,11 @@ type record struct {
 func (r *record) apply(ix *index) {
 	switch r.op {
 	case opSet:
-		ix.ensure(r.name).meta = r.meta
+		ix.set(r.name, r.meta)
 	case opDel:
 		ix.detach(r.name)
 	case opMove:
-		if n := ix.detach(r.name); n != nil {
-			ix.attach(r.to, n)
-		} else {
-			ix.detach(r.to)
-		}
+		ix.move(r.name, r.to)
 	}
 }
 

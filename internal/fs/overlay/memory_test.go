@@ -15,9 +15,10 @@ import (
 // close to its limit, whatever the guest does until it gets ENOSPC:
 // grow one file in small writes (which once copied the file at every
 // growth, leaving the copies to the garbage collector), write and delete
-// files over and over, or create empty files (metadata: the upper
-// layer's nodes and the overlay's index), with short names or in a deep
-// directory. The heap live at the end, and for file contents the heap
+// files over and over, create empty files (metadata: the upper layer's
+// nodes and the overlay's index), with short names or in a deep
+// directory, or delete the image's files (whiteouts, which only the
+// index holds, and which once grew without bound). The heap live at the end, and for file contents the heap
 // allocated in all (no copies left for the garbage collector), must stay
 // within a quarter above the limit.
 func TestFS_MemoryBound(t *testing.T) {
@@ -44,12 +45,13 @@ func TestFS_MemoryBound(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name string
-		data bool // bound the heap allocated in all too, not just what is live
-		run  func(t *testing.T, o *overlay.FS)
+		name  string
+		data  bool // bound the heap allocated in all too, not just what is live
+		lower func(t *testing.T) fs.FS
+		run   func(t *testing.T, o *overlay.FS)
 	}{
-		{"one growing file", true, func(t *testing.T, o *overlay.FS) { fill(t, o, "big") }},
-		{"files written and deleted", true, func(t *testing.T, o *overlay.FS) {
+		{"one growing file", true, nil, func(t *testing.T, o *overlay.FS) { fill(t, o, "big") }},
+		{"files written and deleted", true, nil, func(t *testing.T, o *overlay.FS) {
 			for range 4 {
 				fill(t, o, "big")
 				if err := o.Unlink("big"); err != nil {
@@ -58,7 +60,7 @@ func TestFS_MemoryBound(t *testing.T) {
 			}
 			fill(t, o, "big")
 		}},
-		{"empty files, long paths", false, func(t *testing.T, o *overlay.FS) {
+		{"empty files, long paths", false, nil, func(t *testing.T, o *overlay.FS) {
 			dir := "."
 			for i := 0; len(dir) < 3000; i++ {
 				dir = fs.Join(dir, fmt.Sprintf("%0200d", i))
@@ -68,7 +70,21 @@ func TestFS_MemoryBound(t *testing.T) {
 			}
 			createAll(t, o, func(i int) string { return fmt.Sprintf("%s/f%d", dir, i) })
 		}},
-		{"empty files", false, func(t *testing.T, o *overlay.FS) {
+		{"image files deleted", false, manyFiles, func(t *testing.T, o *overlay.FS) {
+			for i := 0; ; i++ {
+				if i == manyFilesCount {
+					t.Fatalf("%d image files deleted without ENOSPC", i)
+				}
+				if err := o.Unlink(manyFilesName(i)); err != nil {
+					if fs.Errno(err) != syscall.ENOSPC {
+						t.Fatal(err)
+					}
+					t.Logf("%d whiteouts", i)
+					return
+				}
+			}
+		}},
+		{"empty files", false, nil, func(t *testing.T, o *overlay.FS) {
 			for i := range 64 {
 				if err := o.Mkdir(fmt.Sprint(i), 0o755); err != nil {
 					t.Fatal(err)
@@ -79,10 +95,14 @@ func TestFS_MemoryBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			lower := emptyLower(t)
+			if tt.lower != nil {
+				lower = tt.lower(t)
+			}
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			o, err := overlay.New(emptyLower(t), memfs.New(memfs.Options{MaxBytes: limit}))
+			o, err := overlay.New(lower, memfs.New(memfs.Options{MaxBytes: limit}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,4 +134,30 @@ func createAll(t *testing.T, o *overlay.FS, name func(i int) string) {
 		}
 		h.Close()
 	}
+}
+
+// manyFilesCount is how many files manyFiles holds: more whiteouts than
+// TestFS_MemoryBound's limit holds.
+const manyFilesCount = 200_000
+
+// manyFilesName returns the name of manyFiles's file i.
+func manyFilesName(i int) string { return fmt.Sprintf("d%d/%0100d", i%64, i) }
+
+// manyFiles returns a lower file system of manyFilesCount empty files
+// with names of 100 bytes, in 64 directories.
+func manyFiles(t *testing.T) fs.FS {
+	f := memfs.New(memfs.Options{})
+	for i := range 64 {
+		if err := f.Mkdir(fmt.Sprintf("d%d", i), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range manyFilesCount {
+		h, err := f.Open(manyFilesName(i), fs.OpenWrite|fs.OpenCreate, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Close()
+	}
+	return readOnly{f}
 }

@@ -61,6 +61,11 @@ type FS struct {
 
 	closeUpper func() error // for an upper layer OpenDir opened
 
+	// budget is what the index's nodes are charged against, and
+	// charged what they hold of it; guarded by mu.
+	budget  budget
+	charged int64
+
 	// work, for an overlay directory, is where new upper entries that
 	// take more than one host operation to make (copy-ups) are built
 	// before they are renamed into upperDir, the upper layer, so that
@@ -82,8 +87,72 @@ func New(lower, upper fs.FS) (*FS, error) {
 }
 
 func newFS(lower, upper fs.FS, ix *index) *FS {
-	return &FS{lower: lower, upper: upper, ix: ix, dev: 0x6f766c_0000 + devCounter.Add(1),
+	o := &FS{lower: lower, upper: upper, ix: ix, dev: 0x6f766c_0000 + devCounter.Add(1),
 		handles: map[string][]*lowerFile{}}
+	o.budget, _ = upper.(budget)
+	if o.budget == nil {
+		o.budget = &ownBudget{limit: int64(maxJournal / 4)}
+	}
+	return o
+}
+
+// budget is a limit on memory, which an upper layer in memory
+// (memfs.FS) has: the index's nodes are charged against the limit that
+// bounds what the upper layer stores, so that whiteouts, which it does
+// not store, cannot grow without bound either.
+type budget interface {
+	Reserve(n int64) error // ENOSPC past the limit
+	Release(n int64)
+}
+
+// ownBudget is the index's own limit over an upper layer that has none
+// (a host directory). A quarter of maxJournal keeps the index in host
+// memory bounded, and the journal, which holds a record per node and is
+// rewritten at four times the size it was, within what opening reads.
+type ownBudget struct{ limit, used int64 }
+
+func (b *ownBudget) Reserve(n int64) error {
+	if b.used+n > b.limit {
+		return syscall.ENOSPC
+	}
+	b.used += n
+	return nil
+}
+
+func (b *ownBudget) Release(n int64) { b.used -= n }
+
+// reserve charges, before a change to the index, what the nodes it may
+// add for names (and a redirect, with redirect) can cost at most, and
+// fails with ENOSPC where the budget has no room for them. The caller
+// holds mu exclusively and calls settle once the change is done.
+func (o *FS) reserve(redirect bool, names ...string) error {
+	var n int64
+	for _, name := range names {
+		n += int64(strings.Count(name, "/")+1)*nodeCost + int64(len(name))
+	}
+	if redirect {
+		n += fs.MaxPath
+	}
+	if err := o.budget.Reserve(n); err != nil {
+		return err
+	}
+	o.charged += n
+	return nil
+}
+
+// settle makes what is charged what the index's nodes cost.
+func (o *FS) settle() {
+	switch d := o.ix.cost - o.charged; {
+	case d < 0:
+		o.budget.Release(-d)
+		o.charged += d
+	case d > 0:
+		// The index was opened larger than its budget: what fits is
+		// charged, and changes fail until it shrinks.
+		if o.budget.Reserve(d) == nil {
+			o.charged += d
+		}
+	}
 }
 
 // Names inside an overlay directory.
@@ -167,6 +236,8 @@ func (o *FS) init() error {
 	}
 	root.upper, root.whiteout, root.typ = fs.TypeDir, false, fs.TypeUnknown
 	tidy(root)
+	o.ix.recount()
+	o.settle()
 	if root.ino == 0 {
 		st, err := o.lower.Lstat(".")
 		if err != nil {
@@ -276,7 +347,9 @@ func (o *FS) create(name string, typ fs.Type, m meta, op func() error) error {
 		return err
 	}
 	n := o.ix.ensure(name)
-	n.upper, n.meta, n.children = typ, m, nil
+	o.ix.clearChildren(n)
+	o.ix.setMeta(n, m)
+	n.upper = typ
 	return nil
 }
 
@@ -587,7 +660,8 @@ func (o *FS) copyUpOne(ctx context.Context, e *entry, data bool) error {
 		return fmt.Errorf("copying up %s: %w", e.name, err)
 	}
 	n := o.ix.ensure(e.name)
-	n.upper, n.meta = upperType, m
+	o.ix.setMeta(n, m)
+	n.upper = upperType
 	e.node, e.upper, e.rawIno, e.st = n, true, st.Ino, o.upperStat(n, st)
 	if upperType == fs.TypeDir {
 		e.merged = mergedOf(n, e.beneath)
@@ -737,13 +811,19 @@ func (o *FS) remove(e *entry, op func() error) error {
 			return err
 		}
 	} else if whiteout {
+		// Only a whiteout of a lower entry adds to the index: the
+		// others replace an upper entry, whose memory is freed
+		// first, so that a full overlay can still be emptied.
+		if err := o.reserve(false, e.name); err != nil {
+			return err
+		}
 		if err := o.touchParent(e.name); err != nil {
 			return err
 		}
 	}
 	o.ix.detach(e.name)
 	if whiteout {
-		o.ix.ensure(e.name).meta = meta{whiteout: true}
+		o.ix.set(e.name, meta{whiteout: true})
 	}
 	if !e.upper {
 		return o.record(rec)
@@ -787,6 +867,10 @@ func (o *FS) open(ctx context.Context, name string, flags fs.OpenFlag, perm uint
 	} else {
 		o.mu.Lock()
 		defer o.mu.Unlock()
+		if err := o.reserve(false, name); err != nil {
+			return nil, err
+		}
+		defer o.settle()
 	}
 	e, err := o.resolve(name)
 	if err != nil {
@@ -959,6 +1043,10 @@ func (o *FS) readyToCreate(name string) error {
 func (o *FS) Mkdir(name string, perm uint32) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.reserve(false, name); err != nil {
+		return err
+	}
+	defer o.settle()
 	if err := o.readyToCreate(name); err != nil {
 		return err
 	}
@@ -973,6 +1061,7 @@ func (o *FS) Rmdir(name string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.settle() // remove reserves what it adds
 	e, err := o.existing(name)
 	switch {
 	case err != nil:
@@ -997,6 +1086,7 @@ func (o *FS) Unlink(name string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.settle() // remove reserves what it adds
 	e, err := o.existing(name)
 	switch {
 	case err != nil:
@@ -1014,6 +1104,10 @@ func (o *FS) Symlink(target, newname string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.reserve(false, newname); err != nil {
+		return err
+	}
+	defer o.settle()
 	if err := o.readyToCreate(newname); err != nil {
 		return err
 	}
@@ -1030,6 +1124,10 @@ func (o *FS) Link(oldname, newname string) error {
 func (o *FS) link(ctx context.Context, oldname, newname string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.reserve(false, oldname, newname); err != nil {
+		return err
+	}
+	defer o.settle()
 	eo, err := o.resolve(oldname)
 	switch {
 	case err != nil:
@@ -1067,6 +1165,10 @@ func (o *FS) SetTimes(name string, atime, mtime fs.SetTime) error {
 func (o *FS) setTimes(ctx context.Context, name string, atime, mtime fs.SetTime) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.reserve(false, name); err != nil {
+		return err
+	}
+	defer o.settle()
 	e, err := o.existing(name)
 	if err != nil {
 		return err
@@ -1098,6 +1200,7 @@ func (o *FS) rename(ctx context.Context, oldname, newname string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.settle()
 	eo, err := o.resolve(oldname)
 	if err != nil {
 		return err
@@ -1136,6 +1239,13 @@ func (o *FS) rename(ctx context.Context, oldname, newname string) error {
 		}
 	}
 	fromLower := !eo.upper
+	names := []string{newname}
+	if eo.beneath != "" {
+		names = append(names, oldname) // a whiteout
+	}
+	if err := o.reserve(isDir, names...); err != nil {
+		return err
+	}
 	if fromLower && !isDir {
 		if err := o.copyUp(ctx, &eo, true); err != nil {
 			return err
@@ -1179,18 +1289,17 @@ func (o *FS) rename(ctx context.Context, oldname, newname string) error {
 			return err
 		}
 	}
-	moved := o.ix.detach(oldname)
-	if moved == nil {
-		moved = &node{} // a lower directory with nothing in the index
+	if o.ix.lookup(oldname) == nil {
+		o.ix.ensure(oldname) // a lower directory with nothing in the index
 	}
+	o.ix.move(oldname, newname)
+	moved := o.ix.lookup(newname)
 	if fromLower && isDir {
 		moved.upper = fs.TypeDir
 	}
-	moved.meta = m
-	o.ix.detach(newname)
-	o.ix.attach(newname, moved)
+	o.ix.setMeta(moved, m)
 	if whiteout {
-		o.ix.ensure(oldname).meta = meta{whiteout: true}
+		o.ix.set(oldname, meta{whiteout: true})
 	}
 	if isDir {
 		o.renameHandles(oldname, newname)
