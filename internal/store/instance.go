@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -282,12 +283,23 @@ type Memory struct {
 
 // NewMemory reserves a memory of type mt, capped at the limit's pages,
 // with linmem.DefaultGuard after the largest size it may reach.
-func NewMemory(mt wasm.MemoryType, lim Limits) (*Memory, error) {
+func NewMemory(mt wasm.MemoryType, lim Limits) (*Memory, error) { return newMemory(mt, lim, nil) }
+
+// newMemory is NewMemory starting from img, if not nil: a memory of
+// type mt that grew to img's size.
+func newMemory(mt wasm.MemoryType, lim Limits, img *linmem.Image) (*Memory, error) {
 	max := lim.memoryPages()
 	if mt.HasMax && mt.Max < max {
 		max = mt.Max
 	}
-	lin, err := linmem.New(linmem.Config{MinPages: mt.Min, MaxPages: max, Guard: linmem.DefaultGuard})
+	min := mt.Min
+	if img != nil {
+		if img.Pages() < mt.Min || img.Pages() > max {
+			return nil, fmt.Errorf("snapshot of %d pages does not fit a memory of %d to %d pages", img.Pages(), mt.Min, max)
+		}
+		min = img.Pages()
+	}
+	lin, err := linmem.New(linmem.Config{MinPages: min, MaxPages: max, Guard: linmem.DefaultGuard, Image: img})
 	if err != nil {
 		return nil, err
 	}

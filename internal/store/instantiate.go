@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
 
@@ -134,7 +135,23 @@ func newFunction(inst *Instance, ft *wasm.FuncType, id TypeID, idx uint32, name 
 // with a *api.Trap; writes of earlier segments to imported tables and
 // memories stay, as the spec requires.
 // See https://www.w3.org/TR/wasm-core-2/#instantiation%E2%91%A1
-func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits) (_ *Instance, err error) {
+func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits) (*Instance, error) {
+	return s.instantiate(m, name, code, lim, nil)
+}
+
+// Restore is Instantiate for an instance that starts in the state snap
+// captured: its memories map their images, its mutable globals hold
+// their captured values and the segments the initialization dropped are
+// dropped; data segments are not applied again. Tables are made and
+// element segments applied as Instantiate does.
+func (s *Store) Restore(m *wasm.Module, name string, code []Code, lim Limits, snap *Snapshot) (*Instance, error) {
+	if err := snap.check(m); err != nil {
+		return nil, fmt.Errorf("instantiating %q: %w", name, err)
+	}
+	return s.instantiate(m, name, code, lim, snap)
+}
+
+func (s *Store) instantiate(m *wasm.Module, name string, code []Code, lim Limits, snap *Snapshot) (_ *Instance, err error) {
 	if len(code) != len(m.Funcs) {
 		return nil, fmt.Errorf("instantiating %q: %d function bodies prepared for %d functions", name, len(code), len(m.Funcs))
 	}
@@ -197,7 +214,13 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits
 		if err != nil {
 			return nil, fmt.Errorf("global %d: %w", len(inst.Globals), err)
 		}
-		inst.Globals = append(inst.Globals, &Global{Type: g.Type, Val: v.lo, Hi: v.hi, Ref: v.ref})
+		gi := &Global{Type: g.Type, Val: v.lo, Hi: v.hi, Ref: v.ref}
+		if snap != nil {
+			if err := snap.restoreGlobal(inst, i, gi); err != nil {
+				return nil, err
+			}
+		}
+		inst.Globals = append(inst.Globals, gi)
 	}
 
 	budget := newTableBudget(lim)
@@ -219,7 +242,11 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits
 			return nil, fmt.Errorf("memory %d: minimum of %d pages exceeds the limit of %d pages",
 				len(m.ImportedMemories)+i, mt.Min, lim.memoryPages())
 		}
-		mem, err := NewMemory(mt, lim)
+		var img *linmem.Image
+		if snap != nil {
+			img = snap.Memories[i]
+		}
+		mem, err := newMemory(mt, lim, img)
 		if err != nil {
 			return nil, fmt.Errorf("memory %d: %w", len(m.ImportedMemories)+i, err)
 		}
@@ -283,6 +310,21 @@ func (s *Store) Instantiate(m *wasm.Module, name string, code []Code, lim Limits
 		case SegmentDeclarative:
 			inst.ElemSegs[i] = nil
 		}
+	}
+	if snap != nil {
+		// The memories hold what the data segments wrote, and whatever
+		// the initialization did after.
+		for i := range m.Datas {
+			if m.Datas[i].Mode == SegmentActive || snap.DataDropped[i] {
+				inst.DataSegs[i] = nil
+			}
+		}
+		for i, dropped := range snap.ElemDropped {
+			if dropped {
+				inst.ElemSegs[i] = nil
+			}
+		}
+		return inst, nil
 	}
 	for i := range m.Datas {
 		d := &m.Datas[i]
