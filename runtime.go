@@ -77,6 +77,9 @@ type CompiledModule struct {
 	engineModule engine.Module
 	// tier names the engine that prepared code.
 	tier string
+	// snap, if not nil, is the state instances start from
+	// (PreInitialize).
+	snap *store.Snapshot
 }
 
 // Name is the module name from the binary's name section, or "".
@@ -135,7 +138,12 @@ func (c *CompiledModule) ExportedFunctions() map[string]api.FunctionDefinition {
 
 // Close releases the compiled module. Instances made from it are not
 // affected.
-func (c *CompiledModule) Close(context.Context) error { return nil }
+func (c *CompiledModule) Close(context.Context) error {
+	if c.snap != nil {
+		return c.snap.Close()
+	}
+	return nil
+}
 
 func apiTypes(ts []wasm.ValueType) []api.ValueType {
 	out := make([]api.ValueType, len(ts))
@@ -218,7 +226,16 @@ func (r *Runtime) Instantiate(ctx context.Context, bin []byte) (api.Module, erro
 // segments or in a start function returns the *api.Trap; an
 // *api.ExitError from a start function is returned as well, with the
 // module closed.
+//
+// An instance of a module PreInitialize returned starts from its
+// snapshot instead: no data segments, no start function.
 func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg ModuleConfig) (api.Module, error) {
+	return r.instantiate(ctx, c, cfg, nil)
+}
+
+// instantiate is InstantiateModule; created, if not nil, sees the
+// instance once its segments are applied, before any of its code runs.
+func (r *Runtime) instantiate(ctx context.Context, c *CompiledModule, cfg ModuleConfig, created func(*store.Instance)) (api.Module, error) {
 	if r.isClosed() {
 		return nil, ErrRuntimeClosed
 	}
@@ -228,9 +245,18 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 	if cfg.Name != "" && r.store.NameTaken(cfg.Name) {
 		return nil, fmt.Errorf("module %q is already instantiated", cfg.Name)
 	}
-	inst, err := r.store.Instantiate(c.mod, cfg.Name, c.code, r.limits)
+	var inst *store.Instance
+	var err error
+	if c.snap != nil {
+		inst, err = r.store.Restore(c.mod, cfg.Name, c.code, r.limits, c.snap)
+	} else {
+		inst, err = r.store.Instantiate(c.mod, cfg.Name, c.code, r.limits)
+	}
 	if err != nil {
 		return nil, publicError(err)
+	}
+	if created != nil {
+		created(inst)
 	}
 	mi := r.wrap(inst, cfg)
 	if err := r.engine.Instantiated(inst); err != nil {
@@ -241,7 +267,7 @@ func (r *Runtime) InstantiateModule(ctx context.Context, c *CompiledModule, cfg 
 		r.forget(mi)
 		return nil, err
 	}
-	if c.mod.HasStart {
+	if c.mod.HasStart && c.snap == nil {
 		f := inst.Funcs[c.mod.Start]
 		stack := make([]uint64, max(f.ParamSlots, f.ResultSlots))
 		if err := r.engine.Call(ctx, f, stack); err != nil {
