@@ -73,7 +73,36 @@ func (h *Host) Isolation() wasmvisor.Isolation { return h.rt.Isolation() }
 // the module. A precompiled module is refused: its machine code is
 // trusted as an executable would be, which a binary from a Host's users
 // never is.
+//
+// A module that exports wasmvisor.InitializerExport is pre-initialized
+// (wasmvisor.Runtime.PreInitialize), its initializer bounded by the
+// Host's timeout, so that every run starts from its snapshot; an
+// initializer that fails is a *wasmvisor.InitError.
 func (h *Host) Compile(ctx context.Context, name string, bin []byte) (*wasmvisor.CompiledModule, error) {
+	c, err := h.compile(ctx, name, bin)
+	if err != nil || !exportsInitializer(c) {
+		return c, err
+	}
+	if h.limits.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.limits.Timeout)
+		defer cancel()
+	}
+	// pre shares c's code; c itself is no longer needed.
+	pre, err := h.rt.PreInitialize(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return pre, nil
+}
+
+func exportsInitializer(c *wasmvisor.CompiledModule) bool {
+	_, ok := c.ExportedFunctions()[wasmvisor.InitializerExport]
+	return ok
+}
+
+// compile is Compile without the pre-initialization.
+func (h *Host) compile(ctx context.Context, name string, bin []byte) (*wasmvisor.CompiledModule, error) {
 	if wasmvisor.IsPrecompiled(bin) {
 		return nil, fmt.Errorf("%s: a precompiled module cannot be run here; give its WebAssembly binary", name)
 	}

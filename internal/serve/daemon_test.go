@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -346,8 +347,14 @@ func TestDaemon_KillDuringUploads(t *testing.T) {
 // customModule returns a valid module of about size bytes, different
 // for each n: an empty module with a custom section.
 func customModule(n, size int) []byte {
+	return withCustomSection([]byte("\x00asm\x01\x00\x00\x00"), n, size)
+}
+
+// withCustomSection returns module bin with a custom section of about
+// size bytes, different for each n, appended.
+func withCustomSection(bin []byte, n, size int) []byte {
 	payload := append([]byte{1, 'x'}, bytes.Repeat([]byte(fmt.Sprintf("%08d", n)), size/8)...)
-	b := []byte("\x00asm\x01\x00\x00\x00\x00")
+	b := append(slices.Clip(bin), 0)
 	for v := uint32(len(payload)); ; v >>= 7 { // LEB128
 		if v < 0x80 {
 			b = append(b, byte(v))

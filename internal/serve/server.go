@@ -348,6 +348,16 @@ type moduleInfo struct {
 	store.Module
 	Imports []string `json:"imports,omitempty"`
 	Exports []string `json:"exports,omitempty"`
+	// Snapshot is set for a module pre-initialized at upload.
+	Snapshot *snapshotInfo `json:"snapshot,omitempty"`
+}
+
+// snapshotInfo is how the API shows a module's snapshot: the sizes of
+// its memories, in pages, and the bytes it keeps (their non-zero 4 KiB
+// pages).
+type snapshotInfo struct {
+	MemoryPages []uint32 `json:"memory_pages"`
+	Bytes       uint64   `json:"bytes"`
 }
 
 func (s *Server) putModule(w http.ResponseWriter, r *http.Request, st *tenant) {
@@ -383,7 +393,9 @@ func (s *Server) putModule(w http.ResponseWriter, r *http.Request, st *tenant) {
 	c, err := st.compile(r.Context(), "module", bin)
 	if err != nil {
 		status := http.StatusBadRequest
-		if _, ok := errors.AsType[*wasmvisor.PolicyError](err); ok {
+		_, policy := errors.AsType[*wasmvisor.PolicyError](err)
+		_, init := errors.AsType[*wasmvisor.InitError](err)
+		if policy || init {
 			status = http.StatusUnprocessableEntity
 		}
 		writeError(w, status, strings.TrimPrefix(err.Error(), "module: "))
@@ -418,6 +430,9 @@ func describe(m store.Module, c *wasmvisor.CompiledModule) moduleInfo {
 		}
 		for _, exp := range c.Exports() {
 			info.Exports = append(info.Exports, exp.Name)
+		}
+		if snap := c.Snapshot(); snap != nil {
+			info.Snapshot = &snapshotInfo{MemoryPages: snap.MemoryPages, Bytes: snap.Stored}
 		}
 	}
 	return info

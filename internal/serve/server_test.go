@@ -112,15 +112,20 @@ func (ts *testServer) run(t *testing.T, tenant, id string, req runRequest) (int,
 
 // testdataPath returns where test program file is.
 func testdataPath(file string) string {
-	if file == "tool.wasm" {
+	switch file {
+	case "tool.wasm":
 		return "../launch/testdata/tool.wasm"
+	case "squares.wasm":
+		return "../../testdata/preinit/squares.wasm"
 	}
 	return "testdata/" + file
 }
 
 // readFile reads a test program: from testdata, or, for tool.wasm (a
 // command that echoes, exits and traps as its arguments say), from
-// package launch's testdata, which tests the same runs.
+// package launch's testdata, which tests the same runs, and for
+// squares.wasm (a module pre-initialized at upload) from the root
+// package's.
 func readFile(t *testing.T, file string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(testdataPath(file))

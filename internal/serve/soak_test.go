@@ -27,6 +27,7 @@ func TestServer_Soak(t *testing.T) {
 			ts := startServer(t, Config{Isolation: iso}, Tenant{Name: "alice", Quotas: Quotas{Modules: 10}})
 			tool := ts.upload(t, "alice", "tool.wasm")
 			hello := ts.upload(t, "alice", "hello.wasm")
+			squares := readFile(t, "squares.wasm")
 			ts.do(t, "alice", "POST", "/v1/routes", []byte(`{"path": "/hello", "module": "`+hello+`"}`))
 			round := func(i int) {
 				ts.run(t, "alice", tool, runRequest{Args: []string{"echo", "x"}, Stdin: "in"})
@@ -34,13 +35,16 @@ func TestServer_Soak(t *testing.T) {
 				if resp, err := http.Get(ts.url + "/hello"); err == nil {
 					resp.Body.Close()
 				}
-				bin := customModule(i, 1024)
-				status, body, _ := ts.do(t, "alice", "PUT", "/v1/modules", bin)
-				if status != http.StatusCreated {
-					t.Fatalf("upload: %d %s", status, body)
+				// A module, and one pre-initialized at upload whose
+				// snapshot its delete releases.
+				for _, bin := range [][]byte{customModule(i, 1024), withCustomSection(squares, i, 64)} {
+					status, body, _ := ts.do(t, "alice", "PUT", "/v1/modules", bin)
+					if status != http.StatusCreated {
+						t.Fatalf("upload: %d %s", status, body)
+					}
+					ts.run(t, "alice", store.ID(bin), runRequest{})
+					ts.do(t, "alice", "DELETE", "/v1/modules/"+store.ID(bin), nil)
 				}
-				ts.run(t, "alice", store.ID(bin), runRequest{})
-				ts.do(t, "alice", "DELETE", "/v1/modules/"+store.ID(bin), nil)
 			}
 			for i := range 20 {
 				round(i)

@@ -31,6 +31,9 @@ type tenant struct {
 	// KVM on a host without it); every run and upload gets it.
 	hostErr error
 	runs    chan struct{} // a slot per concurrent run allowed; nil is no bound
+	// timeout is the daemon's --timeout, which bounds a module's
+	// initializer (see compile) as it bounds runs.
+	timeout time.Duration
 
 	mu       sync.Mutex
 	users    int  // requests using the tenant now
@@ -52,7 +55,7 @@ type compiled struct {
 // satisfy leaves the tenant without a Host, refusing runs and uploads
 // with the reason, rather than the daemon refusing to start.
 func (s *Server) newTenant(t Tenant) *tenant {
-	st := &tenant{Name: t.Name, compiled: map[string]*compiled{}, metrics: s.metrics}
+	st := &tenant{Name: t.Name, compiled: map[string]*compiled{}, metrics: s.metrics, timeout: s.cfg.Timeout}
 	st.rec.Store(&t)
 	st.limits, st.hostErr = t.Limits()
 	if st.hostErr != nil {
@@ -161,8 +164,15 @@ func (st *tenant) module(ctx context.Context, s *Server, id string) (*wasmvisor.
 	return cm.c, release, nil
 }
 
-// compile compiles bin in st's Host.
+// compile compiles bin in st's Host, which pre-initializes a module
+// that exports wizer.initialize: at upload, and again when a restarted
+// daemon first needs the module (snapshots are kept in memory only).
 func (st *tenant) compile(ctx context.Context, name string, bin []byte) (*wasmvisor.CompiledModule, error) {
+	if st.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.timeout)
+		defer cancel()
+	}
 	c, err := st.host.Compile(ctx, name, bin)
 	outcome := "ok"
 	if err != nil {
