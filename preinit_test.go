@@ -88,14 +88,7 @@ func TestPreInitialize_Squares(t *testing.T) {
 	for name, cfg := range setups(t) {
 		t.Run(name, func(t *testing.T) {
 			r := wasiRuntime(t, cfg)
-			c, err := r.CompileModule(ctx, bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pre, err := r.PreInitialize(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, pre := preInit(t, r, bin)
 			defer pre.Close(ctx)
 			snap := pre.Snapshot()
 			if c.Snapshot() != nil || snap == nil || len(snap.MemoryPages) != 1 || snap.MemoryPages[0] != 17 ||
@@ -177,14 +170,7 @@ func TestPreInitialize_SegmentsAndRefs(t *testing.T) {
 	for name, cfg := range setups(t) {
 		t.Run(name, func(t *testing.T) {
 			r := wasiRuntime(t, cfg)
-			c, err := r.CompileModule(ctx, bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pre, err := r.PreInitialize(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, pre := preInit(t, r, bin)
 			defer pre.Close(ctx)
 			for range 2 {
 				mod, err := r.InstantiateModule(ctx, pre, wasmvisor.ModuleConfig{})
@@ -313,16 +299,24 @@ func restoreLoop(b *testing.B, r *wasmvisor.Runtime, pre *wasmvisor.CompiledModu
 	}
 }
 
-func preInitialized(tb testing.TB, r *wasmvisor.Runtime, pages int) *wasmvisor.CompiledModule {
+// preInit compiles bin in r and pre-initializes it.
+func preInit(tb testing.TB, r *wasmvisor.Runtime, bin []byte) (c, pre *wasmvisor.CompiledModule) {
+	tb.Helper()
 	ctx := context.Background()
-	c, err := r.CompileModule(ctx, grownModule(tb, pages))
+	c, err := r.CompileModule(ctx, bin)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pre, err := r.PreInitialize(ctx, c)
+	pre, err = r.PreInitialize(ctx, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return c, pre
+}
+
+// preInitialized is grownModule of pages, pre-initialized in r.
+func preInitialized(tb testing.TB, r *wasmvisor.Runtime, pages int) *wasmvisor.CompiledModule {
+	_, pre := preInit(tb, r, grownModule(tb, pages))
 	if s := pre.Snapshot(); s.Stored != uint64(pages)*65536 {
 		tb.Fatalf("snapshot keeps %d bytes", s.Stored)
 	}

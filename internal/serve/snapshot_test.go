@@ -23,11 +23,7 @@ const wantSquares = "Content-Type: text/plain\n\nok\n"
 // module whose initializer traps is refused at upload; and that a
 // deleted module's snapshot releases its descriptor.
 func TestServer_Snapshot(t *testing.T) {
-	isolations := []wasmvisor.Isolation{wasmvisor.IsolationProcess}
-	if wasmvisor.IsolationVM.Available() == nil {
-		isolations = append(isolations, wasmvisor.IsolationVM)
-	}
-	for _, iso := range isolations {
+	for _, iso := range isolationsHere() {
 		t.Run(iso.String(), func(t *testing.T) {
 			ts := startServer(t, Config{Isolation: iso}, Tenant{Name: "alice"})
 			_, fd0 := settle(t)

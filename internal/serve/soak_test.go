@@ -18,11 +18,7 @@ import (
 // micro-VMs come back to where they were after a warm-up: a run, an upload or a
 // delete that leaked either would grow them by the loop's length.
 func TestServer_Soak(t *testing.T) {
-	isolations := []wasmvisor.Isolation{wasmvisor.IsolationProcess}
-	if wasmvisor.IsolationVM.Available() == nil {
-		isolations = append(isolations, wasmvisor.IsolationVM)
-	}
-	for _, iso := range isolations {
+	for _, iso := range isolationsHere() {
 		t.Run(iso.String(), func(t *testing.T) {
 			ts := startServer(t, Config{Isolation: iso}, Tenant{Name: "alice", Quotas: Quotas{Modules: 10}})
 			tool := ts.upload(t, "alice", "tool.wasm")
@@ -79,6 +75,16 @@ func settle(t *testing.T) (goroutines, fds int) {
 		t.Skip(err)
 	}
 	return runtime.NumGoroutine(), len(es)
+}
+
+// isolationsHere are the isolations this host offers: the process, and
+// micro-VMs where KVM works.
+func isolationsHere() []wasmvisor.Isolation {
+	out := []wasmvisor.Isolation{wasmvisor.IsolationProcess}
+	if wasmvisor.IsolationVM.Available() == nil {
+		out = append(out, wasmvisor.IsolationVM)
+	}
+	return out
 }
 
 // soakRounds is how many rounds the soak runs: 200, or what
