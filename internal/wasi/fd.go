@@ -101,28 +101,14 @@ func fdFdstatGet(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, err
 	if !ok {
 		return EFAULT, nil
 	}
-	clear(b)
-	b[0] = byte(e.filetype)
-	binary.LittleEndian.PutUint16(b[2:], e.flags)
-	binary.LittleEndian.PutUint64(b[8:], uint64(e.rights))
-	binary.LittleEndian.PutUint64(b[16:], uint64(e.inheriting))
+	putFdstat(b, e)
 	return ESUCCESS, nil
 }
 
 // fdFdstatSetFlags implements fd_fdstat_set_flags(fd, flags). Append and
 // nonblock may change; the synchronous-write flags are fixed at open.
 func fdFdstatSetFlags(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, error) {
-	e, errno := k.getRights(uint32(p[0]), RightFdFdstatSetFlags)
-	if errno != ESUCCESS {
-		return errno, nil
-	}
-	const syncFlags = FdflagDsync | FdflagRsync | FdflagSync
-	flags := p[1]
-	if flags&^fdflagsAll != 0 || (uint16(flags)^e.flags)&syncFlags != 0 {
-		return EINVAL, nil
-	}
-	e.flags = uint16(flags)
-	return ESUCCESS, nil
+	return k.SetFdflags(uint32(p[0]), p[1]), nil
 }
 
 // fdFdstatSetRights implements fd_fdstat_set_rights(fd, base,
@@ -390,12 +376,9 @@ func writeAt(f fs.File, bufs [][]byte, off uint64) (int, error) {
 
 // fdPrestatGet implements fd_prestat_get(fd, buf).
 func fdPrestatGet(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.get(uint32(p[0]))
+	name, errno := k.Prestat(uint32(p[0]))
 	if errno != ESUCCESS {
 		return errno, nil
-	}
-	if !e.isPreopen {
-		return EBADF, nil
 	}
 	b, ok := m.Slice(uint32(p[1]), prestatSize)
 	if !ok {
@@ -403,28 +386,25 @@ func fdPrestatGet(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, er
 	}
 	clear(b)
 	b[0] = PreopentypeDir
-	binary.LittleEndian.PutUint32(b[4:], uint32(len(e.preopen)))
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(name)))
 	return ESUCCESS, nil
 }
 
 // fdPrestatDirName implements fd_prestat_dir_name(fd, path, path_len).
 // The name is written without a NUL.
 func fdPrestatDirName(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error) {
-	e, errno := k.get(uint32(p[0]))
+	name, errno := k.Prestat(uint32(p[0]))
 	if errno != ESUCCESS {
 		return errno, nil
 	}
-	if !e.isPreopen {
-		return EBADF, nil
-	}
-	if uint32(p[2]) < uint32(len(e.preopen)) {
+	if uint32(p[2]) < uint32(len(name)) {
 		return ENAMETOOLONG, nil
 	}
-	b, ok := m.Slice(uint32(p[1]), uint32(len(e.preopen)))
+	b, ok := m.Slice(uint32(p[1]), uint32(len(name)))
 	if !ok {
 		return EFAULT, nil
 	}
-	copy(b, e.preopen)
+	copy(b, name)
 	return ESUCCESS, nil
 }
 

@@ -67,6 +67,7 @@ type Kernel struct {
 	argsSize    uint32 // bytes of args including their NULs
 	envSize     uint32
 	random      io.Reader
+	randomAhead []byte    // given back by UnreadRandom, served first
 	start       time.Time // origin of the monotonic clock
 	maxFiles    int
 	fds         []*fdEntry // indexed by descriptor; nil is free
@@ -228,6 +229,8 @@ type fdEntry struct {
 	// delivers the result of a write a call abandoned.
 	outMayBlock bool
 	outPending  chan writeResult
+	// bufferFailed: a write the guest buffered failed (WriteBuffered).
+	bufferFailed bool
 
 	// kindFile.
 	file   fs.File

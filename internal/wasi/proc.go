@@ -2,7 +2,6 @@ package wasi
 
 import (
 	"context"
-	"io"
 	"runtime"
 	"time"
 
@@ -136,7 +135,7 @@ func randomGet(k *Kernel, _ context.Context, m Memory, p []uint64) (Errno, error
 	if !ok {
 		return EFAULT, nil
 	}
-	if _, err := io.ReadFull(k.random, b); err != nil {
+	if err := k.Random(b); err != nil {
 		return EIO, nil
 	}
 	return ESUCCESS, nil
