@@ -85,12 +85,12 @@ type HostFunctionBuilder struct {
 	params  []api.ValueType
 	results []api.ValueType
 	name    string
-	clock   store.GuestClock // set through hostext.WithGuestClock
+	guest   store.Guest // set through hostext.WithGuest
 }
 
 func init() {
-	hostext.WithGuestClock = func(fb any, clock store.GuestClock) {
-		fb.(*HostFunctionBuilder).clock = clock
+	hostext.WithGuest = func(fb any, g store.Guest) {
+		fb.(*HostFunctionBuilder).guest = g
 	}
 }
 
@@ -121,7 +121,7 @@ func (fb *HostFunctionBuilder) Export(name string) *HostModuleBuilder {
 	if fb.fn == nil && b.err == nil {
 		b.err = fmt.Errorf("host function %q: no implementation (WithGoModuleFunction)", name)
 	}
-	b.h.Funcs = append(b.h.Funcs, store.HostFunc{Export: name, Name: fb.name, Type: ft, Fn: fb.fn, Clock: fb.clock})
+	b.h.Funcs = append(b.h.Funcs, store.HostFunc{Export: name, Name: fb.name, Type: ft, Fn: fb.fn, Guest: fb.guest})
 	return b
 }
 

@@ -28,10 +28,10 @@ type Function struct {
 	ParamSlots, ResultSlots uint32
 	// Code is the engine's prepared body; nil for host functions.
 	Code Code
-	// Host is the Go implementation of a host function, and Clock what
-	// its module says of it if it reads clocks (HostFunc.Clock).
+	// Host is the Go implementation of a host function, and Guest what
+	// its module says of it for a guest to serve (HostFunc.Guest).
 	Host  api.GoModuleFunc
-	Clock GuestClock
+	Guest Guest
 	// Entry and Ctx are the compiled tier's view of the function, read
 	// by machine code at fixed offsets: the address of its machine code
 	// and of its instance's state block. Both are zero for a function

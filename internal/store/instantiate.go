@@ -404,25 +404,11 @@ type HostFunc struct {
 	Name string
 	Type wasm.FuncType
 	Fn   api.GoModuleFunc
-	// Clock, if not nil, says that Fn reads clocks and how a guest may
-	// serve it (see GuestClock).
-	Clock GuestClock
+	// Guest, if its Kind is not GuestNone, says which of WASI's
+	// functions Fn is, so that an engine that runs code in a guest may
+	// serve it there (see Guest).
+	Guest Guest
 }
-
-// GuestClock, for a host function that reads clocks as WASI's
-// clock_time_get does (clock id i32, precision i64, address i32 to
-// errno i32, the time stored as a u64 at the address), returns a
-// caller's realtime and monotonic clocks now, in nanoseconds, or false
-// if it has none (the function then fails for it). An engine
-// that runs code in a guest may then serve clocks 0 (realtime) and 1
-// (monotonic) there, from the time-stamp counter anchored to these at
-// every exit, and call the function for the rest: the host process
-// need not be entered to tell the time.
-type GuestClock func(caller api.Module) (realtime, monotonic uint64, ok bool)
-
-// GuestClockFault is the errno a GuestClock function returns for an
-// address outside the caller's memory: WASI's EFAULT.
-const GuestClockFault = 21
 
 // HostMemory is a memory a host module defines and exports.
 type HostMemory struct {
@@ -484,7 +470,7 @@ func (s *Store) NewHostInstance(name string, h *HostModule, lim Limits) (_ *Inst
 		}
 		ft := hf.Type
 		f := newFunction(inst, &ft, s.TypeID(&ft), uint32(i), n)
-		f.Host, f.Clock = hf.Fn, hf.Clock
+		f.Host, f.Guest = hf.Fn, hf.Guest
 		inst.Funcs = append(inst.Funcs, f)
 		if err := export(hf.Export, wasm.ExternFunc, i); err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/fs"
 	"github.com/wasmvisor/wasmvisor/internal/handle"
 	"github.com/wasmvisor/wasmvisor/internal/hostext"
+	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -48,25 +49,59 @@ func Instantiate(ctx context.Context, r *wasmvisor.Runtime, opts Options) (api.M
 		fb := b.NewFunctionBuilder().
 			WithGoModuleFunction(hostFunc(f, opts.Trace), apiTypes(f.Type.Params), apiTypes(f.Type.Results)).
 			WithName(f.Name)
-		if f.Name == "clock_time_get" && opts.Trace == nil {
-			// A micro-VM tells the realtime and monotonic clocks in the
-			// guest, without an exit: Go programs read them thousands
-			// of times. (A trace wants every call, so it gets them.)
-			hostext.WithGuestClock(fb, guestClock)
+		if kind := guestKinds[f.Name]; kind != store.GuestNone && opts.Trace == nil {
+			// A micro-VM serves these in the guest, without an exit:
+			// Go programs read clocks thousands of times, and every
+			// program starts with its arguments and environment. (A
+			// trace wants every call, so it gets them.)
+			hostext.WithGuest(fb, store.Guest{Kind: kind, Server: guestServer})
 		}
 		fb.Export(f.Name)
 	}
 	return b.Instantiate(ctx)
 }
 
-// guestClock returns the clocks of the caller's kernel.
-func guestClock(mod api.Module) (realtime, monotonic uint64, ok bool) {
+// guestKinds are the WASI functions a guest may serve (store.Guest).
+var guestKinds = map[string]store.GuestKind{
+	"clock_time_get":      store.GuestClockTimeGet,
+	"args_sizes_get":      store.GuestArgsSizesGet,
+	"args_get":            store.GuestArgsGet,
+	"environ_sizes_get":   store.GuestEnvironSizesGet,
+	"environ_get":         store.GuestEnvironGet,
+	"random_get":          store.GuestRandomGet,
+	"fd_write":            store.GuestFdWrite,
+	"fd_fdstat_get":       store.GuestFdFdstatGet,
+	"fd_prestat_get":      store.GuestFdPrestatGet,
+	"fd_prestat_dir_name": store.GuestFdPrestatDirName,
+	"fd_fdstat_set_flags": store.GuestFdFdstatSetFlags,
+}
+
+// guestServer returns the caller's kernel, which serves what a guest
+// serves of WASI.
+func guestServer(mod api.Module) store.GuestServer {
 	p, _ := wasmvisor.InstanceState(mod, stateKey{}).(*program)
 	if p == nil {
-		return 0, 0, false
+		return nil
 	}
-	realtime, monotonic = p.k.Clocks()
-	return realtime, monotonic, true
+	return guestKernel{p.k}
+}
+
+// guestKernel is a kernel as a store.GuestServer, whose errnos are
+// plain numbers.
+type guestKernel struct{ *wasi.Kernel }
+
+func (k guestKernel) Fdstat(fd uint32) ([24]byte, uint16) {
+	stat, errno := k.Kernel.Fdstat(fd)
+	return stat, uint16(errno)
+}
+
+func (k guestKernel) Prestat(fd uint32) (string, uint16) {
+	name, errno := k.Kernel.Prestat(fd)
+	return name, uint16(errno)
+}
+
+func (k guestKernel) SetFdflags(fd uint32, flags uint64) uint16 {
+	return uint16(k.Kernel.SetFdflags(fd, flags))
 }
 
 // hostFunc adapts one kernel function to the engine's calling

@@ -138,10 +138,10 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	// fixed offset after it, then the exit stub.
 	t.emitEntry(g)
 	if t.emitGuestRoutines != nil {
-		if g.a.Len() > vmGuestClock {
+		if g.a.Len() > vmGuestRoutines {
 			panic("the entry thunk outgrew its room before the guest routines")
 		}
-		g.a.AlignTo(vmGuestClock)
+		g.a.AlignTo(vmGuestRoutines)
 		t.emitGuestRoutines(g)
 	}
 	g.a.AlignTo(16)

@@ -2,7 +2,6 @@ package amd64
 
 import (
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
-	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
 )
 
@@ -107,7 +106,7 @@ func emitExitStub(a *asm.Asm) {
 var VM = &Target{
 	Name:               "micro-vm",
 	ValueGuard:         vmValueGuard,
-	emitGuestRoutines:  emitGuestClock,
+	emitGuestRoutines:  emitGuestRoutines,
 	emitEntry:          emitVMEntry,
 	emitExitStub:       emitVMExitStub,
 	emitExit:           callExitStub,
@@ -155,81 +154,5 @@ func emitVMExitStub(a *asm.Asm) {
 	a.Out(vm.HypercallPort)
 	a.Load(asm.W64, asm.RAX, asm.M(rVM, vmMemLenPtr))
 	a.Load(asm.W64, rMemLen, asm.M(asm.RAX, 0))
-	a.Ret()
-}
-
-// vmGuestClock is the code offset of every VM-target module's clock
-// routine (emitGuestClock), after the entry thunk.
-const vmGuestClock = 64
-
-// Fields of a guest clock's record beyond those of a function's: the
-// guest address of the clock's data, and of the record of the host
-// function that serves what the routine does not.
-var (
-	clockRecData     = int32(vmFuncRecord)
-	clockRecFallback = int32(vmFuncRecord) + 8
-)
-
-// The clock data a guest clock's routine reads, which the host anchors
-// at every exit: the guest's time-stamp counter at the anchor, the
-// nanoseconds per tick in 32.32 fixed point, the realtime and monotonic
-// clocks at the anchor, and the last monotonic time returned.
-const (
-	clockTSC      = 0
-	clockMult     = 8
-	clockBase     = 16 // realtime; monotonic at clockBase+8
-	clockLastMono = 32
-	clockDataSize = 40
-)
-
-// emitGuestClock emits the routine that serves a host function that
-// reads clocks as WASI's clock_time_get does (store.GuestClock) in the
-// guest. It is called as the function, with its record in RAX (whose
-// state block, in R14, is the caller's, so that R13 and R12 are the
-// caller's memory), the clock id, precision and address in the frame's
-// first three slots and the errno to leave in the first. Clocks 0 and 1
-// are the time-stamp counter's, scaled from the host's anchor; the
-// monotonic one never returns less than it did before. Other clocks
-// exit to the host function, as a call of it would.
-func emitGuestClock(g *gen) {
-	a := &g.a
-	slow, fault, put := a.NewLabel(), a.NewLabel(), a.NewLabel()
-	a.Load(asm.W32, asm.RCX, slot(0))
-	a.AluImm(asm.AluCmp, asm.W32, asm.RCX, 1)
-	a.Jcc(asm.CondA, slow)
-	a.Load(asm.W64, asm.RSI, asm.M(asm.RAX, clockRecData))
-	a.Raw(0x0F, 0x31) // rdtsc: edx:eax
-	a.ShiftImm(asm.ShShl, asm.W64, asm.RDX, 32)
-	a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RDX)
-	a.AluLoad(asm.AluSub, asm.W64, asm.RAX, asm.M(asm.RSI, clockTSC))
-	a.Load(asm.W64, asm.RDX, asm.M(asm.RSI, clockMult))
-	a.Mul(asm.W64, asm.RDX) // rdx:rax = ticks * ns per tick << 32
-	a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 32)
-	a.ShiftImm(asm.ShShl, asm.W64, asm.RDX, 32)
-	a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RDX)
-	a.AluLoad(asm.AluAdd, asm.W64, asm.RAX, asm.MI(asm.RSI, asm.RCX, 8, clockBase))
-	a.Test(asm.W32, asm.RCX, asm.RCX)
-	a.Jcc(asm.CondE, put)
-	a.Load(asm.W64, asm.RDX, asm.M(asm.RSI, clockLastMono))
-	a.Alu(asm.AluCmp, asm.W64, asm.RAX, asm.RDX)
-	a.Cmov(asm.CondB, asm.W64, asm.RAX, asm.RDX)
-	a.Store(asm.W64, asm.M(asm.RSI, clockLastMono), asm.RAX)
-	a.Bind(put)
-	a.Load(asm.W32, asm.RDX, slot(2))
-	a.Lea(asm.W64, asm.RDI, asm.M(asm.RDX, 8))
-	a.Alu(asm.AluCmp, asm.W64, asm.RDI, rMemLen)
-	a.Jcc(asm.CondA, fault)
-	a.Store(asm.W64, asm.MI(rMem, asm.RDX, 1, 0), asm.RAX)
-	a.StoreImm(asm.W64, slot(0), 0)
-	a.Ret()
-	a.Bind(fault)
-	a.StoreImm(asm.W64, slot(0), store.GuestClockFault)
-	a.Ret()
-	a.Bind(slow)
-	a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, clockRecFallback))
-	a.Store(asm.W64, asm.M(rCtx, ctxExitPtr), asm.RAX)
-	a.Store(asm.W64, asm.M(rCtx, ctxExitArgs), rFP)
-	g.storeExit(exitCall, 0)
-	a.Call(g.exitStub)
 	a.Ret()
 }

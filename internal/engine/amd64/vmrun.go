@@ -99,16 +99,10 @@ type vmSession struct {
 	mems    map[*store.Memory]*vmMemory
 	// zero is the offset of a zero word: the length of no memory.
 	zero uint64
-	// clocks are the host functions that read clocks which the guest
-	// serves itself (emitGuestClock), one per importing instance, whose
-	// data the host anchors at every exit.
-	clocks []vmClock
-}
-
-type vmClock struct {
-	caller *store.Instance
-	f      *store.Function
-	data   uint64 // offset of its data
+	// servers are the data of the callers' servers of the WASI calls
+	// the guest serves (guest.go), which the host refreshes at every
+	// exit.
+	servers []*vmServer
 }
 
 type vmModule struct {
@@ -226,6 +220,7 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 		}
 	}
 	s.globalsOut()
+	s.drainServers(true)
 	if err != nil {
 		return s.runError(err)
 	}
@@ -360,8 +355,8 @@ func (s *vmSession) fillBlock(vi *vmInst) error {
 		if err != nil {
 			return err
 		}
-		if f.Clock != nil && f.Instance != inst {
-			if r, err = s.guestClock(vi, f, r); err != nil {
+		if f.Guest.Kind != store.GuestNone && f.Instance != inst {
+			if r, err = s.guestRoutine(vi, f, r); err != nil {
 				return err
 			}
 		}
@@ -385,52 +380,6 @@ func (s *vmSession) fillBlock(vi *vmInst) error {
 		s.put64(b+uint64(l.typ(uint32(i))), uint64(id))
 	}
 	return nil
-}
-
-// guestClock returns the record through which vi calls f, a host
-// function that reads clocks (store.GuestClock): one that runs the
-// clock routine of vi's module, with clock data of vi's own, where the
-// VM can tell time and f has vi's clocks; rec, f's own, otherwise.
-func (s *vmSession) guestClock(vi *vmInst, f *store.Function, rec uint64) (uint64, error) {
-	ft := f.Type
-	if _, ok := s.v.TSC(); !ok || len(ft.Params) != 3 || len(ft.Results) != 1 ||
-		ft.Params[0] != wasm.ValueTypeI32 || ft.Params[1] != wasm.ValueTypeI64 || ft.Params[2] != wasm.ValueTypeI32 ||
-		ft.Results[0] != wasm.ValueTypeI32 {
-		return rec, nil
-	}
-	if _, _, ok := f.Clock(vi.inst.Handle); !ok {
-		return rec, nil
-	}
-	off, err := s.alloc(uint64(clockRecFallback) + 8)
-	if err != nil {
-		return 0, err
-	}
-	data, err := s.alloc(clockDataSize)
-	if err != nil {
-		return 0, err
-	}
-	s.put64(off+uint64(offFuncEntry), vi.mod.base+vmGuestClock)
-	s.put64(off+uint64(offFuncCtx), s.guest(vi.block))
-	binary.LittleEndian.PutUint32(s.data[off+uint64(offFuncTypeID):], uint32(f.TypeID))
-	s.put64(off+uint64(clockRecData), s.guest(data))
-	s.put64(off+uint64(clockRecFallback), rec)
-	c := vmClock{caller: vi.inst, f: f, data: data}
-	s.clocks = append(s.clocks, c)
-	s.anchor(c)
-	return s.guest(off), nil
-}
-
-// anchor writes c's data: the guest's counter and the caller's clocks
-// now, and the counter's scale. The monotonic clock's floor stays.
-func (s *vmSession) anchor(c vmClock) {
-	tsc, _ := s.v.TSC()
-	now := tsc.Now()
-	realtime, monotonic, _ := c.f.Clock(c.caller.Handle)
-	d := c.data
-	s.put64(d+clockTSC, now)
-	s.put64(d+clockMult, (uint64(1e9)<<32)/tsc.Hz)
-	s.put64(d+clockBase, realtime)
-	s.put64(d+clockBase+8, monotonic)
 }
 
 // function returns the guest address of f's copy, made on first use:
@@ -647,6 +596,7 @@ func (s *vmSession) cause(page []byte) string {
 func (s *vmSession) serve(page []byte) error {
 	code := binary.LittleEndian.Uint32(page[ctxExitCode:])
 	arg := binary.LittleEndian.Uint32(page[ctxExitArg:])
+	s.drainServers(code == exitCall && s.recs[binary.LittleEndian.Uint64(page[ctxExitPtr:])].IsGuest(store.GuestRandomGet))
 	// The host may read and set globals (a host function through the
 	// API, a reference global's global.set run on the host): it sees
 	// the guest's values and the guest sees what it set.
@@ -670,12 +620,7 @@ func (s *vmSession) serve(page []byte) error {
 	if err := s.syncTablesAndMemories(); err != nil {
 		return s.trap(api.TrapInternal, err.Error())
 	}
-	// The counter's rate is known to a part in a million: anchoring
-	// at every exit keeps the guest's clocks within microseconds of
-	// the host's.
-	for _, c := range s.clocks {
-		s.anchor(c)
-	}
+	s.refreshServers()
 	if s.cs.call.Closed() {
 		return s.trap(api.TrapModuleClosed, "")
 	}

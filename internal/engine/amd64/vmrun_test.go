@@ -59,7 +59,7 @@ func forTargets(t *testing.T, test func(t *testing.T, newEngine func(Config) *En
 }
 
 // TestVMGuestClock checks the clock routine a VM serves host functions
-// that read clocks with (store.GuestClock): the realtime and monotonic
+// that read clocks with (store.GuestClockTimeGet): the realtime and monotonic
 // clocks without an exit, close to the host's; other clocks through the
 // host function; an address outside memory as EFAULT.
 func TestVMGuestClock(t *testing.T) {
@@ -74,10 +74,9 @@ func TestVMGuestClock(t *testing.T) {
 			stack[0] = 0
 			return nil
 		},
-		Clock: func(api.Module) (uint64, uint64, bool) {
-			now := time.Now()
-			return uint64(now.UnixNano()), uint64(now.Sub(start)), true
-		}})
+		Guest: store.Guest{Kind: store.GuestClockTimeGet, Server: func(api.Module) store.GuestServer {
+			return clockServer{start}
+		}}})
 	inst := compiledInstance(t, e, s, tmod{
 		memory:  &wasm.Limits{Min: 1},
 		imports: []timport{{"env", "clock", sig.Params, sig.Results}},
@@ -130,10 +129,28 @@ func TestVMGuestClock(t *testing.T) {
 	if errno := read(2, 8); errno != 0 || hostCalls != 1 {
 		t.Errorf("clock 2: errno %d, %d host calls; want the host function's 0, 1", errno, hostCalls)
 	}
-	if errno := read(0, 65536-4); errno != store.GuestClockFault {
-		t.Errorf("address past memory: errno %d, want %d", errno, store.GuestClockFault)
+	if errno := read(0, 65536-4); errno != store.GuestFault {
+		t.Errorf("address past memory: errno %d, want %d", errno, store.GuestFault)
 	}
 }
+
+// clockServer serves the host's clocks, from start for the monotonic
+// one, and nothing else.
+type clockServer struct{ start time.Time }
+
+func (c clockServer) Clocks() (uint64, uint64) {
+	now := time.Now()
+	return uint64(now.UnixNano()), uint64(now.Sub(c.start))
+}
+func (clockServer) Args() []string                                      { return nil }
+func (clockServer) Environ() []string                                   { return nil }
+func (clockServer) Random([]byte) error                                 { return nil }
+func (clockServer) UnreadRandom([]byte)                                 {}
+func (clockServer) Buffered(uint32) bool                                { return false }
+func (clockServer) WriteBuffered(context.Context, uint32, []byte) error { return nil }
+func (clockServer) Fdstat(uint32) ([24]byte, uint16)                    { return [24]byte{}, 8 }
+func (clockServer) Prestat(uint32) (string, uint16)                     { return "", 8 }
+func (clockServer) SetFdflags(uint32, uint64) uint16                    { return 8 }
 
 // TestVMStackTooLarge: a stack limit larger than a VM's data region can
 // hold is refused with an error, by VMConfig and by a call, never by a
