@@ -25,5 +25,7 @@
 // runs in ring 3 of a micro-VM (package vm), each call from Go in a VM of
 // its own (vmrun.go), where the hardware checks bounds and stacks, the
 // monitor stops the guest at its deadline, and every exit is one
-// hypercall; it also serves clock reads in the guest (emitGuestClock).
+// hypercall; it also serves the WASI calls that need no host (clocks,
+// arguments, random bytes, buffered output, descriptor state) in the
+// guest, from data the host refreshes at every exit (guest.go).
 package amd64
