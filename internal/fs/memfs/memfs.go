@@ -63,6 +63,7 @@ type node struct {
 	pages               map[int64]*page  // regular file contents by page number; holes have none
 	target              string           // symbolic link target
 	entries             map[string]*node // directory entries
+	peakEntries         int              // see fs.DeleteEntry
 	opens               int              // open Files; contents are freed when this and nlink are 0
 }
 
@@ -289,7 +290,7 @@ func (f *FS) link(d *node, elem string, n *node) {
 // unlink removes elem, which holds n, from directory d, and frees n's
 // contents when nothing refers to it any more.
 func (f *FS) unlink(d *node, elem string, n *node) {
-	delete(d.entries, elem)
+	fs.DeleteEntry(&d.entries, &d.peakEntries, elem)
 	f.charge(-(nodeCost + int64(len(elem))))
 	if n.typ == fs.TypeDir {
 		d.nlink--
@@ -457,7 +458,7 @@ func (f *FS) Rename(oldname, newname string) error {
 	if err := f.charge(int64(len(nelem)) - int64(len(oelem))); err != nil {
 		return err
 	}
-	delete(od.entries, oelem)
+	fs.DeleteEntry(&od.entries, &od.peakEntries, oelem)
 	if src.typ == fs.TypeDir {
 		od.nlink--
 	}

@@ -11,7 +11,8 @@ import (
 // way to either. Nodes mirror the upper tree, so that a lookup knows
 // without asking the upper layer whether it holds a name.
 type node struct {
-	children map[string]*node
+	children     map[string]*node
+	peakChildren int // see fs.DeleteEntry
 	// upper is the type of the upper layer's entry at this path;
 	// TypeUnknown when the upper layer has none.
 	upper fs.Type
@@ -174,7 +175,7 @@ func (ix *index) take(name string) *node {
 	if n == nil {
 		return nil
 	}
-	delete(parent.children, elem)
+	fs.DeleteEntry(&parent.children, &parent.peakChildren, elem)
 	ix.prune(dir)
 	return n
 }
@@ -214,7 +215,7 @@ func (ix *index) prune(name string) {
 		if n == nil || !n.unused() {
 			return
 		}
-		delete(parent.children, elem)
+		fs.DeleteEntry(&parent.children, &parent.peakChildren, elem)
 		ix.cost -= n.cost(elem)
 		name = dir
 	}
