@@ -23,6 +23,7 @@ import (
 //
 //	header  = magic version:byte lowerID:string
 //	record  = 's' path:string flags:byte ino:uvarint perm:uvarint typ:byte redirect:string   set path's meta
+//	        | 'p' shared:uvarint suffix:string flags … redirect                                as 's', of the path that is the last set record's first shared bytes and suffix
 //	        | 'd' path:string                                                              delete path's subtree
 //	        | 'm' old:string new:string                                                    move old's subtree to new
 //	        | 'b' kind:byte path:string ino:uvarint                                        begin a group
@@ -31,8 +32,10 @@ import (
 //	string  = length:uvarint bytes
 //
 // Paths are names in the form fs.FS methods take. Opening the overlay
-// replays the journal and rewrites it as one 's' record per node that
-// has metadata; records are then appended as the tree changes, and the
+// replays the journal and rewrites it as one 'p' record per node that
+// has metadata, in name order, so that each holds little more than its
+// own name however deep it lies: a rewritten journal is no larger than
+// the index's charge (see index.cost), which bounds it; records are then appended as the tree changes, and the
 // journal is rewritten again when it has grown well past that size. A
 // record cut short at the end (the process died while writing it) is
 // dropped.
@@ -46,17 +49,18 @@ import (
 // witness, what the upper layer holds at one path once the operation has
 // happened (kind 'p': an entry, 'n': none, 'i': the entry with host
 // inode number ino), and replay looks there to tell whether it counts.
-// Version 1 journals have no groups.
+// Version 1 journals have no groups, and versions before 3 no 'p'.
 const (
 	journalMagic   = "wasmvisor-overlay\n"
-	journalVersion = 2
+	journalVersion = 3
 
-	opSet    = 's'
-	opDel    = 'd'
-	opMove   = 'm'
-	opBegin  = 'b'
-	opCommit = 'c'
-	opAbort  = 'a'
+	opSet     = 's'
+	opSetFrom = 'p'
+	opDel     = 'd'
+	opMove    = 'm'
+	opBegin   = 'b'
+	opCommit  = 'c'
+	opAbort   = 'a'
 
 	// maxLowerID bounds the lower file system's identity string.
 	maxLowerID = 256
@@ -145,6 +149,27 @@ func (r *journalReader) name(root bool) (string, error) {
 	return s, nil
 }
 
+// nameFrom reads a path as the first bytes of prev it shares and the
+// rest.
+func (r *journalReader) nameFrom(prev string) (string, error) {
+	shared, err := r.uvarint()
+	if err != nil {
+		return "", err
+	}
+	if shared > uint64(len(prev)) {
+		return "", fmt.Errorf("path shares %d bytes of the %d-byte path before it", shared, len(prev))
+	}
+	suffix, err := r.string(fs.MaxPath)
+	if err != nil {
+		return "", err
+	}
+	s := prev[:shared] + suffix
+	if len(s) > fs.MaxPath || !fs.ValidName(s) {
+		return "", fmt.Errorf("invalid path %q", s)
+	}
+	return s, nil
+}
+
 // witness is what the upper layer holds at one path once a host
 // operation has happened: an entry (witnessPresent), none
 // (witnessAbsent), or the entry with host inode number ino (witnessIno).
@@ -192,7 +217,7 @@ type record struct {
 // apply applies the record r, which changes the index, to ix.
 func (r *record) apply(ix *index) {
 	switch r.op {
-	case opSet:
+	case opSet, opSetFrom:
 		ix.set(r.name, r.meta)
 	case opDel:
 		ix.detach(r.name)
@@ -229,17 +254,21 @@ func replayJournal(b []byte, ix *index, held func(witness) (bool, error)) (lower
 	var (
 		open  *record  // the 'b' of the open group, nil if none
 		group []record // the open group's records
+		prev  string   // the path of the last set record
 	)
 	for end = r.off; r.off < len(b); end = r.off {
-		rec, err := readRecord(r)
+		rec, err := readRecord(r, prev)
 		if errors.Is(err, errTruncated) {
 			// A group is written whole before its host operation
 			// starts: one cut short never got that far.
 			open = nil
 			break
 		}
-		if err == nil && v < 2 && (rec.op == opBegin || rec.op == opCommit || rec.op == opAbort) {
+		if err == nil && (v < 2 && (rec.op == opBegin || rec.op == opCommit || rec.op == opAbort) || v < 3 && rec.op == opSetFrom) {
 			err = fmt.Errorf("unknown record type %#x", rec.op)
+		}
+		if err == nil && (rec.op == opSet || rec.op == opSetFrom) {
+			prev = rec.name
 		}
 		if err == nil {
 			switch {
@@ -284,16 +313,22 @@ func replayJournal(b []byte, ix *index, held func(witness) (bool, error)) (lower
 	return lowerID, end, nil
 }
 
-// readRecord decodes the record at r.
-func readRecord(r *journalReader) (record, error) {
+// readRecord decodes the record at r; prev is the path of the last set
+// record before it.
+func readRecord(r *journalReader, prev string) (record, error) {
 	op, err := r.byte()
 	if err != nil {
 		return record{}, err
 	}
 	rec := record{op: op}
 	switch op {
-	case opSet:
-		if rec.name, err = r.name(true); err != nil {
+	case opSet, opSetFrom:
+		if op == opSet {
+			rec.name, err = r.name(true)
+		} else {
+			rec.name, err = r.nameFrom(prev)
+		}
+		if err != nil {
 			return rec, err
 		}
 		rec.meta, err = readMeta(r)
@@ -390,7 +425,26 @@ func (w *journalWriter) header(lowerID string) {
 	w.string(lowerID)
 }
 
+// set writes an 's' record of name's meta m.
 func (w *journalWriter) set(name string, m meta) {
+	w.buf = append(w.buf, opSet)
+	w.string(name)
+	w.meta(m)
+}
+
+// setFrom writes a 'p' record of name's meta m, name following prev.
+func (w *journalWriter) setFrom(prev, name string, m meta) {
+	shared := 0
+	for shared < len(prev) && shared < len(name) && prev[shared] == name[shared] {
+		shared++
+	}
+	w.buf = append(w.buf, opSetFrom)
+	w.buf = binary.AppendUvarint(w.buf, uint64(shared))
+	w.string(name[shared:])
+	w.meta(m)
+}
+
+func (w *journalWriter) meta(m meta) {
 	var flags byte
 	if m.whiteout {
 		flags |= flagWhiteout
@@ -401,8 +455,6 @@ func (w *journalWriter) set(name string, m meta) {
 	if m.hasPerm {
 		flags |= flagHasPerm
 	}
-	w.buf = append(w.buf, opSet)
-	w.string(name)
 	w.buf = append(w.buf, flags)
 	w.buf = binary.AppendUvarint(w.buf, m.ino)
 	w.buf = binary.AppendUvarint(w.buf, uint64(m.perm))
@@ -428,7 +480,8 @@ func (w *journalWriter) begin(wit witness) {
 }
 
 // snapshot encodes ix as a whole journal: the header and one set record
-// per node with metadata, in name order.
+// per node with metadata, in name order, each path given from the one
+// before.
 func snapshot(ix *index, lowerID string) []byte {
 	w := &journalWriter{}
 	w.header(lowerID)
@@ -441,8 +494,10 @@ func snapshot(ix *index, lowerID string) []byte {
 		}
 	})
 	slices.Sort(names)
+	prev := ""
 	for _, name := range names {
-		w.set(name, nodes[name].meta)
+		w.setFrom(prev, name, nodes[name].meta)
+		prev = name
 	}
 	return w.buf
 }
