@@ -46,7 +46,13 @@ const (
 	CapSyncRegs        Cap = 74  // KVM_CAP_SYNC_REGS
 	CapImmediateExit   Cap = 136 // KVM_CAP_IMMEDIATE_EXIT
 	CapMemoryFaultInfo Cap = 232 // KVM_CAP_MEMORY_FAULT_INFO
+	CapDisableQuirks2  Cap = 213 // KVM_CAP_DISABLE_QUIRKS2
 )
+
+// QuirkSlotZapAll is KVM_X86_QUIRK_SLOT_ZAP_ALL, an argument of
+// CapDisableQuirks2: with the quirk, deleting any memory slot drops every
+// shadow page table of the VM; without it, only the deleted slot's.
+const QuirkSlotZapAll = 1 << 7
 
 // String returns the kernel's name for c.
 func (c Cap) String() string {
@@ -65,6 +71,8 @@ func (c Cap) String() string {
 		return "KVM_CAP_IMMEDIATE_EXIT"
 	case CapMemoryFaultInfo:
 		return "KVM_CAP_MEMORY_FAULT_INFO"
+	case CapDisableQuirks2:
+		return "KVM_CAP_DISABLE_QUIRKS2"
 	}
 	return "KVM_CAP_" + itoa(uint64(c))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/kvm"
 )
 
 // trampoline is the user-mode page every run starts in. With the function
@@ -136,17 +137,29 @@ func (v *VM) warm() error {
 }
 
 // reset returns a used VM to the state of a fresh one: no memory
-// attached and no code mapped (which also flushes KVM's shadow page
-// tables), page tables as built at creation, and no byte the guest or the
-// host wrote left in the stack, ring-0 stack, context page, data or code
-// region. Registers are set by every Run. Warming up again comes first so
-// that its own writes are scrubbed too.
+// attached and no code mapped, and no byte the guest or the host wrote
+// left in the stack, ring-0 stack, context page, data or code region.
+// Registers are set by every Run. Where the VM keeps slots (VM.keep),
+// the last user's memory slots and code mappings stay registered, out of
+// the guest's page tables, until the next user claims them or Run
+// deletes them, and KVM's shadow page tables of the VM's own pages stay
+// warm; elsewhere deleting the slots flushed them all, and the VM warms
+// up again first, so that its own writes are scrubbed too.
 func (v *VM) reset() error {
 	if err := v.unmap(true); err != nil {
 		return err
 	}
-	if err := v.warm(); err != nil {
-		return err
+	if v.pt.PagesUsed() > v.pt.Capacity()/2 {
+		// Tables are never freed, so that a table always serves the same
+		// addresses (pagetable.Tables.Unmap); code mapped at ever other
+		// addresses uses up the pool in the end.
+		if err := v.flush(); err != nil {
+			return err
+		}
+	} else if !v.keep {
+		if err := v.warm(); err != nil {
+			return err
+		}
 	}
 	for _, b := range [][]byte{v.Stack(), v.Data()} {
 		if err := v.scrubResident(b); err != nil {
@@ -156,6 +169,30 @@ func (v *VM) reset() error {
 	clear(v.arena[sysKStackLo:sysKStackHi])
 	clear(v.ContextPage())
 	return v.LoadCode(nil)
+}
+
+// flush starts the guest's address space afresh: every memory slot and
+// code mapping deleted, the page tables rebuilt, and the arena's slot
+// registered again, which makes KVM drop every shadow page table (those
+// that shadow the page tables in the arena with the rest); then the VM
+// warms up again.
+func (v *VM) flush() error {
+	v.claimed = 0
+	if err := v.dropStale(); err != nil {
+		return err
+	}
+	err := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: arenaSlot})
+	if err == nil {
+		err = v.registerArena()
+	}
+	if err == nil {
+		err = v.buildTables()
+	}
+	if err != nil {
+		v.broken = err
+		return err
+	}
+	return v.warm()
 }
 
 // scrubResident zeroes the pages of b, a part of the arena, that are

@@ -119,13 +119,17 @@ const (
 	// firecracker and QEMU put them: above the arena, below memoryGPA.
 	kvmTSSGPA = 0xFFFB_D000
 
-	// Linear memory is registered as slots of doubling size
-	// ([0, 2M), [2M, 4M), [4M, 8M) … [2G, 4G)): creating a slot costs time
+	// Linear memory is registered as slots of doubling size: the first
+	// covers the memory's size when attached, rounded up to a power of
+	// two of at least 2 MiB, and each later one as much again as all
+	// before it ([0, S), [S, 2S), [2S, 4S) …). Creating a slot costs time
 	// in proportion to its size (about 35 µs for 2 MiB, 2.5 ms for 4 GiB
-	// here), so the slots follow the memory's size rather than its maximum.
-	// Boundaries are 2 MiB-aligned so each huge page lies in one slot.
-	// Memory i has slots firstMemSlot+i*memChunks onwards; each shared
-	// code mapping has one slot from firstCodeSlot.
+	// here) plus a fixed cost of its own, so the slots follow the
+	// memory's size rather than its maximum, and a memory that does not
+	// grow takes one slot whatever its size. Boundaries are 2 MiB-aligned
+	// so each huge page lies in one slot. Memory i has slots
+	// firstMemSlot+i*memChunks onwards; each shared code mapping has one
+	// slot from firstCodeSlot.
 	arenaSlot      = 0
 	firstMemSlot   = 1
 	memChunks      = 12
@@ -139,13 +143,19 @@ const (
 	trampolineSize = page
 )
 
-// chunkStart returns the offset in linear memory where memory slot chunk i
-// begins.
-func chunkStart(i int) uint64 {
-	if i == 0 {
-		return 0
+// nextChunk returns where the memory slot that starts at offset start of
+// a window ends, for a memory of size bytes: at least 2 MiB and size,
+// rounded up to a power of two, for the first; twice its start for the
+// others. A window thus needs at most memChunks slots.
+func nextChunk(start, size uint64) uint64 {
+	if start > 0 {
+		return 2 * start
 	}
-	return hugePage << (i - 1)
+	end := uint64(hugePage)
+	for end < size {
+		end *= 2
+	}
+	return end
 }
 
 // memSlot returns the KVM slot number of chunk c of memory i.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -66,9 +65,21 @@ type VM struct {
 
 	// maps is the shared code, in the order mapped: mapping j has slot
 	// firstCodeSlot+j. mapsEnd is the 2 MiB-aligned guest address where
-	// the next mapping's first 2 MiB page starts.
+	// the next mapping's first 2 MiB page starts. maps[:claimed] are
+	// the current user's; the rest were kept from the last user (see
+	// keep) and are taken out before the guest next runs unless MapCode
+	// is asked for the same code in the same order.
 	maps    []codeMapping
 	mapsEnd uint64
+	claimed int
+
+	// keep is set where KVM deletes a memory slot without dropping the
+	// shadow page tables of the others (QuirkSlotZapAll disabled): the
+	// VM then keeps its code mappings and memory slots across users, for
+	// a next user of the same code or host memory, and its monitor-owned
+	// pages stay mapped in KVM's shadow tables, so a reset need not warm
+	// it up again.
+	keep bool
 
 	// scratch is mincore's vector for scrubResident, kept between resets.
 	scratch []byte
@@ -98,7 +109,21 @@ type VM struct {
 type window struct {
 	mem    *linmem.Memory // attached memory, or nil
 	mapped uint64         // bytes of mem mapped into the window
-	slots  int            // memory slots created, chunks [0, slots)
+	// host is the host address the slots map offset 0 of the window to,
+	// and ends the end offset of each slot: slot c (memSlot(i, c))
+	// covers [ends[c-1], ends[c]), the first from 0. They outlive an
+	// attachment where the VM keeps slots (VM.keep), for the next
+	// memory at the same host address.
+	host uint64
+	ends []uint64
+}
+
+// registered returns the bytes of the window its slots cover.
+func (w *window) registered() uint64 {
+	if len(w.ends) == 0 {
+		return 0
+	}
+	return w.ends[len(w.ends)-1]
 }
 
 // codeMapping is host code mapped into the guest with MapCode.
@@ -160,15 +185,18 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	if v.vm, err = m.sys.CreateVM(); err != nil {
 		return nil, err
 	}
+	// Where KVM can delete one slot without flushing every shadow page
+	// table, a VM hands memory and code over between users at the cost
+	// of their own slots only (see VM.keep).
+	if q, err := v.vm.CheckExtension(kvm.CapDisableQuirks2); err == nil && q&kvm.QuirkSlotZapAll != 0 {
+		v.keep = v.vm.EnableCap(kvm.CapDisableQuirks2, kvm.QuirkSlotZapAll) == nil
+	}
 	if m.setTSS {
 		if err = v.vm.SetTSSAddr(kvmTSSGPA); err != nil {
 			return nil, err
 		}
 	}
-	if err = v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
-		Slot: arenaSlot, GuestPhysAddr: 0, MemorySize: size,
-		UserspaceAddr: uint64(uintptr(unsafe.Pointer(&v.arena[0]))),
-	}); err != nil {
+	if err = v.registerArena(); err != nil {
 		return nil, err
 	}
 	if v.cpu, err = v.vm.CreateVCPU(0); err != nil {
@@ -191,6 +219,14 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	// Without a known counter, guests tell time through the host.
 	_ = v.measureTSC()
 	return v, nil
+}
+
+// registerArena gives KVM the arena as its memory slot.
+func (v *VM) registerArena() error {
+	return v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
+		Slot: arenaSlot, GuestPhysAddr: 0, MemorySize: uint64(len(v.arena)),
+		UserspaceAddr: uint64(uintptr(unsafe.Pointer(&v.arena[0]))),
+	})
 }
 
 // buildTables writes the page tables for everything but linear memory:
@@ -307,12 +343,45 @@ func (v *VM) AttachMemoryAt(i int, mem *linmem.Memory) error {
 	// Advice only: the memory stays correct without huge pages. The raw
 	// call spares converting Base back into a pointer.
 	_, _, _ = unix.Syscall(unix.SYS_MADVISE, mem.Base(), uintptr(mem.Reserved()), unix.MADV_HUGEPAGE)
-	v.mems[i].mem = mem
+	w := &v.mems[i]
+	if !w.reusable(mem) {
+		if err := v.dropSlots(i); err != nil {
+			return err
+		}
+	}
+	w.mem = mem
 	if err := v.syncMemory(i); err != nil {
 		v.broken = err
 		return err
 	}
 	return nil
+}
+
+// reusable reports whether the slots the window kept from an earlier
+// memory serve mem as they are: they map the same host addresses, all
+// inside mem's reservation. Two host mappings never share an address,
+// so the earlier memory is then mem itself or was unmapped, and the
+// kernel's unmapping made KVM drop every translation to its pages.
+func (w *window) reusable(mem *linmem.Memory) bool {
+	return len(w.ends) > 0 && w.host == uint64(mem.Base()) && w.registered() <= min(mem.Reserved(), MemoryWindow)
+}
+
+// dropSlots deletes the memory slots of window i, which makes KVM drop
+// its translations of them.
+func (v *VM) dropSlots(i int) error {
+	w := &v.mems[i]
+	var err error
+	for c := len(w.ends) - 1; c >= 0; c-- {
+		if e := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: memSlot(i, c)}); e != nil {
+			err = fmt.Errorf("detaching linear memory %d: %w", i, e)
+			break
+		}
+		w.ends = w.ends[:c]
+	}
+	if err != nil {
+		v.broken = err
+	}
+	return err
 }
 
 // GrowMemory grows linear memory 0 by delta pages and maps the new pages.
@@ -364,19 +433,22 @@ func (v *VM) syncMemory(i int) error {
 		return nil
 	}
 	gpa := memoryGPA + uint64(i)*MemoryWindow
-	for w.slots < memChunks && chunkStart(w.slots) < size {
-		start := chunkStart(w.slots)
-		end := min(chunkStart(w.slots+1), limit)
+	if len(w.ends) == 0 {
+		w.host = uint64(mem.Base())
+	}
+	for len(w.ends) < memChunks && w.registered() < size {
+		start := w.registered()
+		end := min(nextChunk(start, size), limit)
 		err := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{
-			Slot:          memSlot(i, w.slots),
+			Slot:          memSlot(i, len(w.ends)),
 			GuestPhysAddr: gpa + start,
 			MemorySize:    end - start,
-			UserspaceAddr: uint64(mem.Base()) + start,
+			UserspaceAddr: w.host + start,
 		})
 		if err != nil {
 			return fmt.Errorf("registering linear memory %d [%#x, %#x): %w", i, start, end, err)
 		}
-		w.slots++
+		w.ends = append(w.ends, end)
 	}
 	va, pa, n := MemoryWindowBase(i)+w.mapped, gpa+w.mapped, size-w.mapped
 	var err error
@@ -397,38 +469,79 @@ func (v *VM) syncMemory(i int) error {
 func (v *VM) DetachMemory() error { return v.unmap(false) }
 
 // unmap takes the linear memories, and with code the shared code, out of
-// the guest. Deleting their memory slots makes KVM drop every shadow page
-// table of the VM, which is what lets the host take entries out of the
-// guest's page tables safely: they are rebuilt without them.
+// the guest's page tables. Where the VM keeps slots (keep), the memory
+// slots and code mappings stay registered for a next user, and the guest
+// can reach none of them before AttachMemoryAt or MapCode claims them or
+// Run deletes them (dropStale); otherwise they are deleted here.
+// Deleting a slot makes KVM drop its translations of it, which is what
+// makes taking entries out of the guest's tables safe (see package
+// pagetable).
 func (v *VM) unmap(code bool) error {
-	var dropMaps []codeMapping
-	if code {
-		dropMaps = v.maps
+	for i := range v.mems {
+		w := &v.mems[i]
+		if w.mem == nil {
+			continue
+		}
+		err := v.pt.Unmap(MemoryWindowBase(i), (w.mapped+page-1)&^(page-1))
+		w.mem, w.mapped = nil, 0
+		if err == nil && !v.keep {
+			err = v.dropSlots(i)
+		}
+		if err != nil {
+			v.broken = err
+			return err
+		}
 	}
-	attached := slices.ContainsFunc(v.mems[:], func(w window) bool { return w.mem != nil })
-	if !attached && len(dropMaps) == 0 {
+	if code {
+		if v.keep {
+			v.claimed = 0
+			return nil
+		}
+		return v.dropCode(0)
+	}
+	return nil
+}
+
+// dropStale deletes what the last user left and the current one did not
+// claim: memory slots of windows with no memory attached, and code
+// mappings past the claimed ones. Run calls it before entering the guest.
+func (v *VM) dropStale() error {
+	for i := range v.mems {
+		if v.mems[i].mem == nil && len(v.mems[i].ends) > 0 {
+			if err := v.dropSlots(i); err != nil {
+				return err
+			}
+		}
+	}
+	return v.dropCode(v.claimed)
+}
+
+// dropCode takes the code mappings from j on out of the guest: their
+// page-table entries and their slots.
+func (v *VM) dropCode(j int) error {
+	if j >= len(v.maps) {
 		return nil
 	}
-	old := v.mems
-	v.mems = [MaxMemories]window{}
-	if code {
-		v.maps, v.mapsEnd = v.maps[:0], SharedCodeBase
-	}
-	err := v.buildTables()
-	del := func(slot uint32, what string) {
-		if e := v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: slot}); e != nil && err == nil {
-			err = fmt.Errorf("detaching %s: %w", what, e)
+	var err error
+	for k := len(v.maps) - 1; k >= j && err == nil; k-- {
+		c := v.maps[k]
+		start := c.addr &^ (page - 1)
+		if err = v.pt.Unmap(start, (c.addr+uint64(len(c.code))+page-1)&^(page-1)-start); err == nil {
+			err = v.vm.SetUserMemoryRegion(kvm.UserspaceMemoryRegion{Slot: uint32(firstCodeSlot + k)})
 		}
-	}
-	for i, w := range old {
-		for c := range w.slots {
-			del(memSlot(i, c), "linear memory")
+		if err != nil {
+			err = fmt.Errorf("detaching shared code: %w", err)
+			break
 		}
+		v.maps[k] = codeMapping{} // drop the reference to the host's code
+		v.maps = v.maps[:k]
 	}
-	for j := range dropMaps {
-		del(uint32(firstCodeSlot+j), "shared code")
+	v.claimed = min(v.claimed, len(v.maps))
+	v.mapsEnd = SharedCodeBase
+	if n := len(v.maps); n > 0 {
+		last := v.maps[n-1]
+		v.mapsEnd = (last.addr + uint64(len(last.code)) + hugePage - 1) &^ (hugePage - 1)
 	}
-	clear(dropMaps[:cap(dropMaps)]) // drop the references to the host's code
 	if err != nil {
 		v.broken = err
 	}
@@ -465,6 +578,17 @@ func (v *VM) MapCode(code []byte) (uint64, error) {
 	if host%page != 0 {
 		return 0, fmt.Errorf("mapping code at host address %#x: not page-aligned", host)
 	}
+	if v.claimed < len(v.maps) {
+		// The last user's next mapping: the same host pages need
+		// nothing new; any other code replaces it and what follows.
+		if c := v.maps[v.claimed]; uint64(uintptr(unsafe.Pointer(&c.code[0]))) == host && uint64(len(c.code)) == n {
+			v.claimed++
+			return c.addr, nil
+		}
+		if err := v.dropCode(v.claimed); err != nil {
+			return 0, err
+		}
+	}
 	if len(v.maps) == MaxCodeMappings {
 		return 0, fmt.Errorf("mapping code: the VM already has %d mappings", MaxCodeMappings)
 	}
@@ -487,6 +611,7 @@ func (v *VM) MapCode(code []byte) (uint64, error) {
 		return 0, fmt.Errorf("registering %d bytes of code: %w", n, err)
 	}
 	v.maps = append(v.maps, codeMapping{addr: addr, code: code})
+	v.claimed = len(v.maps)
 	v.mapsEnd = (addr + n + hugePage - 1) &^ (hugePage - 1)
 	if err := v.mapCodeTables(addr, n); err != nil {
 		// The slot exists and the tables hold part of the mapping: only a
@@ -515,6 +640,11 @@ func (v *VM) Run(ctx context.Context, e *Entry) ([2]uint64, error) {
 	if v.broken != nil {
 		return [2]uint64{}, fmt.Errorf("VM unusable after an earlier error: %w", v.broken)
 	}
+	// What the last user left and this one did not claim goes first, so
+	// that not even the entry check below sees it.
+	if err := v.dropStale(); err != nil {
+		return [2]uint64{}, err
+	}
 	fn := CodeBase + e.PC
 	switch {
 	case e.Addr != 0:
@@ -526,6 +656,7 @@ func (v *VM) Run(ctx context.Context, e *Entry) ([2]uint64, error) {
 	case e.PC >= v.codeSize:
 		return [2]uint64{}, fmt.Errorf("entry point %#x outside the code region of %#x bytes", e.PC, v.codeSize)
 	}
+
 	if err := v.SyncMemories(); err != nil {
 		return [2]uint64{}, err
 	}

@@ -847,9 +847,28 @@ func TestTrap_Error(t *testing.T) {
 	}
 }
 
-func TestChunkStart(t *testing.T) {
-	if chunkStart(0) != 0 || chunkStart(1) != 2<<20 || chunkStart(2) != 4<<20 || chunkStart(memChunks) != MemoryWindow {
-		t.Fatalf("chunks: %#x %#x %#x %#x", chunkStart(0), chunkStart(1), chunkStart(2), chunkStart(memChunks))
+func TestNextChunk(t *testing.T) {
+	for _, c := range []struct{ start, size, want uint64 }{
+		{0, 64 << 10, 2 << 20},
+		{0, 2 << 20, 2 << 20},
+		{0, 2<<20 + 1, 4 << 20},
+		{0, 256 << 20, 256 << 20},
+		{0, 300 << 20, 512 << 20},
+		{2 << 20, 3 << 20, 4 << 20},
+		{256 << 20, 1 << 30, 512 << 20},
+	} {
+		if got := nextChunk(c.start, c.size); got != c.want {
+			t.Errorf("nextChunk(%#x, %#x) = %#x, want %#x", c.start, c.size, got, c.want)
+		}
+	}
+	// A memory that starts at one page and grows to the whole window
+	// needs every slot a window has.
+	end, n := uint64(0), 0
+	for end < MemoryWindow {
+		end, n = nextChunk(end, linmem.PageSize), n+1
+	}
+	if n != memChunks || end != MemoryWindow {
+		t.Fatalf("a window takes %d slots up to %#x, want %d up to %#x", n, end, memChunks, uint64(MemoryWindow))
 	}
 }
 
@@ -1032,5 +1051,140 @@ func TestVM_Run_DeadlineInHypercall(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the run took %v", d)
+	}
+}
+
+// TestVM_HandOver runs two instances of the same code, one after the
+// other, in the same pooled VM, which keeps the code mapped and, where
+// the second instance's memory is at the first's host address, its
+// memory slot: the first leaves a secret in its memory, the data region
+// and the stack, and the second must find none of it, and must trap past
+// its own, smaller memory where the first's was mapped.
+func TestVM_HandOver(t *testing.T) {
+	const (
+		secret = 0x5EC7E7
+		peek   = 1
+	)
+	dirty := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RAX, secret)
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase)
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
+		a.MovImm(amd64.W64, amd64.RSI, DataBase)
+		a.Store(amd64.W64, amd64.M(amd64.RSI, 0), amd64.RAX)
+		a.Push(amd64.RAX)
+		a.Pop(amd64.RAX)
+		a.Ret()
+	})
+	// The probe ORs the first words of its memory and data region and
+	// the word just below its stack pointer, where the first instance
+	// pushed, reports that, then reads where the first instance's last
+	// page was.
+	probe := assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
+		a.MovImm(amd64.W64, amd64.RSI, DataBase)
+		a.Load(amd64.W64, amd64.RCX, amd64.M(amd64.RSI, 0))
+		a.Raw(0x48, 0x09, 0xC8) // or rax, rcx
+		a.Load(amd64.W64, amd64.RCX, amd64.M(amd64.RSP, -16))
+		a.Raw(0x48, 0x09, 0xC8) // or rax, rcx
+		a.MovRR(amd64.W64, amd64.RDI, amd64.RAX)
+		hypercall(a, peek)
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase+40*linmem.PageSize-8)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
+		a.Ret()
+	})
+	// Both programs in one module's code, as the same module's
+	// instances share it: the probe at the second page.
+	code := hostCode(t, 2, append(append(dirty, make([]byte, page-len(dirty))...), probe...))
+	tests := []struct {
+		name      string
+		closeMem bool   // the first memory is closed before the second is made
+		sameCode bool   // the second instance maps the same code
+		pages    uint32 // the second memory's size
+	}{
+		{"memory closed, same code, same size", true, true, 40},
+		{"memory closed, same code, smaller", true, true, 1},
+		{"memory alive, same code, same size", false, true, 40},
+		{"memory alive, same code, smaller", false, true, 1},
+		{"memory closed, other code, same size", true, false, 40},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMonitor(t, Config{PoolSize: -1, DataSize: 2 << 20})
+			v, err := m.Get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := v.MapCode(code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := memoryOf(40, 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer first.Close()
+			if err := v.AttachMemory(first); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Run(context.Background(), &Entry{Addr: base}); err != nil {
+				t.Fatal(err)
+			}
+			firstBase := first.Base()
+			m.Put(v)
+			if tc.closeMem {
+				first.Close()
+			}
+			if !m.quiesce(5 * time.Second) {
+				t.Fatal("the monitor did not reset the VM")
+			}
+			w, err := m.Get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Put(w)
+			if w != v {
+				t.Fatal("the pool handed out another VM")
+			}
+			second := newMemory(t, tc.pages, tc.pages)
+			probeCode := code
+			if !tc.sameCode {
+				probeCode = hostCode(t, 2, code)
+			}
+			if base2, err := w.MapCode(probeCode); err != nil {
+				t.Fatal(err)
+			} else if tc.sameCode != (base2 == base) {
+				t.Errorf("code mapped at %#x, first at %#x: kept %v, want %v", base2, base, base2 == base, tc.sameCode)
+			}
+			if err := w.AttachMemory(second); err != nil {
+				t.Fatal(err)
+			}
+			// The kernel decides where the second memory goes; the
+			// slot is kept exactly when it went where the first was.
+			reused := second.Base() == firstBase
+			if kept := w.mems[0].host == uint64(firstBase); w.keep && kept != reused {
+				t.Errorf("memory slot kept: %v, second memory at the first's address: %v", kept, reused)
+			}
+			t.Logf("VM keeps slots: %v; second memory at the first's host address: %v", w.keep, reused)
+			var found uint64 = 1
+			var tab Table
+			tab.Register(peek, func(c *Call) (uint64, error) { found = c.Args[0]; return 0, nil })
+			res, err := w.Run(context.Background(), &Entry{Addr: w.maps[0].addr + page, Hypercalls: &tab})
+			if found != 0 {
+				t.Errorf("the second instance found %#x left by the first", found)
+			}
+			if tc.pages >= 40 {
+				if err != nil || res[0] != 0 {
+					t.Fatalf("the second instance's last page read %#x, %v; want 0", res[0], err)
+				}
+				return
+			}
+			var trap *Trap
+			if !errors.As(err, &trap) || trap.Kind != api.TrapOutOfBoundsMemory {
+				t.Fatalf("the first instance's memory is still mapped: %v", err)
+			}
+		})
 	}
 }

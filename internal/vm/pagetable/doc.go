@@ -6,10 +6,15 @@
 // own address space. See the Intel SDM, Vol. 3A, section 4.5 "4-Level
 // Paging and 5-Level Paging", for the entry formats used here.
 //
-// Tables only ever turn a not-present entry into a present one. Under a
-// shadow MMU (KVM without EPT, as with PVM) the hypervisor caches the
-// translations of present entries and does not notice the host writing
-// guest memory, but it re-walks the guest tables on every fault through a
-// not-present entry. Taking mappings away therefore needs Reset followed
-// by a flush of the hypervisor's shadow tables, which is the monitor's job.
+// Under a shadow MMU (KVM without EPT, as with PVM) the hypervisor caches
+// the translations of present entries and does not notice the host
+// writing guest memory, but it re-walks the guest tables on every fault
+// through a not-present entry. So Map only turns not-present entries
+// present, and Unmap takes only leaves away, never a table: a table page
+// stays linked below the entry that first linked it (a huge page that
+// displaces it parks it for that entry), so that whatever the hypervisor
+// cached of the tables above a leaf stays true. The monitor makes the
+// hypervisor drop the leaves Unmap took away by deleting the memory slots
+// behind them; Reset starts afresh and needs a flush of every shadow
+// table.
 package pagetable

@@ -78,6 +78,11 @@ type Tables struct {
 	pool []byte // host view of the page-table pool
 	base uint64 // guest-physical address of pool[0]
 	used int    // pages handed out; page 0 is the root (PML4)
+
+	// parked holds the page tables that a huge page displaced, by the
+	// address of the directory entry that linked them: a table once
+	// linked below an entry is only ever linked there again (see Unmap).
+	parked map[uint64]uint64
 }
 
 // New returns an empty address space whose tables are allocated from pool,
@@ -111,6 +116,7 @@ func (t *Tables) Capacity() int { return len(t.pool) / PageSize }
 func (t *Tables) Reset() {
 	clear(t.pool[:max(t.used, 1)*PageSize])
 	t.used = 1
+	clear(t.parked)
 }
 
 // entry returns the 8-byte entry idx of the table at guest-physical
@@ -137,6 +143,12 @@ func (t *Tables) next(table, idx uint64, va uint64) (uint64, error) {
 			return 0, fmt.Errorf("virtual %#x is already mapped by a huge page", va)
 		}
 		return e & addrMask, nil
+	}
+	key := table + idx*8
+	if child, ok := t.parked[key]; ok {
+		delete(t.parked, key)
+		t.set(table, idx, child|present|writable|user|accessed)
+		return child, nil
 	}
 	if t.used == t.Capacity() {
 		return 0, fmt.Errorf("page-table pool of %d pages exhausted mapping virtual %#x", t.Capacity(), va)
@@ -191,8 +203,15 @@ func (t *Tables) mapRange(va, pa, size uint64, p Perm, hugeOK bool) error {
 			return err
 		}
 		if hugeOK && va%HugePageSize == 0 && pa%HugePageSize == 0 && size >= HugePageSize {
-			if t.get(pd, i2)&present != 0 {
-				return fmt.Errorf("virtual %#x is already mapped", va)
+			if e := t.get(pd, i2); e&present != 0 {
+				if e&huge != 0 || !t.empty(e&addrMask) {
+					return fmt.Errorf("virtual %#x is already mapped", va)
+				}
+				// A table emptied by Unmap: park it for this entry.
+				if t.parked == nil {
+					t.parked = map[uint64]uint64{}
+				}
+				t.parked[pd+i2*8] = e & addrMask
 			}
 			t.set(pd, i2, pa|bits|huge)
 			va, pa, size = va+HugePageSize, pa+HugePageSize, size-HugePageSize
@@ -209,6 +228,68 @@ func (t *Tables) mapRange(va, pa, size uint64, p Perm, hugeOK bool) error {
 		va, pa, size = va+PageSize, pa+PageSize, size-PageSize
 	}
 	return nil
+}
+
+// empty reports whether the table at guest-physical address table has
+// no present entry.
+func (t *Tables) empty(table uint64) bool {
+	for idx := range uint64(PageSize / 8) {
+		if t.get(table, idx)&present != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Unmap takes the leaf mappings of size bytes from va out of the tables:
+// huge pages wholly inside the range and small pages. It keeps every
+// table, linked where it was, so that a table page always serves the same
+// addresses: a shadow MMU that missed the host's writes can then hold
+// stale translations only in leaves, which the monitor drops by deleting
+// the memory slots behind them. va and size must be page-aligned, and a
+// huge page may not straddle either end.
+func (t *Tables) Unmap(va, size uint64) error {
+	if va%PageSize != 0 || size%PageSize != 0 || va >= MaxVirtual || size > MaxVirtual-va {
+		return fmt.Errorf("unmapping [%#x, +%#x): not page-aligned or beyond the lower half", va, size)
+	}
+	for size > 0 {
+		i4, i3, i2, i1 := indexes(va)
+		step := uint64(HugePageSize) - va%HugePageSize
+		pd, ok := t.lookupTable(t.Root(), i4, i3)
+		if !ok {
+			// Nothing mapped in this GiB.
+			step = 1<<30 - va%(1<<30)
+		} else if e := t.get(pd, i2); e&present != 0 {
+			if e&huge != 0 {
+				if va%HugePageSize != 0 || size < HugePageSize {
+					return fmt.Errorf("unmapping [%#x, +%#x): a huge page straddles the range", va, size)
+				}
+				t.set(pd, i2, 0)
+			} else {
+				n := min(step, size) / PageSize
+				for i := range n {
+					t.set(e&addrMask, i1+i, 0)
+				}
+			}
+		}
+		step = min(step, size)
+		va, size = va+step, size-step
+	}
+	return nil
+}
+
+// lookupTable returns the page directory for pml4 index i4 and
+// page-directory-pointer index i3, if linked.
+func (t *Tables) lookupTable(root, i4, i3 uint64) (uint64, bool) {
+	e := t.get(root, i4)
+	if e&present == 0 || e&huge != 0 {
+		return 0, false
+	}
+	e = t.get(e&addrMask, i3)
+	if e&present == 0 || e&huge != 0 {
+		return 0, false
+	}
+	return e & addrMask, true
 }
 
 // Lookup translates va as the CPU would and returns the physical address

@@ -242,3 +242,85 @@ func FuzzTables_Map(f *testing.F) {
 		}
 	})
 }
+
+// TestTables_Unmap takes mappings out and maps other sizes at the same
+// addresses: entries go, tables stay linked where they were, and a table
+// a huge page displaced comes back below the same entry.
+func TestTables_Unmap(t *testing.T) {
+	const (
+		va = 0x1_0000_0000
+		pa = 0x4000_0000
+	)
+	tests := []struct {
+		name        string
+		first, next uint64 // bytes mapped before and after the Unmap
+		small       bool   // map the first with MapSmall
+	}{
+		{"small then huge", 64 << 10, 4 << 20, false},
+		{"huge then small", 4 << 20, 64 << 10, false},
+		{"huge and small then less", 2<<20 + 64<<10, 2 << 20, false},
+		{"small pages then small", 3 << 20, 1 << 20, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tab := newTables(t, 16)
+			mapIt := func(size uint64, small bool) {
+				t.Helper()
+				f := tab.Map
+				if small {
+					f = tab.MapSmall
+				}
+				if err := f(va, pa, size, User|Write); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mapIt(tc.first, tc.small)
+			if err := tab.Unmap(va, tc.first); err != nil {
+				t.Fatal(err)
+			}
+			for off := uint64(0); off < tc.first; off += PageSize {
+				if _, _, ok := tab.Lookup(va + off); ok {
+					t.Fatalf("%#x still mapped after Unmap", va+off)
+				}
+			}
+			mapIt(tc.next, false)
+			mapIt2 := func() {
+				t.Helper()
+				if err := tab.Unmap(va, tc.next); err != nil {
+					t.Fatal(err)
+				}
+				mapIt(tc.first, tc.small)
+			}
+			for off := uint64(0); off < tc.next; off += PageSize {
+				if got, _, ok := tab.Lookup(va + off); !ok || got != pa+off {
+					t.Fatalf("Lookup(%#x) = %#x, %v; want %#x", va+off, got, ok, pa+off)
+				}
+			}
+			if _, _, ok := tab.Lookup(va + tc.next); ok {
+				t.Fatalf("%#x mapped past the end", va+tc.next)
+			}
+			// Back and forth between the shapes: no table is allocated
+			// again.
+			used := tab.PagesUsed()
+			for range 3 {
+				mapIt2()
+				if err := tab.Unmap(va, tc.first); err != nil {
+					t.Fatal(err)
+				}
+				mapIt(tc.next, false)
+			}
+			if got := tab.PagesUsed(); got != used {
+				t.Errorf("%d pages used after switching shapes, %d before", got, used)
+			}
+		})
+	}
+	t.Run("straddling huge page", func(t *testing.T) {
+		tab := newTables(t, 16)
+		if err := tab.Map(va, pa, 2<<20, User); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.Unmap(va, 1<<20); err == nil || !strings.Contains(err.Error(), "straddles") {
+			t.Fatalf("err = %v, want a huge page straddling the range", err)
+		}
+	})
+}
