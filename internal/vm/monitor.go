@@ -22,8 +22,10 @@ type Config struct {
 	// default 0 (none), at most MaxDataSize. Untouched room costs no
 	// memory.
 	DataSize uint64
-	// PoolSize is how many ready VMs the monitor keeps for Get; zero
-	// means the default of 2, negative means none.
+	// PoolSize is how many ready VMs the monitor keeps for Get once
+	// calls keep coming (before the first Get it makes one, and none
+	// while there was only one: see fillTarget); zero means the default
+	// of 2, negative means none.
 	PoolSize int
 	// MaxPoolSize is how many ready VMs it keeps at most, once calls
 	// have needed that many at once: returned VMs are reset and kept up
@@ -60,6 +62,7 @@ type Monitor struct {
 	surplus   []*VM // VMs waiting for teardown
 	busy      bool  // the worker is resetting, creating or destroying
 	resetting bool  // the worker is resetting
+	creating  bool  // the worker is making a VM for the pool
 	closed    bool
 	err       error // the worker's last failure to fill the pool
 
@@ -69,6 +72,7 @@ type Monitor struct {
 
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
 	destroyed       atomic.Int64 // VMs torn down
+	gets            atomic.Int64 // calls of Get
 
 	lastGet atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
@@ -87,8 +91,11 @@ const (
 	// without a Get.
 	idleShrink     = time.Second
 	defaultMaxPool = 16
-	// resetWait bounds how long Get waits for a VM being reset.
-	resetWait = 2 * time.Millisecond
+	// resetWait bounds how long Get waits for a VM being reset, and
+	// createWait for one the worker is making (which takes 1.5–2.5 ms
+	// here, and making another at the same time would slow both).
+	resetWait  = 2 * time.Millisecond
+	createWait = 10 * time.Millisecond
 )
 
 // requiredCaps are what a KVM must offer the monitor. For
@@ -243,6 +250,7 @@ func (m *Monitor) Get() (*VM, error) {
 		return nil, fmt.Errorf("monitor is closed")
 	}
 	m.lastGet.Store(time.Now().UnixNano())
+	m.gets.Add(1)
 	select {
 	case v := <-m.ready:
 		m.pooled.Add(1)
@@ -263,7 +271,7 @@ func (m *Monitor) Get() (*VM, error) {
 		m.queue[len(m.queue)-1] = nil
 		m.queue = m.queue[:len(m.queue)-1]
 	}
-	resetting := m.resetting
+	resetting, creating := m.resetting, m.creating
 	m.mu.Unlock()
 	if v != nil {
 		if v.broken == nil {
@@ -279,15 +287,35 @@ func (m *Monitor) Get() (*VM, error) {
 		m.surplus = append(m.surplus, v)
 		m.mu.Unlock()
 	}
-	if resetting {
+	if resetting || creating {
+		wait := resetWait
+		if creating {
+			wait = createWait
+		}
 		select {
 		case v := <-m.ready:
 			m.pooled.Add(1)
 			return v, nil
-		case <-time.After(resetWait):
+		case <-time.After(wait):
 		}
 	}
 	return m.create()
+}
+
+// fillTarget is how many ready VMs the worker makes VMs for: one before
+// the first Get, so that a new process's first call finds a VM made
+// while the process was loading its program; none more while that was
+// the only call, since a command runs one program and a VM made during
+// its run only contends with it for the kernel's locks; PoolSize once
+// calls keep coming. Returned VMs are pooled whatever the target.
+func (m *Monitor) fillTarget() int {
+	switch m.gets.Load() {
+	case 0:
+		return min(m.poolSize, 1)
+	case 1:
+		return 0
+	}
+	return m.poolSize
 }
 
 func (m *Monitor) create() (*VM, error) {
@@ -370,6 +398,7 @@ func (m *Monitor) worker() {
 		}
 		var reset, destroy *VM
 		fill := false
+		target := m.fillTarget()
 		quiet := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod))
 		idle := time.Until(time.Unix(0, m.lastGet.Load()).Add(idleShrink))
 		switch {
@@ -383,7 +412,7 @@ func (m *Monitor) worker() {
 			m.queue = m.queue[1:]
 		case len(m.surplus) > 0 && quiet <= 0:
 			destroy = m.popSurplus()
-		case len(m.ready) < m.poolSize && m.err == nil && quiet <= 0:
+		case len(m.ready) < target && m.err == nil && quiet <= 0:
 			fill = true
 		case len(m.ready) > m.poolSize && idle <= 0:
 			// Calls needed more VMs than the pool keeps, but not
@@ -393,10 +422,11 @@ func (m *Monitor) worker() {
 			default:
 			}
 		}
-		waiting := len(m.surplus) > 0 || (len(m.ready) < m.poolSize && m.err == nil)
+		waiting := len(m.surplus) > 0 || (len(m.ready) < target && m.err == nil)
 		shrinking := len(m.ready) > m.poolSize
 		m.busy = reset != nil || destroy != nil || fill || waiting || shrinking
 		m.resetting = reset != nil
+		m.creating = fill
 		m.mu.Unlock()
 
 		switch {
@@ -494,7 +524,7 @@ func (m *Monitor) quiesce(timeout time.Duration) bool {
 	for time.Now().Before(deadline) {
 		m.mu.Lock()
 		idle := len(m.queue) == 0 && len(m.surplus) == 0 && (!m.busy || len(m.ready) > m.poolSize) &&
-			(len(m.ready) >= m.poolSize || m.err != nil)
+			(len(m.ready) >= m.fillTarget() || m.err != nil)
 		m.mu.Unlock()
 		if idle {
 			return true
