@@ -161,7 +161,7 @@ func (v *VM) reset() error {
 			return err
 		}
 	}
-	for _, b := range [][]byte{v.Stack(), v.Data()} {
+	for _, b := range [][]byte{v.Stack(), v.Data()[:v.dataLo], v.Data()[v.dataHi:]} {
 		if err := v.scrubResident(b); err != nil {
 			return err
 		}

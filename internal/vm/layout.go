@@ -88,17 +88,19 @@ const (
 	// The page-table pool holds the tables for the worst case of every
 	// mapping at once. Everything lies below 512 GiB, under one PML4
 	// entry, so there is one page-directory-pointer table. The low 4 GiB
-	// (system pages, stack, code, data) need four page directories and
-	// one page table for the small system pages; the rest there is 2 MiB
-	// pages. Each memory window needs four page directories and, at
-	// worst, a page table for each of its 2048 huge-page slots (a memory
+	// (system pages, stack, code, data) need four page directories, one
+	// page table for the small system pages and one for each 2 MiB of
+	// stack and data region, which may be mapped with small pages; the
+	// rest there is 2 MiB pages. Each memory window needs four page
+	// directories and, at worst, a page table for each of its 2048
+	// huge-page slots (a memory
 	// that grew so as to leave every slot partly filled once, or one not
 	// 2 MiB-aligned on the host). Shared code needs a page directory per
 	// GiB of its range and two page tables per mapping, for the partial
 	// 2 MiB pages at its ends: each mapping starts a 2 MiB page of its
 	// own. The pool is MAP_NORESERVE in the arena, and only the pages
 	// handed out are ever touched, so its size costs address space only.
-	ptPoolPages = 2 + 4 + 1 +
+	ptPoolPages = 2 + 4 + 1 + (maxStack+MaxDataSize)/hugePage +
 		MaxMemories*(MemoryWindow>>30+MemoryWindow/hugePage) +
 		MaxSharedCode>>30 + 2*MaxCodeMappings
 	ptPoolGPA  = 2 << 20

@@ -35,6 +35,11 @@ type Config struct {
 	MaxPoolSize int
 	// Device is the KVM device; empty means /dev/kvm.
 	Device string
+	// ExposeData makes the data region reachable by the guest only where
+	// VM.ExposeData opened it, so that a reset scrubs just that; without
+	// it the guest reaches all of it. It has no effect where the VM does
+	// not keep KVM's shadow tables across users (VM.keep).
+	ExposeData bool
 }
 
 // Monitor creates, pools and recycles VMs. One per process is enough;
@@ -49,6 +54,7 @@ type Monitor struct {
 	stackSize, codeSize, dataSize uint64
 	poolSize, maxPool             int
 	device                        string
+	exposeData                    bool
 
 	// tss, guarded by tssMu, is how VMs load TR; nil until the first VM
 	// is created (see tssFor).
@@ -176,7 +182,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		sys: sys, cpuid: cpuid, cr4: extraCR4(cpuid), setTSS: tss > 0,
 		readonlyMem: ro > 0, maxGPA: 1 << physBits(cpuid),
 		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
-		maxPool: maxPool,
+		maxPool: maxPool, exposeData: cfg.ExposeData,
 		ready:   make(chan *VM, maxPool),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),

@@ -120,6 +120,45 @@ func TestVM_Data(t *testing.T) {
 		}
 	})
 
+	t.Run("exposed on demand", func(t *testing.T) {
+		m := newMonitor(t, Config{DataSize: size, PoolSize: -1, ExposeData: true})
+		v := instance(t, m, code, nil)
+		if !v.keep {
+			t.Skip("this KVM flushes every shadow table at a reset: the whole region is exposed")
+		}
+		run := func(off, store uint64) error {
+			_, err := v.Run(context.Background(), &Entry{Args: [6]uint64{DataBase + off, store}})
+			return err
+		}
+		// Hidden until exposed; what the host leaves in a hidden page is
+		// gone when the page is exposed.
+		for _, off := range []uint64{page, size / 2, size - 8} {
+			wantTrap(t, run(off, 0), api.TrapInternal, x86.PF, DataBase+off)
+		}
+		v.Data()[page+8] = 0x77
+		if err := v.ExposeData(page+1, size-page); err != nil {
+			t.Fatal(err)
+		}
+		if v.Data()[page+8] != 0 {
+			t.Error("exposing a page kept what the host left in it")
+		}
+		for _, off := range []uint64{page, 2*page - 8, size - page, size - 8} {
+			if err := run(off, 0x5EC7E7); err != nil {
+				t.Fatalf("offset %#x after exposing it: %v", off, err)
+			}
+		}
+		wantTrap(t, run(2*page, 0), api.TrapInternal, x86.PF, DataBase+2*page)
+		wantTrap(t, run(size-page-8, 0), api.TrapInternal, x86.PF, DataBase+size-page-8)
+		if err := v.reset(); err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range v.Data() {
+			if b != 0 {
+				t.Fatalf("data byte %#x is %#x after a reset", i, b)
+			}
+		}
+	})
+
 	t.Run("none by default", func(t *testing.T) {
 		m := newMonitor(t, Config{})
 		v := instance(t, m, code, nil)

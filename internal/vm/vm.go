@@ -60,6 +60,9 @@ type VM struct {
 	codeOff                       uint64 // arena offset of the code region
 	dataOff                       uint64 // arena offset of the data region
 	codeUsed                      uint64 // bytes of code written since the last reset
+	// The guest reaches [0, dataLo) and [dataHi, dataSize) of the data
+	// region (see ExposeData); both only grow.
+	dataLo, dataHi uint64
 
 	mems [MaxMemories]window // the memory windows
 
@@ -151,10 +154,31 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	}
 	lead := (hugePage - uint64(uintptr(unsafe.Pointer(&v.raw[0])))%hugePage) % hugePage
 	v.arena = v.raw[lead : lead+size : lead+size]
-	// Stack, code and data are touched a page at a time by the guest, and
-	// each first touch of a small page is a shadow-MMU fault of ~60 µs
-	// here.
-	_ = unix.Madvise(v.arena[stackGPA:], unix.MADV_HUGEPAGE)
+	if v.vm, err = m.sys.CreateVM(); err != nil {
+		return nil, err
+	}
+	// Where KVM can delete one slot without flushing every shadow page
+	// table, a VM hands memory and code over between users at the cost
+	// of their own slots only (see VM.keep).
+	if q, err := v.vm.CheckExtension(kvm.CapDisableQuirks2); err == nil && q&kvm.QuirkSlotZapAll != 0 {
+		v.keep = v.vm.EnableCap(kvm.CapDisableQuirks2, kvm.QuirkSlotZapAll) == nil
+	}
+	// Each first touch of a small page is a shadow-MMU fault of ~60 µs
+	// here, so code is on huge pages. So are the stack and data region
+	// where every reset drops KVM's shadow tables; where the VM keeps
+	// them (keep), a page is faulted in once in the VM's life, and small
+	// pages let a reset clear just the pages its users touched, not
+	// each 2 MiB page they touched (see scrubResident).
+	huge := v.arena[v.codeOff:v.dataOff]
+	if !v.keep {
+		huge = v.arena[stackGPA:]
+	}
+	_ = unix.Madvise(huge, unix.MADV_HUGEPAGE)
+	// The first page is what the warm-up reads.
+	v.dataLo, v.dataHi = min(page, v.dataSize), v.dataSize
+	if !v.keep || !m.exposeData {
+		v.dataLo = v.dataSize
+	}
 
 	if v.pt, err = pagetable.New(v.arena[ptPoolGPA:ptPoolGPA+ptPoolSize], ptPoolGPA); err != nil {
 		return nil, err
@@ -182,15 +206,6 @@ func (m *Monitor) newVM() (_ *VM, err error) {
 	}
 	v.sregs = x86.UserSregs(v.layout)
 
-	if v.vm, err = m.sys.CreateVM(); err != nil {
-		return nil, err
-	}
-	// Where KVM can delete one slot without flushing every shadow page
-	// table, a VM hands memory and code over between users at the cost
-	// of their own slots only (see VM.keep).
-	if q, err := v.vm.CheckExtension(kvm.CapDisableQuirks2); err == nil && q&kvm.QuirkSlotZapAll != 0 {
-		v.keep = v.vm.EnableCap(kvm.CapDisableQuirks2, kvm.QuirkSlotZapAll) == nil
-	}
 	if m.setTSS {
 		if err = v.vm.SetTSSAddr(kvmTSSGPA); err != nil {
 			return nil, err
@@ -249,10 +264,17 @@ func (v *VM) buildTables() error {
 		{ContextAddr, ContextAddr, ContextSize, user | rw},
 		{StackTop - v.stackSize, stackGPA, v.stackSize, user | rw},
 		{CodeBase, v.codeOff, v.codeSize, user | rx},
-		{DataBase, v.dataOff, v.dataSize, user | rw},
+		{DataBase, v.dataOff, v.dataLo, user | rw},
+		{DataBase + v.dataHi, v.dataOff + v.dataHi, v.dataSize - v.dataHi, user | rw},
 	}
 	for _, m := range maps {
-		if err := v.pt.Map(m.va, m.pa, m.size, m.perm); err != nil {
+		mapRange := v.pt.Map
+		if v.keep && m.perm&rw != 0 {
+			// On small host pages (see newVM); guest huge pages on them
+			// would cost more than small ones.
+			mapRange = v.pt.MapSmall
+		}
+		if err := mapRange(m.va, m.pa, m.size, m.perm); err != nil {
 			return fmt.Errorf("building guest page tables: %w", err)
 		}
 	}
@@ -310,6 +332,45 @@ func (v *VM) LoadCode(code []byte) error {
 // Data returns the data region, which the guest sees at DataBase:
 // Data()[i] is at DataBase+i. It is empty when Config.DataSize is 0.
 func (v *VM) Data() []byte { return v.arena[v.dataOff : v.dataOff+v.dataSize : v.dataOff+v.dataSize] }
+
+// ExposeData lets the guest reach [0, lo) and [hi, len(Data())) of the
+// data region, rounded out to pages, besides what it reached before,
+// where the monitor's Config.ExposeData asks for that (it reaches all of
+// it otherwise). What the guest can reach only grows until the VM is
+// torn down; pages newly exposed are cleared first, so they hold nothing
+// the host may have left there.
+func (v *VM) ExposeData(lo, hi uint64) error {
+	if v.broken != nil {
+		return v.broken
+	}
+	lo = min((lo+page-1)&^(page-1), v.dataHi)
+	hi = max(min(hi, v.dataSize)&^(page-1), v.dataLo)
+	if lo > v.dataLo {
+		if err := v.expose(v.dataLo, lo); err != nil {
+			return err
+		}
+		v.dataLo = lo
+	}
+	if hi < v.dataHi {
+		if err := v.expose(hi, v.dataHi); err != nil {
+			return err
+		}
+		v.dataHi = hi
+	}
+	return nil
+}
+
+// expose maps [from, to) of the data region into the guest.
+func (v *VM) expose(from, to uint64) error {
+	if err := v.scrubResident(v.Data()[from:to]); err != nil {
+		return err
+	}
+	if err := v.pt.MapSmall(DataBase+from, v.dataOff+from, to-from, pagetable.User|pagetable.Write); err != nil {
+		v.broken = fmt.Errorf("exposing the data region: %w", err)
+		return v.broken
+	}
+	return nil
+}
 
 // Stack returns the guest stack. Its last byte is at StackTop-1, so guest
 // address a is Stack()[a-(StackTop-len(Stack()))]. The host may read it

@@ -1099,7 +1099,7 @@ func TestVM_HandOver(t *testing.T) {
 	// instances share it: the probe at the second page.
 	code := hostCode(t, 2, append(append(dirty, make([]byte, page-len(dirty))...), probe...))
 	tests := []struct {
-		name      string
+		name     string
 		closeMem bool   // the first memory is closed before the second is made
 		sameCode bool   // the second instance maps the same code
 		pages    uint32 // the second memory's size

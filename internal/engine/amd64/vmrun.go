@@ -142,10 +142,14 @@ func (s *vmSession) get64(off uint64) uint64 {
 	return binary.LittleEndian.Uint64(s.data[off:])
 }
 
-// alloc lays out n bytes (a multiple of 8) of the state area, zeroed.
+// alloc lays out n bytes (a multiple of 8) of the state area, zeroed,
+// and lets the guest reach it and the value stack.
 func (s *vmSession) alloc(n uint64) (uint64, error) {
 	if n > s.vstack-s.used {
 		return 0, fmt.Errorf("instance state of more than %d bytes does not fit the VM's data region", s.vstack)
+	}
+	if err := s.v.ExposeData(s.used+n, s.vstack); err != nil {
+		return 0, err
 	}
 	off := s.used
 	s.used += n
@@ -848,6 +852,9 @@ func VMConfig(maxStackBytes int) (vm.Config, error) {
 		// limit would.
 		StackSize: min(uint64(e.nativeBytes+nativeSlack), vmMaxStack),
 		DataSize:  vmDataSize,
+		// The guest reaches the state laid out and the value stack only,
+		// so a reset scrubs those rather than the whole region.
+		ExposeData: true,
 	}, nil
 }
 
