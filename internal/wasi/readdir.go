@@ -112,9 +112,9 @@ func (k *Kernel) snapshot(e *fdEntry) ([]dirent, error) {
 	return out, nil
 }
 
-// MaxSnapshotBytes bounds the memory the directory snapshots of one
-// kernel's descriptors hold together (about a million entries of short
-// names). Without a bound, a guest opening hundreds of descriptors on a
+// MaxSnapshotBytes bounds the host memory the directory snapshots of
+// one kernel's descriptors take together, the garbage collector's
+// headroom included (about half a million entries of short names). Without a bound, a guest opening hundreds of descriptors on a
 // large directory would hold a copy of it for each.
 const MaxSnapshotBytes = 64 << 20
 
@@ -140,6 +140,10 @@ func (s *snapshotSet) keep(e *fdEntry, ents []dirent) {
 	for _, d := range ents {
 		cost += int64(len(d.name))
 	}
+	// The garbage collector lets the heap grow to twice what is live
+	// before it collects (GOGC=100), so what the bound holds in host
+	// memory is twice what the snapshots hold.
+	cost *= 2
 	limit := cmp.Or(s.limit, MaxSnapshotBytes)
 	if cost > limit {
 		return
