@@ -61,9 +61,11 @@ type Monitor struct {
 	tssMu sync.Mutex
 	tss   *TSSSetup
 
-	ready chan *VM // reset, warmed-up VMs
+	// readied is poked when a VM joins the pool.
+	readied chan struct{}
 
 	mu        sync.Mutex
+	ready     []*VM // reset VMs, the most recently pooled last
 	queue     []*VM // returned VMs waiting for reset
 	surplus   []*VM // VMs waiting for teardown
 	busy      bool  // the worker is resetting, creating or destroying
@@ -183,7 +185,7 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		readonlyMem: ro > 0, maxGPA: 1 << physBits(cpuid),
 		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
 		maxPool: maxPool, exposeData: cfg.ExposeData,
-		ready:   make(chan *VM, maxPool),
+		readied: make(chan struct{}, 1),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
@@ -248,7 +250,13 @@ func physBits(cpuid []kvm.CPUIDEntry) uint {
 
 // Get returns a VM: a ready one from the pool, or a new one when the pool
 // is empty.
-func (m *Monitor) Get() (*VM, error) {
+func (m *Monitor) Get() (*VM, error) { return m.GetFor(0) }
+
+// GetFor is Get for a caller that will attach as memory 0 the linear
+// memory whose host address is memory: it prefers a ready VM that kept
+// memory slots for that address (see VM.keep), which then needs no new
+// ones, and otherwise the VM pooled last.
+func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	m.mu.Lock()
 	closed := m.closed
 	m.mu.Unlock()
@@ -257,12 +265,10 @@ func (m *Monitor) Get() (*VM, error) {
 	}
 	m.lastGet.Store(time.Now().UnixNano())
 	m.gets.Add(1)
-	select {
-	case v := <-m.ready:
+	if v := m.take(memory); v != nil {
 		m.pooled.Add(1)
 		m.poke()
 		return v, nil
-	default:
 	}
 	m.poke()
 	// A returned VM is ready sooner than a new one (a reset is about
@@ -298,14 +304,47 @@ func (m *Monitor) Get() (*VM, error) {
 		if creating {
 			wait = createWait
 		}
-		select {
-		case v := <-m.ready:
-			m.pooled.Add(1)
-			return v, nil
-		case <-time.After(wait):
+		timeout := time.NewTimer(wait)
+		defer timeout.Stop()
+	waiting:
+		for {
+			if v := m.take(memory); v != nil {
+				m.pooled.Add(1)
+				return v, nil
+			}
+			select {
+			case <-m.readied:
+			case <-timeout.C:
+				break waiting
+			}
 		}
 	}
 	return m.create()
+}
+
+// take removes a ready VM from the pool, preferring one whose memory 0
+// slots are for host address memory; nil when the pool is empty.
+func (m *Monitor) take(memory uintptr) *VM {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := len(m.ready)
+	if n == 0 {
+		return nil
+	}
+	i := n - 1
+	if memory != 0 {
+		for j := n - 1; j >= 0; j-- {
+			if w := &m.ready[j].mems[0]; len(w.ends) > 0 && w.host == uint64(memory) {
+				i = j
+				break
+			}
+		}
+	}
+	v := m.ready[i]
+	copy(m.ready[i:], m.ready[i+1:])
+	m.ready[n-1] = nil
+	m.ready = m.ready[:n-1]
+	return v
 }
 
 // fillTarget is how many ready VMs the worker makes VMs for: one before
@@ -350,12 +389,12 @@ type PoolStats struct {
 // Stats returns what the monitor holds now.
 func (m *Monitor) Stats() PoolStats {
 	m.mu.Lock()
-	returned := len(m.queue) + len(m.surplus)
+	returned, ready := len(m.queue)+len(m.surplus), len(m.ready)
 	m.mu.Unlock()
 	created := m.created.Load()
 	return PoolStats{
 		Live:     created - m.destroyed.Load(),
-		Ready:    len(m.ready),
+		Ready:    ready,
 		Returned: returned,
 		Created:  created,
 		Reused:   m.pooled.Load(),
@@ -422,11 +461,10 @@ func (m *Monitor) worker() {
 			fill = true
 		case len(m.ready) > m.poolSize && idle <= 0:
 			// Calls needed more VMs than the pool keeps, but not
-			// lately: give the extra ones back.
-			select {
-			case destroy = <-m.ready:
-			default:
-			}
+			// lately: give the extra ones back, the longest unused first.
+			destroy = m.ready[0]
+			m.ready[0] = nil
+			m.ready = m.ready[1:]
 		}
 		waiting := len(m.surplus) > 0 || (len(m.ready) < target && m.err == nil)
 		shrinking := len(m.ready) > m.poolSize
@@ -495,10 +533,13 @@ func (m *Monitor) popSurplus() *VM {
 // when it failed or the pool is at its largest (without resetting it
 // first).
 func (m *Monitor) recycle(v *VM) {
-	if len(m.ready) >= m.maxPool {
-		m.mu.Lock()
+	m.mu.Lock()
+	full := len(m.ready) >= m.maxPool
+	if full {
 		m.surplus = append(m.surplus, v)
-		m.mu.Unlock()
+	}
+	m.mu.Unlock()
+	if full {
 		return
 	}
 	if v.broken == nil {
@@ -514,13 +555,21 @@ func (m *Monitor) recycle(v *VM) {
 	m.mu.Unlock()
 }
 
+// offer pools v, unless the pool is at its largest.
 func (m *Monitor) offer(v *VM) bool {
-	select {
-	case m.ready <- v:
-		return true
-	default:
-		return false
+	m.mu.Lock()
+	ok := len(m.ready) < m.maxPool
+	if ok {
+		m.ready = append(m.ready, v)
 	}
+	m.mu.Unlock()
+	if ok {
+		select {
+		case m.readied <- struct{}{}:
+		default:
+		}
+	}
+	return ok
 }
 
 // quiesce waits until the worker has nothing queued and the pool is full,
@@ -556,20 +605,11 @@ func (m *Monitor) Close() error {
 	// The worker is gone, and Put now destroys what it is given, so the
 	// queue and the pool can only shrink from here.
 	m.mu.Lock()
-	held := append(m.queue, m.surplus...)
-	m.queue, m.surplus = nil, nil
+	held := append(append(m.queue, m.surplus...), m.ready...)
+	m.queue, m.surplus, m.ready = nil, nil, nil
 	m.mu.Unlock()
 	for _, v := range held {
 		v.destroy()
-	}
-	for {
-		select {
-		case v := <-m.ready:
-			v.destroy()
-			continue
-		default:
-		}
-		break
 	}
 	return m.sys.Close()
 }

@@ -176,7 +176,12 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 	if err := e.vmStackFits(); err != nil {
 		return err
 	}
-	v, err := e.mon.Get()
+	// A VM that kept slots for this memory's host pages needs none made.
+	var memory uintptr
+	if m := f.Instance.Memory(); m != nil && m.Lin != nil {
+		memory = m.Lin.Base()
+	}
+	v, err := e.mon.GetFor(memory)
 	if err != nil {
 		return fmt.Errorf("getting a micro-VM: %w", err)
 	}
