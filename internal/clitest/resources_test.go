@@ -25,6 +25,11 @@ func TestRun_hostMemoryBounded(t *testing.T) {
 	t.Run("tables together", func(t *testing.T) {
 		check{code: 1, stderr: []string{"for all of a module's tables"}}.verify(t, wasmvisor(t, proc{}, "run", wat(t, "tables")))
 	})
+	t.Run("tables grown", func(t *testing.T) {
+		// 10 million elements of 8 bytes, twice that while a table's
+		// slice grows.
+		checkPeak(t, 2*8*10_000_000+runtime, "run", wat(t, "tablehog"))
+	})
 	hoard := buildC(t, "hoard", "-O2", filepath.Join("testdata", "hoard.c"))
 	t.Run("descriptors", func(t *testing.T) {
 		dir := t.TempDir()
