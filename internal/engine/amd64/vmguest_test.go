@@ -386,7 +386,13 @@ func TestVMGuestRoutines(t *testing.T) {
 			t.Errorf("call %d %s%v: errno %d in the VM, %d in-process", i, names[script[i].fn], script[i].args, g, w)
 		}
 	}
-	if i := firstDiff(got, want); i >= 0 {
+	if len(got) != len(want) {
+		t.Errorf("memory of %d bytes in the VM, %d in-process", len(got), len(want))
+	} else if !bytes.Equal(got, want) {
+		i := 0
+		for got[i] == want[i] {
+			i++
+		}
 		t.Errorf("memory differs first at %d: %d in the VM, %d in-process", i, got[i], want[i])
 	}
 	if !slices.Equal(gotOut, wantOut) {
@@ -409,16 +415,4 @@ func TestVMGuestRoutines(t *testing.T) {
 	if n := counts.ByCause["wasi.environ_get"] + counts.ByCause["wasi.environ_sizes_get"]; n != 0 {
 		t.Errorf("the environment took %d exits", n)
 	}
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	if len(a) != len(b) {
-		return min(len(a), len(b))
-	}
-	return -1
 }
