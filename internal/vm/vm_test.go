@@ -1188,3 +1188,88 @@ func TestVM_HandOver(t *testing.T) {
 		})
 	}
 }
+
+// TestVM_AttachMemoryAny checks which window a memory gets in a VM that
+// kept the slots of an earlier one in window 0, and that slots kept for
+// memory still mapped never survive into a run.
+func TestVM_AttachMemoryAny(t *testing.T) {
+	// The code reads the start of window 0.
+	ret := hostCode(t, 1, assemble(t, func(a *amd64.Asm) {
+		a.MovImm(amd64.W64, amd64.RSI, MemoryBase)
+		a.Load(amd64.W64, amd64.RAX, amd64.M(amd64.RSI, 0))
+		a.Ret()
+	}))
+	tests := []struct {
+		name       string
+		closeFirst bool // the first memory is unmapped before the second is made
+		sameSize   bool // the second memory is the size of the first, so the kernel may put it at its address
+		wantKept   bool // window 0's slots survive the second run where the second memory is elsewhere
+	}{
+		{"first alive", false, false, false},
+		{"first closed", true, false, true},
+		{"first closed, same size", true, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMonitor(t, Config{PoolSize: -1})
+			v, err := m.Get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Put(v)
+			if !v.keep {
+				t.Skip("this KVM flushes every shadow table when a slot goes: VMs keep no slots")
+			}
+			first, err := memoryOf(40, 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer first.Close()
+			if i, err := v.AttachMemoryAny(first); err != nil || i != 0 {
+				t.Fatalf("first memory in window %d, %v; want 0", i, err)
+			}
+			firstBase := first.Base()
+			if err := v.unmap(true); err != nil {
+				t.Fatal(err)
+			}
+			if tc.closeFirst {
+				first.Close()
+			}
+			pages := uint32(1)
+			if tc.sameSize {
+				pages = 40
+			}
+			second := newMemory(t, pages, pages)
+			i, err := v.AttachMemoryAny(second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case second.Base() == firstBase && i != 0:
+				t.Fatalf("memory at the first's address in window %d, not in window 0 with its slots", i)
+			case second.Base() != firstBase && i != 1:
+				t.Fatalf("memory elsewhere in window %d, want the free window 1", i)
+			}
+			base, err := v.MapCode(ret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Run(context.Background(), &Entry{Addr: base})
+			if i == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			// Window 0 has no memory attached: whatever slots it kept,
+			// the guest reaches nothing there.
+			var trap *Trap
+			if !errors.As(err, &trap) || trap.Kind != api.TrapOutOfBoundsMemory || trap.Memory != 0 {
+				t.Fatalf("reading window 0: %v, want out of bounds of memory 0", err)
+			}
+			if kept := len(v.mems[0].ends) > 0; kept != tc.wantKept {
+				t.Errorf("window 0's slots kept through the run: %v, want %v", kept, tc.wantKept)
+			}
+		})
+	}
+}

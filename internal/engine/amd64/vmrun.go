@@ -451,8 +451,10 @@ func (s *vmSession) memory(m *store.Memory) (*vmMemory, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := len(s.mems)
-	if err := s.v.AttachMemoryAt(w, m.Lin); err != nil {
+	// Any free window: one whose slots the VM kept for these pages
+	// needs no new ones.
+	w, err := s.v.AttachMemoryAny(m.Lin)
+	if err != nil {
 		return nil, err
 	}
 	mm := &vmMemory{m: m, window: w, length: off}
