@@ -98,8 +98,11 @@ func (ts *testServer) SetFdflags(fd uint32, flags uint64) uint16 {
 
 // emit records a write, joined to the last if to the same descriptor:
 // buffering changes how many writes there are, never what is written
-// or in which order.
+// or in which order. Nothing written is no write, as in the kernel.
 func (ts *testServer) emit(fd uint32, p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	if n := len(ts.out); n > 0 && ts.out[n-1].fd == fd {
 		ts.out[n-1].data += string(p)
 		return
@@ -254,26 +257,117 @@ type guestCall struct {
 	args []int32
 }
 
+// The imports of a guest script's module, by index.
+const (
+	argsSizes = iota
+	argsGet
+	envSizes
+	envGet
+	random
+	fdWrite
+	fdstat
+	prestat
+	prestatName
+	setFlags
+	guestImports
+)
+
+var guestImportNames = [guestImports]string{"args_sizes_get", "args_get", "environ_sizes_get", "environ_get",
+	"random_get", "fd_write", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name", "fd_fdstat_set_flags"}
+
+// guestParams are the numbers of parameters of the imports.
+var guestParams = [guestImports]int{2, 2, 2, 2, 2, 4, 2, 2, 3, 2}
+
+// guestBig is the length of the third iovec of a script's memory: more
+// than a VM's write buffer holds.
+const guestBig = 40000
+
+// guestScriptModule returns a module whose "script" function makes the
+// calls of script in order, storing the errno of call i at 60000+4i.
+func guestScriptModule(t testing.TB, script []guestCall) *wasm.Module {
+	var imports []timport
+	for i, n := range guestImportNames {
+		imports = append(imports, timport{"wasi", n, slices.Repeat(vts(vI32), guestParams[i]), vts(vI32)})
+	}
+	var body [][]byte
+	for i, c := range script {
+		body = append(body, wi32(int32(60000+4*i)))
+		for _, a := range c.args {
+			body = append(body, wi32(a))
+		}
+		body = append(body, wcall(c.fn), wmem(wasm.OpI32Store, 0))
+	}
+	return tmod{memory: &wasm.Limits{Min: 1}, imports: imports,
+		funcs: []tfn{{name: "script", body: wcode(body...)}}}.build(t)
+}
+
+// prepareGuestMemory writes what a script's calls use: iovecs at 2000
+// (over "hello, ", "world\n", "world\n", "to stderr\n", guestBig bytes
+// at 4096 and 20 bytes past the end).
+func prepareGuestMemory(b []byte) {
+	put := func(at uint32, v uint32) { binary.LittleEndian.PutUint32(b[at:], v) }
+	copy(b[2100:], "hello, ")
+	copy(b[2200:], "world\n")
+	copy(b[2300:], "to stderr\n")
+	for i, v := range []uint32{2100, 7, 2200, 6, 2200, 6, 2300, 10, 4096, guestBig, 65536 - 10, 20} {
+		put(2000+4*uint32(i), v)
+	}
+	for i := range guestBig {
+		b[4096+i] = byte('a' + i%26)
+	}
+}
+
+// runGuestScript runs m's script with e and returns the memory after,
+// what was written and the exits.
+func runGuestScript(t testing.TB, e *Engine, m *wasm.Module) ([]byte, []write, engine.ExitCounts) {
+	s := store.New()
+	ts := &testServer{args: []string{"prog", "-x", ""}, env: []string{"A=1", "PATH=/bin"}}
+	hostInstance(t, s, "wasi", ts.hostFuncs()...)
+	inst := compiledInstance(t, e, s, m, "test")
+	ts.memory = inst.Memory()
+	prepareGuestMemory(inst.Memory().Bytes())
+	var stats engine.ExitStats
+	ctx := engine.WithExitStats(context.Background(), &stats)
+	if _, err := invoke(ctx, e, exported(t, inst, "script")); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(inst.Memory().Bytes()), ts.out, stats.Counts()
+}
+
+// compareGuestScript runs script in-process and in a VM, checks that
+// errnos, memory and output agree, and returns the VM's exits.
+func compareGuestScript(t testing.TB, vmEngine *Engine, script []guestCall) engine.ExitCounts {
+	m := guestScriptModule(t, script)
+	want, wantOut, _ := runGuestScript(t, New(Config{}), m)
+	got, gotOut, counts := runGuestScript(t, vmEngine, m)
+	for i := range script {
+		at := 60000 + 4*i
+		if g, w := binary.LittleEndian.Uint32(got[at:]), binary.LittleEndian.Uint32(want[at:]); g != w {
+			t.Errorf("call %d %s%v: errno %d in the VM, %d in-process", i, guestImportNames[script[i].fn], script[i].args, g, w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("memory of %d bytes in the VM, %d in-process", len(got), len(want))
+	} else if !bytes.Equal(got, want) {
+		i := 0
+		for got[i] == want[i] {
+			i++
+		}
+		t.Errorf("memory differs first at %d: %d in the VM, %d in-process", i, got[i], want[i])
+	}
+	if !slices.Equal(gotOut, wantOut) {
+		t.Errorf("output in the VM:\n%+v\nin-process:\n%+v", gotOut, wantOut)
+	}
+	return counts
+}
+
 // TestVMGuestRoutines runs a script of WASI calls that the guest serves,
 // at the edges of what its routines serve themselves, in-process (every
 // call through the host functions) and in a VM, and checks that memory,
 // errnos and output agree, and that the VM's calls the routines should
 // serve did not exit.
 func TestVMGuestRoutines(t *testing.T) {
-	const (
-		argsSizes = iota
-		argsGet
-		envSizes
-		envGet
-		random
-		fdWrite
-		fdstat
-		prestat
-		prestatName
-		setFlags
-	)
 	const end = 65536
-	big := 40000 // more than a VM's write buffer holds
 	script := []guestCall{
 		{argsSizes, []int32{100, 104}},
 		{argsGet, []int32{200, 300}},
@@ -322,82 +416,7 @@ func TestVMGuestRoutines(t *testing.T) {
 		{fdstat, []int32{0, 3524}},
 		{fdWrite, []int32{1, 2000, 1, 144}},
 	}
-	prepare := func(b []byte) {
-		put := func(at uint32, v uint32) { binary.LittleEndian.PutUint32(b[at:], v) }
-		copy(b[2100:], "hello, ")
-		copy(b[2200:], "world\n")
-		copy(b[2300:], "to stderr\n")
-		put(2000, 2100)
-		put(2004, 7)
-		put(2008, 2200)
-		put(2012, 6)
-		put(2016, 2200)
-		put(2020, 6)
-		put(2024, 2300)
-		put(2028, 10)
-		put(2032, 4096)
-		put(2036, uint32(big))
-		put(2040, end-10)
-		put(2044, 20)
-		for i := range big {
-			b[4096+i] = byte('a' + i%26)
-		}
-	}
-	params := [][]wasm.ValueType{argsSizes: vts(vI32, vI32), argsGet: vts(vI32, vI32), envSizes: vts(vI32, vI32),
-		envGet: vts(vI32, vI32), random: vts(vI32, vI32), fdWrite: vts(vI32, vI32, vI32, vI32), fdstat: vts(vI32, vI32),
-		prestat: vts(vI32, vI32), prestatName: vts(vI32, vI32, vI32), setFlags: vts(vI32, vI32)}
-	names := []string{"args_sizes_get", "args_get", "environ_sizes_get", "environ_get", "random_get", "fd_write",
-		"fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name", "fd_fdstat_set_flags"}
-	var imports []timport
-	for i, n := range names {
-		imports = append(imports, timport{"wasi", n, params[i], vts(vI32)})
-	}
-	var body [][]byte
-	for i, c := range script {
-		body = append(body, wi32(int32(60000+4*i)))
-		for _, a := range c.args {
-			body = append(body, wi32(a))
-		}
-		body = append(body, wcall(c.fn), wmem(wasm.OpI32Store, 0))
-	}
-	m := tmod{memory: &wasm.Limits{Min: 1}, imports: imports,
-		funcs: []tfn{{name: "script", body: wcode(body...)}}}.build(t)
-
-	run := func(t *testing.T, e *Engine) ([]byte, []write, engine.ExitCounts) {
-		s := store.New()
-		ts := &testServer{args: []string{"prog", "-x", ""}, env: []string{"A=1", "PATH=/bin"}}
-		hostInstance(t, s, "wasi", ts.hostFuncs()...)
-		inst := compiledInstance(t, e, s, m, "test")
-		ts.memory = inst.Memory()
-		prepare(inst.Memory().Bytes())
-		var stats engine.ExitStats
-		ctx := engine.WithExitStats(context.Background(), &stats)
-		if _, err := invoke(ctx, e, exported(t, inst, "script")); err != nil {
-			t.Fatal(err)
-		}
-		return bytes.Clone(inst.Memory().Bytes()), ts.out, stats.Counts()
-	}
-	want, wantOut, _ := run(t, New(Config{}))
-	e := vmEngine(t, 0)
-	got, gotOut, counts := run(t, e)
-	for i := range script {
-		at := 60000 + 4*i
-		if g, w := binary.LittleEndian.Uint32(got[at:]), binary.LittleEndian.Uint32(want[at:]); g != w {
-			t.Errorf("call %d %s%v: errno %d in the VM, %d in-process", i, names[script[i].fn], script[i].args, g, w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("memory of %d bytes in the VM, %d in-process", len(got), len(want))
-	} else if !bytes.Equal(got, want) {
-		i := 0
-		for got[i] == want[i] {
-			i++
-		}
-		t.Errorf("memory differs first at %d: %d in the VM, %d in-process", i, got[i], want[i])
-	}
-	if !slices.Equal(gotOut, wantOut) {
-		t.Errorf("output in the VM:\n%+v\nin-process:\n%+v", gotOut, wantOut)
-	}
+	counts := compareGuestScript(t, vmEngine(t, 0), script)
 	// Served in the guest: every call but those past the end, the
 	// overlapping areas, the large random_get, the write to another
 	// descriptor or larger than the buffer, the descriptors without
@@ -415,4 +434,42 @@ func TestVMGuestRoutines(t *testing.T) {
 	if n := counts.ByCause["wasi.environ_get"] + counts.ByCause["wasi.environ_sizes_get"]; n != 0 {
 		t.Errorf("the environment took %d exits", n)
 	}
+}
+
+// FuzzVMGuestRoutines runs scripts of WASI calls spelled by the input,
+// with parameters drawn towards the edges the routines check (small
+// descriptors and lengths, the end of memory, the iovecs), in-process
+// and in a VM, and checks that both give the same errnos, memory and
+// output.
+func FuzzVMGuestRoutines(f *testing.F) {
+	f.Add([]byte{fdWrite, 0, 1, 2, 0xd0, 0, 2, 0, 116, random, 0, 200, 0, 16})
+	f.Add([]byte{argsGet, 0, 60, 0, 64, envSizes, 0xff, 0xfe, 0, 4, setFlags, 0, 1, 0, 4, fdstat, 0, 1, 0, 100})
+	f.Add([]byte{prestatName, 0, 3, 0xbf, 0xfc, 0, 64})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := vmEngine(t, 0)
+		var script []guestCall
+		for len(b) > 0 && len(script) < 24 {
+			fn := int(b[0]) % guestImports
+			b = b[1:]
+			args := make([]int32, guestParams[fn])
+			for i := range args {
+				var v uint16
+				if len(b) >= 2 {
+					v, b = uint16(b[0])<<8|uint16(b[1]), b[2:]
+				}
+				switch x := int32(v & 0x3fff); v >> 14 {
+				case 0:
+					args[i] = x % 12 // a descriptor, a count, a flag
+				case 1:
+					args[i] = 65536 - x%80 // near the end of memory
+				case 2:
+					args[i] = 2000 + x%64 // among the iovecs
+				default:
+					args[i] = x * 4 // anywhere in the first 64 KiB
+				}
+			}
+			script = append(script, guestCall{uint32(fn), args})
+		}
+		compareGuestScript(t, e, script)
+	})
 }
