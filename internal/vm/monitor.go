@@ -252,10 +252,10 @@ func physBits(cpuid []kvm.CPUIDEntry) uint {
 // is empty.
 func (m *Monitor) Get() (*VM, error) { return m.GetFor(0) }
 
-// GetFor is Get for a caller that will attach the linear memory whose
-// host address is memory (with AttachMemoryAny): it prefers a ready VM
-// that kept memory slots for that address (see VM.keep), which then
-// needs no new ones, and otherwise the VM pooled last.
+// GetFor is Get for a caller that will attach as memory 0 the linear
+// memory whose host address is memory: it prefers a ready VM that kept
+// memory slots for that address (see VM.keep), which then needs no new
+// ones, and otherwise the VM pooled last.
 func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	m.mu.Lock()
 	closed := m.closed
@@ -322,8 +322,8 @@ func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	return m.create()
 }
 
-// take removes a ready VM from the pool, preferring one with memory
-// slots for host address memory; nil when the pool is empty.
+// take removes a ready VM from the pool, preferring one whose memory 0
+// slots are for host address memory; nil when the pool is empty.
 func (m *Monitor) take(memory uintptr) *VM {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -333,13 +333,10 @@ func (m *Monitor) take(memory uintptr) *VM {
 	}
 	i := n - 1
 	if memory != 0 {
-	search:
 		for j := n - 1; j >= 0; j-- {
-			for k := range m.ready[j].mems {
-				if w := &m.ready[j].mems[k]; len(w.ends) > 0 && w.host == uint64(memory) {
-					i = j
-					break search
-				}
+			if w := &m.ready[j].mems[0]; len(w.ends) > 0 && w.host == uint64(memory) {
+				i = j
+				break
 			}
 		}
 	}

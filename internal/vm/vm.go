@@ -418,35 +418,6 @@ func (v *VM) AttachMemoryAt(i int, mem *linmem.Memory) error {
 	return nil
 }
 
-// AttachMemoryAny attaches mem as a linear memory in a window with no
-// memory attached, preferring one whose kept slots serve mem (see
-// reusable), then one without slots, then one whose kept slots are for
-// host memory since unmapped, and returns the window's index.
-func (v *VM) AttachMemoryAny(mem *linmem.Memory) (int, error) {
-	best, rank := -1, 4
-	for i := range v.mems {
-		w := &v.mems[i]
-		r := 3
-		switch {
-		case w.mem != nil:
-			continue
-		case w.reusable(mem):
-			r = 0
-		case len(w.ends) == 0:
-			r = 1
-		case w.dead():
-			r = 2
-		}
-		if r < rank {
-			best, rank = i, r
-		}
-	}
-	if best < 0 {
-		return 0, fmt.Errorf("every one of the %d memory windows has a memory attached", MaxMemories)
-	}
-	return best, v.AttachMemoryAt(best, mem)
-}
-
 // reusable reports whether the slots the window kept from an earlier
 // memory serve mem as they are: they map the same host addresses, all
 // inside mem's reservation. Two host mappings never share an address,
@@ -454,19 +425,6 @@ func (v *VM) AttachMemoryAny(mem *linmem.Memory) (int, error) {
 // kernel's unmapping made KVM drop every translation to its pages.
 func (w *window) reusable(mem *linmem.Memory) bool {
 	return len(w.ends) > 0 && w.host == uint64(mem.Base()) && w.registered() <= min(mem.Reserved(), MemoryWindow)
-}
-
-// dead reports whether the host memory the window's kept slots map is
-// no longer mapped. Its unmapping made KVM drop every translation to it,
-// and the guest's page tables do not map the window, so the slots cannot
-// reach anything until a memory is attached there: they may stay for a
-// next memory at the same address. Memory still mapped there may be an
-// instance's, whose translations KVM may still hold: those slots go
-// before the guest runs (dropStale).
-func (w *window) dead() bool {
-	var vec [1]byte
-	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(w.host), page, uintptr(unsafe.Pointer(&vec[0])))
-	return errno == unix.ENOMEM
 }
 
 // dropSlots deletes the memory slots of window i, which makes KVM drop
@@ -606,12 +564,11 @@ func (v *VM) unmap(code bool) error {
 }
 
 // dropStale deletes what the last user left and the current one did not
-// claim: memory slots of windows with no memory attached, unless the
-// memory they map is gone (see window.dead), and code mappings past the
-// claimed ones. Run calls it before entering the guest.
+// claim: memory slots of windows with no memory attached, and code
+// mappings past the claimed ones. Run calls it before entering the guest.
 func (v *VM) dropStale() error {
 	for i := range v.mems {
-		if w := &v.mems[i]; w.mem == nil && len(w.ends) > 0 && !w.dead() {
+		if v.mems[i].mem == nil && len(v.mems[i].ends) > 0 {
 			if err := v.dropSlots(i); err != nil {
 				return err
 			}

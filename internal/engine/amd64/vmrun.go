@@ -451,10 +451,8 @@ func (s *vmSession) memory(m *store.Memory) (*vmMemory, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Any free window: one whose slots the VM kept for these pages
-	// needs no new ones.
-	w, err := s.v.AttachMemoryAny(m.Lin)
-	if err != nil {
+	w := len(s.mems)
+	if err := s.v.AttachMemoryAt(w, m.Lin); err != nil {
 		return nil, err
 	}
 	mm := &vmMemory{m: m, window: w, length: off}
