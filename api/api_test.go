@@ -37,10 +37,11 @@ func TestTrapKind_String(t *testing.T) {
 func TestTrap_Error(t *testing.T) {
 	cause := errors.New("context deadline exceeded")
 	trap := &Trap{Kind: TrapTimeout, Detail: "the call's deadline passed", Err: cause, Frames: []Frame{
+		{Module: "m", FuncIndex: 4, FuncName: "spin"}, // stopped where no offset is known
 		{Module: "m", FuncIndex: 3, FuncName: "loop", Offset: 0x1f4},
 		{FuncIndex: 0, Host: true},
 	}}
-	want := "timeout: the call's deadline passed\n  0: m!loop[3] @0x1f4\n  1: func[0] (host)"
+	want := "timeout: the call's deadline passed\n  0: m!spin[4]\n  1: m!loop[3] @0x1f4\n  2: func[0] (host)"
 	if got := trap.Error(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -70,13 +70,16 @@ type Frame struct {
 	FuncName string
 	// Offset is the byte offset in the module binary of the instruction
 	// that was executing (the call, in outer frames). Zero for host
-	// functions.
+	// functions, and where the instruction is not known (a micro-VM's
+	// guest stopped at its deadline, or faulting, between two calls):
+	// no instruction is at offset 0 of a binary, where its header is.
 	Offset uint64
 	// Host reports a host function.
 	Host bool
 }
 
-// String formats the frame like "mod!name[3] @0x1f4".
+// String formats the frame like "mod!name[3] @0x1f4", without the
+// offset where it is not known.
 func (f Frame) String() string {
 	var b strings.Builder
 	if f.Module != "" {
@@ -89,9 +92,10 @@ func (f Frame) String() string {
 		b.WriteString("func")
 	}
 	fmt.Fprintf(&b, "[%d]", f.FuncIndex)
-	if f.Host {
+	switch {
+	case f.Host:
 		b.WriteString(" (host)")
-	} else {
+	case f.Offset != 0:
 		fmt.Fprintf(&b, " @0x%x", f.Offset)
 	}
 	return b.String()
