@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmvisor/wasmvisor"
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/wasip1"
 )
 
 // instantiateExample instantiates testdata/example.wasm (see
@@ -158,4 +159,42 @@ func ExampleNewCompilationCache() {
 	// Output:
 	// 3
 	// 3
+}
+
+// A module that exports "wizer.initialize" is instantiated once and
+// initialized; its instances then start from that state, each memory
+// mapped from the snapshot copy-on-write, without running the
+// initializer (here: building a 1 MiB table of squares) again.
+func ExampleRuntime_PreInitialize() {
+	ctx := context.Background()
+	r := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{})
+	defer r.Close(ctx)
+	wasip1.MustInstantiate(ctx, r)
+	bin, err := os.ReadFile("testdata/preinit/squares.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	compiled, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pre, err := r.PreInitialize(ctx, compiled)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("snapshot: %d pages, %d KiB stored\n", pre.Snapshot().MemoryPages[0], pre.Snapshot().Stored>>10)
+	for range 2 {
+		mod, err := r.InstantiateModule(ctx, pre, wasmvisor.ModuleConfig{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		sum, _ := mod.ExportedFunction("sum").Call(ctx)
+		fmt.Println("sum of the squares:", sum[0])
+		mod.ExportedFunction("scribble").Call(ctx) // this instance's writes are its own
+		mod.Close(ctx)
+	}
+	// Output:
+	// snapshot: 17 pages, 1028 KiB stored
+	// sum of the squares: 357389824
+	// sum of the squares: 357389824
 }
