@@ -89,6 +89,16 @@ type gen struct {
 	// keepSlots is set by a translation that changed slots only through
 	// st (or said so with slots.forget): the slot cache stays valid.
 	keepSlots bool
+	// lazy is set while translating an instruction whose template reads
+	// slots only through ld, operand and aluSlot and writes them only
+	// through st: its results may stay in slot registers (see slotRegs).
+	lazy bool
+	// lastRead, seen, readAt and seenGen are lastReads' result and
+	// workspace.
+	lastRead []int32
+	seen     []uint32
+	readAt   []int32
+	seenGen  uint32
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body.
@@ -167,20 +177,43 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	return nil, g.funcs, g.slow, nil // mem is set on the way out
 }
 
+// traceInstr, when set (by the code dump of the tests), is told where
+// each instruction's machine code starts, as an offset from the code's
+// start.
+var traceInstr func(fn *ir.Func, pc, codeOff int)
+
 func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 
 // slotRegs cache slot values within straight-line code: no template
-// uses them as scratch, so a value st put in one stays there until a
-// label, a call, or an instruction that may write slots other than
-// through st. Slots stay the truth: st writes both.
-var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11}
+// of the instructions that keep the cache (g.lazy) uses them as scratch.
+// A value st put in one stays there until a label, a call, or an
+// instruction that may write slots other than through st.
+//
+// The cache is write-back within straight-line code: st of an integer,
+// memory or move instruction only puts its result in a slot register
+// and marks it dirty, and the slot is written when the register is
+// reused for another slot, or by flush, before anything that reads
+// slots from memory or leaves the straight line: a branch target or a
+// branch, a call, an exit to the host, any instruction without a
+// register-aware template. A temporary that is overwritten while still
+// in its register (most of them: the slot form reuses operand-stack
+// slots at once) is never stored. Only a trap leaves with dirty
+// registers: it ends the call, and nothing reads the frames it
+// abandons (backtraces come from return addresses, not slots).
+var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11, asm.RSI, asm.RDI}
 
 // slotCache says which slot each of slotRegs holds.
 type slotCache struct {
 	slot  [len(slotRegs)]uint32
 	w     [len(slotRegs)]asm.Width // asm.W32: upper half known zero
 	valid [len(slotRegs)]bool
-	next  int // the entry st replaces next
+	// dirty marks a register whose slot in the frame is older.
+	dirty [len(slotRegs)]bool
+	// writer is the instruction whose result a dirty register holds.
+	writer [len(slotRegs)]int32
+	// used orders the entries by their last use, for eviction.
+	used  [len(slotRegs)]uint32
+	clock uint32
 }
 
 func (c *slotCache) find(s uint32) int {
@@ -192,15 +225,73 @@ func (c *slotCache) find(s uint32) int {
 	return -1
 }
 
+func (c *slotCache) touch(i int) {
+	c.clock++
+	c.used[i] = c.clock
+}
+
+// victim returns the entry to reuse: a free one, else one whose value
+// is dead (see dead), else the least recently used clean one, else the
+// least recently used.
+func (g *gen) victim() int {
+	c := &g.slots
+	best := -1
+	for i := range c.slot {
+		if !c.valid[i] || c.dirty[i] && g.dead(c.writer[i]) {
+			c.dirty[i] = false
+			return i
+		}
+		if best < 0 || c.dirty[i] != c.dirty[best] && !c.dirty[i] ||
+			c.dirty[i] == c.dirty[best] && c.used[i] < c.used[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 // forget drops slot s from the cache, for an instruction that writes it
 // without st.
 func (c *slotCache) forget(s uint32) {
 	if i := c.find(s); i >= 0 {
-		c.valid[i] = false
+		c.valid[i], c.dirty[i] = false, false
 	}
 }
 
-func (c *slotCache) clear() { c.valid = [len(slotRegs)]bool{} }
+// clear empties the cache, which flush must have written back.
+func (c *slotCache) clear() {
+	if c.dirty != [len(slotRegs)]bool{} {
+		panic("slot cache cleared with unwritten slots")
+	}
+	c.valid = [len(slotRegs)]bool{}
+}
+
+// flush writes every dirty slot register back to its slot. The stores
+// change no register and no flag, so the cache stays valid.
+func (g *gen) flush() {
+	c := &g.slots
+	for i := range c.slot {
+		if c.valid[i] && c.dirty[i] {
+			g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])
+			c.dirty[i] = false
+		}
+	}
+}
+
+// entry returns a slot register to hold slot s, writing back the slot
+// its previous value belonged to if that is dirty.
+func (g *gen) entry(s uint32) int {
+	c := &g.slots
+	i := c.find(s)
+	if i < 0 {
+		i = g.victim()
+		if c.valid[i] && c.dirty[i] {
+			g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])
+		}
+		c.slot[i], c.valid[i], c.dirty[i] = s, true, false
+	}
+	c.touch(i)
+	return i
+}
 
 // holding returns a register that holds slot s's value, and the width of
 // that value (a W32 value has its upper half zero), if one does: one of
@@ -211,6 +302,7 @@ func (g *gen) holding(s uint32) (asm.Reg, asm.Width, bool) {
 		return g.cacheReg, g.cacheW, true
 	}
 	if i := g.slots.find(s); i >= 0 {
+		g.slots.touch(i)
 		return slotRegs[i], g.slots.w[i], true
 	}
 	return 0, 0, false
@@ -219,6 +311,9 @@ func (g *gen) holding(s uint32) (asm.Reg, asm.Width, bool) {
 // ld loads slot s into r, w bytes wide (a 32-bit load zero-extends),
 // from a register that holds it when one does: a dependent chain of
 // instructions then waits on registers, not on store-to-load forwarding.
+// In write-back code a slot loaded from the frame is kept in a slot
+// register too, so that the locals a loop body reads again and again are
+// loaded once per straight line.
 func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 	a := &g.a
 	if h, hw, ok := g.holding(s); ok {
@@ -230,6 +325,13 @@ func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 		}
 		return
 	}
+	if g.lazy {
+		i := g.entry(s)
+		g.slots.w[i] = asm.W64
+		a.Load(asm.W64, slotRegs[i], slot(s))
+		a.MovRR(w, r, slotRegs[i])
+		return
+	}
 	a.Load(w, r, slot(s))
 }
 
@@ -238,6 +340,16 @@ func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 func (g *gen) operand(s uint32) (asm.Reg, bool) {
 	r, _, ok := g.holding(s)
 	return r, ok
+}
+
+// aluSlot applies op to r and slot s, w bytes wide, reading s from a
+// register that holds it when one does.
+func (g *gen) aluSlot(op asm.AluOp, w asm.Width, r asm.Reg, s uint32) {
+	if h, ok := g.operand(s); ok {
+		g.a.Alu(op, w, r, h)
+	} else {
+		g.a.AluLoad(op, w, r, slot(s))
+	}
 }
 
 // xload loads the low w bytes (W32 or W64) of slot s into x, zeroing the
@@ -256,17 +368,15 @@ func (g *gen) xload(w asm.Width, x asm.XReg, s uint32) {
 
 // st stores r, holding a result w bytes wide (a W32 result has its upper
 // half zero), into slot s, and remembers that r, and a slot register,
-// hold it.
+// hold it. In write-back code (g.lazy) the slot itself is written later.
 func (g *gen) st(w asm.Width, s uint32, r asm.Reg) {
 	a := &g.a
-	a.Store(asm.W64, slot(s), r)
-	i := g.slots.find(s)
-	if i < 0 {
-		i = g.slots.next
-		g.slots.next = (i + 1) % len(slotRegs)
+	if !g.lazy {
+		a.Store(asm.W64, slot(s), r)
 	}
+	i := g.entry(s)
 	a.MovRR(asm.W64, slotRegs[i], r)
-	g.slots.slot[i], g.slots.w[i], g.slots.valid[i] = s, w, true
+	g.slots.w[i], g.slots.dirty[i], g.slots.writer[i] = w, g.lazy, int32(g.pc)
 	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, a.Len()
 }
 
@@ -306,12 +416,14 @@ func (g *gen) function(i int, fn *ir.Func) {
 		}
 	}
 
+	g.lastReads()
 	g.prologue()
 	g.cacheEnd = -1
-	g.slots.clear()
+	g.slots = slotCache{}
 	for pc := range fn.Code {
 		g.pc = pc
 		if l := g.labels[pc]; l != nil {
+			g.flush()
 			a.Bind(l)
 			g.cacheEnd = -1 // other paths arrive here
 			g.slots.clear()
@@ -320,12 +432,16 @@ func (g *gen) function(i int, fn *ir.Func) {
 			}
 		}
 		g.instrStart = a.Len()
+		if traceInstr != nil {
+			traceInstr(fn, pc, a.Len())
+		}
 		g.keepSlots = false
 		g.instr(&fn.Code[pc])
 		if !g.keepSlots {
 			g.slots.clear()
 		}
 	}
+	g.flush()
 	if l := g.labels[len(fn.Code)]; l != nil {
 		a.Bind(l)
 		a.Ret()
@@ -472,6 +588,10 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpUnreachable, ir.OpJmp, ir.OpBrTable, ir.OpBrTableEntry, ir.OpReturn:
 		g.keepSlots = true // they write no slot
 	}
+	g.lazy = writesBack(in.Op)
+	if !g.lazy {
+		g.flush()
+	}
 	switch op := in.Op; op {
 	case ir.OpUnreachable:
 		a.Jmp(g.trap(api.TrapUnreachable))
@@ -514,9 +634,10 @@ func (g *gen) instr(in *ir.Instr) {
 		g.storeConst(slot(in.A), in.Imm)
 		g.storeConst(slot(in.A+1), uint64(in.C)<<32|uint64(in.B))
 	case ir.OpSelect:
-		a.Load(asm.W64, asm.RAX, slot(in.C))
-		a.Load(asm.W64, asm.RCX, slot(in.B))
-		a.AluMemImm(asm.AluCmp, asm.W32, slot(uint32(in.Imm)), 0)
+		g.ld(asm.W64, asm.RAX, in.C)
+		g.ld(asm.W64, asm.RCX, in.B)
+		g.ld(asm.W32, asm.RDX, uint32(in.Imm))
+		a.Test(asm.W32, asm.RDX, asm.RDX)
 		a.Cmov(asm.CondNE, asm.W64, asm.RAX, asm.RCX)
 		g.st(asm.W64, in.A, asm.RAX)
 		g.keepSlots = true

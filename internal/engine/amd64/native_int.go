@@ -86,22 +86,22 @@ func fitsImm(w asm.Width, v uint64) bool {
 	return w == asm.W32 || int64(v) == int64(int32(v))
 }
 
-// aluOperand applies op to RAX and the second operand: slot c, or the
+// aluOperand applies op to r and the second operand: slot c, or the
 // constant imm when imm is set.
-func (g *gen) aluOperand(op asm.AluOp, w asm.Width, in *ir.Instr, imm bool) {
+func (g *gen) aluOperand(op asm.AluOp, w asm.Width, r asm.Reg, in *ir.Instr, imm bool) {
 	a := &g.a
 	switch {
 	case !imm:
-		if r, ok := g.operand(in.C); ok {
-			a.Alu(op, w, asm.RAX, r)
-		} else {
-			a.AluLoad(op, w, asm.RAX, slot(in.C))
-		}
+		g.aluSlot(op, w, r, in.C)
 	case fitsImm(w, in.Imm):
-		a.AluImm(op, w, asm.RAX, int32(in.Imm))
+		a.AluImm(op, w, r, int32(in.Imm))
 	default:
-		g.loadImm(w, asm.RCX, in.Imm)
-		a.Alu(op, w, asm.RAX, asm.RCX)
+		scratch := asm.RCX
+		if r == scratch {
+			scratch = asm.RDX
+		}
+		g.loadImm(w, scratch, in.Imm)
+		a.Alu(op, w, r, scratch)
 	}
 }
 
@@ -122,7 +122,7 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 	switch op {
 	case ir.OpBrIfNez32, ir.OpBrIfEqz32, ir.OpBrIfNez64, ir.OpBrIfEqz64:
 		w := widthOf(op == ir.OpBrIfNez64 || op == ir.OpBrIfEqz64)
-		a.AluMemImm(asm.AluCmp, w, slot(in.B), 0)
+		g.testZero(w, in.B)
 		c := asm.CondNE
 		if op == ir.OpBrIfEqz32 || op == ir.OpBrIfEqz64 {
 			c = asm.CondE
@@ -149,7 +149,7 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 	case ir.OpI32Mul, ir.OpI64Mul:
 		w := widthOf(op == ir.OpI64Mul)
 		g.ld(w, asm.RAX, in.B)
-		a.Load(w, asm.RCX, slot(in.C))
+		g.ld(w, asm.RCX, in.C)
 		a.IMul(w, asm.RAX, asm.RCX)
 		g.st(w, in.A, asm.RAX)
 	case ir.OpI32MulI, ir.OpI64MulI:
@@ -185,13 +185,13 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 	case ir.OpI64DivS, ir.OpI64DivU, ir.OpI64RemS, ir.OpI64RemU:
 		g.div(asm.W64, op-ir.OpI64DivS, in)
 	case ir.OpI32AddShl:
-		a.Load(asm.W32, asm.RAX, slot(in.C))
+		g.ld(asm.W32, asm.RAX, in.C)
 		a.ShiftImm(asm.ShShl, asm.W32, asm.RAX, uint8(in.Imm&31))
-		a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.B))
+		g.aluSlot(asm.AluAdd, asm.W32, asm.RAX, in.B)
 		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Eqz, ir.OpI64Eqz:
 		a.MovImm(asm.W32, asm.RCX, 0)
-		a.AluMemImm(asm.AluCmp, widthOf(op == ir.OpI64Eqz), slot(in.B), 0)
+		g.testZero(widthOf(op == ir.OpI64Eqz), in.B)
 		a.Setcc(asm.CondE, asm.RCX)
 		g.st(asm.W32, in.A, asm.RCX)
 	case ir.OpI32Clz, ir.OpI64Clz:
@@ -231,26 +231,20 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 		g.ld(asm.W32, asm.RAX, in.B)
 		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI64ExtendI32S:
-		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
-		g.st(asm.W64, in.A, asm.RAX)
+		g.signExtend(asm.W64, asm.W32, in)
 	case ir.OpI64ExtendI32U:
 		g.ld(asm.W32, asm.RAX, in.B)
 		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Extend8S:
-		a.LoadSX(asm.W32, asm.W8, asm.RAX, slot(in.B))
-		g.st(asm.W32, in.A, asm.RAX)
+		g.signExtend(asm.W32, asm.W8, in)
 	case ir.OpI32Extend16S:
-		a.LoadSX(asm.W32, asm.W16, asm.RAX, slot(in.B))
-		g.st(asm.W32, in.A, asm.RAX)
+		g.signExtend(asm.W32, asm.W16, in)
 	case ir.OpI64Extend8S:
-		a.LoadSX(asm.W64, asm.W8, asm.RAX, slot(in.B))
-		g.st(asm.W64, in.A, asm.RAX)
+		g.signExtend(asm.W64, asm.W8, in)
 	case ir.OpI64Extend16S:
-		a.LoadSX(asm.W64, asm.W16, asm.RAX, slot(in.B))
-		g.st(asm.W64, in.A, asm.RAX)
+		g.signExtend(asm.W64, asm.W16, in)
 	case ir.OpI64Extend32S:
-		a.LoadSX(asm.W64, asm.W32, asm.RAX, slot(in.B))
-		g.st(asm.W64, in.A, asm.RAX)
+		g.signExtend(asm.W64, asm.W32, in)
 	case ir.OpMemorySize:
 		a.MovRR(asm.W64, asm.RAX, rMemLen)
 		a.ShiftImm(asm.ShShr, asm.W64, asm.RAX, 16)
@@ -265,14 +259,39 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
 	w := widthOf(is64)
 	g.ld(w, asm.RAX, in.B)
-	g.aluOperand(op, w, in, imm)
+	g.aluOperand(op, w, asm.RAX, in, imm)
 	g.st(w, in.A, asm.RAX)
 }
 
-// cmpOperands compares slot b with slot c, or with the constant imm.
+// cmpOperands compares slot b with slot c, or with the constant imm,
+// reading b where a register holds it.
 func (g *gen) cmpOperands(w asm.Width, in *ir.Instr, imm bool) {
-	g.ld(w, asm.RAX, in.B)
-	g.aluOperand(asm.AluCmp, w, in, imm)
+	r, ok := g.operand(in.B)
+	if !ok {
+		r = asm.RAX
+		g.ld(w, r, in.B)
+	}
+	g.aluOperand(asm.AluCmp, w, r, in, imm)
+}
+
+// testZero sets the flags as a comparison of slot s with zero, w bytes
+// wide, would.
+func (g *gen) testZero(w asm.Width, s uint32) {
+	if r, ok := g.operand(s); ok {
+		g.a.Test(w, r, r)
+		return
+	}
+	g.a.AluMemImm(asm.AluCmp, w, slot(s), 0)
+}
+
+// signExtend emits a = b's low from bits sign-extended to w.
+func (g *gen) signExtend(w, from asm.Width, in *ir.Instr) {
+	if r, ok := g.operand(in.B); ok {
+		g.a.MovSX(w, from, asm.RAX, r)
+	} else {
+		g.a.LoadSX(w, from, asm.RAX, slot(in.B))
+	}
+	g.st(w, in.A, asm.RAX)
 }
 
 // setFlag stores 1 in slot a if the flags satisfy c, else 0.
@@ -285,7 +304,7 @@ func (g *gen) setFlag(c asm.Cond, a uint32) {
 func (g *gen) shift(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 	w := widthOf(is64)
 	g.ld(w, asm.RAX, in.B)
-	g.a.Load(asm.W32, asm.RCX, slot(in.C))
+	g.ld(asm.W32, asm.RCX, in.C)
 	g.a.Shift(op, w, asm.RAX)
 	g.st(w, in.A, asm.RAX)
 }
@@ -309,7 +328,7 @@ func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 	a := &g.a
 	g.ld(w, asm.RAX, in.B)
-	a.Load(w, asm.RCX, slot(in.C))
+	g.ld(w, asm.RCX, in.C)
 	a.Test(w, asm.RCX, asm.RCX)
 	a.Jcc(asm.CondE, g.trap(api.TrapIntegerDivideByZero))
 	switch kind {

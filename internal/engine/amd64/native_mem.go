@@ -94,8 +94,12 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 		if acc.mode == addrReg {
 			val = in.A
 		}
-		g.ld(asm.W64, asm.RCX, val)
-		a.Store(widthOfSize(acc.size), m, asm.RCX)
+		r, ok := g.operand(val)
+		if !ok {
+			r = asm.RCX
+			g.ld(asm.W64, r, val)
+		}
+		a.Store(widthOfSize(acc.size), m, r)
 		return true
 	}
 	if acc.sx {
@@ -141,11 +145,7 @@ func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
 		offset = in.Imm >> 32
 	case addrReg:
 		g.ld(asm.W32, asm.RAX, in.B)
-		if r, ok := g.operand(in.C); ok {
-			a.Alu(asm.AluAdd, asm.W32, asm.RAX, r)
-		} else {
-			a.AluLoad(asm.AluAdd, asm.W32, asm.RAX, slot(in.C))
-		}
+		g.aluSlot(asm.AluAdd, asm.W32, asm.RAX, in.C)
 		offset = in.Imm
 	}
 	// RAX holds the 32-bit index, zero-extended.

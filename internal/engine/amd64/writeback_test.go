@@ -1,0 +1,158 @@
+package amd64
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wasmvisor/wasmvisor/internal/leb128"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
+	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
+)
+
+// wb assembles a function body from instructions given as opcodes and
+// immediates (bytes, or int values encoded as signed LEB128).
+func wb(parts ...any) []byte {
+	var b []byte
+	for _, p := range parts {
+		switch v := p.(type) {
+		case wasm.Opcode:
+			b = append(b, byte(v))
+		case byte:
+			b = append(b, v)
+		case int:
+			b = leb128.AppendInt64(b, int64(v))
+		default:
+			panic("wb: unknown part")
+		}
+	}
+	return append(b, byte(wasm.OpEnd))
+}
+
+// TestWriteBackEdges runs code shaped for the corners of the write-back
+// slot cache on the interpreter and on both targets and wants the same
+// results, traps, memory and globals: values still in registers when an
+// instruction traps, a branch whose condition is used again, a loop whose
+// locals a call reads, values evicted while a later instruction reads
+// them, results dead before their block ends.
+func TestWriteBackEdges(t *testing.T) {
+	const (
+		get = wasm.OpLocalGet
+		set = wasm.OpLocalSet
+		tee = wasm.OpLocalTee
+		i32 = wasm.OpI32Const
+	)
+	ii := []wasm.ValueType{tI32, tI32}
+	cases := []struct {
+		name   string
+		params []wasm.ValueType
+		locals int // extra i32 locals
+		body   []byte
+	}{
+		// x is computed into a register, then a load that may trap: the
+		// result must be x + the loaded value, or the trap.
+		{"value used after a trap point", ii, 1, wb(
+			get, byte(0), get, byte(1), wasm.OpI32Add, set, byte(2),
+			get, byte(1), wasm.OpI32Load, byte(2), byte(0), get, byte(2), wasm.OpI32Add)},
+		// A division that traps between a result and its use.
+		{"value used after a division", ii, 1, wb(
+			get, byte(0), i32, 7, wasm.OpI32Mul, set, byte(2),
+			get, byte(0), get, byte(1), wasm.OpI32DivS, get, byte(2), wasm.OpI32Sub)},
+		// The condition of br_if is also the block's result and is read
+		// after the branch falls through.
+		{"branch condition reused", ii, 1, wb(
+			wasm.OpBlock, byte(tI32),
+			get, byte(0), get, byte(1), wasm.OpI32Xor, tee, byte(2),
+			get, byte(2), wasm.OpBrIf, byte(0),
+			wasm.OpDrop, get, byte(2), i32, 3, wasm.OpI32Add,
+			wasm.OpEnd)},
+		// A loop keeps its counter and sum in registers; every iteration
+		// calls a function that reads memory the loop wrote.
+		{"loop local read by a call", ii, 2, wb(
+			wasm.OpLoop, byte(0x40),
+			get, byte(2), get, byte(3), wasm.OpI32Store, byte(2), byte(0),
+			get, byte(3), wasm.OpCall, byte(0), get, byte(2), wasm.OpI32Add, set, byte(2),
+			get, byte(3), i32, 4, wasm.OpI32Add, tee, byte(3),
+			i32, 64, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+			wasm.OpEnd,
+			get, byte(2))},
+		// More live values than slot registers: every one is read after
+		// others have taken its register.
+		{"evicted values read later", ii, 0, wb(
+			get, byte(0), i32, 1, wasm.OpI32Add,
+			get, byte(0), i32, 2, wasm.OpI32Mul,
+			get, byte(1), i32, 3, wasm.OpI32Xor,
+			get, byte(1), i32, 4, wasm.OpI32Sub,
+			get, byte(0), get, byte(1), wasm.OpI32Or,
+			get, byte(0), get, byte(1), wasm.OpI32And,
+			get, byte(0), i32, 5, wasm.OpI32Rotl,
+			get, byte(1), i32, 6, wasm.OpI32ShrU,
+			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
+			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add)},
+		// A local overwritten in the same straight line, and a select
+		// whose condition and operands come from registers.
+		{"dead store and select", ii, 1, wb(
+			get, byte(0), i32, 9, wasm.OpI32Add, set, byte(2),
+			get, byte(1), i32, 3, wasm.OpI32Mul, set, byte(2),
+			get, byte(2), get, byte(0), get, byte(0), get, byte(1), wasm.OpI32LtU, wasm.OpSelect,
+			get, byte(2), wasm.OpI32Add)},
+		// A result whose slot is written again after a branch target.
+		{"value live into a block", ii, 1, wb(
+			get, byte(0), i32, 1, wasm.OpI32Shl, set, byte(2),
+			wasm.OpBlock, byte(0x40),
+			get, byte(1), wasm.OpBrIf, byte(0),
+			get, byte(2), i32, 1, wasm.OpI32Add, set, byte(2),
+			wasm.OpEnd,
+			get, byte(2))},
+		// Stores whose value and address come from registers, read back.
+		{"store from registers", ii, 0, wb(
+			get, byte(0), get, byte(1), i32, 5, wasm.OpI32Mul, wasm.OpI32Store, byte(2), byte(8),
+			get, byte(0), wasm.OpI32Load, byte(2), byte(8))},
+	}
+	m := &wasm.Module{Memories: []wasm.MemoryType{{Limits: wasm.Limits{Min: 1, Max: 1, HasMax: true}}}}
+	// Function 0 is the callee of the loop case; one per case follows.
+	m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValueType{tI32}, Results: []wasm.ValueType{tI32}})
+	m.Funcs = append(m.Funcs, 0)
+	m.Codes = append(m.Codes, wasm.Code{Body: wb(get, byte(0), wasm.OpI32Load, byte(2), byte(0), i32, 1, wasm.OpI32Add)})
+	for i, c := range cases {
+		m.Types = append(m.Types, wasm.FuncType{Params: c.params, Results: []wasm.ValueType{tI32}})
+		m.Funcs = append(m.Funcs, uint32(i+1))
+		code := wasm.Code{Body: c.body}
+		if c.locals > 0 {
+			code.Locals = []wasm.LocalGroup{{Count: uint32(c.locals), Type: tI32}}
+			code.NumLocals = uint64(c.locals)
+		}
+		m.Codes = append(m.Codes, code)
+		m.Exports = append(m.Exports, wasm.Export{Name: c.name, Kind: wasm.ExternFunc, Index: uint32(i + 1)})
+	}
+	m.IndexImports()
+	if err := validate.Module(m, nil); err != nil {
+		t.Fatalf("test module is invalid: %v", err)
+	}
+	vectors := func(string, *wasm.FuncType) [][]uint64 {
+		return [][]uint64{{0, 0}, {1, 2}, {5, 0}, {65532, 1}, {65533, 7}, {0x80000000, 0xffffffff}, {12, 65536}, {7, 3}}
+	}
+	targets := []struct {
+		name     string
+		compiled func() tier
+	}{{"in-process", nil}}
+	if !testing.Short() {
+		targets = append(targets, struct {
+			name     string
+			compiled func() tier
+		}{"micro-vm", func() tier { return engineTier("micro-vm", vmEngine(t, diffStackBytes)) }})
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			d := &differ{where: tg.name, max: 20}
+			if !diffModule(d, m, diffOptions{timeout: 5 * time.Second, vectors: vectors, maxReports: 20, compiled: tg.compiled}) {
+				t.Fatal("module not compared")
+			}
+			for _, r := range d.reports {
+				t.Error(r)
+			}
+			if want := len(cases) * len(vectors("", nil)); d.calls < want {
+				t.Errorf("%d calls compared, want %d", d.calls, want)
+			}
+		})
+	}
+}
