@@ -70,6 +70,28 @@ var accesses = map[ir.Opcode]access{
 	ir.OpStore8K:      {size: 1, store: true, mode: addrConst},
 }
 
+// accessOf is accesses as an array indexed by opcode: the generator
+// looks every instruction up, and a map lookup costs several times an
+// index.
+var accessOf [ir.OpScalarEnd]struct {
+	access
+	ok bool
+}
+
+func init() {
+	for op, acc := range accesses {
+		accessOf[op].access, accessOf[op].ok = acc, true
+	}
+}
+
+// accessFor returns the access op makes, if it is a scalar load or store.
+func accessFor(op ir.Opcode) (access, bool) {
+	if op >= ir.OpScalarEnd {
+		return access{}, false
+	}
+	return accessOf[op].access, accessOf[op].ok
+}
+
 func widthOfSize(n uint8) asm.Width {
 	switch n {
 	case 1:
@@ -83,7 +105,7 @@ func widthOfSize(n uint8) asm.Width {
 }
 
 func (g *gen) nativeMem(in *ir.Instr) bool {
-	acc, ok := accesses[in.Op]
+	acc, ok := accessFor(in.Op)
 	if !ok {
 		return false
 	}

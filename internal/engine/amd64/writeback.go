@@ -71,21 +71,23 @@ func (g *gen) lastReads() {
 			}
 			g.seen[in.A], g.readAt[in.A] = gen, -1
 		}
-		read := func(s uint32) {
-			if s < uint32(n) && g.seen[s] == gen && g.readAt[s] < 0 {
-				g.readAt[s] = int32(k)
-			}
-		}
-		read(in.B)
-		read(in.C)
+		g.read(in.B, gen, k)
+		g.read(in.C, gen, k)
 		if !def {
-			read(in.A)
+			g.read(in.A, gen, k)
 		}
 		if in.Op == ir.OpSelect {
-			read(uint32(in.Imm))
+			g.read(uint32(in.Imm), gen, k)
 		}
 	}
 	g.seenGen = gen + 1
+}
+
+// read notes for lastReads that instruction k may read slot s.
+func (g *gen) read(s, gen uint32, k int) {
+	if s < uint32(len(g.seen)) && g.seen[s] == gen && g.readAt[s] < 0 {
+		g.readAt[s] = int32(k)
+	}
 }
 
 // dead reports whether the value that instruction w wrote into a slot
@@ -98,7 +100,7 @@ func (g *gen) dead(w int32) bool {
 // definesA reports whether write-back instruction op writes slot a: all
 // do but stores to memory and global.set.
 func definesA(op ir.Opcode) bool {
-	if acc, ok := accesses[op]; ok {
+	if acc, ok := accessFor(op); ok {
 		return !acc.store
 	}
 	return op != ir.OpGlobalSet
