@@ -12,8 +12,8 @@ import (
 
 // Registers pinned by generated code. The rest are scratch within an
 // instruction, except slotRegs, which cache slots within straight-line
-// code; slots are always up to date, so calls save nothing but the
-// pinned registers they change.
+// code; slots are written back before every call and exit, so calls
+// save nothing but the pinned registers they change.
 const (
 	rCtx    = asm.R15 // *execCtx
 	rVM     = asm.R14 // the instance's state block
