@@ -66,6 +66,8 @@ type gen struct {
 	loopHead []bool
 
 	exitStub *asm.Label
+	// copyRoutine is the module's memory.copy routine (emitCopyRoutine).
+	copyRoutine *asm.Label
 	// sharedExits are stubs for the exits every function makes (traps,
 	// interrupts, calls to Go), by exit code and argument: a site calls
 	// one in five bytes instead of writing both words itself, so
@@ -158,6 +160,7 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	g.a.Bind(g.exitStub)
 	t.emitExitStub(&g.a)
 	g.emitSharedExits()
+	g.emitCopyRoutine()
 
 	g.fnLab = make([]*asm.Label, len(m.Codes))
 	for i := range g.fnLab {

@@ -30,12 +30,9 @@ func (g *gen) checkRange(start, n, scratch asm.Reg) {
 	a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
 }
 
-// memoryCopy: d = slot a, s = slot b, n = slot c. Copies forward with
-// rep movsb unless the destination overlaps the source from above;
-// then backward, eight bytes at a time, then the rest byte by byte: a
-// backward rep movsb (direction flag set) runs a byte a cycle or worse,
-// and handing the copy to the host costs an exit, which in a micro-VM
-// is tens of microseconds.
+// memoryCopy: d = slot a, s = slot b, n = slot c. The copy itself is
+// the module's copy routine (emitCopyRoutine), called with the checked
+// addresses: one routine keeps every memory.copy site small.
 func (g *gen) memoryCopy(in *ir.Instr) {
 	a := &g.a
 	a.Load(asm.W32, asm.RAX, slot(in.A))
@@ -45,38 +42,109 @@ func (g *gen) memoryCopy(in *ir.Instr) {
 	g.checkRange(asm.RDX, asm.RCX, asm.RSI)
 	a.Lea(asm.W64, asm.RDI, asm.MI(rMem, asm.RAX, 1, 0))
 	a.Lea(asm.W64, asm.RSI, asm.MI(rMem, asm.RDX, 1, 0))
-	forward, done := a.NewLabel(), a.NewLabel()
-	a.Alu(asm.AluCmp, asm.W64, asm.RDI, asm.RSI)
-	a.Jcc(asm.CondBE, forward)
-	a.Lea(asm.W64, asm.RAX, asm.MI(asm.RSI, asm.RCX, 1, 0))
-	a.Alu(asm.AluCmp, asm.W64, asm.RDI, asm.RAX)
-	a.Jcc(asm.CondAE, forward)
-	// Backward: every chunk is read before the chunks written so far,
-	// which lie above it, could overlap it.
-	a.Lea(asm.W64, asm.RDI, asm.MI(asm.RDI, asm.RCX, 1, 0))
-	a.Lea(asm.W64, asm.RSI, asm.MI(asm.RSI, asm.RCX, 1, 0))
-	words, bytes := a.NewLabel(), a.NewLabel()
-	a.Bind(words)
-	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 8)
-	a.Jcc(asm.CondB, bytes)
-	a.AluImm(asm.AluSub, asm.W64, asm.RSI, 8)
-	a.AluImm(asm.AluSub, asm.W64, asm.RDI, 8)
-	a.Load(asm.W64, asm.RAX, asm.M(asm.RSI, 0))
-	a.Store(asm.W64, asm.M(asm.RDI, 0), asm.RAX)
-	a.AluImm(asm.AluSub, asm.W64, asm.RCX, 8)
-	a.Jmp(words)
-	a.Bind(bytes)
+	a.Call(g.copyRoutine)
+}
+
+// emitCopyRoutine emits the routine memory.copy calls: RCX bytes from
+// RSI to RDI, as if through a buffer, changing RAX, RDX, RCX, RSI and
+// X0-X3. Every path loads the bytes a step stores before storing them,
+// and stores nothing a later step still has to load, so overlap in
+// either direction is safe.
+//
+// Up to 32 bytes, two loads of the same width cover the range from both
+// ends, overlapping in the middle: no loop, no branch on alignment. A
+// longer copy moves 32-byte chunks away from the end it loaded first
+// (the last 32 bytes forward, the first 32 backward, whichever keeps
+// the chunks ahead of the stores), then stores that end, which may
+// overlap the last chunk. rep movsb is not used: it costs tens of
+// cycles to start, and copies backward a byte at a time, which
+// overlapping moves to higher addresses (memmove of a growing buffer)
+// need; SSE chunks copy 16 bytes a store either way.
+func (g *gen) emitCopyRoutine() {
+	a := &g.a
+	g.copyRoutine = a.NewLabel()
+	a.AlignTo(16)
+	a.Bind(g.copyRoutine)
+	over16, over32, lt8, lt4, lt2, done := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 16)
+	a.Jcc(asm.CondA, over16)
+	// 0 to 16 bytes: two accesses of 8, 4, 2 bytes, or one byte.
+	for _, w := range []struct {
+		lt   *asm.Label
+		size int32
+	}{{lt8, 8}, {lt4, 4}, {lt2, 2}} {
+		wd := widthOfSize(uint8(w.size))
+		a.AluImm(asm.AluCmp, asm.W64, asm.RCX, w.size)
+		a.Jcc(asm.CondB, w.lt)
+		a.Load(wd, asm.RAX, asm.M(asm.RSI, 0))
+		a.Load(wd, asm.RDX, asm.MI(asm.RSI, asm.RCX, 1, -w.size))
+		a.Store(wd, asm.M(asm.RDI, 0), asm.RAX)
+		a.Store(wd, asm.MI(asm.RDI, asm.RCX, 1, -w.size), asm.RDX)
+		a.Ret()
+		a.Bind(w.lt)
+	}
 	a.Test(asm.W64, asm.RCX, asm.RCX)
 	a.Jcc(asm.CondE, done)
-	a.AluImm(asm.AluSub, asm.W64, asm.RSI, 1)
-	a.AluImm(asm.AluSub, asm.W64, asm.RDI, 1)
 	a.Load(asm.W8, asm.RAX, asm.M(asm.RSI, 0))
 	a.Store(asm.W8, asm.M(asm.RDI, 0), asm.RAX)
-	a.AluImm(asm.AluSub, asm.W64, asm.RCX, 1)
-	a.Jmp(bytes)
-	a.Bind(forward)
-	a.Raw(0xF3, 0xA4) // rep movsb
 	a.Bind(done)
+	a.Ret()
+	// 17 to 32 bytes: two 16-byte accesses.
+	a.Bind(over16)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 32)
+	a.Jcc(asm.CondA, over32)
+	a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RSI, 0))
+	a.SSELoad(asm.Movdqu, asm.X1, asm.MI(asm.RSI, asm.RCX, 1, -16))
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X0)
+	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RCX, 1, -16), asm.X1)
+	a.Ret()
+	// Longer: forward unless the destination starts inside the source
+	// above its start (d - s < n, unsigned).
+	a.Bind(over32)
+	backward := a.NewLabel()
+	a.MovRR(asm.W64, asm.RAX, asm.RDI)
+	a.Alu(asm.AluSub, asm.W64, asm.RAX, asm.RSI)
+	a.Alu(asm.AluCmp, asm.W64, asm.RAX, asm.RCX)
+	a.Jcc(asm.CondB, backward)
+	// Forward: chunks at 0, 32, ... below n-32, then the last 32 bytes.
+	a.SSELoad(asm.Movdqu, asm.X2, asm.MI(asm.RSI, asm.RCX, 1, -32))
+	a.SSELoad(asm.Movdqu, asm.X3, asm.MI(asm.RSI, asm.RCX, 1, -16))
+	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RDI, asm.RCX, 1, -32))
+	a.AluImm(asm.AluSub, asm.W64, asm.RCX, 32)
+	a.Alu(asm.AluXor, asm.W32, asm.RAX, asm.RAX)
+	fwd := a.NewLabel()
+	a.Bind(fwd)
+	g.copyChunk()
+	a.AluImm(asm.AluAdd, asm.W64, asm.RAX, 32)
+	a.Alu(asm.AluCmp, asm.W64, asm.RAX, asm.RCX)
+	a.Jcc(asm.CondB, fwd)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDX, 0), asm.X2)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDX, 16), asm.X3)
+	a.Ret()
+	// Backward: chunks at n-32, n-64, ... above 0, then the first 32
+	// bytes.
+	a.Bind(backward)
+	a.SSELoad(asm.Movdqu, asm.X2, asm.M(asm.RSI, 0))
+	a.SSELoad(asm.Movdqu, asm.X3, asm.M(asm.RSI, 16))
+	a.MovRR(asm.W64, asm.RAX, asm.RCX)
+	bwd := a.NewLabel()
+	a.Bind(bwd)
+	a.AluImm(asm.AluSub, asm.W64, asm.RAX, 32)
+	g.copyChunk()
+	a.AluImm(asm.AluCmp, asm.W64, asm.RAX, 32)
+	a.Jcc(asm.CondA, bwd)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X2)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 16), asm.X3)
+	a.Ret()
+}
+
+// copyChunk copies the 32 bytes at RSI+RAX to RDI+RAX, both loads first.
+func (g *gen) copyChunk() {
+	a := &g.a
+	a.SSELoad(asm.Movdqu, asm.X0, asm.MI(asm.RSI, asm.RAX, 1, 0))
+	a.SSELoad(asm.Movdqu, asm.X1, asm.MI(asm.RSI, asm.RAX, 1, 16))
+	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RAX, 1, 0), asm.X0)
+	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RAX, 1, 16), asm.X1)
 }
 
 // memoryFill: d = slot a, byte value = slot b, n = slot c.

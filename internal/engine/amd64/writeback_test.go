@@ -42,12 +42,7 @@ func TestWriteBackEdges(t *testing.T) {
 		i32 = wasm.OpI32Const
 	)
 	ii := []wasm.ValueType{tI32, tI32}
-	cases := []struct {
-		name   string
-		params []wasm.ValueType
-		locals int // extra i32 locals
-		body   []byte
-	}{
+	cases := []edgeCase{
 		// x is computed into a register, then a load that may trap: the
 		// result must be x + the loaded value, or the trap.
 		{"value used after a trap point", ii, 1, wb(
@@ -108,8 +103,29 @@ func TestWriteBackEdges(t *testing.T) {
 			get, byte(0), get, byte(1), i32, 5, wasm.OpI32Mul, wasm.OpI32Store, byte(2), byte(8),
 			get, byte(0), wasm.OpI32Load, byte(2), byte(8))},
 	}
+	diffEdgeCases(t, cases, [][]uint64{{0, 0}, {1, 2}, {5, 0}, {65532, 1}, {65533, 7}, {0x80000000, 0xffffffff}, {12, 65536}, {7, 3}})
+}
+
+// edgeCase is a function body shaped for a corner of the generator.
+type edgeCase struct {
+	name   string
+	params []wasm.ValueType
+	locals int // extra i32 locals
+	body   []byte
+}
+
+// diffEdgeCases exports each case as a function returning an i32, in a
+// module with one page of memory and, as function 0, a callee that
+// returns its argument's i32 at memory plus one; it calls every case
+// with every argument list on the interpreter and on both targets and
+// wants the same results, traps, memory and globals.
+func diffEdgeCases(t *testing.T, cases []edgeCase, args [][]uint64) {
+	t.Helper()
+	const (
+		get = wasm.OpLocalGet
+		i32 = wasm.OpI32Const
+	)
 	m := &wasm.Module{Memories: []wasm.MemoryType{{Limits: wasm.Limits{Min: 1, Max: 1, HasMax: true}}}}
-	// Function 0 is the callee of the loop case; one per case follows.
 	m.Types = append(m.Types, wasm.FuncType{Params: []wasm.ValueType{tI32}, Results: []wasm.ValueType{tI32}})
 	m.Funcs = append(m.Funcs, 0)
 	m.Codes = append(m.Codes, wasm.Code{Body: wb(get, byte(0), wasm.OpI32Load, byte(2), byte(0), i32, 1, wasm.OpI32Add)})
@@ -128,9 +144,7 @@ func TestWriteBackEdges(t *testing.T) {
 	if err := validate.Module(m, nil); err != nil {
 		t.Fatalf("test module is invalid: %v", err)
 	}
-	vectors := func(string, *wasm.FuncType) [][]uint64 {
-		return [][]uint64{{0, 0}, {1, 2}, {5, 0}, {65532, 1}, {65533, 7}, {0x80000000, 0xffffffff}, {12, 65536}, {7, 3}}
-	}
+	vectors := func(string, *wasm.FuncType) [][]uint64 { return args }
 	targets := []struct {
 		name     string
 		compiled func() tier
@@ -150,9 +164,49 @@ func TestWriteBackEdges(t *testing.T) {
 			for _, r := range d.reports {
 				t.Error(r)
 			}
-			if want := len(cases) * len(vectors("", nil)); d.calls < want {
+			if want := len(cases) * len(args); d.calls < want {
 				t.Errorf("%d calls compared, want %d", d.calls, want)
 			}
 		})
 	}
+}
+
+// TestMemoryCopyEdges copies within a patterned region with every size
+// class of the copy routine (none, one byte, the two-access sizes, 17 to
+// 32, chunked with and without a partial last chunk) and destinations
+// below, at and above the source, overlapping by less than a chunk, by
+// more, and not at all; and ranges that end past the memory, which trap
+// before anything is copied.
+func TestMemoryCopyEdges(t *testing.T) {
+	const (
+		get = wasm.OpLocalGet
+		set = wasm.OpLocalSet
+		i32 = wasm.OpI32Const
+	)
+	// Bytes 0 to 511 get 7i+1 (mod 256); then memory.copy(d, s, n) and
+	// the sum of the first and last word of the destination.
+	body := wb(
+		wasm.OpLoop, byte(0x40),
+		get, byte(3), get, byte(3), i32, 7, wasm.OpI32Mul, i32, 1, wasm.OpI32Add, wasm.OpI32Store8, byte(0), byte(0),
+		get, byte(3), i32, 1, wasm.OpI32Add, set, byte(3),
+		get, byte(3), i32, 512, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+		wasm.OpEnd,
+		get, byte(0), get, byte(1), get, byte(2), byte(0xfc), byte(10), byte(0), byte(0),
+		get, byte(0), wasm.OpI32Load, byte(0), byte(0),
+		get, byte(0), get, byte(2), wasm.OpI32Add, wasm.OpI32Load, byte(0), byte(0),
+		wasm.OpI32Add)
+	cases := []edgeCase{{"copy", []wasm.ValueType{tI32, tI32, tI32}, 1, body}}
+	var args [][]uint64
+	const s = 160
+	for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 96, 100, 255} {
+		for _, dist := range []int64{-100, -33, -32, -17, -16, -9, -8, -1, 0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 64, 100} {
+			args = append(args, []uint64{uint64(s + dist), s, n})
+		}
+	}
+	args = append(args,
+		[]uint64{65536 - 40, 0, 40}, []uint64{0, 65536 - 40, 40}, // the last bytes
+		[]uint64{65536 - 39, 0, 40}, []uint64{0, 65536 - 39, 40}, // one past
+		[]uint64{65536, 0, 0}, []uint64{65537, 0, 0}, []uint64{0, 0xffffffff, 2},
+	)
+	diffEdgeCases(t, cases, args)
 }
