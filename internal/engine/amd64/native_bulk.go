@@ -47,25 +47,27 @@ func (g *gen) memoryCopy(in *ir.Instr) {
 
 // emitCopyRoutine emits the routine memory.copy calls: RCX bytes from
 // RSI to RDI, as if through a buffer, changing RAX, RDX, RCX, RSI and
-// X0-X3. Every path loads the bytes a step stores before storing them,
+// X0-X7. The SSE paths load the bytes a step stores before storing them,
 // and stores nothing a later step still has to load, so overlap in
 // either direction is safe.
 //
-// Up to 32 bytes, two loads of the same width cover the range from both
+// Up to 64 bytes, loads of the same width cover the range from both
 // ends, overlapping in the middle: no loop, no branch on alignment. A
-// longer copy moves 32-byte chunks away from the end it loaded first
-// (the last 32 bytes forward, the first 32 backward, whichever keeps
+// longer copy moves 64-byte chunks away from the end it loaded first
+// (the last 64 bytes forward, the first 64 backward, whichever keeps
 // the chunks ahead of the stores), then stores that end, which may
-// overlap the last chunk. rep movsb is not used: it costs tens of
-// cycles to start, and copies backward a byte at a time, which
-// overlapping moves to higher addresses (memmove of a growing buffer)
-// need; SSE chunks copy 16 bytes a store either way.
+// overlap the last chunk: SSE stores move 16 bytes each, whichever the
+// direction. A forward copy of 512 bytes or more is rep movsb's, which
+// with fast strings moves wider than SSE once its tens of cycles of
+// start-up are paid; backward it would go a byte at a time, and
+// overlapping moves to higher addresses (memmove within a growing
+// buffer) need backward.
 func (g *gen) emitCopyRoutine() {
 	a := &g.a
 	g.copyRoutine = a.NewLabel()
 	a.AlignTo(16)
 	a.Bind(g.copyRoutine)
-	over16, over32, lt8, lt4, lt2, done := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+	over16, over64, lt8, lt4, lt2, done := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
 	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 16)
 	a.Jcc(asm.CondA, over16)
 	// 0 to 16 bytes: two accesses of 8, 4, 2 bytes, or one byte.
@@ -89,8 +91,11 @@ func (g *gen) emitCopyRoutine() {
 	a.Store(asm.W8, asm.M(asm.RDI, 0), asm.RAX)
 	a.Bind(done)
 	a.Ret()
-	// 17 to 32 bytes: two 16-byte accesses.
+	// 17 to 64 bytes: two or four 16-byte accesses.
 	a.Bind(over16)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 64)
+	a.Jcc(asm.CondA, over64)
+	over32 := a.NewLabel()
 	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 32)
 	a.Jcc(asm.CondA, over32)
 	a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RSI, 0))
@@ -98,53 +103,92 @@ func (g *gen) emitCopyRoutine() {
 	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X0)
 	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RCX, 1, -16), asm.X1)
 	a.Ret()
+	a.Bind(over32)
+	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RSI, asm.RCX, 1, -32))
+	a.Lea(asm.W64, asm.RAX, asm.MI(asm.RDI, asm.RCX, 1, -32))
+	copyEnd(a, asm.RSI, asm.RDX, copyLoad)
+	copyEnd(a, asm.RDI, asm.RAX, copyStore)
+	a.Ret()
 	// Longer: forward unless the destination starts inside the source
 	// above its start (d - s < n, unsigned).
-	a.Bind(over32)
+	a.Bind(over64)
 	backward := a.NewLabel()
 	a.MovRR(asm.W64, asm.RAX, asm.RDI)
 	a.Alu(asm.AluSub, asm.W64, asm.RAX, asm.RSI)
 	a.Alu(asm.AluCmp, asm.W64, asm.RAX, asm.RCX)
 	a.Jcc(asm.CondB, backward)
-	// Forward: chunks at 0, 32, ... below n-32, then the last 32 bytes.
-	a.SSELoad(asm.Movdqu, asm.X2, asm.MI(asm.RSI, asm.RCX, 1, -32))
-	a.SSELoad(asm.Movdqu, asm.X3, asm.MI(asm.RSI, asm.RCX, 1, -16))
-	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RDI, asm.RCX, 1, -32))
-	a.AluImm(asm.AluSub, asm.W64, asm.RCX, 32)
+	// Forward: rep movsb for long copies; else chunks at 0, 64, ...
+	// below n-64, then the last 64 bytes.
+	chunks := a.NewLabel()
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 512)
+	a.Jcc(asm.CondB, chunks)
+	a.Raw(0xF3, 0xA4) // rep movsb
+	a.Ret()
+	a.Bind(chunks)
+	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RSI, asm.RCX, 1, -64))
+	copySaved(a, asm.RDX, copyLoad)
+	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RDI, asm.RCX, 1, -64))
+	a.AluImm(asm.AluSub, asm.W64, asm.RCX, 64)
 	a.Alu(asm.AluXor, asm.W32, asm.RAX, asm.RAX)
 	fwd := a.NewLabel()
 	a.Bind(fwd)
-	g.copyChunk()
-	a.AluImm(asm.AluAdd, asm.W64, asm.RAX, 32)
+	copyChunk(a)
+	a.AluImm(asm.AluAdd, asm.W64, asm.RAX, 64)
 	a.Alu(asm.AluCmp, asm.W64, asm.RAX, asm.RCX)
 	a.Jcc(asm.CondB, fwd)
-	a.SSEStore(asm.MovdquStore, asm.M(asm.RDX, 0), asm.X2)
-	a.SSEStore(asm.MovdquStore, asm.M(asm.RDX, 16), asm.X3)
+	copySaved(a, asm.RDX, copyStore)
 	a.Ret()
-	// Backward: chunks at n-32, n-64, ... above 0, then the first 32
+	// Backward: chunks at n-64, n-128, ... above 0, then the first 64
 	// bytes.
 	a.Bind(backward)
-	a.SSELoad(asm.Movdqu, asm.X2, asm.M(asm.RSI, 0))
-	a.SSELoad(asm.Movdqu, asm.X3, asm.M(asm.RSI, 16))
+	copySaved(a, asm.RSI, copyLoad)
 	a.MovRR(asm.W64, asm.RAX, asm.RCX)
 	bwd := a.NewLabel()
 	a.Bind(bwd)
-	a.AluImm(asm.AluSub, asm.W64, asm.RAX, 32)
-	g.copyChunk()
-	a.AluImm(asm.AluCmp, asm.W64, asm.RAX, 32)
+	a.AluImm(asm.AluSub, asm.W64, asm.RAX, 64)
+	copyChunk(a)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RAX, 64)
 	a.Jcc(asm.CondA, bwd)
-	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X2)
-	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 16), asm.X3)
+	copySaved(a, asm.RDI, copyStore)
 	a.Ret()
 }
 
-// copyChunk copies the 32 bytes at RSI+RAX to RDI+RAX, both loads first.
-func (g *gen) copyChunk() {
-	a := &g.a
-	a.SSELoad(asm.Movdqu, asm.X0, asm.MI(asm.RSI, asm.RAX, 1, 0))
-	a.SSELoad(asm.Movdqu, asm.X1, asm.MI(asm.RSI, asm.RAX, 1, 16))
-	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RAX, 1, 0), asm.X0)
-	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RAX, 1, 16), asm.X1)
+const (
+	copyLoad  = true
+	copyStore = false
+)
+
+// copyEnd loads or stores X0-X3 as the 32 bytes at lo and the 32 at hi.
+func copyEnd(a *asm.Asm, lo, hi asm.Reg, load bool) {
+	for i, m := range []asm.Mem{asm.M(lo, 0), asm.M(lo, 16), asm.M(hi, 0), asm.M(hi, 16)} {
+		copyXMM(a, asm.XReg(i), m, load)
+	}
+}
+
+// copySaved loads or stores X4-X7 as the 64 bytes at r: the end of a
+// long copy, loaded before and stored after its chunks.
+func copySaved(a *asm.Asm, r asm.Reg, load bool) {
+	for i := range 4 {
+		copyXMM(a, asm.X4+asm.XReg(i), asm.M(r, int32(16*i)), load)
+	}
+}
+
+func copyXMM(a *asm.Asm, x asm.XReg, m asm.Mem, load bool) {
+	if load {
+		a.SSELoad(asm.Movdqu, x, m)
+	} else {
+		a.SSEStore(asm.MovdquStore, m, x)
+	}
+}
+
+// copyChunk copies the 64 bytes at RSI+RAX to RDI+RAX, all loads first.
+func copyChunk(a *asm.Asm) {
+	for i := range 4 {
+		copyXMM(a, asm.XReg(i), asm.MI(asm.RSI, asm.RAX, 1, int32(16*i)), copyLoad)
+	}
+	for i := range 4 {
+		copyXMM(a, asm.XReg(i), asm.MI(asm.RDI, asm.RAX, 1, int32(16*i)), copyStore)
+	}
 }
 
 // memoryFill: d = slot a, byte value = slot b, n = slot c.

@@ -173,9 +173,9 @@ func diffEdgeCases(t *testing.T, cases []edgeCase, args [][]uint64) {
 
 // TestMemoryCopyEdges copies within a patterned region with every size
 // class of the copy routine (none, one byte, the two-access sizes, 17 to
-// 32, chunked with and without a partial last chunk) and destinations
+// 32, 33 to 64, chunked with and without a partial last chunk) and destinations
 // below, at and above the source, overlapping by less than a chunk, by
-// more, and not at all; and ranges that end past the memory, which trap
+// more, and not at all, by less than a 64-byte chunk and by more; and ranges that end past the memory, which trap
 // before anything is copied.
 func TestMemoryCopyEdges(t *testing.T) {
 	const (
@@ -183,13 +183,13 @@ func TestMemoryCopyEdges(t *testing.T) {
 		set = wasm.OpLocalSet
 		i32 = wasm.OpI32Const
 	)
-	// Bytes 0 to 511 get 7i+1 (mod 256); then memory.copy(d, s, n) and
+	// Bytes 0 to 2047 get 7i+1 (mod 256); then memory.copy(d, s, n) and
 	// the sum of the first and last word of the destination.
 	body := wb(
 		wasm.OpLoop, byte(0x40),
 		get, byte(3), get, byte(3), i32, 7, wasm.OpI32Mul, i32, 1, wasm.OpI32Add, wasm.OpI32Store8, byte(0), byte(0),
 		get, byte(3), i32, 1, wasm.OpI32Add, set, byte(3),
-		get, byte(3), i32, 512, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+		get, byte(3), i32, 2048, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
 		wasm.OpEnd,
 		get, byte(0), get, byte(1), get, byte(2), byte(0xfc), byte(10), byte(0), byte(0),
 		get, byte(0), wasm.OpI32Load, byte(0), byte(0),
@@ -197,9 +197,9 @@ func TestMemoryCopyEdges(t *testing.T) {
 		wasm.OpI32Add)
 	cases := []edgeCase{{"copy", []wasm.ValueType{tI32, tI32, tI32}, 1, body}}
 	var args [][]uint64
-	const s = 160
-	for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 96, 100, 255} {
-		for _, dist := range []int64{-100, -33, -32, -17, -16, -9, -8, -1, 0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 64, 100} {
+	const s = 1000
+	for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 96, 100, 127, 128, 129, 255, 511, 512, 700} {
+		for _, dist := range []int64{-100, -65, -64, -33, -32, -17, -16, -9, -8, -1, 0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 100} {
 			args = append(args, []uint64{uint64(s + dist), s, n})
 		}
 	}
