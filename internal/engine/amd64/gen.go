@@ -203,7 +203,12 @@ func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 // slots at once) is never stored. Only a trap leaves with dirty
 // registers: it ends the call, and nothing reads the frames it
 // abandons (backtraces come from return addresses, not slots).
-var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11, asm.RSI, asm.RDI}
+//
+// RBP is one of them: generated code keeps no frame pointer (its frames
+// are found through return addresses), and Go's own is saved on entry
+// and restored by the exit stub; while guest code runs, Go unwinds the
+// goroutine from where it entered the system call, not from RBP.
+var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11, asm.RSI, asm.RDI, asm.RBP}
 
 // slotCache says which slot each of slotRegs holds.
 type slotCache struct {
