@@ -253,9 +253,12 @@ func physBits(cpuid []kvm.CPUIDEntry) uint {
 func (m *Monitor) Get() (*VM, error) { return m.GetFor(0) }
 
 // GetFor is Get for a caller that will attach as memory 0 the linear
-// memory whose host address is memory: it prefers a ready VM that kept
-// memory slots for that address (see VM.keep), which then needs no new
-// ones, and otherwise the VM pooled last.
+// memory whose host address is memory. It prefers a VM that kept memory
+// slots for that address (see VM.keep), which then needs no new ones: a
+// ready one, else a returned one it resets on the caller's thread (a
+// reset costs less than making and deleting a slot). Otherwise it takes
+// the VM pooled longest, whose kept address is the least likely to come
+// back, so that callers do not take each other's.
 func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	m.mu.Lock()
 	closed := m.closed
@@ -265,26 +268,30 @@ func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	}
 	m.lastGet.Store(time.Now().UnixNano())
 	m.gets.Add(1)
-	if v := m.take(memory); v != nil {
-		m.pooled.Add(1)
-		m.poke()
-		return v, nil
-	}
-	m.poke()
-	// A returned VM is ready sooner than a new one (a reset is about
-	// half a millisecond, creating a VM three times that plus a teardown
-	// later): take one the worker has not got to and reset it here, so
-	// that callers outrunning the worker reuse VMs instead of making
-	// ever more of them.
 	m.mu.Lock()
-	var v *VM
-	if len(m.queue) > 0 {
-		v = m.queue[len(m.queue)-1]
-		m.queue[len(m.queue)-1] = nil
-		m.queue = m.queue[:len(m.queue)-1]
+	v := take(&m.ready, memory, true)
+	fresh := v != nil
+	if v == nil {
+		v = take(&m.queue, memory, true)
+	}
+	if v == nil {
+		v = take(&m.ready, memory, false)
+		fresh = v != nil
+	}
+	if v == nil {
+		// A returned VM is ready sooner than a new one (creating a VM
+		// takes milliseconds, and a teardown later): take one the worker
+		// has not got to and reset it here, so that callers outrunning
+		// the worker reuse VMs instead of making ever more of them.
+		v = take(&m.queue, memory, false)
 	}
 	resetting, creating := m.resetting, m.creating
 	m.mu.Unlock()
+	m.poke()
+	if fresh {
+		m.pooled.Add(1)
+		return v, nil
+	}
 	if v != nil {
 		if v.broken == nil {
 			if err := v.reset(); err != nil {
@@ -308,7 +315,10 @@ func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 		defer timeout.Stop()
 	waiting:
 		for {
-			if v := m.take(memory); v != nil {
+			m.mu.Lock()
+			v := take(&m.ready, memory, false)
+			m.mu.Unlock()
+			if v != nil {
 				m.pooled.Add(1)
 				return v, nil
 			}
@@ -322,28 +332,30 @@ func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 	return m.create()
 }
 
-// take removes a ready VM from the pool, preferring one whose memory 0
-// slots are for host address memory; nil when the pool is empty.
-func (m *Monitor) take(memory uintptr) *VM {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := len(m.ready)
-	if n == 0 {
-		return nil
-	}
-	i := n - 1
-	if memory != 0 {
-		for j := n - 1; j >= 0; j-- {
-			if w := &m.ready[j].mems[0]; len(w.ends) > 0 && w.host == uint64(memory) {
+// take removes a VM from list (the ready or the returned ones, oldest
+// first) and returns it: with match, one that kept memory slots for host
+// address memory, else the oldest; nil when there is none. m.mu is held.
+func take(list *[]*VM, memory uintptr, match bool) *VM {
+	l := *list
+	i := -1
+	switch {
+	case match && memory != 0:
+		for j := len(l) - 1; j >= 0; j-- {
+			if w := &l[j].mems[0]; len(w.ends) > 0 && w.host == uint64(memory) {
 				i = j
 				break
 			}
 		}
+	case !match && len(l) > 0:
+		i = 0
 	}
-	v := m.ready[i]
-	copy(m.ready[i:], m.ready[i+1:])
-	m.ready[n-1] = nil
-	m.ready = m.ready[:n-1]
+	if i < 0 {
+		return nil
+	}
+	v := l[i]
+	copy(l[i:], l[i+1:])
+	l[len(l)-1] = nil
+	*list = l[:len(l)-1]
 	return v
 }
 
