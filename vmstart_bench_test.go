@@ -144,12 +144,13 @@ type usage struct {
 // measureUsage reads the process's usage once the VM pool's background
 // work has settled: returned VMs are reset, and surplus ones (made when
 // more calls ran at once than the pool held) torn down, only after the
-// starts stop. So it waits until five readings 50 ms apart agree on the
-// descriptors, for at most ten seconds.
+// starts stop, and ready VMs above the pool's size only after a second
+// without a start. So it waits until readings 50 ms apart agree on the
+// descriptors for longer than that second, for at most ten seconds.
 func measureUsage(tb testing.TB) usage {
 	tb.Helper()
 	last, same := readUsage(tb), 0
-	for deadline := time.Now().Add(10 * time.Second); same < 5 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); same < 25 && time.Now().Before(deadline); {
 		runtime.GC()
 		time.Sleep(50 * time.Millisecond)
 		u := readUsage(tb)
