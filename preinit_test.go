@@ -360,14 +360,10 @@ func TestPreInitialized_RestoreSizeIndependent(t *testing.T) {
 			}
 			ratio := float64(per[1]) / float64(per[0])
 			t.Logf("%s: instance of a snapshot, 16 pages written: 1 MiB %v, 256 MiB %v, ratio %.2f", name, per[0], per[1], ratio)
-			// A micro-VM registers a memory with KVM in slots whose
-			// number grows with the log of its size (package vm), a
-			// cost of the VM, not of the snapshot, that a zeroed memory
-			// of the same size pays too.
-			limit := 4.0
-			if cfg.Isolation == wasmvisor.IsolationVM {
-				limit = 8
-			}
+			// A micro-VM registers a memory with KVM in one slot for its
+			// size, or none where the VM kept one for its address
+			// (package vm), so it costs no more than the process.
+			const limit = 4.0
 			if ratio > limit {
 				t.Errorf("an instance of a 256 MiB snapshot costs %.1f times one of 1 MiB", ratio)
 			}
