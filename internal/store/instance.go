@@ -85,8 +85,9 @@ type Table struct {
 	// Changes counts the changes made to Funcs through the methods
 	// below, which are the only way Funcs changes, so that a copy kept
 	// elsewhere (a micro-VM's) knows without comparing whether it is
-	// stale.
+	// stale, and which elements the last changes touched (ChangedSince).
 	Changes uint64
+	log     [tableLogSize]tableChange
 	// budget is what the tables of the instance that defined this one
 	// may hold together.
 	budget *tableBudget
@@ -172,7 +173,7 @@ func (t *Table) Set(i uint32, v uint64) bool {
 			return false
 		}
 		t.Funcs[i] = FuncFromRef(v)
-		t.Changes++
+		t.changed(i, i+1)
 		return true
 	}
 	if uint64(i) >= uint64(len(t.Externs)) {
@@ -197,7 +198,7 @@ func (t *Table) Grow(delta uint32, v uint64) (prev uint32, ok bool) {
 		for i := prev; uint64(i) < next; i++ {
 			t.Funcs[i] = f
 		}
-		t.Changes++
+		t.changed(prev, uint32(next))
 	} else {
 		t.Externs = growSlice(t.Externs, int(next))
 		for i := prev; uint64(i) < next; i++ {
@@ -205,6 +206,44 @@ func (t *Table) Grow(delta uint32, v uint64) (prev uint32, ok bool) {
 		}
 	}
 	return prev, true
+}
+
+// tableLogSize is how many of a table's last changes it remembers the
+// elements of: a micro-VM syncs its copy at every exit, and one exit
+// makes at most one change but for a host function's.
+const tableLogSize = 8
+
+// tableChange is the elements [lo, hi) that change number at touched.
+type tableChange struct {
+	at     uint64
+	lo, hi uint32
+}
+
+// changed counts a change of the elements [lo, hi).
+func (t *Table) changed(lo, hi uint32) {
+	t.Changes++
+	t.log[t.Changes%tableLogSize] = tableChange{t.Changes, lo, hi}
+}
+
+// ChangedSince returns the range of elements that the changes after
+// change c touched (empty if there were none), or false if they are no
+// longer all remembered: then any element may have changed.
+func (t *Table) ChangedSince(c uint64) (lo, hi uint32, ok bool) {
+	if c > t.Changes || t.Changes-c > tableLogSize {
+		return 0, 0, false
+	}
+	lo = ^uint32(0)
+	for at := c + 1; at <= t.Changes; at++ {
+		e := t.log[at%tableLogSize]
+		if e.at != at {
+			return 0, 0, false
+		}
+		lo, hi = min(lo, e.lo), max(hi, e.hi)
+	}
+	if hi == 0 {
+		lo = 0
+	}
+	return lo, hi, true
 }
 
 func growSlice[T any](s []T, n int) []T {
@@ -228,7 +267,7 @@ func (t *Table) Fill(i, n uint32, v uint64) bool {
 		for j := range t.Funcs[i : i+n] {
 			t.Funcs[i+uint32(j)] = f
 		}
-		t.Changes++
+		t.changed(i, i+n)
 	} else {
 		for j := range t.Externs[i : i+n] {
 			t.Externs[i+uint32(j)] = v
@@ -247,7 +286,7 @@ func CopyTable(dst *Table, d uint32, src *Table, s, n uint32) bool {
 	}
 	if dst.IsFuncref() {
 		copy(dst.Funcs[d:d+n], src.Funcs[s:s+n])
-		dst.Changes++
+		dst.changed(d, d+n)
 	} else {
 		copy(dst.Externs[d:d+n], src.Externs[s:s+n])
 	}
@@ -265,7 +304,7 @@ func (t *Table) Init(d uint32, elems []uint64, s, n uint32) bool {
 		for j, v := range elems[s : s+n] {
 			t.Funcs[d+uint32(j)] = FuncFromRef(v)
 		}
-		t.Changes++
+		t.changed(d, d+n)
 	} else {
 		copy(t.Externs[d:d+n], elems[s:s+n])
 	}

@@ -274,3 +274,46 @@ func TestStore_Instantiate_tableBudget(t *testing.T) {
 		t.Fatal("grow to exactly the limit failed")
 	}
 }
+
+// TestTable_ChangedSince: a copy of a funcref table synced at some
+// change learns which elements the changes since touched, as long as
+// the table remembers them.
+func TestTable_ChangedSince(t *testing.T) {
+	tab, ok := NewTable(wasm.TableType{ElemType: wasm.ValueTypeFuncref, Limits: lim(10)}, Limits{})
+	if !ok {
+		t.Fatal("NewTable failed")
+	}
+	tab.Set(3, 0)                         // change 1: [3, 4)
+	tab.Fill(5, 2, 0)                     // change 2: [5, 7)
+	tab.Grow(4, 0)                        // change 3: [10, 14)
+	CopyTable(tab, 0, tab, 8, 2)          // change 4: [0, 2)
+	tab.Init(12, []uint64{0, 0, 0}, 1, 2) // change 5: [12, 14)
+	tests := []struct {
+		since  uint64
+		lo, hi uint32
+		ok     bool
+	}{
+		{5, 0, 0, true},
+		{4, 12, 14, true},
+		{3, 0, 14, true},
+		{2, 0, 14, true},
+		{1, 0, 14, true},
+		{0, 0, 14, true},
+		{6, 0, 0, false}, // from the future
+	}
+	for _, tt := range tests {
+		lo, hi, ok := tab.ChangedSince(tt.since)
+		if lo != tt.lo || hi != tt.hi || ok != tt.ok {
+			t.Errorf("ChangedSince(%d) = [%d, %d), %v; want [%d, %d), %v", tt.since, lo, hi, ok, tt.lo, tt.hi, tt.ok)
+		}
+	}
+	for range tableLogSize {
+		tab.Set(9, 0)
+	}
+	if lo, hi, ok := tab.ChangedSince(5); !ok || lo != 9 || hi != 10 {
+		t.Errorf("after %d sets: [%d, %d), %v; want [9, 10), true", tableLogSize, lo, hi, ok)
+	}
+	if _, _, ok := tab.ChangedSince(4); ok {
+		t.Errorf("%d changes back, older than the table remembers: ok", tableLogSize+1)
+	}
+}

@@ -122,9 +122,9 @@ type vmTable struct {
 	rec uint64 // offset of the record
 	arr uint64 // offset of the element array
 	cap int
-	// last is what the array was last made from, and changes the
-	// table's count of changes then.
-	last    []*store.Function
+	// len is the table's length the array was last synced to, and
+	// changes the table's count of changes then.
+	len     int
 	changes uint64
 	synced  bool
 }
@@ -499,47 +499,48 @@ func (s *vmSession) syncTablesAndMemories() error {
 }
 
 // syncTable makes vt's copy match its table, if the table changed since
-// the last time (most exits change none): the elements that differ, or
-// a new array when the table outgrew the old one.
+// the last time (most exits change none): the elements the changes
+// since touched, where the table remembers them, or all of them. The
+// array grows in place where it was the last thing laid out (a table
+// that grows a step at a time), so that it takes no more of the data
+// region than twice the table. Elements past the length are never
+// read: the guest checks indices against it.
 func (s *vmSession) syncTable(vt *vmTable) error {
 	funcs := vt.t.Funcs
-	if vt.synced && vt.t.Changes == vt.changes && len(funcs) == len(vt.last) {
+	if vt.synced && vt.t.Changes == vt.changes && len(funcs) == vt.len {
 		return nil
+	}
+	lo, hi := 0, len(funcs)
+	if vt.synced {
+		if l, h, ok := vt.t.ChangedSince(vt.changes); ok {
+			lo, hi = int(l), min(int(h), len(funcs))
+		}
 	}
 	vt.synced, vt.changes = true, vt.t.Changes
 	if len(funcs) > vt.cap {
 		c := max(len(funcs), 2*vt.cap, 8)
-		arr, err := s.alloc(8 * uint64(c))
-		if err != nil {
-			return err
+		if vt.cap > 0 && vt.arr+8*uint64(vt.cap) == s.used && 8*uint64(c-vt.cap) <= s.vstack-s.used {
+			s.used += 8 * uint64(c-vt.cap)
+		} else {
+			arr, err := s.alloc(8 * uint64(c))
+			if err != nil {
+				return err
+			}
+			copy(s.data[arr:arr+8*uint64(vt.len)], s.data[vt.arr:])
+			vt.arr = arr
+			s.put64(vt.rec+uint64(offTableFuncs), s.guest(arr))
 		}
-		vt.arr, vt.cap, vt.last = arr, c, nil
-		s.put64(vt.rec+uint64(offTableFuncs), s.guest(arr))
+		vt.cap = c
 		s.put64(vt.rec+uint64(offTableFuncs)+16, uint64(c))
 	}
-	if len(vt.last) != len(funcs) {
-		vt.last = slices.Grow(vt.last[:0], len(funcs))[:len(funcs)]
-		for i := range vt.last {
-			vt.last[i] = nil
-		}
-		for i := range funcs {
-			s.put64(vt.arr+8*uint64(i), 0)
-		}
-		for i := len(funcs); i < vt.cap; i++ {
-			s.put64(vt.arr+8*uint64(i), 0)
-		}
-	}
-	for i, f := range funcs {
-		if f == vt.last[i] {
-			continue
-		}
-		r, err := s.function(f)
+	for i := lo; i < hi; i++ {
+		r, err := s.function(funcs[i])
 		if err != nil {
 			return err
 		}
 		s.put64(vt.arr+8*uint64(i), r)
-		vt.last[i] = f
 	}
+	vt.len = len(funcs)
 	s.put64(vt.rec+uint64(offTableFuncs)+8, uint64(len(funcs)))
 	return nil
 }
