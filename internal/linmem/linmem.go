@@ -73,20 +73,19 @@ func New(cfg Config) (*Memory, error) {
 	if cfg.Image != nil && cfg.Image.Pages() != cfg.MinPages {
 		return nil, fmt.Errorf("memory image of %d pages for a memory of %d", cfg.Image.Pages(), cfg.MinPages)
 	}
-	reserve := uint64(cfg.MaxPages)*PageSize + cfg.Guard
-	if reserve == 0 {
+	size := uint64(cfg.MaxPages)*PageSize + cfg.Guard
+	if size == 0 {
 		// A memory of max 0 pages still needs a distinct, valid base.
-		reserve = uint64(unix.Getpagesize())
+		size = uint64(unix.Getpagesize())
 	}
 	// Over-reserve so that the base can be aligned; the slack stays
 	// PROT_NONE and costs address space only.
-	raw, err := unix.Mmap(-1, 0, int(reserve+BaseAlign), unix.PROT_NONE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	raw, err := reserve(int(size + BaseAlign))
 	if err != nil {
-		return nil, fmt.Errorf("reserving %d bytes for linear memory: %w", reserve, err)
+		return nil, fmt.Errorf("reserving %d bytes for linear memory: %w", size, err)
 	}
 	lead := (BaseAlign - uint64(uintptr(unsafe.Pointer(&raw[0])))%BaseAlign) % BaseAlign
-	mapping := raw[lead : lead+reserve : lead+reserve]
+	mapping := raw[lead : lead+size : lead+size]
 	m := &Memory{raw: raw, mapping: mapping, maxPages: cfg.MaxPages}
 	m.buf = mapping[:0]
 	if cfg.MinPages > 0 {
@@ -97,7 +96,7 @@ func New(cfg Config) (*Memory, error) {
 			err = cfg.Image.mapInto(mapping)
 		}
 		if err != nil {
-			unix.Munmap(raw)
+			release(raw)
 			return nil, err
 		}
 	}
@@ -175,7 +174,7 @@ func (m *Memory) Close() error {
 		return nil
 	}
 	m.cleanup.Stop()
-	err := unix.Munmap(m.raw)
+	err := release(m.raw)
 	m.raw, m.mapping, m.buf = nil, nil, nil
 	return err
 }
