@@ -62,8 +62,6 @@ type gen struct {
 	funcs  []funcCode
 	slow   []slowInstr
 	labels []*asm.Label // per instruction of the current function, or nil
-	// loopHead marks the instructions that back edges branch to.
-	loopHead []bool
 
 	exitStub *asm.Label
 	// copyRoutine is the module's memory.copy routine (emitCopyRoutine).
@@ -101,6 +99,16 @@ type gen struct {
 	seen     []uint32
 	readAt   []int32
 	seenGen  uint32
+
+	// regions are the function's loops whose slots may be pinned
+	// (loops.go), loop the one being translated (nil: none), loopExits
+	// the stubs of branches out of them; loopEnd and uses are
+	// workspace.
+	regions   []loopRegion
+	loop      *loopRegion
+	loopExits []loopExit
+	loopEnd   []int32
+	uses      []uint32
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body.
@@ -115,6 +123,9 @@ type trapSite struct {
 type backEdge struct {
 	l, back *asm.Label
 	offset  uint32
+	// pins are the slots the loop keeps in registers: stored before the
+	// exit and loaded after it.
+	pins []pin
 }
 
 // generate translates every function m defines, taking each function's
@@ -204,6 +215,11 @@ func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 // registers: it ends the call, and nothing reads the frames it
 // abandons (backtraces come from return addresses, not slots).
 //
+// Inside an innermost loop that neither calls nor exits, up to maxPins
+// of them hold the loop's most used slots for its whole extent instead
+// (pinned, see loops.go): loaded on entry, the truth inside, stored on
+// every way out.
+//
 // RBP is one of them: generated code keeps no frame pointer (its frames
 // are found through return addresses), and Go's own is saved on entry
 // and restored by the exit stub; while guest code runs, Go unwinds the
@@ -219,6 +235,11 @@ type slotCache struct {
 	dirty [len(slotRegs)]bool
 	// writer is the instruction whose result a dirty register holds.
 	writer [len(slotRegs)]int32
+	// pinned marks a register that holds its slot for the extent of a
+	// loop (loops.go): the register is the truth, it is never dirty,
+	// flushed, evicted or cleared, and the loop stores it on its way
+	// out.
+	pinned [len(slotRegs)]bool
 	// used orders the entries by their last use, for eviction.
 	used  [len(slotRegs)]uint32
 	clock uint32
@@ -240,11 +261,14 @@ func (c *slotCache) touch(i int) {
 
 // victim returns the entry to reuse: a free one, else one whose value
 // is dead (see dead), else the least recently used clean one, else the
-// least recently used.
+// least recently used. A pinned entry is never taken.
 func (g *gen) victim() int {
 	c := &g.slots
 	best := -1
 	for i := range c.slot {
+		if c.pinned[i] {
+			continue
+		}
 		if !c.valid[i] || c.dirty[i] && g.dead(c.writer[i]) {
 			c.dirty[i] = false
 			return i
@@ -265,12 +289,13 @@ func (c *slotCache) forget(s uint32) {
 	}
 }
 
-// clear empties the cache, which flush must have written back.
+// clear empties the cache but for pinned entries; flush must have
+// written back the rest.
 func (c *slotCache) clear() {
 	if c.dirty != [len(slotRegs)]bool{} {
 		panic("slot cache cleared with unwritten slots")
 	}
-	c.valid = [len(slotRegs)]bool{}
+	c.valid = c.pinned
 }
 
 // flush writes every dirty slot register back to its slot. The stores
@@ -384,7 +409,7 @@ func (g *gen) st(w asm.Width, s uint32, r asm.Reg) {
 	}
 	i := g.entry(s)
 	a.MovRR(asm.W64, slotRegs[i], r)
-	g.slots.w[i], g.slots.dirty[i], g.slots.writer[i] = w, g.lazy, int32(g.pc)
+	g.slots.w[i], g.slots.dirty[i], g.slots.writer[i] = w, g.lazy && !g.slots.pinned[i], int32(g.pc)
 	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, a.Len()
 }
 
@@ -410,8 +435,8 @@ func (g *gen) function(i int, fn *ir.Func) {
 	// for interrupts, once an iteration whichever branch closes it.
 	g.labels = slices.Grow(g.labels[:0], len(fn.Code)+1)[:len(fn.Code)+1]
 	clear(g.labels)
-	g.loopHead = slices.Grow(g.loopHead[:0], len(fn.Code)+1)[:len(fn.Code)+1]
-	clear(g.loopHead)
+	g.loopEnd = slices.Grow(g.loopEnd[:0], len(fn.Code)+1)[:len(fn.Code)+1]
+	clear(g.loopEnd)
 	for pc := range fn.Code {
 		if in := &fn.Code[pc]; ir.IsBranch(in.Op) {
 			t := in.Target(pc)
@@ -419,23 +444,33 @@ func (g *gen) function(i int, fn *ir.Func) {
 				g.labels[t] = a.NewLabel()
 			}
 			if t <= pc {
-				g.loopHead[t] = true
+				g.loopEnd[t] = max(g.loopEnd[t], int32(pc+1))
 			}
 		}
 	}
 
 	g.lastReads()
+	g.findLoops(g.loopEnd)
+	g.loop, g.loopExits = nil, g.loopExits[:0]
+	next := 0 // the next of g.regions
 	g.prologue()
 	g.cacheEnd = -1
 	g.slots = slotCache{}
 	for pc := range fn.Code {
 		g.pc = pc
+		if g.loop != nil && pc == g.loop.end {
+			g.leaveLoop()
+		}
 		if l := g.labels[pc]; l != nil {
 			g.flush()
 			a.Bind(l)
 			g.cacheEnd = -1 // other paths arrive here
 			g.slots.clear()
-			if g.loopHead[pc] && g.t.PollInterrupts {
+			if next < len(g.regions) && g.regions[next].head == pc {
+				g.enterLoop(&g.regions[next])
+				next++
+			}
+			if g.loopEnd[pc] != 0 && g.t.PollInterrupts {
 				g.poll(g.offset())
 			}
 		}
@@ -448,6 +483,9 @@ func (g *gen) function(i int, fn *ir.Func) {
 		if !g.keepSlots {
 			g.slots.clear()
 		}
+	}
+	if g.loop != nil {
+		g.leaveLoop()
 	}
 	g.flush()
 	if l := g.labels[len(fn.Code)]; l != nil {
@@ -522,8 +560,15 @@ func (g *gen) outOfLine() {
 	}
 	for _, b := range g.backEdges {
 		a.Bind(b.l)
+		g.storePins(b.pins)
 		g.exit(exitInterrupt, 0, b.offset)
+		g.loadPins(b.pins)
 		a.Jmp(b.back)
+	}
+	for _, e := range g.loopExits {
+		a.Bind(e.l)
+		g.storePins(e.from.pins)
+		a.Jmp(e.target)
 	}
 }
 
@@ -570,12 +615,16 @@ func (g *gen) poll(offset uint32) {
 	a.AluMemImm(asm.AluCmp, asm.W32, asm.M(rCtx, ctxInterrupt), 0)
 	a.Jcc(asm.CondNE, out)
 	a.Bind(back)
-	g.backEdges = append(g.backEdges, backEdge{l: out, back: back, offset: offset})
+	var pins []pin
+	if g.loop != nil {
+		pins = g.loop.pins
+	}
+	g.backEdges = append(g.backEdges, backEdge{l: out, back: back, offset: offset, pins: pins})
 }
 
 // condBranch emits a conditional branch to the instruction's target.
 func (g *gen) condBranch(c asm.Cond, in *ir.Instr) {
-	g.a.Jcc(c, g.labels[in.Target(g.pc)])
+	g.a.Jcc(c, g.branchTo(in.Target(g.pc)))
 }
 
 // reloadMem reloads the memory registers after code that may have
@@ -604,12 +653,15 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpUnreachable:
 		a.Jmp(g.trap(api.TrapUnreachable))
 	case ir.OpJmp:
-		a.Jmp(g.labels[in.Target(g.pc)])
+		a.Jmp(g.branchTo(in.Target(g.pc)))
 	case ir.OpBrTable:
 		g.brTable(in)
 	case ir.OpBrTableEntry:
 		// Data of the preceding br_table.
 	case ir.OpReturn:
+		if g.loop != nil {
+			g.storePins(g.loop.pins)
+		}
 		a.Ret()
 	case ir.OpCallLocal:
 		// Every call level takes 16 bytes of machine stack, as calls
@@ -635,8 +687,13 @@ func (g *gen) instr(in *ir.Instr) {
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpConst:
-		g.storeConst(slot(in.A), in.Imm)
-		g.slots.forget(in.A)
+		if i := g.slots.find(in.A); i >= 0 && g.slots.pinned[i] {
+			a.MovImm(asm.W64, slotRegs[i], in.Imm)
+			g.slots.w[i] = asm.W64
+		} else {
+			g.storeConst(slot(in.A), in.Imm)
+			g.slots.forget(in.A)
+		}
 		g.keepSlots = true
 	case ir.OpConst128:
 		g.storeConst(slot(in.A), in.Imm)
@@ -701,7 +758,7 @@ func (g *gen) step(in *ir.Instr) {
 func (g *gen) brTable(in *ir.Instr) {
 	a := &g.a
 	n := int(in.C) // labels; entry n is the default
-	a.Load(asm.W32, asm.RAX, slot(in.B))
+	g.ld(asm.W32, asm.RAX, in.B)
 	a.MovImm(asm.W32, asm.RCX, uint64(n))
 	a.Alu(asm.AluCmp, asm.W32, asm.RAX, asm.RCX)
 	a.Cmov(asm.CondA, asm.W32, asm.RAX, asm.RCX)
@@ -711,7 +768,7 @@ func (g *gen) brTable(in *ir.Instr) {
 	a.AlignTo(4)
 	a.Bind(table)
 	for e := range entries {
-		a.AddLabelOffset32(g.labels[entries[e].Target(g.pc+1+e)], table)
+		a.AddLabelOffset32(g.branchTo(entries[e].Target(g.pc+1+e)), table)
 	}
 }
 
