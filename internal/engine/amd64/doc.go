@@ -12,8 +12,12 @@
 // Pinned registers: R15 the call's execution context (execCtx), R14 the
 // running instance's state block (vmctx.go), R13 and R12 the base and
 // length of its memory, RBX the frame. Values live in slots between
-// instructions; R8–R11 keep copies of recently written slots within
-// straight-line code, so that a value is read back from a register.
+// instructions; seven slot registers (R8–R11, RSI, RDI, RBP; see
+// slotRegs) cache slots write-back within straight-line code, so that a
+// value is read back from a register and a temporary overwritten in its
+// line is never stored, and an innermost loop without calls or exits
+// keeps its most used slots in some of them for its whole extent
+// (loops.go), so that values carried round the loop stay in registers.
 //
 // The generator is one; a Target says what differs where its code runs.
 // InProcess code runs on stacks of its own in the Go process, entered
