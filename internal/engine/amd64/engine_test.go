@@ -971,7 +971,10 @@ func testEngineGC(t *testing.T, newEngine func(Config) *Engine) {
 	e := newEngine(Config{})
 	s := store.New()
 	inst := compiledInstance(t, e, s, loopModule(t, s), "test")
-	const guestTime = 200 * time.Millisecond
+	// Long enough that collections on a loaded machine (100 ms were
+	// seen for three) end well before the guest, as they must if they
+	// do not wait for it.
+	const guestTime = 600 * time.Millisecond
 	for _, name := range []string{"spin", "memory loop"} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), guestTime)
