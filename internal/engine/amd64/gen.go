@@ -102,13 +102,15 @@ type gen struct {
 
 	// regions are the function's loops whose slots may be pinned
 	// (loops.go), loop the one being translated (nil: none), loopExits
-	// the stubs of branches out of them; loopEnd and uses are
-	// workspace.
+	// the stubs of branches out of them; loopEnd, regionOf, uses and
+	// line are workspace.
 	regions   []loopRegion
 	loop      *loopRegion
 	loopExits []loopExit
 	loopEnd   []int32
+	regionOf  []int32
 	uses      []uint32
+	line      uint32
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body.

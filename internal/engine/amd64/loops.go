@@ -40,10 +40,11 @@ import (
 // alone does about as cheaply.
 
 // maxPins is how many of slotRegs a loop may pin; the rest stay for the
-// temporaries of the write-back cache. Templates read at most two slots
-// and write one, and one of them may hold an operand from operand while
-// ld takes another register, so three are left.
-const maxPins = 4
+// temporaries of the write-back cache. Templates copy what ld and st
+// hand them at once, and may hold one operand from operand while ld
+// takes another register, so two are left; loopCost decides how many
+// of these a loop is better off with.
+const maxPins = 5
 
 // pin is a slot that a slot register holds for a loop's extent.
 type pin struct {
@@ -102,30 +103,25 @@ func (g *gen) findLoops(loopEnd []int32) {
 		return
 	}
 	// Drop regions that a branch from outside enters anywhere but at
-	// the head. Regions are disjoint and sorted, so one search finds
-	// the region of an instruction.
-	in := func(pc int) int {
-		k, found := slices.BinarySearchFunc(g.regions, pc, func(r loopRegion, pc int) int {
-			switch {
-			case pc < r.head:
-				return 1
-			case pc >= r.end:
-				return -1
-			}
-			return 0
-		})
-		if !found {
-			return -1
-		}
-		return k
+	// the head. Regions are disjoint: regionOf says which one holds an
+	// instruction.
+	in := slices.Grow(g.regionOf[:0], len(code)+1)[:len(code)+1]
+	for pc := range in {
+		in[pc] = -1
 	}
+	for k, r := range g.regions {
+		for pc := r.head; pc < r.end; pc++ {
+			in[pc] = int32(k)
+		}
+	}
+	g.regionOf = in
 	bad := false
 	for pc := range code {
 		if !ir.IsBranch(code[pc].Op) {
 			continue
 		}
 		t := code[pc].Target(pc)
-		if k := in(t); k >= 0 && t != g.regions[k].head && in(pc) != k {
+		if k := in[t]; k >= 0 && t != g.regions[k].head && in[pc] != k {
 			g.regions[k].end = -1
 			bad = true
 		}
@@ -133,6 +129,12 @@ func (g *gen) findLoops(loopEnd []int32) {
 	if bad {
 		g.regions = slices.DeleteFunc(g.regions, func(r loopRegion) bool { return r.end < 0 })
 	}
+	// enterLoop's tallies: marks are line numbers that only grow within
+	// the function, so one clearing serves every loop.
+	n := int(g.fn.FrameSlots)
+	g.uses = slices.Grow(g.uses[:0], 4*n)[:4*n]
+	clear(g.uses)
+	g.line = 0
 }
 
 // enterLoop, at the head of region r after its label is bound, picks
@@ -147,28 +149,44 @@ func (g *gen) findLoops(loopEnd []int32) {
 func (g *gen) enterLoop(r *loopRegion) {
 	code := g.fn.Code
 	n := g.fn.FrameSlots
-	g.uses = slices.Grow(g.uses[:0], 3*int(n))[:3*n]
-	clear(g.uses)
-	worth, wrote, read := g.uses[:n], g.uses[n:2*n], g.uses[2*n:]
-	line := uint32(1)
-	var written []uint32
+	worth, wrote, read, seen := g.uses[:n], g.uses[n:2*n], g.uses[2*n:3*n], g.uses[3*n:]
+	g.line++
+	line := g.line
+	// distinct counts the slots the current line touches; pressure is
+	// the most any line touches. touched lists the slots with a worth,
+	// to reset when done.
+	distinct, pressure := 0, 0
+	var written, touched []uint32
+	touch := func(s uint32) {
+		if seen[s] != line {
+			seen[s] = line
+			distinct++
+			pressure = max(pressure, distinct)
+		}
+	}
 	use := func(s uint32) {
-		if s < n && wrote[s] != line && read[s] != line {
+		if s >= n {
+			return
+		}
+		touch(s)
+		if wrote[s] != line && read[s] != line {
 			read[s] = line
-			worth[s]++
+			if worth[s]++; worth[s] == 1 {
+				touched = append(touched, s)
+			}
 		}
 	}
 	for pc := r.head; pc < r.end; pc++ {
 		in := &code[pc]
 		if g.labels[pc] != nil {
-			line++
+			line, distinct = line+1, 0
 		}
 		if !writesBack(in.Op) {
 			if in.Op == ir.OpBrTable || in.Op >= ir.OpBrIfNez32 && in.Op <= ir.OpBrIfI64GeUI {
 				use(in.B)
 				use(in.C)
 			}
-			line++
+			line, distinct = line+1, 0
 			continue
 		}
 		use(in.B)
@@ -179,14 +197,18 @@ func (g *gen) enterLoop(r *loopRegion) {
 		if !definesA(in.Op) {
 			use(in.A)
 		} else if in.A < n {
+			touch(in.A)
 			written = append(written, in.A)
 			if wrote[in.A] = line; g.lastRead[pc] < 0 {
-				worth[in.A]++
+				if worth[in.A]++; worth[in.A] == 1 {
+					touched = append(touched, in.A)
+				}
 			}
 		}
 	}
+	g.line = line
 	cands := make([]uint32, 0, maxPins+1)
-	for s := range n {
+	for _, s := range touched {
 		if worth[s] < 2 {
 			continue
 		}
@@ -197,6 +219,25 @@ func (g *gen) enterLoop(r *loopRegion) {
 				cands = cands[:maxPins]
 			}
 		}
+	}
+	// Each pin takes a register from the temporaries. Where no line
+	// touches more slots than the pins leave registers, that costs
+	// nothing; elsewhere keep the prefix of the candidates that costs
+	// least, fewer pins on a tie, trying more only while each pin
+	// gains.
+	if pressure+len(cands) > len(slotRegs) {
+		best, keep := g.loopCost(r, nil), 0
+		for k := 1; k <= len(cands); k++ {
+			cost := g.loopCost(r, cands[:k])
+			if cost >= best {
+				break
+			}
+			best, keep = cost, k
+		}
+		cands = cands[:keep]
+	}
+	for _, s := range touched {
+		worth[s] = 0
 	}
 	r.pins = r.pins[:0]
 	c := &g.slots
@@ -213,6 +254,141 @@ func (g *gen) enterLoop(r *loopRegion) {
 	r.inner = g.a.NewLabel()
 	g.a.Bind(r.inner)
 	g.loop = r
+}
+
+// loopCost estimates the loads and stores of slots one pass through
+// region r costs when pins are pinned: it replays the write-back cache
+// on the remaining slot registers as the templates use it (ld of the
+// first operand and st of the result take a register, other operands
+// are read from one or from the frame; a register whose value is dead,
+// as lastReads says, is taken without a store; all dirty ones are
+// stored before a branch and the cache is dropped at a label). A long
+// straight line with more live values than registers, such as an
+// unrolled cipher round, can lose more to the registers pins take than
+// the pins save at the back edge.
+func (g *gen) loopCost(r *loopRegion, pins []uint32) int {
+	sim := cacheSim{g: g, pins: pins, free: len(slotRegs) - len(pins)}
+	code := g.fn.Code
+	for pc := r.head; pc < r.end; pc++ {
+		in := &code[pc]
+		sim.pc = int32(pc)
+		if g.labels[pc] != nil {
+			sim.flush()
+			sim.valid = [len(slotRegs)]bool{}
+		}
+		if !writesBack(in.Op) {
+			sim.flush()
+			if in.Op == ir.OpBrTable || in.Op >= ir.OpBrIfNez32 && in.Op <= ir.OpBrIfI64GeUI {
+				sim.read(in.B, false)
+				sim.read(in.C, false)
+			}
+			continue
+		}
+		sim.read(in.B, true)
+		sim.read(in.C, false)
+		if in.Op == ir.OpSelect {
+			sim.read(uint32(in.Imm), true)
+		}
+		if !definesA(in.Op) {
+			sim.read(in.A, false)
+		} else if in.A < g.fn.FrameSlots && !sim.pinned(in.A) {
+			i := sim.find(in.A)
+			if i < 0 {
+				i = sim.take(in.A)
+			}
+			sim.dirty[i], sim.writer[i] = true, int32(pc)
+		}
+	}
+	return sim.cost
+}
+
+// cacheSim is loopCost's model of the slot cache, on the first free
+// entries.
+type cacheSim struct {
+	g      *gen
+	pins   []uint32
+	free   int
+	pc     int32
+	cost   int
+	clock  uint32
+	valid  [len(slotRegs)]bool
+	dirty  [len(slotRegs)]bool
+	slot   [len(slotRegs)]uint32
+	writer [len(slotRegs)]int32
+	used   [len(slotRegs)]uint32
+}
+
+func (c *cacheSim) pinned(s uint32) bool {
+	for _, p := range c.pins {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// find returns the entry holding s, marked used, or -1.
+func (c *cacheSim) find(s uint32) int {
+	for i := range c.free {
+		if c.valid[i] && c.slot[i] == s {
+			c.clock++
+			c.used[i] = c.clock
+			return i
+		}
+	}
+	return -1
+}
+
+// dead reports whether entry i holds a dirty value no one reads again.
+func (c *cacheSim) dead(i int) bool {
+	r := c.g.lastRead[c.writer[i]]
+	return c.dirty[i] && r >= 0 && r < c.pc
+}
+
+// take returns an entry for s, evicting as victim does: a free one or a
+// dead value, else the least recently used clean one, else the least
+// recently used, which costs a store.
+func (c *cacheSim) take(s uint32) int {
+	best := -1
+	for i := range c.free {
+		if !c.valid[i] || c.dead(i) {
+			best = i
+			break
+		}
+		if best < 0 || c.dirty[i] != c.dirty[best] && !c.dirty[i] ||
+			c.dirty[i] == c.dirty[best] && c.used[i] < c.used[best] {
+			best = i
+		}
+	}
+	if c.valid[best] && c.dirty[best] && !c.dead(best) {
+		c.cost++
+	}
+	c.clock++
+	c.slot[best], c.valid[best], c.dirty[best], c.used[best] = s, true, false, c.clock
+	return best
+}
+
+// read counts a load of s unless a register holds it; alloc says the
+// template loads it into a slot register (ld), not straight into an
+// instruction's operand.
+func (c *cacheSim) read(s uint32, alloc bool) {
+	if s >= c.g.fn.FrameSlots || c.pinned(s) || c.find(s) >= 0 {
+		return
+	}
+	c.cost++
+	if alloc {
+		c.take(s)
+	}
+}
+
+// flush counts the stores of the dirty entries.
+func (c *cacheSim) flush() {
+	for i := range c.free {
+		if c.valid[i] && c.dirty[i] {
+			c.cost++
+			c.dirty[i] = false
+		}
+	}
 }
 
 // leaveLoop ends the current region where control falls out of it past
