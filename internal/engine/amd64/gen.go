@@ -87,7 +87,8 @@ type gen struct {
 	instrStart int // code offset where the current instruction starts
 	slots      slotCache
 	// keepSlots is set by a translation that changed slots only through
-	// st (or said so with slots.forget): the slot cache stays valid.
+	// st (or, for a constant, through its slot register): the slot cache
+	// stays valid.
 	keepSlots bool
 	// lazy is set while translating an instruction whose template reads
 	// slots only through ld, operand and aluSlot and writes them only
@@ -281,14 +282,6 @@ func (g *gen) victim() int {
 		}
 	}
 	return best
-}
-
-// forget drops slot s from the cache, for an instruction that writes it
-// without st.
-func (c *slotCache) forget(s uint32) {
-	if i := c.find(s); i >= 0 {
-		c.valid[i], c.dirty[i] = false, false
-	}
 }
 
 // clear empties the cache but for pinned entries; flush must have
@@ -689,13 +682,15 @@ func (g *gen) instr(in *ir.Instr) {
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpConst:
-		if i := g.slots.find(in.A); i >= 0 && g.slots.pinned[i] {
-			a.MovImm(asm.W64, slotRegs[i], in.Imm)
-			g.slots.w[i] = asm.W64
-		} else {
-			g.storeConst(slot(in.A), in.Imm)
-			g.slots.forget(in.A)
+		// Into a slot register, as st would put a result: a constant
+		// that the next instructions read (most are) is never stored.
+		i := g.entry(in.A)
+		a.MovImm(asm.W64, slotRegs[i], in.Imm)
+		w := asm.W64
+		if in.Imm <= 0xFFFFFFFF {
+			w = asm.W32
 		}
+		g.slots.w[i], g.slots.dirty[i], g.slots.writer[i] = w, !g.slots.pinned[i], int32(g.pc)
 		g.keepSlots = true
 	case ir.OpConst128:
 		g.storeConst(slot(in.A), in.Imm)

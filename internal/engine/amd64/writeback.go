@@ -8,8 +8,8 @@ import (
 
 // writeBack marks the opcodes whose templates keep the slot cache
 // write-back (see slotRegs): they read slots only through ld, operand
-// and their kin, write them only through st (or, for OpConst, say so
-// with slots.forget), and neither branch nor leave the code. The integer
+// and their kin, write them only through st (or, for OpConst, its slot
+// register, dirty), and neither branch nor leave the code. The integer
 // and memory templates are found by translating each opcode once, so
 // that the set follows nativeInt and nativeMem.
 var writeBack [ir.OpScalarEnd]bool
