@@ -38,7 +38,30 @@ func reserve(n int) ([]byte, error) {
 		}
 	}
 	recycled.Unlock()
+	raw, err := mmapReservation(n)
+	if err == unix.ENOMEM && drainRecycled() {
+		// Kept reservations count against an address-space limit
+		// (RLIMIT_AS) as much as live ones: give them back first.
+		raw, err = mmapReservation(n)
+	}
+	return raw, err
+}
+
+func mmapReservation(n int) ([]byte, error) {
 	return unix.Mmap(-1, 0, n, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+}
+
+// drainRecycled unmaps every kept reservation and reports whether there
+// was any.
+func drainRecycled() bool {
+	recycled.Lock()
+	raws := recycled.raws
+	recycled.raws = nil
+	recycled.Unlock()
+	for _, raw := range raws {
+		unix.Munmap(raw)
+	}
+	return len(raws) > 0
 }
 
 // release empties raw, a reservation from reserve, and keeps it for

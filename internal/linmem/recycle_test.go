@@ -2,7 +2,12 @@ package linmem
 
 import (
 	"bytes"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRecycle: a memory made after another of its size was closed gets
@@ -52,4 +57,58 @@ func TestRecycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecycle_addressSpaceLimit: under an address-space limit that the
+// kept reservations fill, a memory of another size is still made: they
+// are given back first.
+func TestRecycle_addressSpaceLimit(t *testing.T) {
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_AS, &old); err != nil {
+		t.Fatal(err)
+	}
+	// Fill the pool with small reservations, then allow little more
+	// address space than is mapped now.
+	var mems []*Memory
+	for range maxRecycled {
+		m, err := New(Config{MinPages: 1, MaxPages: 16 << 10}) // 1 GiB reservations
+		if err != nil {
+			t.Fatal(err)
+		}
+		mems = append(mems, m)
+	}
+	for _, m := range mems {
+		m.Close()
+	}
+	defer drainRecycled()
+	mapped := addressSpace(t)
+	lim := unix.Rlimit{Cur: mapped + 2<<30, Max: old.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_AS, &lim); err != nil {
+		t.Skipf("cannot limit the address space: %v", err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_AS, &old)
+	m, err := New(Config{MinPages: 1, MaxPages: MaxPages, Guard: DefaultGuard}) // 8 GiB
+	if err != nil {
+		t.Fatalf("with the kept reservations given back: %v", err)
+	}
+	m.Close()
+}
+
+// addressSpace returns the process's mapped address space (VmSize).
+func addressSpace(t *testing.T) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Skip("no VmSize")
+	return 0
 }
