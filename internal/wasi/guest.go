@@ -52,8 +52,11 @@ func (k *Kernel) Buffered(fd uint32) bool {
 // Buffered, so the guest's next write reports the failure.
 func (k *Kernel) WriteBuffered(ctx context.Context, fd uint32, p []byte) error {
 	e, errno := k.get(fd)
-	if errno != ESUCCESS || e.kind != kindStdout {
+	switch {
+	case errno != ESUCCESS:
 		return errno
+	case e.kind != kindStdout:
+		return EBADF
 	}
 	n, err := k.writeOut(ctx, e, [][]byte{p})
 	if err == nil && n < len(p) {
