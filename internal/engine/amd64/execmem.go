@@ -23,6 +23,15 @@ type execMem struct {
 type codeArena struct {
 	base unsafe.Pointer
 	size int
+	// file, where set, is the file whose pages at off the arena maps
+	// (reserveFileCode); code is written through the mapping. dropped
+	// is how much of it done gave back, n the code's length once sealed.
+	file    *os.File
+	off     int64
+	dropped int
+	n       int
+	// onDone, where set, is told of each function done (see done).
+	onDone func(i int, f *funcCode)
 }
 
 // hugePage is the size of the pages code is placed for.
@@ -56,11 +65,49 @@ func reserveCode(n int) (*codeArena, error) {
 // buf returns the arena as an empty slice to append code to.
 func (a *codeArena) buf() []byte { return unsafe.Slice((*byte)(a.base), a.size)[:0] }
 
+// dropEvery is how much code a file's arena lets the process hold
+// mapped before done gives its pages back.
+var dropEvery = 4 << 20
+
+// done is told by the generator that defined function i, whose place
+// and tables are f, is finished, and that the first n bytes of the arena
+// hold finished functions. onDone then takes f's tables (CompileToFile
+// writes them out), and an arena that maps a file takes their pages out of
+// the process (they stay in the page cache, on their way to the file),
+// so that compiling a large module to a file holds a few megabytes of
+// its code rather than all of it. Later writes to those pages, such as
+// the assembler patching a call to a function placed since, fault them
+// back in from the page cache: nothing written is lost, which is why
+// the arena is a shared mapping of the file and not anonymous memory
+// written out behind the generator.
+func (a *codeArena) done(i int, f *funcCode, n int) {
+	if a.onDone != nil {
+		a.onDone(i, f)
+	}
+	if a.file == nil {
+		return
+	}
+	end := min(n, a.size) &^ (pageSize - 1)
+	if end-a.dropped < dropEvery {
+		return
+	}
+	// From the start: pages faulted in again by patches go too.
+	// Advice only: if it fails, the pages stay until the arena is
+	// unmapped.
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(a.base), uintptr(end), unix.MADV_DONTNEED)
+	a.dropped = end
+}
+
 // seal makes code executable where it lies if it is in the arena (the
 // assembler did not outgrow it), and otherwise copies it into a mapping
 // of its own. Either way the arena's unused pages are returned, and the
-// arena must not be used again.
+// arena must not be used again. An arena that maps a file instead leaves
+// code in the file (writing it there if the assembler outgrew the
+// arena), unmaps it and returns nil; its length is then a.n.
 func (a *codeArena) seal(code []byte) (*execMem, error) {
+	if a.file != nil {
+		return nil, a.sealFile(code)
+	}
 	if len(code) == 0 || unsafe.Pointer(unsafe.SliceData(code)) != a.base {
 		a.release(0)
 		return mapCode(code)
@@ -73,6 +120,41 @@ func (a *codeArena) seal(code []byte) (*execMem, error) {
 		return nil, fmt.Errorf("making machine code executable: %w", err)
 	}
 	return newExecMem(a.base, used, len(code)), nil
+}
+
+// sealFile is seal for an arena that maps a file.
+func (a *codeArena) sealFile(code []byte) error {
+	inArena := len(code) > 0 && unsafe.Pointer(unsafe.SliceData(code)) == a.base
+	a.n = len(code)
+	if !inArena && len(code) > 0 {
+		// The code outgrew the arena: what the file holds is a stale
+		// prefix, and the assembler's own buffer is the code.
+		if _, err := a.file.WriteAt(code, a.off); err != nil {
+			a.release(0)
+			return fmt.Errorf("writing machine code: %w", err)
+		}
+	}
+	a.release(0)
+	return nil
+}
+
+// reserveFileCode maps n bytes (rounded up to pages) of f at off, a
+// multiple of the page size, shared and read-write, extending f to hold
+// them; the file is sparse until code is written. The arena's seal
+// leaves the code in f. The mapping is never made executable.
+func reserveFileCode(f *os.File, off int64, n int) (*codeArena, error) {
+	if off%int64(pageSize) != 0 {
+		return nil, fmt.Errorf("machine code at offset %d of %s, not on a page boundary", off, f.Name())
+	}
+	size := roundPage(max(n, 1))
+	if err := f.Truncate(off + int64(size)); err != nil {
+		return nil, fmt.Errorf("making room for machine code: %w", err)
+	}
+	p, err := unix.MmapPtr(int(f.Fd()), off, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %d bytes of %s for machine code: %w", size, f.Name(), err)
+	}
+	return &codeArena{base: p, size: size, file: f, off: off}, nil
 }
 
 // release unmaps the arena past its first keep bytes.
