@@ -135,6 +135,14 @@ type backEdge struct {
 // slot form from ir.Each as it is translated. The code starts with the
 // entry thunk (offset 0) and the exit stub.
 func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
+	return generateInto(t, m, reserveCode)
+}
+
+// generateInto is generate assembling into the arena reserve makes, which
+// is told as each function is done (codeArena.done): an arena that is a
+// file's mapping then hands finished code and tables to the file as it
+// goes.
+func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, error)) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
 	g := &gen{t: t, m: m, l: layoutOf(m)}
 	// About six bytes of machine code per byte of WebAssembly code
 	// (measured on the Go compiler and the sightglass programs); only
@@ -144,7 +152,7 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	for i := range m.Codes {
 		size += len(m.Codes[i].Body)
 	}
-	arena, err := reserveCode(12*size + 1<<16)
+	arena, err := reserve(12*size + 1<<16)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -183,6 +191,7 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 	g.funcs = make([]funcCode, len(m.Codes))
 	err = ir.Each(m, func(i int, fn *ir.Func) error {
 		g.function(i, fn)
+		arena.done(i, g.cur, g.a.Len())
 		return nil
 	})
 	if err != nil {
