@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 
 	"github.com/wasmvisor/wasmvisor/internal/aot"
@@ -141,6 +142,51 @@ func (r *Runtime) PrecompileModule(ctx context.Context, bin []byte) ([]byte, err
 	// module is unreachable.
 	runtime.KeepAlive(c)
 	return data, nil
+}
+
+// fileCompiler is implemented by engines that can compile a module
+// straight into a file (amd64.Engine.CompileToFile), writing the stored
+// form MarshalModule would return without holding its code in memory.
+type fileCompiler interface {
+	CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, error)
+}
+
+// PrecompileModuleToFile is PrecompileModule writing the precompiled
+// module to path with permissions perm, replacing any file there whole
+// (it appears complete or not at all; it is not synced). Where the
+// engine can, the machine code is assembled straight into the file and
+// is never held whole in memory: the Go compiler's code is 151 MB, three
+// times its binary.
+func (r *Runtime) PrecompileModuleToFile(ctx context.Context, bin []byte, path string, perm os.FileMode) error {
+	p, ok := r.engine.(engine.Persistent)
+	if !ok {
+		return fmt.Errorf("tier %s makes no machine code to precompile: use tier %s", r.engine.Name(), TierCompiled)
+	}
+	fc, ok := r.engine.(fileCompiler)
+	if !ok {
+		data, err := r.PrecompileModule(ctx, bin)
+		if err != nil {
+			return err
+		}
+		return aot.WriteFile(path, perm, false, data)
+	}
+	if r.isClosed() {
+		return ErrRuntimeClosed
+	}
+	m, err := r.decode(bin)
+	if err != nil {
+		return err
+	}
+	out, err := aot.CreatePrecompiled(path, aot.BuildID(), p.CodeKey(), bin)
+	if err != nil {
+		return err
+	}
+	n, err := fc.CompileToFile(m, out.File(), out.CodeOffset())
+	if err != nil {
+		out.Abort()
+		return fmt.Errorf("preparing code: %w", err)
+	}
+	return out.Commit(n, perm)
 }
 
 // IsPrecompiled reports whether b is (the start of) a precompiled module

@@ -1,6 +1,7 @@
 package wasmvisor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -156,6 +157,62 @@ func TestPrecompileModule(t *testing.T) {
 	defer ri.Close(ctx)
 	if _, err := ri.PrecompileModule(ctx, bin); err == nil {
 		t.Error("the interpreter precompiled a module")
+	}
+}
+
+// TestPrecompileModuleToFile checks that the file written with the code
+// assembled into it is the file PrecompileModule returns, that it loads
+// and runs, that a damaged one is refused, and that a failed compile
+// leaves neither the file nor a temporary one.
+func TestPrecompileModuleToFile(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled})
+	defer r.Close(ctx)
+	bin := encode(counter())
+	want, err := r.PrecompileModule(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.cwasm")
+	if err := r.PrecompileModuleToFile(ctx, bin, path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, want) {
+		t.Fatalf("file of %d bytes differs from PrecompileModule's %d", len(data), len(want))
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("file mode %v, %v; want 0640", fi.Mode(), err)
+	}
+	c, err := r.LoadPrecompiledModule(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := incOnce(t, r, c); got != 15 {
+		t.Errorf("inc(5) = %d, want 15", got)
+	}
+	for _, at := range []int{0, len(data) / 2, len(data) - 1} {
+		d := bytes.Clone(data)
+		d[at] ^= 0x40
+		if _, err := r.LoadPrecompiledModule(ctx, d); err == nil {
+			t.Errorf("byte %d of %d changed: loaded", at, len(d))
+		}
+	}
+	if _, err := r.LoadPrecompiledModule(ctx, data[:len(data)-1]); err == nil {
+		t.Error("truncated file: loaded")
+	}
+
+	bad := filepath.Join(dir, "bad.cwasm")
+	if err := r.PrecompileModuleToFile(ctx, []byte("\x00asm\x01\x00\x00\x00\x0a"), bad, 0o644); err == nil {
+		t.Error("a malformed module: no error")
+	}
+	if des, _ := os.ReadDir(dir); len(des) != 1 {
+		t.Errorf("directory holds %d files after a failed compile, want 1", len(des))
 	}
 }
 

@@ -6,6 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
 )
 
 // Precompiled is the content of a precompiled file: a module's binary
@@ -28,7 +32,12 @@ type Precompiled struct {
 const precompiledMagic = "\x00asc"
 
 // precompiledVersion is the version of the file's framing.
-const precompiledVersion = 1
+const precompiledVersion = 2
+
+// precompiledAlign is where in the file the code starts: on a page
+// boundary, so that it can be written through a mapping of the file as
+// it is generated, and mapped from the file.
+const precompiledAlign = 4096
 
 // IsPrecompiled reports whether b starts as a precompiled file does.
 func IsPrecompiled(b []byte) bool { return bytes.HasPrefix(b, []byte(precompiledMagic)) }
@@ -36,10 +45,38 @@ func IsPrecompiled(b []byte) bool { return bytes.HasPrefix(b, []byte(precompiled
 // Marshal returns p as a precompiled file:
 //
 //	"\0asc", uint32 version (little-endian),
-//	uvarint-length-prefixed build ID, code key, module, code,
+//	uvarint-length-prefixed build ID, code key, module,
+//	uint64 code length (little-endian), zeros up to a multiple of
+//	4096 bytes from the file's start, code,
 //	SHA-256 of everything before it.
+//
+// The code's length is a fixed-size field, and the code starts at a
+// place known before it is made, so that a writer can put the code in
+// the file as it is generated and fill the length in after it
+// (CreatePrecompiled).
 func (p *Precompiled) Marshal() []byte {
 	return MarshalPrecompiled(p.BuildID, p.CodeKey, p.Wasm, p.Code)
+}
+
+// precompiledHead returns a precompiled file's bytes before the code
+// length, and where the code starts.
+func precompiledHead(buildID, codeKey string, wasm []byte, extra int) ([]byte, int) {
+	n := len(precompiledMagic) + 4 + len(buildID) + len(codeKey) + 3*binary.MaxVarintLen64
+	b := make([]byte, 0, n+extra)
+	b = append(b, precompiledMagic...)
+	b = binary.LittleEndian.AppendUint32(b, precompiledVersion)
+	for _, f := range [][]byte{[]byte(buildID), []byte(codeKey)} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(wasm)))
+	return b, codeStart(len(b) + len(wasm))
+}
+
+// codeStart returns where the code starts in a file whose code length
+// field is at lenAt.
+func codeStart(lenAt int) int {
+	return (lenAt + 8 + precompiledAlign - 1) / precompiledAlign * precompiledAlign
 }
 
 // MarshalPrecompiled is Marshal of a Precompiled whose code is the parts
@@ -50,15 +87,10 @@ func MarshalPrecompiled(buildID, codeKey string, wasm []byte, code ...[]byte) []
 	for _, c := range code {
 		codeLen += len(c)
 	}
-	n := len(precompiledMagic) + 4 + len(buildID) + len(codeKey) + len(wasm) + codeLen + 4*binary.MaxVarintLen64 + sha256.Size
-	b := make([]byte, 0, n)
-	b = append(b, precompiledMagic...)
-	b = binary.LittleEndian.AppendUint32(b, precompiledVersion)
-	for _, f := range [][]byte{[]byte(buildID), []byte(codeKey), wasm} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
-	}
-	b = binary.AppendUvarint(b, uint64(codeLen))
+	b, codeAt := precompiledHead(buildID, codeKey, wasm, len(wasm)+precompiledAlign+codeLen+sha256.Size)
+	b = append(b, wasm...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(codeLen))
+	b = append(b, make([]byte, codeAt-len(b))...)
 	for _, c := range code {
 		b = append(b, c...)
 	}
@@ -83,17 +115,123 @@ func ParsePrecompiled(b []byte) (*Precompiled, error) {
 	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
 		return nil, errors.New("precompiled module: checksum mismatch: the file is truncated or damaged")
 	}
-	rest := body[len(precompiledMagic)+4:]
-	var fields [4][]byte
+	malformed := errors.New("precompiled module: malformed")
+	at := len(precompiledMagic) + 4
+	var fields [3][]byte
 	for i := range fields {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || n > uint64(len(rest)-k) {
-			return nil, errors.New("precompiled module: malformed")
+		n, k := binary.Uvarint(body[at:])
+		if k <= 0 || n > uint64(len(body)-at-k) {
+			return nil, malformed
 		}
-		fields[i], rest = rest[k:k+int(n)], rest[k+int(n):]
+		fields[i] = body[at+k : at+k+int(n)]
+		at += k + int(n)
 	}
-	if len(rest) != 0 {
-		return nil, errors.New("precompiled module: malformed")
+	codeAt := codeStart(at)
+	if codeAt > len(body) {
+		return nil, malformed
 	}
-	return &Precompiled{BuildID: string(fields[0]), CodeKey: string(fields[1]), Wasm: fields[2], Code: fields[3]}, nil
+	n := binary.LittleEndian.Uint64(body[at:])
+	if n != uint64(len(body)-codeAt) || !allZero(body[at+8:codeAt]) {
+		return nil, malformed
+	}
+	return &Precompiled{BuildID: string(fields[0]), CodeKey: string(fields[1]), Wasm: fields[2], Code: body[codeAt:]}, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// PrecompiledFile is a precompiled file being written, whose code is put
+// in its file by the caller (CreatePrecompiled).
+type PrecompiledFile struct {
+	f      *os.File
+	path   string
+	sum    hash.Hash // of the file up to lenAt
+	lenAt  int64     // where the code length goes
+	codeAt int64
+}
+
+// CreatePrecompiled starts a precompiled file that will replace path: a
+// temporary file beside it holding the framing and wasm, into which the
+// caller writes the code at CodeOffset (a multiple of 4096) before
+// Commit. The code never passes through this package, so that it can
+// be written to the file as it is generated and never be held whole.
+func CreatePrecompiled(path, buildID, codeKey string, wasm []byte) (*PrecompiledFile, error) {
+	head, codeAt := precompiledHead(buildID, codeKey, wasm, 0)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	p := &PrecompiledFile{f: f, path: path, sum: sha256.New(), lenAt: int64(len(head) + len(wasm)), codeAt: int64(codeAt)}
+	p.sum.Write(head)
+	p.sum.Write(wasm)
+	if _, err := f.Write(head); err == nil {
+		_, err = f.Write(wasm)
+	}
+	if err != nil {
+		p.Abort()
+		return nil, err
+	}
+	return p, nil
+}
+
+// File returns the file the code goes in.
+func (p *PrecompiledFile) File() *os.File { return p.f }
+
+// CodeOffset returns where in File the code starts.
+func (p *PrecompiledFile) CodeOffset() int64 { return p.codeAt }
+
+// Commit finishes the file, whose code is the n bytes at CodeOffset
+// (the file must end there), and renames it into place: path then holds
+// the old file or the whole new one. The checksum is computed by reading
+// the code back from the file through one small buffer, since the code
+// may be patched after it is first written. Not synced: a file a crash
+// damaged fails its checksum when loaded. On error the temporary file
+// is removed.
+func (p *PrecompiledFile) Commit(n int64, perm os.FileMode) error {
+	err := p.finish(n, perm)
+	if cerr := p.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(p.f.Name(), p.path)
+	}
+	if err != nil {
+		os.Remove(p.f.Name())
+	}
+	return err
+}
+
+func (p *PrecompiledFile) finish(n int64, perm os.FileMode) error {
+	fi, err := p.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != p.codeAt+n {
+		return fmt.Errorf("precompiled module: %d bytes of code written, %d expected", fi.Size()-p.codeAt, n)
+	}
+	var length [8]byte
+	binary.LittleEndian.PutUint64(length[:], uint64(n))
+	if _, err := p.f.WriteAt(length[:], p.lenAt); err != nil {
+		return err
+	}
+	// The zeros before the code are a hole the code's offset left.
+	if _, err := io.CopyBuffer(p.sum, io.NewSectionReader(p.f, p.lenAt, p.codeAt+n-p.lenAt), make([]byte, 1<<20)); err != nil {
+		return err
+	}
+	if _, err := p.f.WriteAt(p.sum.Sum(nil), p.codeAt+n); err != nil {
+		return err
+	}
+	return p.f.Chmod(perm)
+}
+
+// Abort removes the unfinished file.
+func (p *PrecompiledFile) Abort() {
+	p.f.Close()
+	os.Remove(p.f.Name())
 }

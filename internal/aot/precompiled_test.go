@@ -3,6 +3,8 @@ package aot
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,4 +67,48 @@ func FuzzParsePrecompiled(f *testing.F) {
 			t.Fatal("a file that parses does not marshal back to itself")
 		}
 	})
+}
+
+// TestCreatePrecompiled checks that a file whose code the caller wrote
+// at CodeOffset is the file Marshal returns, that Commit refuses a code
+// length the file does not have, and that neither a refused nor an
+// aborted file is left behind.
+func TestCreatePrecompiled(t *testing.T) {
+	p := testPrecompiled()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.cwasm")
+	write := func() *PrecompiledFile {
+		t.Helper()
+		out, err := CreatePrecompiled(path, p.BuildID, p.CodeKey, p.Wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.CodeOffset()%precompiledAlign != 0 {
+			t.Fatalf("code at %d, not on a page boundary", out.CodeOffset())
+		}
+		if _, err := out.File().WriteAt(p.Code, out.CodeOffset()); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if err := write().Commit(int64(len(p.Code)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, p.Marshal()) {
+		t.Fatal("the file differs from Marshal's")
+	}
+	if err := write().Commit(int64(len(p.Code))-1, 0o600); err == nil {
+		t.Error("Commit of a wrong code length: no error")
+	}
+	write().Abort()
+	if des, _ := os.ReadDir(dir); len(des) != 1 {
+		t.Errorf("%d files in the directory, want 1", len(des))
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, got) {
+		t.Error("a failed or aborted file replaced the committed one")
+	}
 }

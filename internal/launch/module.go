@@ -8,10 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/wasmvisor/wasmvisor"
-	"github.com/wasmvisor/wasmvisor/internal/aot"
 	"github.com/wasmvisor/wasmvisor/internal/wasi"
+	"golang.org/x/sys/unix"
 )
 
 // Precompile compiles the module in file to machine code under p, for
@@ -22,24 +23,92 @@ func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy, iso 
 	if err := iso.Available(); err != nil {
 		return err
 	}
-	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled, Isolation: iso})
-	defer rt.Close(ctx)
-	bin, err := ReadModule(file, p)
+	bin, unmap, err := mapModule(file, p)
 	if err != nil {
 		return err
 	}
+	// Deferred first, so run after the runtime's Close: nothing may
+	// read the binary once it is unmapped.
+	defer unmap()
+	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled, Isolation: iso})
+	defer rt.Close(ctx)
 	if wasmvisor.IsPrecompiled(bin) {
 		return fmt.Errorf("%s: already precompiled", file)
-	}
-	data, err := rt.PrecompileModule(ctx, bin)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
 	}
 	// Not synced: a file a crash damaged fails its checksum when loaded
 	// and is compiled again, and a sync of hundreds of megabytes would
 	// cost more than the compile saves.
-	return aot.WriteFile(out, 0o644, false, data)
+	if err := rt.PrecompileModuleToFile(ctx, bin, out, 0o644); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }
+
+// mapModule returns the module in file as ReadModule does, but mapped
+// read-only from a regular file rather than read into the heap: its
+// pages are the page cache's, which the kernel can drop and read again,
+// and they do not count toward the Go heap that the garbage collector
+// sizes itself by. unmap is called once nothing reads the bytes.
+func mapModule(file string, p *wasmvisor.Policy) (bin []byte, unmap func(), err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
+		bin, err := ReadModule(file, p)
+		return bin, func() {}, err
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		bin, err := ReadModule(file, p)
+		return bin, func() {}, err
+	}
+	// The limit applies to the module inside a precompiled file, as in
+	// ReadModule.
+	if !wasmvisor.IsPrecompiled(b) {
+		if err := p.CheckModuleSize(uint64(len(b))); err != nil {
+			unix.Munmap(b)
+			return nil, nil, err
+		}
+	}
+	// Decoding, validating and copying the binary into the output read
+	// all of it, and generating code reads its code section once more,
+	// in order: nothing is read often, so the mapping's pages are given
+	// back as it goes rather than kept resident (the Go compiler's binary
+	// is a third of what compiling it may hold). Pages of a private
+	// read-only mapping of a file are the page cache's: what is read
+	// again faults back in from there, never from the disk unless the
+	// kernel dropped it meanwhile.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(releaseEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// Advice only: a failure leaves the pages resident.
+				_ = unix.Madvise(b, unix.MADV_DONTNEED)
+			}
+		}
+	}()
+	return b, func() {
+		close(stop)
+		<-done
+		unix.Munmap(b)
+	}, nil
+}
+
+// releaseEvery is how often a mapped module's pages are given back.
+const releaseEvery = 100 * time.Millisecond
 
 // Validate decodes and validates the module in file under p, through
 // the public API so that it checks exactly what a run would: on the

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/cpu"
+	"golang.org/x/sys/unix"
 
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
@@ -19,12 +22,14 @@ import (
 // storedFormat is the version of the stored form below. It changes when
 // the form does; changes to the code generator are covered by the build
 // identity that compilation caches add to their keys.
-const storedFormat = 3
+const storedFormat = 4
 
 // codeAlign is where the code starts in the stored form: on a page
 // boundary from the form's start, so that a form stored at a page
-// boundary of a file (a compilation cache's entry) has code that can be
-// mapped from the file. x86-64 pages are 4 KiB.
+// boundary of a file (a compilation cache's entry, a precompiled file)
+// has code that can be mapped from the file, and can be written through
+// such a mapping as it is generated (CompileToFile). x86-64 pages are
+// 4 KiB.
 const codeAlign = 4096
 
 // codeFeatures are the CPU features generated code uses where the host
@@ -54,41 +59,68 @@ func (e *Engine) CodeKey() string {
 
 var _ engine.Persistent = (*Engine)(nil)
 
-// MarshalModule returns the stored form of mod: its functions' places
-// and return addresses, the instructions its code hands to Go, and the
-// machine code, which is position-independent.
+// MarshalModule returns the stored form of mod: the machine code, which
+// is position-independent, then its functions' places and return
+// addresses and the instructions its code hands to Go.
 //
+//	uint64 code length (little-endian), zeros up to codeAlign, code
 //	uvarint functions, then per function:
 //	  uvarint start, length, index, return addresses, then per address:
 //	    uvarint pc (from the previous), offset
 //	uvarint slow instructions, then per instruction:
 //	  uvarint op, a, b, c, imm, offset, frame, shuffles, then 16 bytes per shuffle
-//	uvarint code length, zeros up to a multiple of codeAlign, code
+//
+// The code comes first, at a fixed place, and only its length is known
+// when it ends: CompileToFile writes the code to a file as it is made
+// and what describes it after, without knowing the code's size first.
 func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 	mod, ok := m.(*Module)
 	if !ok {
 		return nil, fmt.Errorf("module of tier %T, not %s", m, Name)
 	}
-	n := 16*len(mod.funcs) + 16*len(mod.slow) + 16
-	for _, f := range mod.funcs {
+	return [][]byte{codeHeader(len(mod.mem.b)), mod.mem.b, marshalTables(mod.funcs, mod.slow)}, nil
+}
+
+// codeHeader returns the stored form's bytes before n bytes of code.
+func codeHeader(n int) []byte {
+	b := make([]byte, codeAlign)
+	binary.LittleEndian.PutUint64(b, uint64(n))
+	return b
+}
+
+// marshalTables returns the stored form's bytes after the code.
+func marshalTables(funcs []funcCode, slow []slowInstr) []byte {
+	n := 16*len(funcs) + 16*len(slow) + 16
+	for _, f := range funcs {
 		n += 4 * len(f.pcs)
 	}
 	b := make([]byte, 0, n)
-	b = binary.AppendUvarint(b, uint64(len(mod.funcs)))
-	for _, f := range mod.funcs {
-		b = binary.AppendUvarint(b, uint64(f.start))
-		b = binary.AppendUvarint(b, uint64(f.end-f.start))
-		b = binary.AppendUvarint(b, uint64(f.index))
-		b = binary.AppendUvarint(b, uint64(len(f.pcs)))
-		prev := f.start
-		for _, p := range f.pcs {
-			b = binary.AppendUvarint(b, uint64(p.pc-prev))
-			b = binary.AppendUvarint(b, uint64(p.offset))
-			prev = p.pc
-		}
+	b = binary.AppendUvarint(b, uint64(len(funcs)))
+	for i := range funcs {
+		b = appendFuncTable(b, &funcs[i])
 	}
-	b = binary.AppendUvarint(b, uint64(len(mod.slow)))
-	for _, s := range mod.slow {
+	return appendSlowTable(b, slow)
+}
+
+// appendFuncTable appends f's entry in the table of functions.
+func appendFuncTable(b []byte, f *funcCode) []byte {
+	b = binary.AppendUvarint(b, uint64(f.start))
+	b = binary.AppendUvarint(b, uint64(f.end-f.start))
+	b = binary.AppendUvarint(b, uint64(f.index))
+	b = binary.AppendUvarint(b, uint64(len(f.pcs)))
+	prev := f.start
+	for _, p := range f.pcs {
+		b = binary.AppendUvarint(b, uint64(p.pc-prev))
+		b = binary.AppendUvarint(b, uint64(p.offset))
+		prev = p.pc
+	}
+	return b
+}
+
+// appendSlowTable appends the table of slow instructions.
+func appendSlowTable(b []byte, slow []slowInstr) []byte {
+	b = binary.AppendUvarint(b, uint64(len(slow)))
+	for _, s := range slow {
 		for _, v := range [...]uint64{uint64(s.in.Op), uint64(s.in.A), uint64(s.in.B), uint64(s.in.C), s.in.Imm, uint64(s.offset), uint64(s.frame), uint64(len(s.shuffles))} {
 			b = binary.AppendUvarint(b, v)
 		}
@@ -96,9 +128,123 @@ func (e *Engine) MarshalModule(m engine.Module) ([][]byte, error) {
 			b = append(b, sh[:]...)
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(mod.mem.b)))
-	b = append(b, make([]byte, padTo(len(b), codeAlign))...)
-	return [][]byte{b, mod.mem.b}, nil
+	return b
+}
+
+// CompileToFile compiles m, which is valid, and writes its stored form
+// (MarshalModule's) to f at off, a multiple of codeAlign, returning the
+// form's length; f ends where the form does. The code is assembled
+// straight into f's pages through a shared mapping, whose finished pages
+// the process lets go as it goes (codeArena.done): a module's machine
+// code, 4.7 times its WebAssembly code, is never held whole in memory,
+// and it is not made executable. Each function's return addresses (the
+// Go compiler has 2.5 million, 20 MB as a slice) go to an unlinked
+// temporary file beside f as the function is done, and are copied after
+// the code at the end, within the kernel.
+func (e *Engine) CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, error) {
+	if off%codeAlign != 0 {
+		return 0, fmt.Errorf("stored code at offset %d, not a multiple of %d", off, codeAlign)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.Name()), ".tables-*")
+	if err != nil {
+		return 0, err
+	}
+	os.Remove(tmp.Name()) // it lives while open
+	defer tmp.Close()
+	tw := &tableWriter{w: bufio.NewWriterSize(tmp, 256<<10), pending: map[int][]byte{}}
+	tw.put(binary.AppendUvarint(nil, uint64(len(m.Codes))))
+	var arena *codeArena
+	_, _, slow, err := generateInto(e.t, m, func(n int) (*codeArena, error) {
+		var err error
+		arena, err = reserveFileCode(f, off+codeAlign, n)
+		if err == nil {
+			arena.onDone = tw.add
+		}
+		return arena, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	tw.put(appendSlowTable(nil, slow))
+	if tw.err == nil && (tw.next != len(m.Codes) || len(tw.pending) != 0) {
+		tw.err = errors.New("the generator skipped a function")
+	}
+	if tw.err == nil {
+		tw.err = tw.w.Flush()
+	}
+	if tw.err != nil {
+		return 0, fmt.Errorf("writing tables: %w", tw.err)
+	}
+	n := int64(arena.n)
+	if err := copyFile(f, off+codeAlign+n, tmp, tw.n); err != nil {
+		return 0, fmt.Errorf("writing tables: %w", err)
+	}
+	size := codeAlign + n + tw.n
+	// The arena's mapping extended f past the code's end.
+	if err := f.Truncate(off + size); err != nil {
+		return 0, err
+	}
+	if _, err := f.WriteAt(codeHeader(int(n)), off); err != nil {
+		return 0, err
+	}
+	return size, nil
+}
+
+// tableWriter writes functions' tables in the order of their indices as
+// the generator finishes them, in whatever order that is (ir.Each
+// translates on several goroutines where there are cores to spare).
+type tableWriter struct {
+	w       *bufio.Writer
+	buf     []byte
+	pending map[int][]byte // tables of functions done before their predecessors
+	next    int            // the function whose table comes next
+	n       int64          // bytes written
+	err     error
+}
+
+// add takes function i's tables and drops its return addresses.
+func (t *tableWriter) add(i int, f *funcCode) {
+	t.buf = appendFuncTable(t.buf[:0], f)
+	f.pcs = nil
+	if i != t.next {
+		t.pending[i] = slices.Clone(t.buf)
+		return
+	}
+	t.put(t.buf)
+	t.next++
+	for {
+		b, ok := t.pending[t.next]
+		if !ok {
+			return
+		}
+		delete(t.pending, t.next)
+		t.put(b)
+		t.next++
+	}
+}
+
+func (t *tableWriter) put(b []byte) {
+	if t.err == nil {
+		_, t.err = t.w.Write(b)
+		t.n += int64(len(b))
+	}
+}
+
+// copyFile copies the first n bytes of src to dst at off, within the
+// kernel where it can.
+func copyFile(dst *os.File, off int64, src *os.File, n int64) error {
+	var from int64
+	for from < n {
+		k, err := unix.CopyFileRange(int(src.Fd()), &from, int(dst.Fd()), &off, int(n-from), 0)
+		if err != nil || k == 0 {
+			break // copied below
+		}
+	}
+	if from == n {
+		return nil
+	}
+	_, err := io.CopyBuffer(io.NewOffsetWriter(dst, off), io.NewSectionReader(src, from, n-from), make([]byte, 256<<10))
+	return err
 }
 
 // UnmarshalModule reads the stored form of m's code, size bytes, from r
@@ -119,12 +265,71 @@ func (e *Engine) UnmarshalModule(m *wasm.Module, r io.Reader, size int64) (engin
 
 func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, error) {
 	r := reader{r: bufio.NewReader(src), left: size}
+	var head [codeAlign]byte
+	r.full(head[:])
+	if r.err != nil {
+		return nil, r.err
+	}
+	n64 := binary.LittleEndian.Uint64(head[:])
+	if n64 > uint64(r.left) {
+		return nil, fmt.Errorf("%d bytes of code, but %d bytes left", n64, r.left)
+	}
+	if [codeAlign - 8]byte(head[8:]) != [codeAlign - 8]byte{} {
+		return nil, errors.New("padding before the code is not zero")
+	}
+	n := int(n64)
+	var arena *codeArena
+	var mem *execMem
+	// Code a micro-VM runs is read into huge pages instead: each 4 KiB
+	// page of a file the guest first touches costs a fault in the
+	// VM's page tables, which made a Go program's first run 3x as slow.
+	if src, ok := src.(codeFile); ok && n > 0 && e.t != VM {
+		f, base := src.File()
+		if off := base + codeAlign; off%codeAlign == 0 {
+			var err error
+			if mem, err = mapCodeFile(f, off, n); err != nil {
+				return nil, err
+			}
+			// The tables are read from the file past the code,
+			// which was checked whole.
+			left := size - codeAlign - int64(n)
+			r = reader{r: bufio.NewReader(io.NewSectionReader(f, off+int64(n), left)), left: left}
+		}
+	}
+	if mem == nil {
+		var err error
+		if arena, err = reserveCode(n); err != nil {
+			return nil, err
+		}
+		r.full(arena.buf()[:n])
+	}
+	mod, err := e.unmarshalTables(m, &r, n)
+	if err == nil && arena != nil {
+		r.end()
+		err = r.err
+	}
+	if err != nil {
+		if arena != nil {
+			arena.release(0)
+		}
+		return nil, err
+	}
+	if arena != nil {
+		if mem, err = arena.seal(arena.buf()[:n]); err != nil {
+			return nil, err
+		}
+	}
+	return newModule(e.t, m, mem, mod.funcs, mod.slow), nil
+}
+
+// unmarshalTables reads the stored form's tables after n bytes of code
+// for m, into a Module that has no code yet.
+func (e *Engine) unmarshalTables(m *wasm.Module, r *reader, n int) (*Module, error) {
 	nf := r.count(4)
 	if r.err == nil && nf != len(m.Codes) {
 		return nil, fmt.Errorf("%d functions, but the module defines %d", nf, len(m.Codes))
 	}
 	funcs := make([]funcCode, nf)
-	var ends []uint32 // checked against the code's length once it is read
 	for i := range funcs {
 		f := &funcs[i]
 		f.start = r.u32()
@@ -132,6 +337,9 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 		f.index = r.u32()
 		if r.err == nil && (f.end < f.start || f.index != m.NumImportedFuncs()+uint32(i)) {
 			return nil, fmt.Errorf("function %d: bad place or index", i)
+		}
+		if r.err == nil && int64(f.end) > int64(n) {
+			return nil, fmt.Errorf("function %d ends past the code", i)
 		}
 		f.pcs = sliceOf[pcEntry](r.count(2))
 		pc := f.start
@@ -142,7 +350,6 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 				return nil, fmt.Errorf("function %d: return address outside it", i)
 			}
 		}
-		ends = append(ends, f.end)
 	}
 	slow := make([]slowInstr, r.count(8))
 	for i := range slow {
@@ -155,56 +362,13 @@ func (e *Engine) unmarshal(m *wasm.Module, src io.Reader, size int64) (*Module, 
 			r.full(s.shuffles[j][:])
 		}
 	}
-	n := r.count(1)
 	if r.err != nil {
 		return nil, r.err
 	}
-	pad := padTo(int(size-r.left), codeAlign)
-	if r.left != int64(pad+n) {
-		return nil, fmt.Errorf("%d bytes after the code", r.left-int64(pad+n))
+	if r.left != 0 {
+		return nil, fmt.Errorf("%d bytes after the tables", r.left)
 	}
-	for i, end := range ends {
-		if int(end) > n {
-			return nil, fmt.Errorf("function %d ends past the code", i)
-		}
-	}
-	var zeros [codeAlign]byte
-	r.full(zeros[:pad])
-	if r.err != nil {
-		return nil, r.err
-	}
-	if zeros != ([codeAlign]byte{}) {
-		return nil, errors.New("padding before the code is not zero")
-	}
-	// Code a micro-VM runs is read into huge pages instead: each 4 KiB
-	// page of a file the guest first touches costs a fault in the
-	// VM's page tables, which made a Go program's first run 3x as slow.
-	if src, ok := src.(codeFile); ok && n > 0 && e.t != VM {
-		f, base := src.File()
-		if off := base + size - r.left; off%codeAlign == 0 {
-			mem, err := mapCodeFile(f, off, n)
-			if err != nil {
-				return nil, err
-			}
-			return newModule(e.t, m, mem, funcs, slow), nil
-		}
-	}
-	arena, err := reserveCode(n)
-	if err != nil {
-		return nil, err
-	}
-	code := arena.buf()[:n]
-	r.full(code)
-	r.end()
-	if r.err != nil {
-		arena.release(0)
-		return nil, r.err
-	}
-	mem, err := arena.seal(code)
-	if err != nil {
-		return nil, err
-	}
-	return newModule(e.t, m, mem, funcs, slow), nil
+	return &Module{funcs: funcs, slow: slow}, nil
 }
 
 // codeFile is a source of the stored form held whole in a file and
