@@ -187,14 +187,14 @@ func ReadModule(file string, p *wasmvisor.Policy) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Mode().IsRegular() {
-		if precompiled(f) {
-			// The limit applies to the module inside, which
-			// loading checks; the machine code beside it is larger.
-			return io.ReadAll(f)
+		// The limit applies to the module inside a precompiled file,
+		// which loading checks; the machine code beside it is larger.
+		if !precompiled(f) {
+			if err := p.CheckModuleSize(uint64(fi.Size())); err != nil {
+				return nil, err
+			}
 		}
-		if err := p.CheckModuleSize(uint64(fi.Size())); err != nil {
-			return nil, err
-		}
+		return readSized(f, fi.Size(), p)
 	}
 	// Pipes and devices have no size up front: read at most one byte more
 	// than the limit, so that CheckModuleSize sees the excess.
@@ -230,6 +230,34 @@ var wasmHeader = []byte("\x00asm\x01\x00\x00\x00")
 
 // precompiled reports whether the regular file f is a precompiled
 // module, leaving its offset at the start.
+// readSized reads a regular file of size bytes into one buffer of that
+// size: io.ReadAll would grow its buffer by doubling, copying as it goes
+// and ending with up to twice the file's size, which for the Go compiler
+// (49 MB) was more than any other allocation of a run. A file that grew
+// since its size was taken is read to its end all the same, and checked
+// against the limit again.
+func readSized(f *os.File, size int64, p *wasmvisor.Policy) ([]byte, error) {
+	b := make([]byte, size)
+	n, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return b[:n], nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil || len(rest) == 0 {
+		return b, err
+	}
+	b = append(b, rest...)
+	if !wasmvisor.IsPrecompiled(b) {
+		if err := p.CheckModuleSize(uint64(len(b))); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
 func precompiled(f *os.File) bool {
 	var head [8]byte
 	n, _ := f.ReadAt(head[:], 0)
