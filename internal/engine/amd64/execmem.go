@@ -24,10 +24,12 @@ type codeArena struct {
 	base unsafe.Pointer
 	size int
 	// file, where set, is the file whose pages at off the arena maps
-	// (reserveFileCode); code is written through the mapping. dropped
-	// is how much of it done gave back, n the code's length once sealed.
+	// (reserveFileCode); code is written through the mapping, or, where
+	// the file cannot be mapped (shared is false), at seal. dropped is
+	// how much of it done gave back, n the code's length once sealed.
 	file    *os.File
 	off     int64
+	shared  bool
 	dropped int
 	n       int
 	// onDone, where set, is told of each function done (see done).
@@ -84,8 +86,8 @@ func (a *codeArena) done(i int, f *funcCode, n int) {
 	if a.onDone != nil {
 		a.onDone(i, f)
 	}
-	if a.file == nil {
-		return
+	if !a.shared {
+		return // anonymous memory: what it holds would be lost
 	}
 	end := min(n, a.size) &^ (pageSize - 1)
 	if end-a.dropped < dropEvery {
@@ -126,9 +128,10 @@ func (a *codeArena) seal(code []byte) (*execMem, error) {
 func (a *codeArena) sealFile(code []byte) error {
 	inArena := len(code) > 0 && unsafe.Pointer(unsafe.SliceData(code)) == a.base
 	a.n = len(code)
-	if !inArena && len(code) > 0 {
-		// The code outgrew the arena: what the file holds is a stale
-		// prefix, and the assembler's own buffer is the code.
+	// Unless the code lies in the file's mapping, it is written now:
+	// where it outgrew the arena, the file holds a stale prefix and the
+	// assembler's own buffer is the code.
+	if (!inArena || !a.shared) && len(code) > 0 {
 		if _, err := a.file.WriteAt(code, a.off); err != nil {
 			a.release(0)
 			return fmt.Errorf("writing machine code: %w", err)
@@ -150,12 +153,23 @@ func reserveFileCode(f *os.File, off int64, n int) (*codeArena, error) {
 	if err := f.Truncate(off + int64(size)); err != nil {
 		return nil, fmt.Errorf("making room for machine code: %w", err)
 	}
-	p, err := unix.MmapPtr(int(f.Fd()), off, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	p, err := mmapShared(int(f.Fd()), off, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("mapping %d bytes of %s for machine code: %w", size, f.Name(), err)
+		// A file system that cannot map files shared (some network
+		// and FUSE ones): the code is assembled in memory and
+		// written at seal, as a compile to memory would hold it.
+		a, err := reserveCode(n)
+		if err != nil {
+			return nil, err
+		}
+		a.file, a.off = f, off
+		return a, nil
 	}
-	return &codeArena{base: p, size: size, file: f, off: off}, nil
+	return &codeArena{base: p, size: size, file: f, off: off, shared: true}, nil
 }
+
+// mmapShared maps a file for reserveFileCode; tests make it fail.
+var mmapShared = unix.MmapPtr
 
 // release unmaps the arena past its first keep bytes.
 func (a *codeArena) release(keep int) {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
@@ -171,5 +173,53 @@ func TestFileArena(t *testing.T) {
 	}
 	if _, err := reserveFileCode(f, 1, pageSize); err == nil {
 		t.Error("an arena off a page boundary: no error")
+	}
+}
+
+// TestFileArenaFallbacks checks that code reaches the file when it
+// outgrew the arena, and when the file cannot be mapped, where the
+// arena is memory that done must not give back.
+func TestFileArenaFallbacks(t *testing.T) {
+	defer func(n int) { dropEvery = n }(dropEvery)
+	dropEvery = pageSize
+	for _, tt := range []struct {
+		name     string
+		n        int
+		unmapped bool
+	}{
+		{"outgrows it", 3*pageSize + 7, false},
+		{"cannot map", 2*pageSize + 7, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.unmapped {
+				defer func(m func(int, int64, unsafe.Pointer, uintptr, int, int) (unsafe.Pointer, error)) { mmapShared = m }(mmapShared)
+				mmapShared = func(int, int64, unsafe.Pointer, uintptr, int, int) (unsafe.Pointer, error) {
+					return nil, errors.New("no shared mappings here")
+				}
+			}
+			f, err := os.Create(filepath.Join(t.TempDir(), "code"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			a, err := reserveFileCode(f, 0, 2*pageSize+16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.shared == tt.unmapped {
+				t.Fatalf("arena shared: %v", a.shared)
+			}
+			want := bytes.Repeat([]byte{0x90, 0xcc}, tt.n/2)
+			code := append(a.buf(), want[:2*pageSize]...)
+			a.done(0, &funcCode{}, len(code))
+			code = append(code, want[2*pageSize:]...)
+			if _, err := a.seal(code); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(want))
+			if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("file holds other code (%v)", err)
+			}
+		})
 	}
 }
