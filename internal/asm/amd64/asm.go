@@ -286,6 +286,11 @@ type enc struct {
 	w     bool   // REX.W
 	force bool   // a REX prefix even with no bits set (byte regs 4-7)
 	op    opcode // escape bytes included
+	// vex256 encodes the instruction with a three-byte VEX prefix,
+	// 256 bits wide (VEX.L) and without a second source (vvvv 1111),
+	// in place of REX and the mandatory prefix; op is then the opcode
+	// of map 0F, without the escape byte.
+	vex256 bool
 }
 
 // opcode is one to three opcode bytes.
@@ -300,6 +305,23 @@ func o(b ...byte) (c opcode) {
 }
 
 func (a *Asm) prefixes(e *enc, r, x, b byte) {
+	if e.vex256 {
+		var pp byte
+		switch e.pfx {
+		case 0x66:
+			pp = 1
+		case 0xF3:
+			pp = 2
+		case 0xF2:
+			pp = 3
+		}
+		// R, X and B are stored inverted; map 1 is 0F.
+		a.byte1(0xC4)
+		a.byte1(^(r>>3&1<<7|x>>3&1<<6|b>>3&1<<5)&0xE0 | 1)
+		a.byte1(0xF<<3 | 1<<2 | pp) // W0, vvvv 1111 (none), L1
+		a.b = append(a.b, e.op.b[:e.op.n]...)
+		return
+	}
 	if e.p66 {
 		a.byte1(0x66)
 	}

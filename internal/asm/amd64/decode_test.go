@@ -79,6 +79,8 @@ func regName(r x86asm.Reg) string {
 		return s[:len(s)-1] + "d"
 	case strings.HasPrefix(s, "x") && len(s) <= 3:
 		return "xmm" + s[1:]
+	case strings.HasPrefix(s, "y") && len(s) <= 3:
+		return "ymm" + s[1:]
 	}
 	return s
 }
@@ -710,4 +712,21 @@ func TestSSEGPR(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestVEX256 checks the AVX moves the memory.copy routine uses, with
+// every register and every memory operand form but rip-relative ones,
+// which x86asm decodes with no base register after a VEX prefix (the
+// VEX prefix carries the inverted REX bits).
+func TestVEX256(t *testing.T) {
+	for _, x := range allX {
+		for _, m := range mems {
+			if m.RIP {
+				continue
+			}
+			check(t, false, fmt.Sprintf("vmovdqu ymm%d, %s", x, mem(0, m)), func(a *Asm) { a.VLoad256(x, m) })
+			check(t, false, fmt.Sprintf("vmovdqu %s, ymm%d", mem(0, m), x), func(a *Asm) { a.VStore256(m, x) })
+		}
+	}
+	check(t, false, "vzeroupper", func(a *Asm) { a.Vzeroupper() })
 }

@@ -496,3 +496,19 @@ func (a *Asm) PextrStore(w Width, m Mem, src XReg, lane uint8) {
 	a.rm(enc{p66: true, w: w == W64, op: o(0x0F, 0x3A, c)}, byte(src), m, 1)
 	a.byte1(lane)
 }
+
+// VLoad256 emits vmovdqu ymm dst, [m] (VEX.256.F3.0F 6F): 32 bytes, of
+// any alignment. Only code whose host has AVX enabled may use it.
+func (a *Asm) VLoad256(dst XReg, m Mem) {
+	a.rm(enc{vex256: true, pfx: 0xF3, op: o(0x6F)}, byte(dst), m, 0)
+}
+
+// VStore256 emits vmovdqu [m], ymm src (VEX.256.F3.0F 7F).
+func (a *Asm) VStore256(m Mem, src XReg) {
+	a.rm(enc{vex256: true, pfx: 0xF3, op: o(0x7F)}, byte(src), m, 0)
+}
+
+// Vzeroupper emits vzeroupper (VEX.128.0F 77), which code that used the
+// upper halves of the YMM registers runs before SSE code may: on some
+// cores SSE instructions are slowed while the upper halves are dirty.
+func (a *Asm) Vzeroupper() { a.b = append(a.b, 0xC5, 0xF8, 0x77) }
