@@ -77,6 +77,9 @@ type gen struct {
 	traps       []trapSite
 	backEdges   []backEdge
 	frameOff    uint32 // module offset of the function's first instruction
+	// resultSlots is how many slots the function's results take, from
+	// slot 0: all of its frame a caller reads after it returns.
+	resultSlots uint32
 
 	// The register the previous instruction stored its result from
 	// still holds it when nothing was emitted since (see ld and st).
@@ -225,7 +228,9 @@ func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 // in its register (most of them: the slot form reuses operand-stack
 // slots at once) is never stored. Only a trap leaves with dirty
 // registers: it ends the call, and nothing reads the frames it
-// abandons (backtraces come from return addresses, not slots).
+// abandons (backtraces come from return addresses, not slots). A return
+// stores only the results (flushResults): the caller reads nothing else
+// of the frame.
 //
 // Inside an innermost loop that neither calls nor exits, up to maxPins
 // of them hold the loop's most used slots for its whole extent instead
@@ -252,6 +257,9 @@ type slotCache struct {
 	// flushed, evicted or cleared, and the loop stores it on its way
 	// out.
 	pinned [len(slotRegs)]bool
+	// locked marks, while into chooses a register, the ones holding
+	// operands the instruction has yet to read.
+	locked [len(slotRegs)]bool
 	// used orders the entries by their last use, for eviction.
 	used  [len(slotRegs)]uint32
 	clock uint32
@@ -278,7 +286,7 @@ func (g *gen) victim() int {
 	c := &g.slots
 	best := -1
 	for i := range c.slot {
-		if c.pinned[i] {
+		if c.pinned[i] || c.locked[i] {
 			continue
 		}
 		if !c.valid[i] || c.dirty[i] && g.dead(c.writer[i]) {
@@ -314,6 +322,23 @@ func (g *gen) flush() {
 	}
 }
 
+// flushResults writes back, before a return, the dirty slot registers
+// that hold the function's results, and forgets that the others are
+// dirty: after the return the caller reads the results and nothing else
+// of the frame (its slots above the results are operand-stack slots
+// that the call consumed), so storing them would be wasted.
+func (g *gen) flushResults() {
+	c := &g.slots
+	for i := range c.slot {
+		if c.valid[i] && c.dirty[i] {
+			if c.slot[i] < g.resultSlots {
+				g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])
+			}
+			c.dirty[i] = false
+		}
+	}
+}
+
 // entry returns a slot register to hold slot s, writing back the slot
 // its previous value belonged to if that is dirty.
 func (g *gen) entry(s uint32) int {
@@ -328,6 +353,70 @@ func (g *gen) entry(s uint32) int {
 	}
 	c.touch(i)
 	return i
+}
+
+// into returns the slot register that is to receive slot s's new value,
+// for a template that computes its result in place rather than in a
+// scratch register that st then copies: the register already holding s,
+// else one taken as entry takes it, but none of keep, registers that
+// hold operands still to be read. It fails (ok false) when every other
+// register is pinned or kept. The caller writes the register and then
+// calls wrote.
+func (g *gen) into(s uint32, keep ...asm.Reg) (i int, ok bool) {
+	c := &g.slots
+	if i = c.find(s); i >= 0 {
+		c.touch(i)
+		return i, true
+	}
+	for _, r := range keep {
+		if k := slotIndex(r); k >= 0 {
+			c.locked[k] = true
+		}
+	}
+	i = g.victim()
+	c.locked = [len(slotRegs)]bool{}
+	if i < 0 {
+		return -1, false
+	}
+	if c.valid[i] && c.dirty[i] {
+		g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])
+	}
+	c.slot[i], c.valid[i], c.dirty[i] = s, true, false
+	c.touch(i)
+	return i, true
+}
+
+// wrote records that slot register i, which into gave for slot s, now
+// holds the instruction's result, w bytes wide, as st would.
+func (g *gen) wrote(i int, w asm.Width) {
+	c := &g.slots
+	if !g.lazy {
+		g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])
+	}
+	c.w[i], c.dirty[i], c.writer[i] = w, g.lazy && !c.pinned[i], int32(g.pc)
+	g.cacheEnd = -1
+}
+
+// spare reports whether entry could take a register without evicting a
+// locked or pinned one.
+func (g *gen) spare() bool {
+	c := &g.slots
+	for i := range c.slot {
+		if !c.pinned[i] && !c.locked[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// slotIndex returns r's index in slotRegs, or -1.
+func slotIndex(r asm.Reg) int {
+	for i, s := range slotRegs {
+		if s == r {
+			return i
+		}
+	}
+	return -1
 }
 
 // holding returns a register that holds slot s's value, and the width of
@@ -425,6 +514,15 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.cur.index = fn.FuncIndex
 	g.traps, g.backEdges = g.traps[:0], g.backEdges[:0]
 	g.frameOff = 0
+	g.resultSlots = 0
+	if ft := g.m.FuncType(fn.FuncIndex); ft != nil {
+		for _, t := range ft.Results {
+			g.resultSlots++
+			if t == wasm.ValueTypeV128 {
+				g.resultSlots++
+			}
+		}
+	}
 	if len(fn.Offsets) > 0 {
 		g.frameOff = fn.Offsets[0]
 	}
@@ -650,7 +748,10 @@ func (g *gen) instr(in *ir.Instr) {
 		g.keepSlots = true // they write no slot
 	}
 	g.lazy = writesBack(in.Op)
-	if !g.lazy {
+	switch {
+	case in.Op == ir.OpReturn:
+		g.flushResults()
+	case !g.lazy:
 		g.flush()
 	}
 	switch op := in.Op; op {
@@ -664,7 +765,7 @@ func (g *gen) instr(in *ir.Instr) {
 		// Data of the preceding br_table.
 	case ir.OpReturn:
 		if g.loop != nil {
-			g.storePins(g.loop.pins)
+			g.storePins(g.resultPins(g.loop.pins))
 		}
 		a.Ret()
 	case ir.OpCallLocal:

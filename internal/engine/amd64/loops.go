@@ -418,6 +418,19 @@ func (g *gen) storePins(pins []pin) {
 	}
 }
 
+// resultPins returns the pins that hold the function's results, the
+// only ones a return must store (see flushResults). It reuses no
+// memory of pins.
+func (g *gen) resultPins(pins []pin) []pin {
+	var out []pin
+	for _, p := range pins {
+		if p.slot < g.resultSlots {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // loadPins loads every pinned slot into its register.
 func (g *gen) loadPins(pins []pin) {
 	for _, p := range pins {

@@ -148,12 +148,18 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 		g.alu(asm.AluXor, op == ir.OpI64XorI, in, true)
 	case ir.OpI32Mul, ir.OpI64Mul:
 		w := widthOf(op == ir.OpI64Mul)
+		if g.binaryInto(twoOp{mul: true}, w, in, false) {
+			break
+		}
 		g.ld(w, asm.RAX, in.B)
 		g.ld(w, asm.RCX, in.C)
 		a.IMul(w, asm.RAX, asm.RCX)
 		g.st(w, in.A, asm.RAX)
 	case ir.OpI32MulI, ir.OpI64MulI:
 		w := widthOf(op == ir.OpI64MulI)
+		if g.binaryInto(twoOp{mul: true}, w, in, true) {
+			break
+		}
 		g.ld(w, asm.RAX, in.B)
 		if fitsImm(w, in.Imm) {
 			a.IMulImm(w, asm.RAX, asm.RAX, int32(in.Imm))
@@ -228,11 +234,17 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 		a.Popcnt(w, asm.RAX, asm.RAX)
 		g.st(w, in.A, asm.RAX)
 	case ir.OpI32WrapI64:
+		if g.moveInto(in, asm.W32) {
+			break
+		}
 		g.ld(asm.W32, asm.RAX, in.B)
 		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI64ExtendI32S:
 		g.signExtend(asm.W64, asm.W32, in)
 	case ir.OpI64ExtendI32U:
+		if g.moveInto(in, asm.W32) {
+			break
+		}
 		g.ld(asm.W32, asm.RAX, in.B)
 		g.st(asm.W32, in.A, asm.RAX)
 	case ir.OpI32Extend8S:
@@ -258,6 +270,16 @@ func (g *gen) nativeInt(in *ir.Instr) bool {
 // alu emits a = b op c (or b op imm).
 func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
 	w := widthOf(is64)
+	if imm && op == asm.AluAnd && is64 && in.Imm == 0xFFFFFFFF {
+		// The low half, zero-extended: one 32-bit move, where the
+		// mask would not fit an immediate.
+		if g.moveInto(in, asm.W32) {
+			return
+		}
+	}
+	if g.binaryInto(twoOp{alu: op}, w, in, imm) {
+		return
+	}
 	g.ld(w, asm.RAX, in.B)
 	g.aluOperand(op, w, asm.RAX, in, imm)
 	g.st(w, in.A, asm.RAX)
@@ -315,8 +337,18 @@ func (g *gen) shiftImm(op asm.ShiftOp, is64 bool, in *ir.Instr) {
 	if is64 {
 		mask = 63
 	}
+	n := uint8(in.Imm & mask)
+	if n == 0 {
+		if g.moveInto(in, w) {
+			return
+		}
+	} else if i, ok := g.loadB(w, in.B, in.A, noReg); ok {
+		g.a.ShiftImm(op, w, slotRegs[i], n)
+		g.wrote(i, w)
+		return
+	}
 	g.ld(w, asm.RAX, in.B)
-	if n := uint8(in.Imm & mask); n != 0 {
+	if n != 0 {
 		g.a.ShiftImm(op, w, asm.RAX, n)
 	}
 	g.st(w, in.A, asm.RAX)
@@ -365,4 +397,129 @@ func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 		a.MovRR(asm.W32, r, r) // zero-extend
 	}
 	g.st(w, in.A, r)
+}
+
+// twoOp is a two-operand instruction, d op= source, that binaryInto
+// applies: an ALU operation, or imul.
+type twoOp struct {
+	alu asm.AluOp
+	mul bool
+}
+
+// noReg stands for no register among into's keep: none of slotRegs.
+const noReg = asm.RAX
+
+// binaryInto emits a = b op c (or b op imm) in a's slot register, so
+// that the result is neither computed in a scratch register nor copied
+// from one: two instructions for most, where ld, the operation and st
+// take four. It reports false, having emitted nothing, when no slot
+// register is free for a or when a is c but not b and op does not
+// commute; the caller then uses its scratch-register template.
+func (g *gen) binaryInto(o twoOp, w asm.Width, in *ir.Instr, imm bool) bool {
+	b, c := in.B, in.C
+	if !imm && c == in.A && b != in.A {
+		if !o.mul && o.alu == asm.AluSub {
+			return false
+		}
+		b, c = c, b // a = a op b: no copy of b into a's register
+	}
+	rc, cIn := noReg, false
+	if !imm {
+		rc, cIn = g.operand(c)
+	}
+	i, ok := g.loadB(w, b, in.A, rc)
+	if !ok {
+		return false
+	}
+	a := &g.a
+	d := slotRegs[i]
+	switch {
+	case imm:
+		v := in.Imm
+		if !fitsImm(w, v) {
+			g.loadImm(w, asm.RCX, v)
+			o.apply(a, w, d, asm.RCX)
+		} else if o.mul {
+			a.IMulImm(w, d, d, int32(v))
+		} else {
+			a.AluImm(o.alu, w, d, int32(v))
+		}
+	case c == b:
+		o.apply(a, w, d, d) // d holds b, which is c
+	case cIn:
+		o.apply(a, w, d, rc)
+	case o.mul:
+		a.Load(w, asm.RCX, slot(c))
+		a.IMul(w, d, asm.RCX)
+	default:
+		a.AluLoad(o.alu, w, d, slot(c))
+	}
+	g.wrote(i, w)
+	return true
+}
+
+func (o twoOp) apply(a *asm.Asm, w asm.Width, d, r asm.Reg) {
+	if o.mul {
+		a.IMul(w, d, r)
+	} else {
+		a.Alu(o.alu, w, d, r)
+	}
+}
+
+// loadB takes slot a's register (into), keeping keep, and copies slot
+// b's value into it, w bytes wide (W32 zero-extends, or the operation
+// the caller applies at W32 will). A b read from the frame is kept in
+// a slot register too, as ld keeps it, when one is free.
+func (g *gen) loadB(w asm.Width, b, a uint32, keep asm.Reg) (int, bool) {
+	rb, bIn := g.operand(b)
+	i, ok := g.into(a, rb, keep)
+	if !ok {
+		return -1, false
+	}
+	d := slotRegs[i]
+	c := &g.slots
+	switch {
+	case bIn:
+		if d != rb {
+			g.a.MovRR(w, d, rb)
+		}
+	case b == a:
+		// Not cached, so the frame holds it; d is a's register only
+		// from now.
+		g.a.Load(w, d, slot(b))
+	default:
+		c.locked[i] = true
+		if k := slotIndex(keep); k >= 0 {
+			c.locked[k] = true
+		}
+		if g.lazy && g.spare() {
+			g.ld(w, d, b)
+		} else {
+			g.a.Load(w, d, slot(b))
+		}
+		c.locked = [len(slotRegs)]bool{}
+	}
+	return i, true
+}
+
+// moveInto emits a = b's low w bytes (W32 zero-extends) in a's slot
+// register, reporting false when into has none to give.
+func (g *gen) moveInto(in *ir.Instr, w asm.Width) bool {
+	rb, hw, bIn := g.holding(in.B)
+	i, ok := g.into(in.A, rb)
+	if !ok {
+		return false
+	}
+	d := slotRegs[i]
+	switch {
+	case !bIn:
+		g.a.Load(w, d, slot(in.B))
+	case d != rb || w == asm.W32 && hw != asm.W32:
+		g.a.MovRR(w, d, rb)
+	}
+	if bIn && hw == asm.W32 {
+		w = asm.W32
+	}
+	g.wrote(i, w)
+	return true
 }

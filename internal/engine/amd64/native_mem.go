@@ -124,6 +124,18 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 		a.Store(widthOfSize(acc.size), m, r)
 		return true
 	}
+	// Into the result's slot register when there is one to take: m
+	// uses no slot register, so any may be.
+	if i, ok := g.into(in.A); ok {
+		d := slotRegs[i]
+		if acc.sx {
+			a.LoadSX(acc.w, widthOfSize(acc.size), d, m)
+		} else {
+			a.Load(widthOfSize(acc.size), d, m)
+		}
+		g.wrote(i, acc.w)
+		return true
+	}
 	if acc.sx {
 		a.LoadSX(acc.w, widthOfSize(acc.size), asm.RCX, m)
 	} else if acc.size == 8 {
