@@ -3,6 +3,7 @@ package amd64
 import (
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
+	"golang.org/x/sys/cpu"
 )
 
 // Target is what differs between the places generated code runs. The
@@ -21,6 +22,11 @@ type Target struct {
 	// CheckStack compares the stacks with their limits at function
 	// entry. Without it, overflow runs into a guard page.
 	CheckStack bool
+	// AVX lets the code use 256-bit AVX moves (in the memory.copy
+	// routine), which the host must have enabled: in-process when the
+	// CPU and the operating system have AVX; a micro-VM's guest runs
+	// with only the SSE state enabled.
+	AVX bool
 	// ValueGuard is the size of the guard after the value stack when
 	// CheckStack is off: a function whose frame is at least as large is
 	// checked all the same, since it could reach past the guard.
@@ -56,6 +62,7 @@ var InProcess = &Target{
 	CheckBounds:        true,
 	PollInterrupts:     true,
 	CheckStack:         true,
+	AVX:                cpu.X86.HasAVX,
 	emitEntry:          emitInProcessEntry,
 	emitExitStub:       emitExitStub,
 	emitExit:           callExitStub,

@@ -1,6 +1,7 @@
 package amd64
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -183,13 +184,13 @@ func TestMemoryCopyEdges(t *testing.T) {
 		set = wasm.OpLocalSet
 		i32 = wasm.OpI32Const
 	)
-	// Bytes 0 to 2047 get 7i+1 (mod 256); then memory.copy(d, s, n) and
+	// Bytes 0 to 8191 get 7i+1 (mod 256); then memory.copy(d, s, n) and
 	// the sum of the first and last word of the destination.
 	body := wb(
 		wasm.OpLoop, byte(0x40),
 		get, byte(3), get, byte(3), i32, 7, wasm.OpI32Mul, i32, 1, wasm.OpI32Add, wasm.OpI32Store8, byte(0), byte(0),
 		get, byte(3), i32, 1, wasm.OpI32Add, set, byte(3),
-		get, byte(3), i32, 2048, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+		get, byte(3), i32, 8192, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
 		wasm.OpEnd,
 		get, byte(0), get, byte(1), get, byte(2), byte(0xfc), byte(10), byte(0), byte(0),
 		get, byte(0), wasm.OpI32Load, byte(0), byte(0),
@@ -197,10 +198,23 @@ func TestMemoryCopyEdges(t *testing.T) {
 		wasm.OpI32Add)
 	cases := []edgeCase{{"copy", []wasm.ValueType{tI32, tI32, tI32}, 1, body}}
 	var args [][]uint64
-	const s = 1000
-	for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 96, 100, 127, 128, 129, 255, 511, 512, 700} {
-		for _, dist := range []int64{-100, -65, -64, -33, -32, -17, -16, -9, -8, -1, 0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 100} {
-			args = append(args, []uint64{uint64(s + dist), s, n})
+	// Two sources, one 8 and one 3 past a 16-byte boundary, so that the
+	// destinations take every alignment; lengths round the routine's
+	// thresholds and round one chunk past its aligned part.
+	for _, s := range []int64{1000, 1003} {
+		for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 66, 72, 79, 80, 81, 96, 100, 127, 128, 129, 143, 144, 145, 255, 511, 512, 513, 700, 1000} {
+			for _, dist := range []int64{-1000, -600, -100, -65, -64, -33, -32, -17, -16, -9, -8, -1, 0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 100, 600, 1000} {
+				args = append(args, []uint64{uint64(s + dist), uint64(s), n})
+			}
+		}
+	}
+	// Long copies, which go in rep movsb pieces of the distance when it
+	// and the length are long enough, in both directions.
+	for _, s := range []int64{4000, 4003} {
+		for _, n := range []uint64{2047, 2048, 2049, 3000, 4000} {
+			for _, dist := range []int64{-3500, -2049, -2048, -2047, -1000, -100, -1, 1, 100, 1000, 2047, 2048, 2049, 3500} {
+				args = append(args, []uint64{uint64(s + dist), uint64(s), n})
+			}
 		}
 	}
 	args = append(args,
@@ -208,5 +222,15 @@ func TestMemoryCopyEdges(t *testing.T) {
 		[]uint64{65536 - 39, 0, 40}, []uint64{0, 65536 - 39, 40}, // one past
 		[]uint64{65536, 0, 0}, []uint64{65537, 0, 0}, []uint64{0, 0xffffffff, 2},
 	)
-	diffEdgeCases(t, cases, args)
+	// In-process code copies with AVX where the host has it, and with
+	// SSE as a micro-VM's does otherwise: both routines, here.
+	wide := InProcess.AVX
+	defer func() { InProcess.AVX = wide }()
+	for _, avx := range []bool{false, true} {
+		if avx && !wide {
+			continue
+		}
+		InProcess.AVX = avx
+		t.Run(fmt.Sprintf("avx=%v", avx), func(t *testing.T) { diffEdgeCases(t, cases, args) })
+	}
 }
