@@ -1,10 +1,12 @@
 package amd64
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/wasmvisor/wasmvisor/api"
@@ -331,6 +333,11 @@ func TestNativeFloat(t *testing.T) {
 					same = same && si[i] == sc[i]
 				}
 			}
+			if !same && ki == 0 && kc == 0 && emulatedCPU && arithmeticNaNs(o.result, si[0], sc[0]) {
+				// QEMU's software CPU picks SSE's NaN results unlike
+				// x86 hardware: the spec's rule is all it can show.
+				same = true
+			}
 			if !same {
 				t.Errorf("%s %#x: interpreter %#x (trap %v), compiled %#x (trap %v)",
 					o, args, si[:fi.ResultSlots], ki, sc[:fi.ResultSlots], kc)
@@ -340,6 +347,28 @@ func TestNativeFloat(t *testing.T) {
 			}
 		}
 	}
+}
+
+// emulatedCPU is true where QEMU emulates the CPU in software (TCG),
+// as CI's machines without KVM run these tests: its SSE arithmetic
+// chooses among NaN operands otherwise than x86 hardware does.
+var emulatedCPU = func() bool {
+	info, _ := os.ReadFile("/proc/cpuinfo")
+	return bytes.Contains(info, []byte("QEMU TCG CPU"))
+}()
+
+// arithmeticNaNs reports whether a and b, results of type typ, are both
+// NaNs and b an arithmetic one (its quiet bit set), as the spec requires
+// of any NaN an operation makes: it allows any payload.
+func arithmeticNaNs(typ wasm.ValueType, a, b uint64) bool {
+	switch typ {
+	case tF32:
+		x, y := math.Float32frombits(uint32(a)), math.Float32frombits(uint32(b))
+		return x != x && y != y && b&(1<<22) != 0
+	case tF64:
+		return math.IsNaN(math.Float64frombits(a)) && math.IsNaN(math.Float64frombits(b)) && b&(1<<51) != 0
+	}
+	return false
 }
 
 func floatTrapKind(t *testing.T, err error) api.TrapKind {
