@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 
@@ -97,6 +98,13 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	if err := r.validate(m); err != nil {
 		return nil, err
 	}
+	if fc, ok := p.(fileCompiler); ok {
+		if code, err := compileToCache(cache.c, key, p, fc, m); err == nil {
+			return code, nil
+		}
+		// A cache that cannot store is a slower cache: compiled in
+		// memory below, and stored if it can be.
+	}
 	code, err := compile(p, m)
 	if err != nil {
 		return nil, err
@@ -108,6 +116,47 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	}
 	return code, nil // code, returned, keeps parts mapped until here
 }
+
+// compileToCache compiles m, which is valid, straight into a new entry
+// of c under key, and maps the code from the entry's file as a hit does:
+// the code is never held whole in memory (it goes to the file as it is
+// generated), and is paged in from the page cache as it runs rather than
+// kept as anonymous memory. The code is loaded before the entry is
+// committed, so that an entry the cache refuses (over its bound) costs
+// no second compile: the mapping outlives the file.
+func compileToCache(c *aot.Cache, key string, p engine.Persistent, fc fileCompiler, m *wasm.Module) (engine.Module, error) {
+	pe, err := c.Create(key)
+	if err != nil {
+		return nil, err
+	}
+	f := pe.File()
+	n, err := fc.CompileToFile(m, f, 0)
+	var code engine.Module
+	if err == nil {
+		// This process wrote the file: its bytes are what the
+		// engine stored.
+		code, err = p.UnmarshalModule(m, writtenEntry{io.NewSectionReader(f, 0, n), f}, n)
+	}
+	if err != nil {
+		pe.Abort()
+		return nil, err
+	}
+	// A cache that cannot store is a slower cache, not a failed
+	// compile: Stats shows what was stored.
+	pe.Commit(n)
+	pe.Close()
+	return code, nil
+}
+
+// writtenEntry is the stored form in a file this process wrote, which
+// the engine maps code from (as from aot.Entry, see
+// engine.Persistent.UnmarshalModule).
+type writtenEntry struct {
+	*io.SectionReader
+	f *os.File
+}
+
+func (e writtenEntry) File() (*os.File, int64) { return e.f, 0 }
 
 // compile has e compile m, which is valid.
 func compile(e engine.Engine, m *wasm.Module) (engine.Module, error) {

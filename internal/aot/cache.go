@@ -301,6 +301,85 @@ func (c *Cache) Put(key string, parts ...[]byte) error {
 	return c.trim()
 }
 
+// PendingEntry is an entry being written by its caller (Cache.Create).
+type PendingEntry struct {
+	c    *Cache
+	key  string
+	f    *os.File
+	path string
+}
+
+// Create starts the entry for key: a temporary file beside the entries,
+// readable by the user only, into which the caller writes the payload
+// from offset 0 before Commit, and which the caller closes. The payload
+// never passes through the cache, so that a large one can be written as
+// it is made.
+func (c *Cache) Create(key string) (*PendingEntry, error) {
+	path := c.path(key)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return &PendingEntry{c: c, key: key, f: f, path: path}, nil
+}
+
+// File returns the file the payload goes in.
+func (p *PendingEntry) File() *os.File { return p.f }
+
+// Commit authenticates the payload, the file's first n bytes (the file
+// must end there), and renames the entry into place. The HMAC is
+// computed by reading the payload back through one small buffer. The
+// file stays open for the caller's mappings until Abort or Close; on
+// error nothing is stored.
+func (p *PendingEntry) Commit(n int64) error {
+	err := p.finish(n)
+	if err == nil {
+		err = os.Rename(p.f.Name(), p.path)
+	}
+	if err != nil {
+		os.Remove(p.f.Name())
+		return fmt.Errorf("cache: %w", err)
+	}
+	p.c.stats.stores.Add(1)
+	return p.c.trim()
+}
+
+func (p *PendingEntry) finish(n int64) error {
+	if n > p.c.maxBytes {
+		return fmt.Errorf("cache entry of %d bytes exceeds the cache's bound of %d", n, p.c.maxBytes)
+	}
+	fi, err := p.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != n {
+		return fmt.Errorf("entry of %d bytes, %d expected", fi.Size(), n)
+	}
+	var length [8]byte
+	binary.LittleEndian.PutUint64(length[:], uint64(n))
+	m := p.c.newMAC(p.key, length[:])
+	if _, err := io.CopyBuffer(m, io.NewSectionReader(p.f, 0, n), make([]byte, min(n, verifyChunk)+1)); err != nil {
+		return err
+	}
+	_, err = p.f.WriteAt(slices.Concat(m.Sum(nil), length[:], []byte(entryMagic)), n)
+	return err
+}
+
+// Abort removes the unfinished entry and closes its file.
+func (p *PendingEntry) Abort() {
+	p.f.Close()
+	os.Remove(p.f.Name())
+}
+
+// Close closes the entry's file, committed or not; mappings made of it
+// stay valid.
+func (p *PendingEntry) Close() error { return p.f.Close() }
+
 // trimTo is the fraction of its bound a trimmed cache is brought down
 // to, so that not every store trims.
 const trimTo = 0.9

@@ -241,3 +241,63 @@ func TestCache_BadSecret(t *testing.T) {
 		t.Fatal("Open accepted a secret of the wrong size")
 	}
 }
+
+// TestCache_CreateCommit checks that an entry written by its caller is
+// the entry Put would store, found by Get of another Cache of the
+// directory, and that one too large or not of the length committed is
+// refused whole, leaving nothing behind.
+func TestCache_CreateCommit(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(dir, Options{MaxBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte("machine code, written as it is made")
+	write := func(key string, payload []byte) *PendingEntry {
+		t.Helper()
+		pe, err := c.Create(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pe.File().WriteAt(payload, 0); err != nil {
+			t.Fatal(err)
+		}
+		return pe
+	}
+	pe := write("k", want)
+	if err := pe.Commit(int64(len(want))); err != nil {
+		t.Fatal(err)
+	}
+	pe.Close()
+	c2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := get(c2, "k"); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("Get = %q, %v; want %q", got, ok, want)
+	}
+	if s := c.Stats(); s.Stores != 1 {
+		t.Errorf("Stats = %+v, want a store", s)
+	}
+	for key, payload := range map[string][]byte{"long": want, "big": make([]byte, 1001)} {
+		pe := write(key, payload)
+		n := int64(len(payload))
+		if key == "long" {
+			n-- // shorter than written
+		}
+		if err := pe.Commit(n); err == nil {
+			t.Errorf("%s: Commit stored it", key)
+		}
+		pe.Close()
+	}
+	write("aborted", want).Abort()
+	for _, key := range []string{"long", "big", "aborted"} {
+		if _, ok := get(c2, key); ok {
+			t.Errorf("%s: stored", key)
+		}
+	}
+	des, err := os.ReadDir(filepath.Dir(c.path("k")))
+	if err != nil || len(des) != 1 {
+		t.Errorf("%d files among the entries (%v), want 1", len(des), err)
+	}
+}
