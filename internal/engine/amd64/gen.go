@@ -97,6 +97,9 @@ type gen struct {
 	// slots only through ld, operand and aluSlot and writes them only
 	// through st: its results may stay in slot registers (see slotRegs).
 	lazy bool
+	// zeroLocals and writtenLocals are localsReadFirst's result and
+	// workspace.
+	zeroLocals, writtenLocals []bool
 	// lastRead, seen, readAt and seenGen are lastReads' result and
 	// workspace.
 	lastRead []int32
@@ -695,10 +698,21 @@ func (g *gen) prologue() {
 		g.poll(g.frameOff)
 	}
 	if n := fn.LocalSlots; n > 0 {
-		if n <= 16 {
-			a.MovImm(asm.W32, asm.RAX, 0)
-			for i := fn.ParamSlots; i < fn.ParamSlots+n; i++ {
-				a.Store(asm.W64, slot(i), asm.RAX)
+		zero := g.localsReadFirst()
+		k := uint32(0)
+		for _, z := range zero {
+			if z {
+				k++
+			}
+		}
+		if k <= 16 {
+			if k > 0 {
+				a.MovImm(asm.W32, asm.RAX, 0)
+			}
+			for i, z := range zero {
+				if z {
+					a.Store(asm.W64, slot(fn.ParamSlots+uint32(i)), asm.RAX)
+				}
 			}
 		} else {
 			// rep stosq: RDI = destination, RCX = count, RAX = 0.
@@ -708,6 +722,50 @@ func (g *gen) prologue() {
 			a.Raw(0xF3, 0x48, 0xAB)
 		}
 	}
+}
+
+// localsReadFirst says which of the function's declared locals it must
+// zero on entry: all but those that its first straight line of
+// write-back instructions writes before anything may read them (as
+// lastReads reads operands: b and c, a when not written, a select's
+// condition). Compilers declare locals for most temporaries, which are
+// written first; a zeroing store costs as much as the instruction that
+// overwrites it.
+func (g *gen) localsReadFirst() []bool {
+	fn := g.fn
+	lo, n := fn.ParamSlots, fn.LocalSlots
+	zero := slices.Grow(g.zeroLocals[:0], int(n))[:n]
+	for i := range zero {
+		zero[i] = true
+	}
+	g.zeroLocals = zero
+	written := slices.Grow(g.writtenLocals[:0], int(n))[:n]
+	clear(written)
+	g.writtenLocals = written
+	read := func(s uint32) {
+		if s >= lo && s < lo+n && !written[s-lo] {
+			written[s-lo] = true // read first: stays zeroed
+		}
+	}
+	for pc := range fn.Code {
+		in := &fn.Code[pc]
+		if g.labels[pc] != nil || !writesBack(in.Op) {
+			break
+		}
+		read(in.B)
+		read(in.C)
+		def := definesA(in.Op)
+		if !def {
+			read(in.A)
+		}
+		if in.Op == ir.OpSelect {
+			read(uint32(in.Imm))
+		}
+		if def && in.A >= lo && in.A < lo+n && !written[in.A-lo] {
+			written[in.A-lo], zero[in.A-lo] = true, false
+		}
+	}
+	return zero
 }
 
 // poll exits to Go if the interrupt flag is set, continuing after.

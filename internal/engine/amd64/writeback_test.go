@@ -234,3 +234,29 @@ func TestMemoryCopyEdges(t *testing.T) {
 		t.Run(fmt.Sprintf("avx=%v", avx), func(t *testing.T) { diffEdgeCases(t, cases, args) })
 	}
 }
+
+// TestLocalsZeroed checks that the entry zeroes the declared locals that
+// may be read before they are written (localsReadFirst): one read in the
+// first straight line before any write, one written only past a branch,
+// which a call that does not branch must see zero, whatever an earlier
+// call left in the frame; and none that is written first.
+func TestLocalsZeroed(t *testing.T) {
+	const (
+		get = wasm.OpLocalGet
+		set = wasm.OpLocalSet
+		i32 = wasm.OpI32Const
+	)
+	// Locals 1 to 4: 1 written first, 2 read first, 3 written from 1
+	// and 2, 4 written only when the parameter is 0.
+	body := wb(
+		i32, 5, set, byte(1),
+		get, byte(2), get, byte(1), wasm.OpI32Add, set, byte(3),
+		wasm.OpBlock, byte(0x40),
+		get, byte(0), wasm.OpBrIf, byte(0),
+		i32, 9, set, byte(4),
+		i32, 100, set, byte(2),
+		wasm.OpEnd,
+		get, byte(3), get, byte(4), wasm.OpI32Add, get, byte(2), wasm.OpI32Add)
+	cases := []edgeCase{{"locals", []wasm.ValueType{tI32}, 4, body}}
+	diffEdgeCases(t, cases, [][]uint64{{0}, {1}, {0}, {1}, {1}})
+}
