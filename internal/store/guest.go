@@ -37,7 +37,7 @@ const (
 	// (or at its end), so that output keeps its order.
 	GuestFdWrite
 	// GuestFdFdstatGet, GuestFdPrestatGet and GuestFdPrestatDirName
-	// report the state of the first descriptors (0 to 7).
+	// report the state of the first descriptors (0 to 31).
 	GuestFdFdstatGet
 	GuestFdPrestatGet
 	GuestFdPrestatDirName
@@ -46,6 +46,15 @@ const (
 	// guest's next exit is served (or at its end): only the guest can
 	// tell the difference, and it sees its new flags.
 	GuestFdFdstatSetFlags
+	// GuestFdClose closes, in the guest's data, a descriptor the server
+	// says may be closed later (Closable), and the host closes it
+	// before the guest's next exit is served (or at its end): nothing
+	// outside the guest can tell when, and inside it the descriptor is
+	// closed at once.
+	GuestFdClose
+	// GuestFdReaddir answers fd_readdir at or past the end of a
+	// directory listing the server holds (DirEnd): nothing read.
+	GuestFdReaddir
 	guestKinds
 )
 
@@ -98,6 +107,21 @@ type GuestServer interface {
 	Fdstat(fd uint32) (stat [24]byte, errno uint16)
 	Prestat(fd uint32) (name string, errno uint16)
 	SetFdflags(fd uint32, flags uint64) (errno uint16)
+	// Closable reports whether fd_close of fd would succeed and may be
+	// done later, by CloseLater, without anyone but the guest seeing
+	// the difference: fd is a file or a directory, whose close reports
+	// no error and tells no one else.
+	Closable(fd uint32) bool
+	// CloseLater closes fd, a descriptor Closable reported, on behalf
+	// of an fd_close the guest already saw succeed.
+	CloseLater(fd uint32)
+	// DirEnd returns the cookie from which fd_readdir of fd, with any
+	// buffer inside memory, reads nothing and changes nothing but what
+	// DirRead records; 0 if there is none.
+	DirEnd(fd uint32) uint64
+	// DirRead records an fd_readdir of fd the guest answered from
+	// DirEnd, as the host function would have.
+	DirRead(fd uint32)
 }
 
 // GuestFault is the errno a guest's routine returns for an address

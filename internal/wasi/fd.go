@@ -57,13 +57,29 @@ func fdAllocate(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, erro
 }
 
 // fdClose implements fd_close(fd). Pre-opened descriptors may be closed
-// too.
+// too. A file or directory's close reports no error, as in wasmtime: the
+// descriptor is gone whatever close(2) says, and what Linux reports there
+// (a failed write-back of a network file system) belongs to fd_sync.
+// That is also what lets a micro-VM close such descriptors later
+// (Closable).
 func fdClose(k *Kernel, _ context.Context, _ Memory, p []uint64) (Errno, error) {
 	fd := uint32(p[0])
-	if _, errno := k.get(fd); errno != ESUCCESS {
+	e, errno := k.get(fd)
+	if errno != ESUCCESS {
 		return errno, nil
 	}
-	return errnoOf(k.closeEntry(k.remove(fd))), nil
+	err := k.closeEntry(k.remove(fd))
+	if k.closeQuietly(e) {
+		return ESUCCESS, nil
+	}
+	return errnoOf(err), nil
+}
+
+// closeQuietly reports whether closing e reports no error and tells no
+// one but the guest: e is a directory or a file with offsets (not a
+// FIFO or a device, whose other end sees the close).
+func (k *Kernel) closeQuietly(e *fdEntry) bool {
+	return e.kind == kindDir || e.kind == kindFile && e.stream == nil
 }
 
 // fdDatasync implements fd_datasync(fd).

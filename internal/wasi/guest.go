@@ -114,3 +114,39 @@ func putFdstat(b []byte, e *fdEntry) {
 	binary.LittleEndian.PutUint64(b[8:], uint64(e.rights))
 	binary.LittleEndian.PutUint64(b[16:], uint64(e.inheriting))
 }
+
+// Closable reports whether fd_close(fd) would succeed and nothing
+// outside the guest can tell when it happens (a directory or a file
+// with offsets), so that it may be done later, by CloseLater.
+func (k *Kernel) Closable(fd uint32) bool {
+	e, errno := k.get(fd)
+	return errno == ESUCCESS && k.closeQuietly(e)
+}
+
+// CloseLater closes fd, which Closable reported, for an fd_close the
+// guest already saw succeed.
+func (k *Kernel) CloseLater(fd uint32) {
+	if k.Closable(fd) {
+		k.closeEntry(k.remove(fd))
+	}
+}
+
+// DirEnd returns the cookie from which fd_readdir(fd, …) reads nothing:
+// the end of fd's directory listing, while the kernel holds it, so that
+// such a call changes nothing but the listing's last use (DirRead). It
+// returns 0 if there is none: a cookie of 0 lists the directory afresh.
+func (k *Kernel) DirEnd(fd uint32) uint64 {
+	e, errno := k.dirFD(fd, RightFdReaddir)
+	if errno != ESUCCESS || e.dirents == nil {
+		return 0
+	}
+	return uint64(len(e.dirents))
+}
+
+// DirRead records an fd_readdir of fd at or past DirEnd, answered
+// without the kernel, as the kernel records it: the listing was used.
+func (k *Kernel) DirRead(fd uint32) {
+	if e, errno := k.dirFD(fd, RightFdReaddir); errno == ESUCCESS && e.dirents != nil {
+		k.snapshots.use(e)
+	}
+}

@@ -74,6 +74,8 @@ var guestKinds = map[string]store.GuestKind{
 	"fd_prestat_get":      store.GuestFdPrestatGet,
 	"fd_prestat_dir_name": store.GuestFdPrestatDirName,
 	"fd_fdstat_set_flags": store.GuestFdFdstatSetFlags,
+	"fd_close":            store.GuestFdClose,
+	"fd_readdir":          store.GuestFdReaddir,
 }
 
 // guestServer returns the caller's kernel, which serves what a guest

@@ -64,7 +64,11 @@ const (
 	srvWriteUsed = srvWriteFD + 4
 	srvWriteCap  = srvWriteUsed + 4
 	srvWriteBuf  = srvWriteCap + 4
-	srvSize      = srvWriteBuf + 8
+	// The descriptors the guest closed and the host has not (u32 each),
+	// in order, after their count (u32).
+	srvClosedN = srvWriteBuf + 8
+	srvClosed  = srvClosedN + 4
+	srvSize    = srvClosed + 4*maxGuestCloses
 
 	// A list of strings: their count and the bytes they take, NULs
 	// included (u32 each), then the guest addresses of the strings,
@@ -81,16 +85,23 @@ const (
 	// the one fd_prestat_get fails with (u32; descAskHost if the host
 	// must answer), fd_fdstat_get's record, a word that is not zero
 	// while the guest changed the flags in it and the host has not
-	// applied them, and the name of a preopened directory: its length
-	// (u32) and up to descNameMax bytes.
-	descRecs      = 8
-	descRecSize   = 96
+	// applied them, one that is not zero if the guest may close it
+	// (store.GuestServer.Closable), the cookie from which fd_readdir
+	// reads nothing (u64; 0 for none), a word that is not zero once the
+	// guest answered such a call and the host has not recorded it, and
+	// the name of a preopened directory: its length (u32) and up to
+	// descNameMax bytes.
+	descRecs      = 32
+	descRecSize   = 128
 	descStatErr   = 0
 	descPreErr    = 4
 	descStat      = 8
 	descDirty     = 32
-	descNameLen   = 36
-	descName      = 40
+	descClosable  = 36
+	descDirEnd    = 40
+	descDirRead   = 48
+	descNameLen   = 52
+	descName      = 56
 	descNameMax   = descRecSize - descName
 	descAskHost   = 1<<32 - 1
 	descFdflags   = descStat + 2 // u16
@@ -100,6 +111,13 @@ const (
 	rightSetFlags = 1 << 3 // fd_fdstat_set_flags
 	// maxGuestIovs bounds the iovecs of a write the guest buffers.
 	maxGuestIovs = 64
+	// maxGuestCloses is how many descriptors the guest may close
+	// between two exits: a descriptor it closed stays closed to it
+	// until the next exit, so it can close each of those with a record
+	// once.
+	maxGuestCloses = descRecs
+	// errnoBadf is WASI's EBADF.
+	errnoBadf = 8
 )
 
 // emitGuestRoutines emits the table of guest routines and the routines.
@@ -117,6 +135,8 @@ func emitGuestRoutines(g *gen) {
 		store.GuestFdPrestatGet:     emitGuestPrestat,
 		store.GuestFdPrestatDirName: emitGuestPrestatName,
 		store.GuestFdFdstatSetFlags: emitGuestSetFlags,
+		store.GuestFdClose:          emitGuestClose,
+		store.GuestFdReaddir:        emitGuestReaddir,
 	}
 	start := a.Len()
 	labels := make([]*asm.Label, len(routines))
@@ -378,6 +398,56 @@ func emitGuestSetFlags(g *gen, fallback *asm.Label) {
 	a.Jcc(asm.CondNE, fallback)
 	a.Store(asm.W16, asm.M(asm.RCX, descFdflags), asm.RDX)
 	a.StoreImm(asm.W32, asm.M(asm.RCX, descDirty), 1)
+	guestSuccess(a)
+}
+
+// emitGuestClose serves fd_close(fd) of a descriptor the host says
+// may be closed later: the record says it is closed, and it joins the
+// descriptors the host closes before it serves the next exit, which is
+// the first moment anyone but the guest could tell. A descriptor
+// without a record, one the host must close itself, or one past
+// maxGuestCloses goes to the host.
+func emitGuestClose(g *gen, fallback *asm.Label) {
+	a := &g.a
+	guestDesc(a, fallback, -1)
+	a.TestMemImm(asm.W32, asm.M(asm.RCX, descClosable), -1)
+	a.Jcc(asm.CondE, fallback)
+	a.Load(asm.W32, asm.RAX, asm.M(asm.RSI, srvClosedN))
+	a.AluImm(asm.AluCmp, asm.W32, asm.RAX, maxGuestCloses)
+	a.Jcc(asm.CondAE, fallback)
+	a.Load(asm.W32, asm.RDX, slot(0))
+	a.Store(asm.W32, asm.MI(asm.RSI, asm.RAX, 4, srvClosed), asm.RDX)
+	a.AluImm(asm.AluAdd, asm.W32, asm.RAX, 1)
+	a.Store(asm.W32, asm.M(asm.RSI, srvClosedN), asm.RAX)
+	// Closed, as far as the guest's routines can tell.
+	a.StoreImm(asm.W32, asm.M(asm.RCX, descStatErr), errnoBadf)
+	a.StoreImm(asm.W32, asm.M(asm.RCX, descPreErr), errnoBadf)
+	a.StoreImm(asm.W32, asm.M(asm.RCX, descClosable), 0)
+	a.StoreImm(asm.W64, asm.M(asm.RCX, descDirEnd), 0)
+	guestSuccess(a)
+}
+
+// emitGuestReaddir serves fd_readdir(fd, buffer, length, cookie, used
+// address) from the end of the listing the host holds for fd on: it
+// reads nothing. Any other cookie, and areas outside memory, go to the
+// host.
+func emitGuestReaddir(g *gen, fallback *asm.Label) {
+	a := &g.a
+	guestDesc(a, fallback, -1)
+	a.Load(asm.W64, asm.RAX, asm.M(asm.RCX, descDirEnd))
+	a.Test(asm.W64, asm.RAX, asm.RAX)
+	a.Jcc(asm.CondE, fallback)
+	a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, slot(3))
+	a.Jcc(asm.CondA, fallback) // a cookie before the end
+	a.Load(asm.W32, asm.RDX, slot(1))
+	a.Load(asm.W32, asm.RAX, slot(2))
+	a.Lea(asm.W64, asm.RDI, asm.MI(asm.RDX, asm.RAX, 1, 0))
+	a.Alu(asm.AluCmp, asm.W64, asm.RDI, rMemLen)
+	a.Jcc(asm.CondA, fallback)
+	a.Load(asm.W32, asm.RDX, slot(4))
+	guestCheck(a, asm.RDX, 4, asm.RDI, fallback)
+	a.StoreImm(asm.W32, asm.MI(rMem, asm.RDX, 1, 0), 0)
+	a.StoreImm(asm.W32, asm.M(asm.RCX, descDirRead), 1)
 	guestSuccess(a)
 }
 

@@ -44,6 +44,8 @@ var guestSignatures = [store.GuestKinds][]wasm.ValueType{
 	store.GuestFdPrestatGet:     {wasm.ValueTypeI32, wasm.ValueTypeI32},
 	store.GuestFdPrestatDirName: {wasm.ValueTypeI32, wasm.ValueTypeI32, wasm.ValueTypeI32},
 	store.GuestFdFdstatSetFlags: {wasm.ValueTypeI32, wasm.ValueTypeI32},
+	store.GuestFdClose:          {wasm.ValueTypeI32},
+	store.GuestFdReaddir:        {wasm.ValueTypeI32, wasm.ValueTypeI32, wasm.ValueTypeI32, wasm.ValueTypeI64, wasm.ValueTypeI32},
 }
 
 // guestRoutine returns the record through which vi calls f, a host
@@ -99,7 +101,7 @@ func (s *vmSession) server(caller *store.Instance, srv store.GuestServer) (*vmSe
 	vs := &vmServer{caller: caller, srv: srv, block: block, wbuf: wbuf}
 	vs.serves[store.GuestFdWrite] = true
 	for _, k := range []store.GuestKind{store.GuestFdFdstatGet, store.GuestFdPrestatGet,
-		store.GuestFdPrestatDirName, store.GuestFdFdstatSetFlags} {
+		store.GuestFdPrestatDirName, store.GuestFdFdstatSetFlags, store.GuestFdClose, store.GuestFdReaddir} {
 		vs.serves[k] = true
 	}
 	s.put32(block+srvWriteCap, vmWriteBuffer)
@@ -199,6 +201,12 @@ func (s *vmSession) refresh(vs *vmServer) {
 		copy(s.data[rec+descStat:], stat[:])
 		s.put32(rec+descStatErr, uint32(errno))
 		s.put32(rec+descDirty, 0)
+		s.put32(rec+descClosable, 0)
+		if vs.srv.Closable(fd) {
+			s.put32(rec+descClosable, 1)
+		}
+		s.put64(rec+descDirEnd, vs.srv.DirEnd(fd))
+		s.put32(rec+descDirRead, 0)
 		name, errno := vs.srv.Prestat(fd)
 		if errno == 0 && len(name) > descNameMax {
 			s.put32(rec+descPreErr, descAskHost)
@@ -225,11 +233,24 @@ func (s *vmSession) refresh(vs *vmServer) {
 func (s *vmSession) drainServers(unread bool) {
 	for _, vs := range s.servers {
 		b := vs.block
+		// In the order the guest did them: a descriptor's flags and
+		// listing may have changed before it was closed, never after.
 		for fd := range uint32(descRecs) {
 			rec := b + srvDesc + uint64(fd)*descRecSize
 			if s.get32(rec+descDirty) != 0 {
 				s.put32(rec+descDirty, 0)
 				vs.srv.SetFdflags(fd, uint64(binary.LittleEndian.Uint16(s.data[rec+descFdflags:])))
+			}
+			if s.get32(rec+descDirRead) != 0 {
+				s.put32(rec+descDirRead, 0)
+				vs.srv.DirRead(fd)
+			}
+		}
+		if n := s.get32(b + srvClosedN); n != 0 {
+			s.put32(b+srvClosedN, 0)
+			// CloseLater closes only what Closable allows.
+			for i := range min(n, maxGuestCloses) {
+				vs.srv.CloseLater(s.get32(b + srvClosed + 4*uint64(i)))
 			}
 		}
 		if used := s.get32(b + srvWriteUsed); used != 0 {

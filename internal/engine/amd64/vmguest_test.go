@@ -24,6 +24,11 @@ type testServer struct {
 	out       []write
 	failed    bool
 	flags     [6]uint16
+	closed    [6]bool
+	// listed holds the end of each directory's listing, once read from
+	// cookie 0; endRead says which were read at or past it since.
+	listed  [6]uint64
+	endRead [6]bool
 	// memory is the caller's memory, which the host functions use.
 	memory *store.Memory
 }
@@ -56,10 +61,11 @@ func (ts *testServer) WriteBuffered(_ context.Context, fd uint32, p []byte) erro
 
 // The descriptors: 0 and 1 streams with the right to set flags, 2
 // closed, 3 and 4 preopened directories (4's name longer than a VM
-// publishes) without it, 5 a file, the rest closed.
+// publishes) without it, 5 a file, the rest closed. 3, 4 and 5 may be
+// closed later; 3 lists 3 entries, 4 none.
 func (ts *testServer) Fdstat(fd uint32) ([24]byte, uint16) {
 	var st [24]byte
-	if fd == 2 || fd > 5 {
+	if fd == 2 || fd > 5 || ts.closed[fd] {
 		return st, 8 // EBADF
 	}
 	st[0] = byte(fd + 2)
@@ -74,6 +80,8 @@ func (ts *testServer) Fdstat(fd uint32) ([24]byte, uint16) {
 
 func (ts *testServer) Prestat(fd uint32) (string, uint16) {
 	switch {
+	case fd < 6 && ts.closed[fd]:
+		return "", 8
 	case fd == 3:
 		return "/sandbox", 0
 	case fd == 4:
@@ -94,6 +102,30 @@ func (ts *testServer) SetFdflags(fd uint32, flags uint64) uint16 {
 	}
 	ts.flags[fd] = uint16(flags)
 	return 0
+}
+
+func (ts *testServer) Closable(fd uint32) bool {
+	_, errno := ts.Fdstat(fd)
+	return errno == 0 && fd >= 3
+}
+
+func (ts *testServer) CloseLater(fd uint32) {
+	if ts.Closable(fd) {
+		ts.closed[fd] = true
+	}
+}
+
+func (ts *testServer) DirEnd(fd uint32) uint64 {
+	if _, errno := ts.Fdstat(fd); errno != 0 || fd != 3 && fd != 4 {
+		return 0
+	}
+	return ts.listed[fd]
+}
+
+func (ts *testServer) DirRead(fd uint32) {
+	if ts.DirEnd(fd) != 0 {
+		ts.endRead[fd] = true
+	}
 }
 
 // emit records a write, joined to the last if to the same descriptor:
@@ -247,6 +279,55 @@ func (ts *testServer) hostFuncs() []store.HostFunc {
 			st[0] = uint64(ts.SetFdflags(uint32(st[0]), st[1]))
 			return nil
 		}),
+		fn("fd_close", store.GuestFdClose, vts(i32), func(_ context.Context, m api.Module, st []uint64) error {
+			fd := uint32(st[0])
+			if _, errno := ts.Fdstat(fd); errno != 0 {
+				st[0] = uint64(errno)
+				return nil
+			}
+			if fd < 6 {
+				ts.closed[fd] = true
+			}
+			st[0] = 0
+			return nil
+		}),
+		// A directory's listing: 3 entries of 24 bytes for 3, none for
+		// 4, whose ends the listing records from cookie 0 on.
+		fn("fd_readdir", store.GuestFdReaddir, vts(i32, i32, i32, wasm.ValueTypeI64, i32), func(_ context.Context, m api.Module, st []uint64) error {
+			b := mem(m)
+			fd, buf, n, cookie, used := uint32(st[0]), st[1], st[2], st[3], st[4]
+			_, errno := ts.Fdstat(fd)
+			switch {
+			case errno != 0:
+				st[0] = uint64(errno)
+				return nil
+			case fd != 3 && fd != 4:
+				st[0] = 54 // ENOTDIR
+				return nil
+			case !in(b, buf, n) || !in(b, used, 4):
+				st[0] = efault
+				return nil
+			}
+			ents := uint64(0)
+			if fd == 3 {
+				ents = 3
+			}
+			if cookie == 0 {
+				ts.listed[fd], ts.endRead[fd] = ents, false
+			} else if ts.DirEnd(fd) != 0 && cookie >= ts.DirEnd(fd) {
+				ts.endRead[fd] = true
+			}
+			w := uint64(0)
+			for i := cookie; i < ents && w < n; i++ {
+				for j := range min(24, n-w) {
+					b[buf+w+j] = byte(i + 1)
+				}
+				w += min(24, n-w)
+			}
+			binary.LittleEndian.PutUint32(b[used:], uint32(w))
+			st[0] = 0
+			return nil
+		}),
 	}
 }
 
@@ -269,14 +350,21 @@ const (
 	prestat
 	prestatName
 	setFlags
+	fdClose
+	fdReaddir
 	guestImports
 )
 
 var guestImportNames = [guestImports]string{"args_sizes_get", "args_get", "environ_sizes_get", "environ_get",
-	"random_get", "fd_write", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name", "fd_fdstat_set_flags"}
+	"random_get", "fd_write", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name", "fd_fdstat_set_flags",
+	"fd_close", "fd_readdir"}
 
 // guestParams are the numbers of parameters of the imports.
-var guestParams = [guestImports]int{2, 2, 2, 2, 2, 4, 2, 2, 3, 2}
+var guestParams = [guestImports]int{2, 2, 2, 2, 2, 4, 2, 2, 3, 2, 1, 5}
+
+// guestI64Param is the parameter of fd_readdir that is an i64, the
+// cookie; every other parameter is an i32.
+const guestI64Param = 3
 
 // guestBig is the length of the third iovec of a script's memory: more
 // than a VM's write buffer holds.
@@ -287,12 +375,20 @@ const guestBig = 40000
 func guestScriptModule(t testing.TB, script []guestCall) *wasm.Module {
 	var imports []timport
 	for i, n := range guestImportNames {
-		imports = append(imports, timport{"wasi", n, slices.Repeat(vts(vI32), guestParams[i]), vts(vI32)})
+		params := slices.Repeat(vts(vI32), guestParams[i])
+		if i == fdReaddir {
+			params[guestI64Param] = vI64
+		}
+		imports = append(imports, timport{"wasi", n, params, vts(vI32)})
 	}
 	var body [][]byte
 	for i, c := range script {
 		body = append(body, wi32(int32(60000+4*i)))
-		for _, a := range c.args {
+		for j, a := range c.args {
+			if c.fn == fdReaddir && j == guestI64Param {
+				body = append(body, wi64(int64(a)))
+				continue
+			}
 			body = append(body, wi32(a))
 		}
 		body = append(body, wcall(c.fn), wmem(wasm.OpI32Store, 0))
@@ -318,8 +414,9 @@ func prepareGuestMemory(b []byte) {
 }
 
 // runGuestScript runs m's script with e and returns the memory after,
-// what was written and the exits.
-func runGuestScript(t testing.TB, e *Engine, m *wasm.Module) ([]byte, []write, engine.ExitCounts) {
+// what was written, which listings were read at their ends and the
+// exits.
+func runGuestScript(t testing.TB, e *Engine, m *wasm.Module) ([]byte, []write, [6]bool, engine.ExitCounts) {
 	s := store.New()
 	ts := &testServer{args: []string{"prog", "-x", ""}, env: []string{"A=1", "PATH=/bin"}}
 	hostInstance(t, s, "wasi", ts.hostFuncs()...)
@@ -331,15 +428,18 @@ func runGuestScript(t testing.TB, e *Engine, m *wasm.Module) ([]byte, []write, e
 	if _, err := invoke(ctx, e, exported(t, inst, "script")); err != nil {
 		t.Fatal(err)
 	}
-	return bytes.Clone(inst.Memory().Bytes()), ts.out, stats.Counts()
+	return bytes.Clone(inst.Memory().Bytes()), ts.out, ts.endRead, stats.Counts()
 }
 
 // compareGuestScript runs script in-process and in a VM, checks that
 // errnos, memory and output agree, and returns the VM's exits.
 func compareGuestScript(t testing.TB, vmEngine *Engine, script []guestCall) engine.ExitCounts {
 	m := guestScriptModule(t, script)
-	want, wantOut, _ := runGuestScript(t, New(Config{}), m)
-	got, gotOut, counts := runGuestScript(t, vmEngine, m)
+	want, wantOut, wantReads, _ := runGuestScript(t, New(Config{}), m)
+	got, gotOut, gotReads, counts := runGuestScript(t, vmEngine, m)
+	if gotReads != wantReads {
+		t.Errorf("listings read at their end: %v in the VM, %v in-process", gotReads, wantReads)
+	}
 	for i := range script {
 		at := 60000 + 4*i
 		if g, w := binary.LittleEndian.Uint32(got[at:]), binary.LittleEndian.Uint32(want[at:]); g != w {
@@ -391,8 +491,8 @@ func TestVMGuestRoutines(t *testing.T) {
 		{fdWrite, []int32{1, 2000, 0, 136}}, // nothing
 		{fdstat, []int32{0, 3000}},
 		{fdstat, []int32{1, 3024}},
-		{fdstat, []int32{2, 3048}}, // closed: EBADF
-		{fdstat, []int32{9, 3072}},
+		{fdstat, []int32{2, 3048}},  // closed: EBADF
+		{fdstat, []int32{40, 3072}}, // no record
 		{fdstat, []int32{1, end - 8}},
 		{fdWrite, []int32{2, 2000, 1, 140}},
 		{prestat, []int32{3, 3100}},
@@ -402,7 +502,7 @@ func TestVMGuestRoutines(t *testing.T) {
 		{prestatName, []int32{4, 3400, 200}},
 		{prestat, []int32{5, 3116}}, // not a preopen: EBADF
 		{prestat, []int32{6, 3124}}, // closed: EBADF
-		{prestat, []int32{12, 3132}},
+		{prestat, []int32{40, 3132}},
 		{prestat, []int32{3, end - 4}},
 		{prestatName, []int32{3, end - 4, 64}},
 		{setFlags, []int32{1, 4}},  // nonblock
@@ -412,19 +512,42 @@ func TestVMGuestRoutines(t *testing.T) {
 		{setFlags, []int32{1, 64}}, // an unknown flag: EINVAL
 		{setFlags, []int32{3, 0}},  // no right: ENOTCAPABLE
 		{setFlags, []int32{2, 0}},  // closed: EBADF
-		{setFlags, []int32{9, 0}},
+		{setFlags, []int32{40, 0}},
 		{fdstat, []int32{0, 3524}},
 		{fdWrite, []int32{1, 2000, 1, 144}},
+		{fdReaddir, []int32{3, 4000, 200, 0, 148}},    // listed by the host
+		{fdReaddir, []int32{3, 4000, 200, 3, 152}},    // at its end
+		{fdReaddir, []int32{3, 4000, 200, 7, 156}},    // past it
+		{fdReaddir, []int32{3, 4000, 200, 1, 160}},    // before it: the host
+		{fdReaddir, []int32{3, end - 8, 200, 3, 164}}, // the buffer past the end
+		{fdReaddir, []int32{3, 4000, 200, 3, end - 2}},
+		{fdReaddir, []int32{4, 4000, 200, 0, 168}}, // an empty listing
+		{fdReaddir, []int32{4, 4000, 200, 0, 172}},
+		{fdReaddir, []int32{5, 4000, 200, 3, 176}}, // a file: ENOTDIR
+		{fdReaddir, []int32{40, 4000, 200, 3, 180}},
+		{fdClose, []int32{5}},
+		{fdstat, []int32{5, 3600}}, // closed, as the guest sees it
+		{fdClose, []int32{5}},      // again: EBADF from the host
+		{fdReaddir, []int32{3, 4000, 200, 3, 184}},
+		{fdClose, []int32{3}},
+		{prestat, []int32{3, 3140}},
+		{fdReaddir, []int32{3, 4000, 200, 3, 188}}, // closed: the host
+		{fdClose, []int32{4}},
+		{prestatName, []int32{4, 3400, 200}},
+		{fdClose, []int32{1}}, // a stream: the host
+		{fdClose, []int32{40}},
 	}
 	counts := compareGuestScript(t, vmEngine(t, 0), script)
 	// Served in the guest: every call but those past the end, the
 	// overlapping areas, the large random_get, the write to another
 	// descriptor or larger than the buffer, the descriptors without
-	// data.
+	// data, the reads of a listing before its end, the closes of
+	// streams and of what is closed.
 	wantExits := map[string]int64{
 		"wasi.args_get": 2, "wasi.args_sizes_get": 1, "wasi.random_get": 2,
 		"wasi.fd_write": 5, "wasi.fd_fdstat_get": 2,
 		"wasi.fd_prestat_get": 3, "wasi.fd_prestat_dir_name": 3, "wasi.fd_fdstat_set_flags": 4,
+		"wasi.fd_readdir": 9, "wasi.fd_close": 3,
 	}
 	for cause, n := range wantExits {
 		if counts.ByCause[cause] != n {
@@ -460,6 +583,9 @@ func FuzzVMGuestRoutines(f *testing.F) {
 				switch x := int32(v & 0x3fff); v >> 14 {
 				case 0:
 					args[i] = x % 12 // a descriptor, a count, a flag
+					if x&0x1000 != 0 {
+						args[i] = 28 + x%8 // descriptors about the last record
+					}
 				case 1:
 					args[i] = 65536 - x%80 // near the end of memory
 				case 2:

@@ -158,6 +158,10 @@ func (clockServer) WriteBuffered(context.Context, uint32, []byte) error { return
 func (clockServer) Fdstat(uint32) ([24]byte, uint16)                    { return [24]byte{}, 8 }
 func (clockServer) Prestat(uint32) (string, uint16)                     { return "", 8 }
 func (clockServer) SetFdflags(uint32, uint64) uint16                    { return 8 }
+func (clockServer) Closable(uint32) bool                                { return false }
+func (clockServer) CloseLater(uint32)                                   {}
+func (clockServer) DirEnd(uint32) uint64                                { return 0 }
+func (clockServer) DirRead(uint32)                                      {}
 
 // TestVMStackTooLarge: a stack limit larger than a VM's data region can
 // hold is refused with an error, by VMConfig and by a call, never by a
