@@ -116,8 +116,10 @@ const (
 	// until the next exit, so it can close each of those with a record
 	// once.
 	maxGuestCloses = descRecs
-	// errnoBadf is WASI's EBADF.
-	errnoBadf = 8
+	// WASI's errnos the routines answer with themselves.
+	errnoBadf       = 8
+	errnoInval      = 28
+	errnoNotCapable = 76
 )
 
 // emitGuestRoutines emits the table of guest routines and the routines.
@@ -379,26 +381,36 @@ func emitGuestPrestatName(g *gen, fallback *asm.Label) {
 	guestSuccess(a)
 }
 
-// emitGuestSetFlags serves fd_fdstat_set_flags(fd, flags) where the
-// change is valid: it sets the flags in the descriptor's record and
-// marks them for the host to apply. A descriptor without the right, or
-// flags the host would refuse, go to the host for its errno.
+// emitGuestSetFlags serves fd_fdstat_set_flags(fd, flags): where the
+// change is valid, it sets the flags in the descriptor's record and
+// marks them for the host to apply; otherwise it fails as the host
+// does, with ENOTCAPABLE for a descriptor without the right (checked
+// first) and EINVAL for flags that are unknown or change the
+// synchronous-write ones, which are fixed at open. Go sets flags on
+// descriptors that lack the right and ignores the error.
 func emitGuestSetFlags(g *gen, fallback *asm.Label) {
 	a := &g.a
+	notCapable, invalid := a.NewLabel(), a.NewLabel()
 	guestDesc(a, fallback, descStatErr)
 	a.Load(asm.W64, asm.RAX, asm.M(asm.RCX, descRights))
 	a.TestImm(asm.W64, asm.RAX, rightSetFlags)
-	a.Jcc(asm.CondE, fallback)
+	a.Jcc(asm.CondE, notCapable)
 	a.Load(asm.W64, asm.RDX, slot(1))
 	a.TestImm(asm.W64, asm.RDX, ^int32(fdflagsAll))
-	a.Jcc(asm.CondNE, fallback)
+	a.Jcc(asm.CondNE, invalid)
 	a.Load(asm.W32, asm.RAX, asm.M(asm.RCX, descFdflags))
 	a.Alu(asm.AluXor, asm.W32, asm.RAX, asm.RDX)
 	a.TestImm(asm.W32, asm.RAX, fdflagsSync)
-	a.Jcc(asm.CondNE, fallback)
+	a.Jcc(asm.CondNE, invalid)
 	a.Store(asm.W16, asm.M(asm.RCX, descFdflags), asm.RDX)
 	a.StoreImm(asm.W32, asm.M(asm.RCX, descDirty), 1)
 	guestSuccess(a)
+	a.Bind(notCapable)
+	a.StoreImm(asm.W64, slot(0), errnoNotCapable)
+	a.Ret()
+	a.Bind(invalid)
+	a.StoreImm(asm.W64, slot(0), errnoInval)
+	a.Ret()
 }
 
 // emitGuestClose serves fd_close(fd) of a descriptor the host says

@@ -546,7 +546,7 @@ func TestVMGuestRoutines(t *testing.T) {
 	wantExits := map[string]int64{
 		"wasi.args_get": 2, "wasi.args_sizes_get": 1, "wasi.random_get": 2,
 		"wasi.fd_write": 5, "wasi.fd_fdstat_get": 2,
-		"wasi.fd_prestat_get": 3, "wasi.fd_prestat_dir_name": 3, "wasi.fd_fdstat_set_flags": 4,
+		"wasi.fd_prestat_get": 3, "wasi.fd_prestat_dir_name": 3, "wasi.fd_fdstat_set_flags": 1,
 		"wasi.fd_readdir": 9, "wasi.fd_close": 3,
 	}
 	for cause, n := range wantExits {
