@@ -423,6 +423,23 @@ func (g *gen) binaryInto(o twoOp, w asm.Width, in *ir.Instr, imm bool) bool {
 		}
 		b, c = c, b // a = a op b: no copy of b into a's register
 	}
+	if imm && !o.mul && o.alu == asm.AluAdd && fitsImm(w, in.Imm) {
+		// a = b + imm from another register: one lea, not a copy and
+		// an add (a 32-bit lea zero-extends, as the add would).
+		if rb, bIn := g.operand(b); bIn {
+			i, ok := g.into(in.A, rb)
+			if !ok {
+				return false
+			}
+			if d := slotRegs[i]; d == rb {
+				g.a.AluImm(asm.AluAdd, w, d, int32(in.Imm))
+			} else {
+				g.a.Lea(w, d, asm.M(rb, int32(in.Imm)))
+			}
+			g.wrote(i, w)
+			return true
+		}
+	}
 	rc, cIn := noReg, false
 	if !imm {
 		rc, cIn = g.operand(c)

@@ -110,7 +110,7 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 		return false
 	}
 	a := &g.a
-	m := g.effectiveAddr(in, acc.mode, uint64(acc.size))
+	m := g.address(in, acc.mode, uint64(acc.size), true)
 	if acc.store {
 		val := in.C
 		if acc.mode == addrReg {
@@ -119,7 +119,23 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 		r, ok := g.operand(val)
 		if !ok {
 			r = asm.RCX
-			g.ld(asm.W64, r, val)
+			// The address may be in a slot register, which ld must not
+			// take for the value.
+			k := -1
+			if m.HasIndex {
+				k = slotIndex(m.Index)
+			}
+			if k >= 0 {
+				g.slots.locked[k] = true
+				if g.lazy && g.spare() {
+					g.ld(asm.W64, r, val)
+				} else {
+					a.Load(asm.W64, r, slot(val))
+				}
+				g.slots.locked = [len(slotRegs)]bool{}
+			} else {
+				g.ld(asm.W64, r, val)
+			}
 		}
 		a.Store(widthOfSize(acc.size), m, r)
 		return true
@@ -151,7 +167,26 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 // checking it against the memory's length when the target asks, and
 // returns the memory operand that reaches it. It uses RAX and RDX.
 func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
+	return g.address(in, mode, size, false)
+}
+
+// address is effectiveAddr; with fold, an address slot that a slot
+// register holds zero-extended (the result of a 32-bit operation, as
+// most addresses are) is the memory operand's index itself, not copied
+// into RAX first. The caller must then keep that register until the
+// access: ld may take it for another slot.
+func (g *gen) address(in *ir.Instr, mode addrMode, size uint64, fold bool) asm.Mem {
 	a := &g.a
+	if fold && mode == addrPlain && in.Imm+size <= 1<<31-1 {
+		if h, hw, ok := g.holding(in.B); ok && hw == asm.W32 && slotIndex(h) >= 0 {
+			if g.t.CheckBounds {
+				a.Lea(asm.W64, asm.RDX, asm.M(h, int32(in.Imm+size)))
+				a.Alu(asm.AluCmp, asm.W64, asm.RDX, rMemLen)
+				a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
+			}
+			return asm.MI(rMem, h, 1, int32(in.Imm))
+		}
+	}
 	var offset uint64
 	switch mode {
 	case addrConst:

@@ -260,3 +260,35 @@ func TestLocalsZeroed(t *testing.T) {
 	cases := []edgeCase{{"locals", []wasm.ValueType{tI32}, 4, body}}
 	diffEdgeCases(t, cases, [][]uint64{{0}, {1}, {0}, {1}, {1}})
 }
+
+// TestFoldedAddressEdges checks accesses whose address stays in the slot
+// register of the 32-bit result it is (address with fold): a store whose
+// value is loaded while every slot register holds a live value, loads
+// into the address's own slot, and addresses at the end of the memory
+// and past it.
+func TestFoldedAddressEdges(t *testing.T) {
+	const (
+		get = wasm.OpLocalGet
+		set = wasm.OpLocalSet
+		tee = wasm.OpLocalTee
+		i32 = wasm.OpI32Const
+		add = wasm.OpI32Add
+	)
+	// Locals 2 to 8 (slots): 2 = p0 + 8, the address; 3 to 8 live
+	// sums of p0; then store p1 at [2], read back into 2, and sum all.
+	body := wb(
+		get, byte(0), i32, 8, add, set, byte(2),
+		get, byte(0), i32, 1, add, set, byte(3),
+		get, byte(3), i32, 2, add, set, byte(4),
+		get, byte(4), i32, 3, add, set, byte(5),
+		get, byte(5), i32, 4, add, set, byte(6),
+		get, byte(6), i32, 5, add, set, byte(7),
+		get, byte(7), i32, 6, add, set, byte(8),
+		get, byte(2), get, byte(1), wasm.OpI32Store, byte(2), byte(0),
+		get, byte(2), wasm.OpI32Load, byte(2), byte(4), tee, byte(2),
+		get, byte(2), wasm.OpI32Load, byte(2), byte(0), add,
+		get, byte(3), add, get, byte(4), add, get, byte(5), add,
+		get, byte(6), add, get, byte(7), add, get, byte(8), add)
+	cases := []edgeCase{{"fold", []wasm.ValueType{tI32, tI32}, 7, body}}
+	diffEdgeCases(t, cases, [][]uint64{{0, 7}, {100, 0xdeadbeef}, {65520, 1}, {65524, 2}, {65536, 3}, {0xfffffff8, 4}})
+}
