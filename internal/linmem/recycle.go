@@ -23,19 +23,82 @@ const maxRecycled = 32
 
 var recycled struct {
 	sync.Mutex
-	raws [][]byte // LIFO: the most recently closed last
+	raws    [][]byte // LIFO: the most recently closed last
+	placers []Placer
+	// bases and index are reserve's scratch: the candidates' bases and
+	// where each is in raws.
+	bases []uintptr
+	index []int
+}
+
+// A Placer chooses which kept reservation a new memory reuses. Which
+// address a memory gets decides whether a micro-VM finds memory slots
+// and warm shadow page tables for it: a pooled VM keeps them for the
+// last address its memory had, and with several instances running at
+// once the most recently closed reservation is seldom the one whose VM
+// is free. The VM monitor registers one, so that a memory lands where
+// a VM that is not in use kept its slots.
+type Placer interface {
+	// Choose returns the index in bases (the base addresses memories of
+	// the size asked for would have, the most recently closed last) of
+	// the reservation to reuse, or -1 to leave the choice to the next
+	// Placer and, after the last, to take the most recently closed. It
+	// is called with the list of kept reservations locked, and must
+	// not create or close memories.
+	Choose(bases []uintptr) int
+	// Released says that the memory at base was closed.
+	Released(base uintptr)
+}
+
+// RegisterPlacer adds p to the Placers reserve consults, in the order
+// registered, and returns the function that removes it again.
+func RegisterPlacer(p Placer) (unregister func()) {
+	recycled.Lock()
+	recycled.placers = append(recycled.placers, p)
+	recycled.Unlock()
+	return func() {
+		recycled.Lock()
+		defer recycled.Unlock()
+		for i, q := range recycled.placers {
+			if q == p {
+				recycled.placers = append(recycled.placers[:i:i], recycled.placers[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// alignedBase is where a memory made in reservation raw starts.
+func alignedBase(raw []byte) uintptr {
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	return a + (BaseAlign-a%BaseAlign)%BaseAlign
 }
 
 // reserve returns an inaccessible reservation of n bytes: a recycled
-// one if one of that size is kept.
+// one if one of that size is kept, the one a Placer chooses if any
+// does, else the most recently closed.
 func reserve(n int) ([]byte, error) {
 	recycled.Lock()
-	for i := len(recycled.raws) - 1; i >= 0; i-- {
-		if raw := recycled.raws[i]; len(raw) == n {
-			recycled.raws = append(recycled.raws[:i], recycled.raws[i+1:]...)
-			recycled.Unlock()
-			return raw, nil
+	bases, index := recycled.bases[:0], recycled.index[:0]
+	for i, raw := range recycled.raws {
+		if len(raw) == n {
+			bases, index = append(bases, alignedBase(raw)), append(index, i)
 		}
+	}
+	recycled.bases, recycled.index = bases, index
+	if len(index) > 0 {
+		pick := len(index) - 1
+		for _, p := range recycled.placers {
+			if c := p.Choose(bases); c >= 0 && c < len(index) {
+				pick = c
+				break
+			}
+		}
+		i := index[pick]
+		raw := recycled.raws[i]
+		recycled.raws = append(recycled.raws[:i], recycled.raws[i+1:]...)
+		recycled.Unlock()
+		return raw, nil
 	}
 	recycled.Unlock()
 	raw, err := mmapReservation(n)
@@ -67,6 +130,12 @@ func drainRecycled() bool {
 // release empties raw, a reservation from reserve, and keeps it for
 // reuse, or unmaps it if enough are kept or it cannot be emptied.
 func release(raw []byte) error {
+	recycled.Lock()
+	placers := recycled.placers
+	recycled.Unlock()
+	for _, p := range placers {
+		p.Released(alignedBase(raw))
+	}
 	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(raw)), uintptr(len(raw)), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_FIXED)
 	if err == nil {

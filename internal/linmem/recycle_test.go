@@ -112,3 +112,72 @@ func addressSpace(t *testing.T) uint64 {
 	t.Skip("no VmSize")
 	return 0
 }
+
+// choosePlacer picks the reservation at want, and records releases.
+type choosePlacer struct {
+	want     uintptr
+	seen     []uintptr
+	released []uintptr
+}
+
+func (p *choosePlacer) Choose(bases []uintptr) int {
+	p.seen = append(p.seen[:0], bases...)
+	for i, b := range bases {
+		if b == p.want {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *choosePlacer) Released(base uintptr) { p.released = append(p.released, base) }
+
+// TestPlacer: a registered Placer sees the kept reservations of the
+// size asked for and decides which one a new memory reuses, not only
+// the most recently closed; it hears of every close; and once
+// unregistered it is asked nothing.
+func TestPlacer(t *testing.T) {
+	cfg := Config{MinPages: 1, MaxPages: 5}
+	var mems [3]*Memory
+	for i := range mems {
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mems[i] = m
+	}
+	bases := [3]uintptr{mems[0].Base(), mems[1].Base(), mems[2].Base()}
+	p := &choosePlacer{want: bases[0]}
+	unregister := RegisterPlacer(p)
+	for _, m := range mems {
+		m.Close()
+	}
+	if len(p.released) != 3 || p.released[0] != bases[0] || p.released[2] != bases[2] {
+		t.Errorf("released %#x, want %#x", p.released, bases)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Base() != bases[0] {
+		t.Errorf("memory at %#x, not at the chosen %#x (kept: %#x)", m.Base(), bases[0], p.seen)
+	}
+	if len(p.seen) < 3 {
+		t.Errorf("the placer saw %#x, want at least the three closed", p.seen)
+	}
+	m.Close()
+	unregister()
+	p.seen = nil
+	m, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if p.seen != nil {
+		t.Error("an unregistered placer was asked")
+	}
+	// Without a placer's choice, the most recently closed comes back.
+	if m.Base() != bases[0] {
+		t.Errorf("memory at %#x, not at the most recently closed %#x", m.Base(), bases[0])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
+	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/vm/x86"
 )
 
@@ -61,24 +62,41 @@ type Monitor struct {
 	tssMu sync.Mutex
 	tss   *TSSSetup
 
-	// readied is poked when a VM joins the pool.
+	mu sync.Mutex
+	// readied, guarded by mu, is closed (and replaced) when a VM joins
+	// the pool, which wakes every Get waiting for one.
 	readied chan struct{}
-
-	mu        sync.Mutex
-	ready     []*VM // reset VMs, the most recently pooled last
-	queue     []*VM // returned VMs waiting for reset
-	surplus   []*VM // VMs waiting for teardown
-	busy      bool  // the worker is resetting, creating or destroying
-	resetting bool  // the worker is resetting
-	creating  bool  // the worker is making a VM for the pool
-	closed    bool
-	err       error // the worker's last failure to fill the pool
+	ready   []*VM // reset VMs, the most recently pooled last
+	queue   []*VM // returned VMs waiting for reset
+	surplus []*VM // VMs waiting for teardown
+	inReset *VM   // the VM the worker is resetting, or nil
+	// inResetHost is the address inReset kept slots for when its reset
+	// began (its mems change during the reset).
+	inResetHost uintptr
+	waiters     int  // Gets waiting on readied
+	busy        bool // the worker is resetting, creating or destroying
+	resetting   bool // the worker is resetting
+	creating    bool // the worker is making a VM for the pool
+	closed      bool
+	err         error // the worker's last failure to fill the pool
+	// promised are the host addresses of memories placed where a
+	// pooled VM kept slots (Choose), until their first Get or their
+	// release: a Get for other memory leaves those VMs alone.
+	promised map[uintptr]struct{}
+	unplace  func() // takes the monitor out of linmem's placers
+	// want is how many VMs should exist, raised past the live ones when
+	// a Get for memory found no VM that kept slots for it (see grow),
+	// and dropped when the pool shrinks back; lastGrow is when the
+	// worker last made a VM for it.
+	want     int64
+	lastGrow time.Time
 
 	wake chan struct{} // pokes the worker; capacity 1
 	done chan struct{}
 	wg   sync.WaitGroup
 
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
+	matched         atomic.Int64 // Gets for memory served by a VM with its slots
 	destroyed       atomic.Int64 // VMs torn down
 	gets            atomic.Int64 // calls of Get
 
@@ -104,6 +122,10 @@ const (
 	// here, and making another at the same time would slow both).
 	resetWait  = 2 * time.Millisecond
 	createWait = 10 * time.Millisecond
+	// growInterval spaces the VMs the worker makes while calls keep
+	// coming (see Monitor.want): making one slows the starts running
+	// meanwhile, so the pool grows by one at a time.
+	growInterval = 5 * time.Millisecond
 )
 
 // requiredCaps are what a KVM must offer the monitor. For
@@ -185,10 +207,12 @@ func NewMonitor(cfg Config) (*Monitor, error) {
 		readonlyMem: ro > 0, maxGPA: 1 << physBits(cpuid),
 		stackSize: stack, codeSize: code, dataSize: data, poolSize: pool, device: device,
 		maxPool: maxPool, exposeData: cfg.ExposeData,
-		readied: make(chan struct{}, 1),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		readied:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		promised: map[uintptr]struct{}{},
 	}
+	m.unplace = linmem.RegisterPlacer(m)
 	m.wg.Add(1)
 	go m.worker()
 	return m, nil
@@ -256,80 +280,117 @@ func (m *Monitor) Get() (*VM, error) { return m.GetFor(0) }
 // memory whose host address is memory. It prefers a VM that kept memory
 // slots for that address (see VM.keep), which then needs no new ones: a
 // ready one, else a returned one it resets on the caller's thread (a
-// reset costs less than making and deleting a slot). Otherwise it takes
-// the VM pooled longest, whose kept address is the least likely to come
-// back, so that callers do not take each other's.
+// reset costs less than making and deleting a slot), else the one the
+// worker is resetting, which it waits for. Otherwise it takes the VM
+// pooled longest whose address no other caller's memory was placed at
+// (Choose), whose kept address is the least likely to come back, so
+// that callers do not take each other's.
 func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
-	m.mu.Lock()
-	closed := m.closed
-	m.mu.Unlock()
-	if closed {
-		return nil, fmt.Errorf("monitor is closed")
-	}
 	m.lastGet.Store(time.Now().UnixNano())
 	m.gets.Add(1)
-	m.mu.Lock()
-	v := take(&m.ready, memory, true)
-	fresh := v != nil
-	if v == nil {
-		v = take(&m.queue, memory, true)
-	}
-	if v == nil {
-		v = take(&m.ready, memory, false)
-		fresh = v != nil
-	}
-	if v == nil {
-		// A returned VM is ready sooner than a new one (creating a VM
-		// takes milliseconds, and a teardown later): take one the worker
-		// has not got to and reset it here, so that callers outrunning
-		// the worker reuse VMs instead of making ever more of them.
-		v = take(&m.queue, memory, false)
-	}
-	resetting, creating := m.resetting, m.creating
-	m.mu.Unlock()
-	m.poke()
-	if fresh {
-		m.pooled.Add(1)
-		return v, nil
-	}
-	if v != nil {
-		if v.broken == nil {
-			if err := v.reset(); err != nil {
-				v.broken = err
-			}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-		if v.broken == nil {
+	}()
+	timedOut := false
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, fmt.Errorf("monitor is closed")
+		}
+		if memory != 0 {
+			delete(m.promised, memory)
+		}
+		v := take(&m.ready, memory, true)
+		fresh, match := v != nil, v != nil
+		if v == nil {
+			v = take(&m.queue, memory, true)
+			match = v != nil
+		}
+		// The VM that kept this memory's slots is being reset by the
+		// worker: it is ready in microseconds, sooner than another VM's
+		// slots are replaced.
+		wait := v == nil && !timedOut && memory != 0 && m.inReset != nil && m.inResetHost == memory
+		if v == nil && !wait {
+			v = m.takeOther(&m.ready)
+			fresh = v != nil
+		}
+		if v == nil && !wait {
+			// A returned VM is ready sooner than a new one (creating a
+			// VM takes milliseconds, and a teardown later): take one the
+			// worker has not got to and reset it here, so that callers
+			// outrunning the worker reuse VMs instead of making ever
+			// more of them.
+			v = m.takeOther(&m.queue)
+		}
+		if memory != 0 && !match && !wait {
+			// Instances of this memory's address outnumber the VMs
+			// that keep slots; another VM lets the next one find its
+			// own rather than take another address's, whose slots
+			// cost milliseconds under nested KVM to replace.
+			m.want = max(m.want, min(m.created.Load()-m.destroyed.Load()+1, int64(m.maxPool)))
+		}
+		creating := m.creating
+		wait = wait || (v == nil && !timedOut && (m.resetting || creating))
+		readied := m.readied
+		if wait {
+			m.waiters++
+		}
+		m.mu.Unlock()
+		m.poke()
+		if match {
+			m.matched.Add(1)
+		}
+		if fresh {
 			m.pooled.Add(1)
 			return v, nil
 		}
-		m.mu.Lock()
-		m.surplus = append(m.surplus, v)
-		m.mu.Unlock()
-	}
-	if resetting || creating {
-		wait := resetWait
-		if creating {
-			wait = createWait
-		}
-		timeout := time.NewTimer(wait)
-		defer timeout.Stop()
-	waiting:
-		for {
-			m.mu.Lock()
-			v := take(&m.ready, memory, false)
-			m.mu.Unlock()
-			if v != nil {
+		if v != nil {
+			if v.broken == nil {
+				if err := v.reset(); err != nil {
+					v.broken = err
+				}
+			}
+			if v.broken == nil {
 				m.pooled.Add(1)
 				return v, nil
 			}
-			select {
-			case <-m.readied:
-			case <-timeout.C:
-				break waiting
-			}
+			m.mu.Lock()
+			m.surplus = append(m.surplus, v)
+			m.mu.Unlock()
+			continue
 		}
+		if !wait {
+			return m.create()
+		}
+		if timer == nil {
+			d := resetWait
+			if creating {
+				d = createWait
+			}
+			timer = time.NewTimer(d)
+		}
+		select {
+		case <-readied:
+		case <-timer.C:
+			timedOut = true
+		}
+		m.mu.Lock()
+		m.waiters--
+		m.mu.Unlock()
 	}
-	return m.create()
+}
+
+// keptHost returns the host address v kept memory slots for in window
+// 0, or 0. v must not be changing: pooled, queued, or about to be reset.
+func keptHost(v *VM) uintptr {
+	if w := &v.mems[0]; len(w.ends) > 0 {
+		return uintptr(w.host)
+	}
+	return 0
 }
 
 // take removes a VM from list (the ready or the returned ones, oldest
@@ -341,7 +402,7 @@ func take(list *[]*VM, memory uintptr, match bool) *VM {
 	switch {
 	case match && memory != 0:
 		for j := len(l) - 1; j >= 0; j-- {
-			if w := &l[j].mems[0]; len(w.ends) > 0 && w.host == uint64(memory) {
+			if keptHost(l[j]) == memory {
 				i = j
 				break
 			}
@@ -352,11 +413,101 @@ func take(list *[]*VM, memory uintptr, match bool) *VM {
 	if i < 0 {
 		return nil
 	}
+	return remove(list, i)
+}
+
+// takeOther removes from list the oldest VM whose kept address no
+// memory was placed at, or else the oldest, and returns it; nil when
+// list is empty. m.mu is held.
+func (m *Monitor) takeOther(list *[]*VM) *VM {
+	l := *list
+	if len(l) == 0 {
+		return nil
+	}
+	for j, v := range l {
+		if h := keptHost(v); h == 0 {
+			return remove(list, j)
+		} else if _, ok := m.promised[h]; !ok {
+			return remove(list, j)
+		}
+	}
+	return remove(list, 0)
+}
+
+// remove takes the i-th VM out of list, keeping the order.
+func remove(list *[]*VM, i int) *VM {
+	l := *list
 	v := l[i]
 	copy(l[i:], l[i+1:])
 	l[len(l)-1] = nil
 	*list = l[:len(l)-1]
 	return v
+}
+
+// maxPromised bounds the addresses remembered as promised: a memory
+// released without Close (its runtime cleanup) is never forgotten
+// otherwise.
+const maxPromised = 256
+
+// Choose implements linmem.Placer: of the reservations a new memory
+// may reuse, it picks the most recently closed one whose address a VM
+// kept slots for, a ready VM first, then the one being reset, then a
+// returned one, and promises that address to the memory so that other
+// callers' Gets leave its VM alone. With instances running side by
+// side, the most recently closed reservation is otherwise seldom the
+// one whose VM is free, and nearly every call then replaced a VM's
+// memory slot, which costs milliseconds of shadow faults and slot
+// changes under nested KVM.
+func (m *Monitor) Choose(bases []uintptr) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return -1
+	}
+	best, rank := -1, 0
+	for i := len(bases) - 1; i >= 0 && rank < 3; i-- {
+		b := bases[i]
+		if _, ok := m.promised[b]; ok {
+			continue
+		}
+		r := 0
+		switch {
+		case holds(m.ready, b):
+			r = 3
+		case m.inReset != nil && m.inResetHost == b:
+			r = 2
+		case holds(m.queue, b):
+			r = 1
+		}
+		if r > rank {
+			best, rank = i, r
+		}
+	}
+	if best >= 0 {
+		if len(m.promised) >= maxPromised {
+			clear(m.promised)
+		}
+		m.promised[bases[best]] = struct{}{}
+	}
+	return best
+}
+
+// holds reports whether a VM of list kept slots for host address b.
+func holds(list []*VM, b uintptr) bool {
+	for _, v := range list {
+		if keptHost(v) == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Released implements linmem.Placer: a memory closed before its first
+// call no longer holds its VM.
+func (m *Monitor) Released(base uintptr) {
+	m.mu.Lock()
+	delete(m.promised, base)
+	m.mu.Unlock()
 }
 
 // fillTarget is how many ready VMs the worker makes VMs for: one before
@@ -396,6 +547,9 @@ type PoolStats struct {
 	// Created counts the VMs ever made, and Reused the Gets served with
 	// a VM used before.
 	Created, Reused int64
+	// Matched counts the Gets for memory served by a VM that kept memory
+	// slots for its address (GetFor).
+	Matched int64
 }
 
 // Stats returns what the monitor holds now.
@@ -410,6 +564,7 @@ func (m *Monitor) Stats() PoolStats {
 		Returned: returned,
 		Created:  created,
 		Reused:   m.pooled.Load(),
+		Matched:  m.matched.Load(),
 	}
 }
 
@@ -458,6 +613,8 @@ func (m *Monitor) worker() {
 		target := m.fillTarget()
 		quiet := time.Until(time.Unix(0, m.lastGet.Load()).Add(quietPeriod))
 		idle := time.Until(time.Unix(0, m.lastGet.Load()).Add(idleShrink))
+		growing := m.created.Load()-m.destroyed.Load() < m.want
+		grow := time.Until(m.lastGrow.Add(growInterval))
 		switch {
 		case len(m.surplus) >= maxSurplus:
 			// Past the bound, teardown comes first even while calls
@@ -467,18 +624,24 @@ func (m *Monitor) worker() {
 			reset = m.queue[0]
 			m.queue[0] = nil
 			m.queue = m.queue[1:]
+			m.inReset, m.inResetHost = reset, keptHost(reset)
 		case len(m.surplus) > 0 && quiet <= 0:
 			destroy = m.popSurplus()
 		case len(m.ready) < target && m.err == nil && quiet <= 0:
 			fill = true
+		case growing && m.err == nil && (quiet <= 0 || grow <= 0):
+			// Even while calls keep coming, but spaced out.
+			fill = true
+			m.lastGrow = time.Now()
 		case len(m.ready) > m.poolSize && idle <= 0:
 			// Calls needed more VMs than the pool keeps, but not
 			// lately: give the extra ones back, the longest unused first.
 			destroy = m.ready[0]
 			m.ready[0] = nil
 			m.ready = m.ready[1:]
+			m.want = 0
 		}
-		waiting := len(m.surplus) > 0 || (len(m.ready) < target && m.err == nil)
+		waiting := len(m.surplus) > 0 || (len(m.ready) < target && m.err == nil) || (growing && m.err == nil)
 		shrinking := len(m.ready) > m.poolSize
 		m.busy = reset != nil || destroy != nil || fill || waiting || shrinking
 		m.resetting = reset != nil
@@ -488,6 +651,14 @@ func (m *Monitor) worker() {
 		switch {
 		case reset != nil:
 			m.recycle(reset)
+			m.mu.Lock()
+			if m.inReset == reset {
+				// Torn down rather than pooled: whoever waited for it
+				// takes another.
+				m.inReset, m.inResetHost = nil, 0
+				m.wakeWaiters()
+			}
+			m.mu.Unlock()
 		case destroy != nil:
 			destroy.destroy()
 		case fill:
@@ -510,8 +681,12 @@ func (m *Monitor) worker() {
 				v.destroy()
 			}
 		case waiting:
+			next := quiet
+			if growing {
+				next = min(next, grow)
+			}
 			select {
-			case <-time.After(max(quiet, 50*time.Microsecond)):
+			case <-time.After(max(next, 50*time.Microsecond)):
 			case <-m.wake:
 			case <-m.done:
 			}
@@ -570,18 +745,25 @@ func (m *Monitor) recycle(v *VM) {
 // offer pools v, unless the pool is at its largest.
 func (m *Monitor) offer(v *VM) bool {
 	m.mu.Lock()
-	ok := len(m.ready) < m.maxPool
-	if ok {
-		m.ready = append(m.ready, v)
+	defer m.mu.Unlock()
+	if len(m.ready) >= m.maxPool {
+		return false
 	}
-	m.mu.Unlock()
-	if ok {
-		select {
-		case m.readied <- struct{}{}:
-		default:
-		}
+	m.ready = append(m.ready, v)
+	if m.inReset == v {
+		m.inReset, m.inResetHost = nil, 0
 	}
-	return ok
+	m.wakeWaiters()
+	return true
+}
+
+// wakeWaiters wakes every Get waiting for a VM, each of which looks for
+// its own (a VM with its memory's slots, or any); m.mu is held.
+func (m *Monitor) wakeWaiters() {
+	if m.waiters > 0 {
+		close(m.readied)
+		m.readied = make(chan struct{})
+	}
 }
 
 // quiesce waits until the worker has nothing queued and the pool is full,
@@ -612,6 +794,7 @@ func (m *Monitor) Close() error {
 	}
 	m.closed = true
 	m.mu.Unlock()
+	m.unplace()
 	close(m.done)
 	m.wg.Wait()
 	// The worker is gone, and Put now destroys what it is given, so the
