@@ -97,8 +97,11 @@ type Monitor struct {
 
 	created, pooled atomic.Int64 // VMs created; Gets served from the pool
 	matched         atomic.Int64 // Gets for memory served by a VM with its slots
-	destroyed       atomic.Int64 // VMs torn down
-	gets            atomic.Int64 // calls of Get
+	// keeps is set once a VM was made that keeps memory slots across
+	// users (VM.keep): only then can more VMs save a Get new slots.
+	keeps     atomic.Bool
+	destroyed atomic.Int64 // VMs torn down
+	gets      atomic.Int64 // calls of Get
 
 	lastGet atomic.Int64 // time of the last Get, in Unix nanoseconds
 }
@@ -326,7 +329,7 @@ func (m *Monitor) GetFor(memory uintptr) (*VM, error) {
 			// more of them.
 			v = m.takeOther(&m.queue)
 		}
-		if memory != 0 && !match && !wait {
+		if memory != 0 && !match && !wait && m.keeps.Load() {
 			// Instances of this memory's address outnumber the VMs
 			// that keep slots; another VM lets the next one find its
 			// own rather than take another address's, whose slots
@@ -533,6 +536,9 @@ func (m *Monitor) create() (*VM, error) {
 	}
 	m.created.Add(1)
 	v.counted = true
+	if v.keep {
+		m.keeps.Store(true)
+	}
 	return v, nil
 }
 
