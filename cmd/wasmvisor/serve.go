@@ -59,7 +59,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&cfg.Isolation, "isolation", "`process|vm|auto`, how runs are separated from the daemon, unless a tenant requires one (default auto)")
 	fs.Var(&cfg.Tier, "tier", "`compiled|interp`, how code runs (default: compiled where available)")
 	fs.IntVar(&cfg.MaxRuns, "max-runs", 0, "most runs at once over all tenants, past which requests get 429 (default 4 per CPU)")
-	fs.IntVar(&cfg.VMParallel, "vm-parallel", 0, "if positive, most runs executing in micro-VMs at once; admitted runs past it wait their turn (default: no bound but --max-runs)")
+	fs.IntVar(&cfg.VMParallel, "vm-parallel", 0, "most runs executing in micro-VMs at once; admitted runs past it wait their turn; negative: no bound but --max-runs (default 1 per CPU)")
 	fs.IntVar(&cfg.MaxCompiles, "max-compiles", 0, "most uploads compiled at once (default 1 per CPU)")
 	fs.Var(sizeFlag{&cfg.MaxModuleBytes}, "max-module-size", "largest module accepted, whatever a tenant's policy allows (default 64MiB)")
 	fs.Var(sizeFlag{&cfg.MaxBodyBytes}, "max-body-size", "largest body of a run or WAGI request (default 16MiB)")

@@ -37,12 +37,16 @@ type Config struct {
 	// 4 per CPU); MaxCompiles the uploads being compiled (zero: one per
 	// CPU).
 	MaxRuns, MaxCompiles int
-	// VMParallel, if positive, bounds the runs executing in micro-VMs
-	// at once; runs admitted past it (up to MaxRuns) wait for a turn.
-	// Zero is no bound beyond MaxRuns. (Before the runtime's VM pool
-	// stayed bounded under load, runs past its warm VMs each made and
-	// tore down a VM, and a bound of one per CPU served six times more
-	// requests; now both serve alike, see RATIONALE.md.)
+	// VMParallel bounds the runs in micro-VMs going at once, from
+	// instantiation to close; runs admitted past it (up to MaxRuns)
+	// wait for a turn. Zero means one per CPU, a run waiting at most
+	// defaultVMTurnWait before it goes ahead anyway; negative means no
+	// bound beyond MaxRuns. A run in a VM is CPU work from start to
+	// end, so more at once than CPUs only stretches each; and every run
+	// past the bound holds a memory at an address of its own, which
+	// outnumbered the pooled VMs that keep memory slots for an address:
+	// nearly every run then replaced a VM's slot (see docs/SERVE.md,
+	// "Load").
 	VMParallel int
 	// MaxModuleBytes bounds an uploaded module, whatever the tenant's
 	// policy allows; MaxBodyBytes the body of a run or WAGI request;
@@ -65,6 +69,13 @@ const (
 	DefaultTimeout        = 30 * time.Second
 )
 
+// defaultVMTurnWait bounds the wait for a turn in a micro-VM under the
+// default VMParallel, so that a tenant whose runs compute for long does
+// not hold up everyone else's: past it a run goes ahead without a turn,
+// as every run did before the default bound. Under the WAGI load of
+// docs/SERVE.md a turn comes within a few runs of a millisecond or less.
+const defaultVMTurnWait = 20 * time.Millisecond
+
 // retryAfter is what a 429 tells the client to wait, in seconds: runs
 // take milliseconds, so a slot is likely free by then.
 const retryAfter = "1"
@@ -79,11 +90,14 @@ type Server struct {
 	tenants tenants
 	routes  atomic.Pointer[routeTable]
 
-	runs     chan struct{} // a slot per run allowed at once
-	vmSlots  chan struct{} // a slot per run executing in a micro-VM; nil is no bound
-	compiles chan struct{} // a slot per compile allowed at once
-	draining atomic.Bool   // shutting down: refuse new work
-	handler  http.Handler
+	runs    chan struct{} // a slot per run allowed at once
+	vmSlots chan struct{} // a slot per run executing in a micro-VM; nil is no bound
+	// vmTurnWait, if positive, is how long a run waits for a slot of
+	// vmSlots before it goes ahead without one.
+	vmTurnWait time.Duration
+	compiles   chan struct{} // a slot per compile allowed at once
+	draining   atomic.Bool   // shutting down: refuse new work
+	handler    http.Handler
 }
 
 // New opens the data directory and returns the daemon serving it.
@@ -128,6 +142,10 @@ func New(cfg Config) (*Server, error) {
 			st.Close()
 			return nil, err
 		}
+	}
+	if cfg.VMParallel == 0 {
+		cfg.VMParallel = ncpu
+		s.vmTurnWait = defaultVMTurnWait
 	}
 	if cfg.VMParallel > 0 {
 		s.vmSlots = make(chan struct{}, cfg.VMParallel)
@@ -631,13 +649,26 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, st *tenant, kind, i
 	}
 	defer release()
 	if s.vmSlots != nil && st.host.Isolation() == wasmvisor.IsolationVM {
-		// A bounded wait: at most MaxRuns requests get here.
 		select {
 		case s.vmSlots <- struct{}{}:
 			defer func() { <-s.vmSlots }()
-		case <-r.Context().Done():
-			writeError(w, http.StatusServiceUnavailable, "the request ended while waiting for a micro-VM")
-			return launch.Result{}, false
+		default:
+			// A bounded wait: at most MaxRuns requests get here, and
+			// with the default bound none waits past vmTurnWait.
+			var timeout <-chan time.Time
+			if s.vmTurnWait > 0 {
+				t := time.NewTimer(s.vmTurnWait)
+				defer t.Stop()
+				timeout = t.C
+			}
+			select {
+			case s.vmSlots <- struct{}{}:
+				defer func() { <-s.vmSlots }()
+			case <-timeout:
+			case <-r.Context().Done():
+				writeError(w, http.StatusServiceUnavailable, "the request ended while waiting for a micro-VM")
+				return launch.Result{}, false
+			}
 		}
 	}
 	s.metrics.live.Inc()

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -463,4 +464,35 @@ func TestServer_VMTurns(t *testing.T) {
 		t.Errorf("the waiting run: %d", status)
 	}
 	<-done
+}
+
+// TestServer_VMTurnsDefault checks the default --vm-parallel: a turn per
+// CPU, and a run that finds every turn taken waits for one only for a
+// while, then runs without it, so that long runs cannot hold up the
+// daemon's others.
+func TestServer_VMTurnsDefault(t *testing.T) {
+	if err := wasmvisor.IsolationVM.Available(); err != nil {
+		t.Skip(err)
+	}
+	ts := startServer(t, Config{Isolation: wasmvisor.IsolationVM}, Tenant{Name: "alice"})
+	if got, want := cap(ts.vmSlots), runtime.GOMAXPROCS(0); got != want {
+		t.Fatalf("%d turns, want one per CPU (%d)", got, want)
+	}
+	id := ts.upload(t, "alice", "tool.wasm")
+	for range cap(ts.vmSlots) {
+		ts.vmSlots <- struct{}{} // every turn taken, as by long runs
+	}
+	defer func() {
+		for range cap(ts.vmSlots) {
+			<-ts.vmSlots
+		}
+	}()
+	start := time.Now()
+	status, _ := ts.run(t, "alice", id, runRequest{Args: []string{"exit", "5"}})
+	if status != http.StatusOK {
+		t.Errorf("the run without a turn: %d", status)
+	}
+	if d := time.Since(start); d < defaultVMTurnWait {
+		t.Errorf("answered in %v, before the wait for a turn (%v) was over", d, defaultVMTurnWait)
+	}
 }
