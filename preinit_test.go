@@ -362,8 +362,10 @@ func TestPreInitialized_RestoreSizeIndependent(t *testing.T) {
 			t.Logf("%s: instance of a snapshot, 16 pages written: 1 MiB %v, 256 MiB %v, ratio %.2f", name, per[0], per[1], ratio)
 			// A micro-VM registers a memory with KVM in one slot for its
 			// size, or none where the VM kept one for its address
-			// (package vm), so it costs no more than the process.
-			const limit = 4.0
+			// (package vm), so it costs no more than the process. A
+			// restore in proportion to the size would be about 256
+			// times; a shared, loaded machine has shown 4.3 times.
+			const limit = 16.0
 			if ratio > limit {
 				t.Errorf("an instance of a 256 MiB snapshot costs %.1f times one of 1 MiB", ratio)
 			}
