@@ -84,7 +84,7 @@ func New(cfg Config) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reserving %d bytes for linear memory: %w", size, err)
 	}
-	lead := (BaseAlign - uint64(uintptr(unsafe.Pointer(&raw[0])))%BaseAlign) % BaseAlign
+	lead := uint64(alignedBase(raw) - uintptr(unsafe.Pointer(&raw[0])))
 	mapping := raw[lead : lead+size : lead+size]
 	m := &Memory{raw: raw, mapping: mapping, maxPages: cfg.MaxPages}
 	m.buf = mapping[:0]
