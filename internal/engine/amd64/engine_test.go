@@ -577,11 +577,18 @@ func testEngineDeadline(t *testing.T, newEngine func(Config) *Engine) {
 				if tr := asTrap(err); len(tr.Frames) == 0 || tr.Frames[0].Module != "test" {
 					t.Errorf("backtrace %v", tr.Frames)
 				}
-				if late < 20*time.Millisecond {
+				// QEMU's software CPU delivers the kick to a VM's
+				// thread a timer tick late (25 ms was seen, every
+				// time, in one run): the bound is the hardware's.
+				bound := 20 * time.Millisecond
+				if emulatedCPU {
+					bound = 100 * time.Millisecond
+				}
+				if late < bound {
 					break
 				}
 				if try == 1 {
-					t.Errorf("stopped %v after the deadline, twice, want < 20ms", late)
+					t.Errorf("stopped %v after the deadline, twice, want < %v", late, bound)
 					break
 				}
 			}
