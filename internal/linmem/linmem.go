@@ -55,6 +55,7 @@ type Memory struct {
 	mapping  []byte     // the whole reservation, aligned in raw; nil after Close
 	buf      []byte     // accessible part: len is the current size
 	maxPages uint32
+	image    bool // an Image is mapped over the first pages
 	cleanup  runtime.Cleanup
 }
 
@@ -80,23 +81,33 @@ func New(cfg Config) (*Memory, error) {
 	}
 	// Over-reserve so that the base can be aligned; the slack stays
 	// PROT_NONE and costs address space only.
-	raw, err := reserve(int(size + BaseAlign))
+	raw, rw, err := reserve(int(size + BaseAlign))
 	if err != nil {
 		return nil, fmt.Errorf("reserving %d bytes for linear memory: %w", size, err)
 	}
 	lead := uint64(alignedBase(raw) - uintptr(unsafe.Pointer(&raw[0])))
 	mapping := raw[lead : lead+size : lead+size]
-	m := &Memory{raw: raw, mapping: mapping, maxPages: cfg.MaxPages}
+	m := &Memory{raw: raw, mapping: mapping, maxPages: cfg.MaxPages, image: cfg.Image != nil}
 	m.buf = mapping[:0]
-	if cfg.MinPages > 0 {
-		err := m.commit(0, uint64(cfg.MinPages)*PageSize)
+	need := uint64(cfg.MinPages) * PageSize
+	if rw > need {
+		// A recycled reservation left read-write past this memory's
+		// size: those bytes are zero, but must not be reachable.
+		err = unix.Mprotect(mapping[need:rw], unix.PROT_NONE)
+		if err != nil {
+			release(raw, 0)
+			return nil, fmt.Errorf("protecting linear memory [%#x, %#x): %w", need, rw, err)
+		}
+	}
+	if need > 0 {
+		err := m.commit(min(rw, need), need)
 		if err == nil && cfg.Image != nil {
 			// Over the committed pages, inside the same reservation:
 			// the layout compiled code and the micro-VM rely on stays.
 			err = cfg.Image.mapInto(mapping)
 		}
 		if err != nil {
-			release(raw)
+			release(raw, 0)
 			return nil, err
 		}
 	}
@@ -174,7 +185,11 @@ func (m *Memory) Close() error {
 		return nil
 	}
 	m.cleanup.Stop()
-	err := release(m.raw)
+	rw := uint64(len(m.buf))
+	if m.image {
+		rw = 0 // file pages: replaced, not zeroed
+	}
+	err := release(m.raw, rw)
 	m.raw, m.mapping, m.buf = nil, nil, nil
 	return err
 }

@@ -23,12 +23,20 @@ const maxRecycled = 32
 
 var recycled struct {
 	sync.Mutex
-	raws    [][]byte // LIFO: the most recently closed last
+	raws    []kept // LIFO: the most recently closed last
 	placers []Placer
 	// bases and index are reserve's scratch: the candidates' bases and
 	// where each is in raws.
 	bases []uintptr
 	index []int
+}
+
+// kept is a closed memory's reservation. rw is how many bytes from its
+// aligned base were left read-write by a release that zeroed them in
+// place (zeroTouched), 0 if all of it is inaccessible again.
+type kept struct {
+	raw []byte
+	rw  uint64
 }
 
 // A Placer chooses which kept reservation a new memory reuses. Which
@@ -74,15 +82,16 @@ func alignedBase(raw []byte) uintptr {
 	return a + (BaseAlign-a%BaseAlign)%BaseAlign
 }
 
-// reserve returns an inaccessible reservation of n bytes: a recycled
-// one if one of that size is kept, the one a Placer chooses if any
-// does, else the most recently closed.
-func reserve(n int) ([]byte, error) {
+// reserve returns a reservation of n bytes, inaccessible but for the
+// first rw bytes from its aligned base, which read as zero: a recycled
+// one if one of that size is kept, the one a Placer chooses if any does,
+// else the most recently closed.
+func reserve(n int) (raw []byte, rw uint64, err error) {
 	recycled.Lock()
 	bases, index := recycled.bases[:0], recycled.index[:0]
-	for i, raw := range recycled.raws {
-		if len(raw) == n {
-			bases, index = append(bases, alignedBase(raw)), append(index, i)
+	for i, k := range recycled.raws {
+		if len(k.raw) == n {
+			bases, index = append(bases, alignedBase(k.raw)), append(index, i)
 		}
 	}
 	recycled.bases, recycled.index = bases, index
@@ -95,19 +104,19 @@ func reserve(n int) ([]byte, error) {
 			}
 		}
 		i := index[pick]
-		raw := recycled.raws[i]
+		k := recycled.raws[i]
 		recycled.raws = append(recycled.raws[:i], recycled.raws[i+1:]...)
 		recycled.Unlock()
-		return raw, nil
+		return k.raw, k.rw, nil
 	}
 	recycled.Unlock()
-	raw, err := mmapReservation(n)
+	raw, err = mmapReservation(n)
 	if err == unix.ENOMEM && drainRecycled() {
 		// Kept reservations count against an address-space limit
 		// (RLIMIT_AS) as much as live ones: give them back first.
 		raw, err = mmapReservation(n)
 	}
-	return raw, err
+	return raw, 0, err
 }
 
 func mmapReservation(n int) ([]byte, error) {
@@ -121,27 +130,37 @@ func drainRecycled() bool {
 	raws := recycled.raws
 	recycled.raws = nil
 	recycled.Unlock()
-	for _, raw := range raws {
-		unix.Munmap(raw)
+	for _, k := range raws {
+		unix.Munmap(k.raw)
 	}
 	return len(raws) > 0
 }
 
 // release empties raw, a reservation from reserve, and keeps it for
-// reuse, or unmaps it if enough are kept or it cannot be emptied.
-func release(raw []byte) error {
+// reuse, or unmaps it if enough are kept or it cannot be emptied. rw is
+// how many bytes from its aligned base are read-write and hold only
+// anonymous memory; where those pages were few (zeroTouched), they are
+// zeroed and stay mapped, else the whole reservation is replaced by a
+// fresh inaccessible mapping.
+func release(raw []byte, rw uint64) error {
 	recycled.Lock()
 	placers := recycled.placers
 	recycled.Unlock()
+	base := alignedBase(raw)
 	for _, p := range placers {
-		p.Released(alignedBase(raw))
+		p.Released(base)
 	}
-	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(raw)), uintptr(len(raw)), unix.PROT_NONE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_FIXED)
+	var err error
+	lead := base - uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	if rw == 0 || !zeroTouched(raw[lead:lead+uintptr(rw)]) {
+		rw = 0
+		_, err = unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(raw)), uintptr(len(raw)), unix.PROT_NONE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_FIXED)
+	}
 	if err == nil {
 		recycled.Lock()
 		if len(recycled.raws) < maxRecycled {
-			recycled.raws = append(recycled.raws, raw)
+			recycled.raws = append(recycled.raws, kept{raw, rw})
 			recycled.Unlock()
 			return nil
 		}
