@@ -139,6 +139,10 @@ type VMPool struct {
 	// Created counts the VMs ever made, and Reused the calls that ran
 	// in a VM used before.
 	Created, Reused int64
+	// Matched counts the calls whose VM had kept memory slots for the
+	// call's memory from an earlier instance at its address, so that
+	// none were made: what makes a pooled VM start fast.
+	Matched int64
 }
 
 // vmPoolStats sums the process's VM pools; nil where this build has no

@@ -36,6 +36,7 @@ func init() {
 			p.Returned += st.Returned
 			p.Created += st.Created
 			p.Reused += st.Reused
+			p.Matched += st.Matched
 		}
 		return p
 	}

@@ -3,6 +3,7 @@ package vm
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 )
@@ -92,5 +93,34 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 	t.Logf("second half: %d of %d Gets found their memory's slots; %d VMs made in all, %d live", matched, gets, st.Created, st.Live)
 	if gets == 0 || matched*10 < gets*8 {
 		t.Errorf("%d of %d Gets found a VM with their memory's slots, want at least 80%%", matched, gets)
+	}
+}
+
+// TestMonitor_Turn: no more guests than Config.Parallel get a turn at
+// once; a caller past them waits, and goes ahead without one after
+// turnWait, or gets one as soon as a turn is given back.
+func TestMonitor_Turn(t *testing.T) {
+	m := newMonitor(t, Config{Parallel: 1})
+	if !m.Turn() {
+		t.Fatal("the first Turn got none")
+	}
+	start := time.Now()
+	if m.Turn() {
+		t.Fatal("a second Turn got one while the first was held")
+	}
+	if d := time.Since(start); d < turnWait {
+		t.Errorf("the second Turn gave up after %v, before turnWait (%v)", d, turnWait)
+	}
+	got := make(chan bool)
+	go func() { got <- m.Turn() }()
+	time.Sleep(turnWait / 4)
+	m.EndTurn()
+	if !<-got {
+		t.Error("a Turn waiting when the turn was given back got none")
+	}
+	m.EndTurn()
+
+	if unbounded := newMonitor(t, Config{Parallel: -1}); unbounded.Turn() {
+		t.Error("Turn gave a turn without a bound")
 	}
 }

@@ -166,6 +166,12 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 	cs.ctx = runCtx
 	var interrupt uint32
 	if cs.reentry == 0 {
+		// Before BeginCall: a wait for a turn holds up no release of
+		// closed instances' memories. The turn is given back after Put
+		// (defers run last first).
+		if e.mon.Turn() {
+			defer e.mon.EndTurn()
+		}
 		// Close stops the guest through the run's context.
 		cs.call.Kick = cancel
 		if !f.Instance.BeginCall(&cs.call, &interrupt) {
