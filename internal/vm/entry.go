@@ -12,6 +12,7 @@ import (
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
+	"github.com/wasmvisor/wasmvisor/internal/pages"
 )
 
 // trampoline is the user-mode page every run starts in. With the function
@@ -195,11 +196,26 @@ func (v *VM) flush() error {
 	return v.warm()
 }
 
+// hostHasSwap is pages.SwapConfigured; a test makes it true to try the
+// page map's way.
+var hostHasSwap = pages.SwapConfigured
+
 // scrubResident zeroes the pages of b, a part of the arena, that are
 // resident. Untouched pages read as zero already, and writing them would
 // allocate them.
+//
+// mincore(2) reports a page swapped out as absent, though it still holds
+// what the last guest wrote: where the host has swap, the page map,
+// which tells swapped pages apart, finds them instead (at 8 bytes a page
+// read, against mincore's one).
 func (v *VM) scrubResident(b []byte) error {
 	if len(b) == 0 {
+		return nil
+	}
+	if hostHasSwap() {
+		if !pages.ZeroTouched(b, -1) {
+			return fmt.Errorf("the host has swap, and /proc/self/pagemap cannot be read to find the guest's pages")
+		}
 		return nil
 	}
 	n := (len(b) + page - 1) / page

@@ -594,8 +594,20 @@ func TestVM_Context(t *testing.T) {
 
 // TestVM_Reset checks that a reset VM shows nothing of the instance before
 // it: not its memory mappings, stack, registers, SSE state, code or context
-// page. The pool runs the same reset on every VM given back.
+// page. The pool runs the same reset on every VM given back. The stack's
+// pages are found with mincore, or, where the host has swap, from the page
+// map; both ways are tried.
 func TestVM_Reset(t *testing.T) {
+	for _, swap := range []bool{false, true} {
+		t.Run(map[bool]string{false: "mincore", true: "pagemap"}[swap], func(t *testing.T) {
+			defer func(f func() bool) { hostHasSwap = f }(hostHasSwap)
+			hostHasSwap = func() bool { return swap }
+			testVMReset(t)
+		})
+	}
+}
+
+func testVMReset(t *testing.T) {
 	m := newMonitor(t, Config{PoolSize: -1})
 	// The first instance has 40 pages (2.5 MiB: huge and small mappings)
 	// and leaves marks everywhere it can.
