@@ -28,11 +28,17 @@ const (
 	pmSwapped = 1 << 62
 )
 
+// examineFactor bounds, as a multiple of ZeroTouched's limit, the
+// bytes in memory it reads to tell zero pages from written ones: where
+// transparent huge pages back b, a single write brings 2 MiB in.
+const examineFactor = 4
+
 // ZeroTouched zeroes the pages of b, anonymous memory aligned to Size,
 // that are in memory or swapped out and hold anything, and reports
 // whether b now reads as zero throughout. With limit ≥ 0 it gives up,
 // reporting false and b perhaps partly zeroed, once more than limit
-// bytes were to be cleared. It reports false too where the page map
+// bytes were to be cleared or more than examineFactor times limit bytes
+// in memory were to be read. It reports false too where the page map
 // cannot be read: the caller then empties b by other means. Reading the
 // map costs 8 bytes a page, so callers bound b.
 func ZeroTouched(b []byte, limit int) bool {
@@ -47,7 +53,7 @@ func ZeroTouched(b []byte, limit int) bool {
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(&entries[0])), len(entries)*8)
 	pages := (len(b) + Size - 1) / Size
 	first := uintptr(unsafe.Pointer(&b[0])) / Size
-	cleared := 0
+	cleared, examined := 0, 0
 	for done := 0; done < pages; {
 		n := min(pages-done, len(entries))
 		if _, err := f.ReadAt(buf[:n*8], int64(first+uintptr(done))*8); err != nil {
@@ -58,8 +64,13 @@ func ZeroTouched(b []byte, limit int) bool {
 				continue
 			}
 			p := b[(done+i)*Size : min((done+i+1)*Size, len(b))]
-			// A page only read maps the shared zero page: writing it
-			// would allocate one.
+			// Pages in memory that read as zero are mostly the shared
+			// zero page, or the rest of a huge or large page the kernel
+			// allocated for one touch: writing them would allocate or
+			// copy. Checking them costs a read, so a limit bounds it.
+			if examined += len(p); limit >= 0 && examined > examineFactor*limit {
+				return false
+			}
 			if isZero(p) {
 				continue
 			}
