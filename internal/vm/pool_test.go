@@ -2,6 +2,7 @@ package vm
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,9 +33,20 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 		rounds     = 150
 		late       = 2 // rounds a closed memory waits before it is released
 	)
-	var half sync.WaitGroup
-	half.Add(goroutines)
-	run := func(rounds int, counted *sync.WaitGroup) error {
+	// The first half grows the pool; the second is counted from the
+	// moment the last goroutine reaches the half, which takes the
+	// snapshot before any goes on.
+	var matched0, gets0 int64
+	var arrived atomic.Int32
+	counting := make(chan struct{})
+	half := func() {
+		if arrived.Add(1) == goroutines {
+			matched0, gets0 = m.Stats().Matched, m.gets.Load()
+			close(counting)
+		}
+		<-counting
+	}
+	run := func(rounds int) error {
 		var pending []*linmem.Memory
 		defer func() {
 			for _, mem := range pending {
@@ -42,9 +54,8 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 			}
 		}()
 		for i := range rounds {
-			if i == rounds/2 && counted != nil {
-				counted.Done()
-				counted.Wait()
+			if i == rounds/2 {
+				half()
 			}
 			mem, err := linmem.New(linmem.Config{MinPages: 1, MaxPages: 16, Guard: linmem.DefaultGuard})
 			if err != nil {
@@ -70,19 +81,10 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, goroutines)
-	var matched0, gets0 int64
-	snapped := make(chan struct{})
-	go func() {
-		defer close(snapped)
-		half.Wait()
-		matched0, gets0 = m.Stats().Matched, m.gets.Load()
-	}()
 	for g := range goroutines {
-		// The first half grows the pool; the second is counted.
-		wg.Go(func() { errs[g] = run(rounds, &half) })
+		wg.Go(func() { errs[g] = run(rounds) })
 	}
 	wg.Wait()
-	<-snapped
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
