@@ -621,7 +621,21 @@ func (m *Monitor) Turn() bool {
 	}
 }
 
-// EndTurn gives back a turn Turn gave.
+// TryTurn is Turn without the wait: it takes a turn only if one is
+// free.
+func (m *Monitor) TryTurn() bool {
+	if m.turns == nil {
+		return false
+	}
+	select {
+	case m.turns <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// EndTurn gives back a turn Turn or TryTurn gave.
 func (m *Monitor) EndTurn() { <-m.turns }
 
 // Put gives a VM back. Its linear memories and shared code are taken out

@@ -100,7 +100,8 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 
 // TestMonitor_Turn: no more guests than Config.Parallel get a turn at
 // once; a caller past them waits, and goes ahead without one after
-// turnWait, or gets one as soon as a turn is given back.
+// turnWait, or gets one as soon as a turn is given back. TryTurn never
+// waits.
 func TestMonitor_Turn(t *testing.T) {
 	m := newMonitor(t, Config{Parallel: 1})
 	if !m.Turn() {
@@ -113,12 +114,19 @@ func TestMonitor_Turn(t *testing.T) {
 	if d := time.Since(start); d < turnWait {
 		t.Errorf("the second Turn gave up after %v, before turnWait (%v)", d, turnWait)
 	}
+	if m.TryTurn() {
+		t.Fatal("TryTurn got a turn while the only one was held")
+	}
 	got := make(chan bool)
 	go func() { got <- m.Turn() }()
 	time.Sleep(turnWait / 4)
 	m.EndTurn()
 	if !<-got {
 		t.Error("a Turn waiting when the turn was given back got none")
+	}
+	m.EndTurn()
+	if !m.TryTurn() {
+		t.Error("TryTurn got none while the turn was free")
 	}
 	m.EndTurn()
 

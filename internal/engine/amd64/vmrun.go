@@ -82,8 +82,12 @@ type vmSession struct {
 	cs    *callState
 	stats *engine.ExitStats // nil when the caller does not count
 	v     *vm.VM
-	data  []byte // the VM's data region; guest address DataBase+i is data[i]
-	used  uint64 // bytes of the state area laid out
+	// turn is whether the call holds a turn of the monitor's
+	// (vm.Monitor.Turn); nil for a call re-entering from a host
+	// function, which takes none.
+	turn *bool
+	data []byte // the VM's data region; guest address DataBase+i is data[i]
+	used uint64 // bytes of the state area laid out
 	// vstack and vend bound the value stack in data.
 	vstack, vend uint64
 
@@ -165,13 +169,19 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 	defer cancel()
 	cs.ctx = runCtx
 	var interrupt uint32
+	// turn says whether the call holds one of the monitor's turns; a
+	// host function gives it up while it runs (vmSession.callOut).
+	var turn bool
 	if cs.reentry == 0 {
 		// Before BeginCall: a wait for a turn holds up no release of
 		// closed instances' memories. The turn is given back after Put
 		// (defers run last first).
-		if e.mon.Turn() {
-			defer e.mon.EndTurn()
-		}
+		turn = e.mon.Turn()
+		defer func() {
+			if turn {
+				e.mon.EndTurn()
+			}
+		}()
 		// Close stops the guest through the run's context.
 		cs.call.Kick = cancel
 		if !f.Instance.BeginCall(&cs.call, &interrupt) {
@@ -201,6 +211,9 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 		globals: map[*store.Global]uint64{},
 		tables:  map[*store.Table]*vmTable{},
 		mems:    map[*store.Memory]*vmMemory{},
+	}
+	if cs.reentry == 0 {
+		s.turn = &turn
 	}
 	s.vend = uint64(len(s.data))
 	s.vstack = s.vend - uint64(e.valueBytes)
@@ -676,7 +689,18 @@ func (s *vmSession) callOut(page []byte) error {
 	}
 	var err error
 	if f.Host != nil {
+		// A host function may block (a read from a socket, a sleep):
+		// meanwhile its turn goes to another guest, and it takes one
+		// back only if one is free, so a guest that waits on the world
+		// never holds one up for long.
+		if s.turn != nil && *s.turn {
+			s.e.mon.EndTurn()
+			*s.turn = false
+		}
 		err = callHost(cs.hostCtx, f, caller.inst.Handle, args)
+		if s.turn != nil {
+			*s.turn = s.e.mon.TryTurn()
+		}
 	} else {
 		err = s.e.Call(cs.hostCtx, f, args)
 	}

@@ -178,3 +178,56 @@ func TestVMStackTooLarge(t *testing.T) {
 		t.Errorf("call with a 1 GiB stack: %v, want the limit named", err)
 	}
 }
+
+// TestVMTurnWhileHostRuns: a call in a VM holds one of the monitor's
+// turns while its guest runs, gives it up while a host function it
+// called runs (which may wait on the world for long), and gives back
+// what it holds when it ends.
+func TestVMTurnWhileHostRuns(t *testing.T) {
+	kvmtest.Require(t)
+	cfg, err := VMConfig(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Parallel = 1
+	mon, err := vm.NewMonitor(cfg)
+	if err != nil {
+		kvmtest.Skip(t, err)
+		return
+	}
+	defer mon.Close()
+	e := New(Config{Target: VM, Monitor: mon})
+	s := store.New()
+	entered, release := make(chan bool), make(chan struct{})
+	sig := wasm.FuncType{}
+	hostInstance(t, s, "env", store.HostFunc{Export: "wait", Type: sig,
+		Fn: func(context.Context, api.Module, []uint64) error {
+			free := mon.TryTurn()
+			if free {
+				mon.EndTurn()
+			}
+			entered <- free
+			<-release
+			return nil
+		}})
+	inst := compiledInstance(t, e, s, tmod{
+		imports: []timport{{"env", "wait", nil, nil}},
+		funcs:   []tfn{{name: "run", body: wcode(wcall(0))}},
+	}.build(t), "test")
+	done := make(chan error)
+	go func() {
+		_, err := invoke(context.Background(), e, exported(t, inst, "run"))
+		done <- err
+	}()
+	if !<-entered {
+		t.Error("the turn was held while a host function ran")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !mon.TryTurn() {
+		t.Fatal("the call kept its turn after it ended")
+	}
+	mon.EndTurn()
+}
