@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -640,17 +641,41 @@ func TestContainerdShimKilled(t *testing.T) {
 	}
 }
 
-// TestContainerdStdin gives a program input through ctr's stdin FIFO.
+// TestContainerdStdin gives a program input through ctr's stdin FIFO:
+// input that ends at once, while ctr creates the task (when ctr never
+// sends CloseIO), and input that ends after the task started (ctr sends
+// CloseIO) before the program reads it.
 func TestContainerdStdin(t *testing.T) {
 	d := needDaemon(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ctr", "--address", d.socket, "--namespace", testNamespace,
-		"run", "--rm", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, "stdin", "/prog.wasm", "stdin")
-	cmd.Stdin = strings.NewReader("line one\nline two\n")
-	out, err := cmd.CombinedOutput()
-	if want := "read \"line one\\nline two\\n\"\n"; err != nil || string(out) != want {
-		t.Errorf("ctr run: %v, output %q, want %q", err, out, want)
+	for _, tc := range []struct {
+		name       string
+		inputAfter time.Duration // how long ctr's input stays open
+		readAfter  string        // how long the program waits to read
+	}{
+		{name: "at-once"},
+		{name: "read-after-close", inputAfter: 500 * time.Millisecond, readAfter: "1500ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			args := []string{"--address", d.socket, "--namespace", testNamespace,
+				"run", "--rm", "--runtime", RuntimeName, "--platform", wasmPlatform, plainImage, "stdin-" + tc.name, "/prog.wasm", "stdin"}
+			if tc.readAfter != "" {
+				args = append(args, tc.readAfter)
+			}
+			cmd := exec.CommandContext(ctx, "ctr", args...)
+			in, w := io.Pipe()
+			cmd.Stdin = in
+			go func() {
+				io.WriteString(w, "line one\nline two\n")
+				time.Sleep(tc.inputAfter)
+				w.Close()
+			}()
+			out, err := cmd.CombinedOutput()
+			if want := "read \"line one\\nline two\\n\"\n"; err != nil || string(out) != want {
+				t.Errorf("ctr run: %v, output %q, want %q", err, out, want)
+			}
+		})
 	}
 }
 

@@ -296,14 +296,19 @@ func (s *service) Shutdown(ctx context.Context, r *taskAPI.ShutdownRequest) (*pt
 	return empty, nil
 }
 
-// CloseIO closes the program's standard input.
+// CloseIO has nothing to close: the program's standard input ends when
+// the client closes its end of the FIFO, the only writer there is, and
+// the program reads everything written before that, then EOF. Closing
+// the shim's read end here would drop what the program had not read
+// yet. The runc shim holds a writer of its own, so that input outlives
+// a client that detaches, and then only CloseIO ends it; but ctr and
+// nerdctl lose their CloseIO when the input ends while the task is
+// still being created, and the program would wait forever. Here a
+// client that attaches again after the first has closed finds the
+// input ended.
 func (s *service) CloseIO(ctx context.Context, r *taskAPI.CloseIORequest) (*ptypes.Empty, error) {
-	c, err := s.get(r.ID, r.ExecID)
-	if err != nil {
+	if _, err := s.get(r.ID, r.ExecID); err != nil {
 		return nil, err
-	}
-	if r.Stdin && c.in != nil {
-		c.in.Close()
 	}
 	return empty, nil
 }

@@ -51,6 +51,11 @@ func main() {
 		}
 		fmt.Println("wrote", args[0])
 	case "stdin":
+		// An optional pause first, for input that ends before the read.
+		if len(args) > 0 {
+			d, _ := time.ParseDuration(args[0])
+			time.Sleep(d)
+		}
 		data, _ := io.ReadAll(os.Stdin)
 		fmt.Printf("read %q\n", data)
 	case "cat":
