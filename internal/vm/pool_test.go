@@ -2,7 +2,6 @@ package vm
 
 import (
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,22 +29,9 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 	}
 	const (
 		goroutines = 4
-		rounds     = 150
-		late       = 2 // rounds a closed memory waits before it is released
+		rounds     = 75 // a phase's, per goroutine
+		late       = 2  // rounds a closed memory waits before it is released
 	)
-	// The first half grows the pool; the second is counted from the
-	// moment the last goroutine reaches the half, which takes the
-	// snapshot before any goes on.
-	var matched0, gets0 int64
-	var arrived atomic.Int32
-	counting := make(chan struct{})
-	half := func() {
-		if arrived.Add(1) == goroutines {
-			matched0, gets0 = m.Stats().Matched, m.gets.Load()
-			close(counting)
-		}
-		<-counting
-	}
 	run := func(rounds int) error {
 		var pending []*linmem.Memory
 		defer func() {
@@ -53,10 +39,7 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 				mem.Close()
 			}
 		}()
-		for i := range rounds {
-			if i == rounds/2 {
-				half()
-			}
+		for range rounds {
 			mem, err := linmem.New(linmem.Config{MinPages: 1, MaxPages: 16, Guard: linmem.DefaultGuard})
 			if err != nil {
 				return err
@@ -79,22 +62,55 @@ func TestMonitor_PlacesMemory(t *testing.T) {
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, goroutines)
-	for g := range goroutines {
-		wg.Go(func() { errs[g] = run(rounds) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	phase := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make([]error, goroutines)
+		for g := range goroutines {
+			wg.Go(func() { errs[g] = run(rounds) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	// While Gets keep coming the pool grows by one VM per growInterval,
+	// so how far a phase of a few milliseconds gets depends on the
+	// machine's speed: phases run until one leaves no VM to make, and
+	// the next is counted.
+	for range 50 {
+		before := m.Stats().Created
+		phase()
+		waitPoolGrown(t, m)
+		if m.Stats().Created == before {
+			break
+		}
+	}
+	matched0, gets0 := m.Stats().Matched, m.gets.Load()
+	phase()
 	st := m.Stats()
 	matched, gets := st.Matched-matched0, m.gets.Load()-gets0
-	t.Logf("second half: %d of %d Gets found their memory's slots; %d VMs made in all, %d live", matched, gets, st.Created, st.Live)
+	t.Logf("counted phase: %d of %d Gets found their memory's slots; %d VMs made in all, %d live", matched, gets, st.Created, st.Live)
 	if gets == 0 || matched*10 < gets*8 {
 		t.Errorf("%d of %d Gets found a VM with their memory's slots, want at least 80%%", matched, gets)
+	}
+}
+
+// waitPoolGrown waits until m's worker has made the VMs the pool wants.
+func waitPoolGrown(t *testing.T, m *Monitor) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		m.mu.Lock()
+		growing := m.creating || m.created.Load()-m.destroyed.Load() < m.want
+		m.mu.Unlock()
+		if !growing {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool is still growing after 10 s: %+v", m.Stats())
+		}
 	}
 }
 
