@@ -558,6 +558,9 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.findLoops(g.loopEnd)
 	g.loop, g.loopExits = nil, g.loopExits[:0]
 	next := 0 // the next of g.regions
+	// The prologue's traps are at the function's entry, not at the
+	// instruction g.pc was left at by the function before.
+	g.pc = 0
 	g.prologue()
 	g.cacheEnd = -1
 	g.slots = slotCache{}
