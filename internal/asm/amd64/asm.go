@@ -152,6 +152,8 @@ func (c Cond) String() string {
 type Label struct {
 	pos    int // offset once bound, -1 before
 	fixups []fixup
+	// extern marks a label NewExternLabel made: never bound here.
+	extern bool
 }
 
 // fixup is a 32-bit field at at that must hold label - (at + 4) + add.
@@ -195,7 +197,7 @@ func (a *Asm) Finish() ([]byte, error) {
 		return nil, a.err
 	}
 	for _, l := range a.labels[:a.nlab] {
-		if l.pos < 0 && len(l.fixups) > 0 {
+		if l.pos < 0 && len(l.fixups) > 0 && !l.extern {
 			return nil, fmt.Errorf("amd64: label used at offset %d is never bound", l.fixups[0].at)
 		}
 	}
@@ -232,7 +234,7 @@ func (a *Asm) Mark() Mark { return Mark{a.nlab, len(a.data)} }
 // may be used after Release; labels made before m stay as they are.
 func (a *Asm) Release(m Mark) {
 	for _, l := range a.labels[m.labels:a.nlab] {
-		if l.pos < 0 && len(l.fixups) > 0 {
+		if l.pos < 0 && len(l.fixups) > 0 && !l.extern {
 			a.fail("label used at offset %d is never bound", l.fixups[0].at)
 			return
 		}
@@ -453,12 +455,44 @@ func (a *Asm) NewLabel() *Label {
 		a.nlab++
 		l.pos = -1
 		l.fixups = l.fixups[:0]
+		l.extern = false
 		return l
 	}
 	l := &Label{pos: -1}
 	a.labels = append(a.labels, l)
 	a.nlab++
 	return l
+}
+
+// NewExternLabel returns a label for a place in code assembled
+// elsewhere, which this Asm never binds: code can be assembled in
+// pieces, on several goroutines, and joined. The references to it are
+// read back with References and resolved with Refer in the Asm the
+// pieces are joined in. Finish and Release leave it alone.
+func (a *Asm) NewExternLabel() *Label {
+	l := a.NewLabel()
+	l.extern = true
+	return l
+}
+
+// References calls f with each 32-bit field emitted so far that refers
+// to l, which is not bound: the field at at must hold
+// l - (at + 4) + add.
+func (a *Asm) References(l *Label, f func(at int, add int32)) {
+	for _, x := range l.fixups {
+		f(x.at, x.add)
+	}
+}
+
+// Refer makes the 32-bit field at at, in code already emitted, refer to
+// l as References described it: at once if l is bound, else when Bind
+// binds it.
+func (a *Asm) Refer(l *Label, at int, add int32) {
+	if l.pos >= 0 {
+		binary.LittleEndian.PutUint32(a.b[at:], uint32(int32(l.pos-(at+4))+add))
+		return
+	}
+	l.fixups = append(l.fixups, fixup{at: at, add: add})
 }
 
 // Bind binds l to the current position and patches the references to it

@@ -3,6 +3,7 @@ package amd64
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,6 +126,64 @@ func TestLabels(t *testing.T) {
 	}
 	if l := a.NewLabel(); a.Bound(l) || a.Offset(l) != -1 {
 		t.Errorf("new label: Bound %v, Offset %d", a.Bound(l), a.Offset(l))
+	}
+}
+
+// TestExternLabels assembles a piece that calls and jumps to code
+// assembled elsewhere, then joins it after that code, before and after
+// the label there is bound: every reference lands where Refer says.
+func TestExternLabels(t *testing.T) {
+	var piece Asm
+	out := piece.NewExternLabel()
+	self := piece.NewLabel()
+	piece.Bind(self)      // 0:
+	piece.Call(out)       // 0: call out    e8 rel32
+	piece.Jcc(CondE, out) // 5: je out      0f 84 rel32
+	piece.Jmp(out)        // 11: jmp out    e9 rel32 (never rel8)
+	piece.Jmp(self)       // 16: jmp self   eb rel8
+	code, err := piece.Finish()
+	if err != nil {
+		t.Fatalf("Finish with an extern label used: %v", err)
+	}
+	var refs []int
+	piece.References(out, func(at int, add int32) {
+		if add != 0 {
+			t.Errorf("reference at %d: add %d", at, add)
+		}
+		refs = append(refs, at)
+	})
+	if want := []int{1, 7, 12}; !slices.Equal(refs, want) {
+		t.Fatalf("references at %v, want %v", refs, want)
+	}
+	for _, bindFirst := range []bool{true, false} {
+		var whole Asm
+		target := whole.NewLabel()
+		if bindFirst {
+			whole.Bind(target)
+		}
+		whole.Ret()
+		base := whole.Len()
+		whole.Raw(code...)
+		for _, at := range refs {
+			whole.Refer(target, base+at, 0)
+		}
+		if !bindFirst {
+			whole.Bind(target)
+			whole.Ret()
+		}
+		got, err := whole.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range refs {
+			rel := int32(binary.LittleEndian.Uint32(got[base+at:]))
+			if land := base + at + 4 + int(rel); land != whole.Offset(target) {
+				t.Errorf("bound first %v: reference at %d lands at %d, want %d", bindFirst, at, land, whole.Offset(target))
+			}
+		}
+		if got[base+16] != 0xEB || int8(got[base+17]) != -18 {
+			t.Errorf("bound first %v: the piece's own jump changed: % x", bindFirst, got[base+16:base+18])
+		}
 	}
 }
 

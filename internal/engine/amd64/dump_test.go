@@ -63,12 +63,13 @@ func TestDumpCode(t *testing.T) {
 		fmt.Printf("== func %d %s: %d bytes, %d instructions\n", fn.index, name, fc.end-fc.start, len(fn.marks))
 		ms, lines := fn.marks, fn.text
 		for k, mk := range ms {
+			// The marks are offsets in the function's piece (join.go).
 			end := int(fc.end)
 			if k+1 < len(ms) {
-				end = ms[k+1].off
+				end = int(fc.start) + ms[k+1].off
 			}
 			fmt.Printf("%s\n", lines[mk.pc+1])
-			for off := mk.off; off < end; {
+			for off := int(fc.start) + mk.off; off < end; {
 				inst, err := x86asm.Decode(code[off:end], 64)
 				if err != nil {
 					fmt.Printf("\t%06x\t(bad)\n", off)

@@ -54,14 +54,22 @@ type slowInstr struct {
 // gen translates the slot form of one module's functions into machine
 // code for a target.
 type gen struct {
-	t      *Target
-	a      asm.Asm
-	m      *wasm.Module
-	l      layout
+	t *Target
+	a asm.Asm
+	m *wasm.Module
+	l layout
+	// fnLab are the functions' labels: in the module's Asm all of them;
+	// in a worker's (see piece) the function's own and, made as calls
+	// use them, extern ones for the functions it calls (listed in
+	// called).
 	fnLab  []*asm.Label
+	called []uint32
 	funcs  []funcCode
-	slow   []slowInstr
-	labels []*asm.Label // per instruction of the current function, or nil
+	// slow are the instructions handed to Go: the module's, or a worker's
+	// function's, whose indices in the code (at slowArgs) join rebases.
+	slow     []slowInstr
+	slowArgs []int
+	labels   []*asm.Label // per instruction of the current function, or nil
 
 	exitStub *asm.Label
 	// copyRoutine is the module's memory.copy routine (emitCopyRoutine).
@@ -137,9 +145,8 @@ type backEdge struct {
 	pins []pin
 }
 
-// generate translates every function m defines, taking each function's
-// slot form from ir.Each as it is translated. The code starts with the
-// entry thunk (offset 0) and the exit stub.
+// generate translates every function m defines, on every CPU (join).
+// The code starts with the entry thunk (offset 0) and the exit stub.
 func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
 	return generateInto(t, m, reserveCode)
 }
@@ -195,12 +202,7 @@ func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, er
 		g.fnLab[i] = g.a.NewLabel()
 	}
 	g.funcs = make([]funcCode, len(m.Codes))
-	err = ir.Each(m, func(i int, fn *ir.Func) error {
-		g.function(i, fn)
-		arena.done(i, g.cur, g.a.Len())
-		return nil
-	})
-	if err != nil {
+	if err := g.join(arena); err != nil {
 		return nil, nil, nil, err
 	}
 	if _, err := g.a.Finish(); err != nil {
@@ -210,8 +212,8 @@ func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, er
 }
 
 // traceInstr, when set (by the code dump of the tests), is told where
-// each instruction's machine code starts, as an offset from the code's
-// start.
+// each instruction's machine code starts, as an offset from the start
+// of its function's piece (join.go), one function at a time.
 var traceInstr func(fn *ir.Func, pc, codeOff int)
 
 func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
@@ -509,11 +511,10 @@ func (g *gen) st(w asm.Width, s uint32, r asm.Reg) {
 	g.cacheReg, g.cacheSlot, g.cacheW, g.cacheEnd = r, s, w, a.Len()
 }
 
-// function translates defined function i.
+// function translates defined function i into g.cur.
 func (g *gen) function(i int, fn *ir.Func) {
 	a := &g.a
 	g.fn = fn
-	g.cur = &g.funcs[i]
 	g.cur.index = fn.FuncIndex
 	g.traps, g.backEdges = g.traps[:0], g.backEdges[:0]
 	g.frameOff = 0
@@ -531,10 +532,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 	}
 	a.AlignTo(16)
 	g.cur.start = uint32(a.Len())
-	a.Bind(g.fnLab[i])
-	// The function's own labels are taken back when it is done: a large
-	// module would otherwise hold every label of every function.
-	defer a.Release(a.Mark())
+	a.Bind(g.funcLabel(uint32(i)))
 
 	// Branch targets get labels; loop heads (targets of back edges) poll
 	// for interrupts, once an iteration whichever branch closes it.
@@ -629,21 +627,31 @@ func (g *gen) exit(code uint32, arg uint32, offset uint32) {
 	g.returnAddr(offset)
 }
 
-func (g *gen) storeExit(code, arg uint32) {
+// storeExit stores an exit's code and argument for Go, and returns the
+// offset of the argument's 32 bits in the code.
+func (g *gen) storeExit(code, arg uint32) (argAt int) {
 	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitArg), int32(arg))
+	argAt = g.a.Len() - 4
 	g.a.StoreImm(asm.W32, asm.M(rCtx, ctxExitCode), int32(code))
+	return argAt
 }
+
+// sharedExitKeys are the exits with a stub of their own (emitSharedExits),
+// by exit code and argument.
+var sharedExitKeys = func() [][2]uint32 {
+	shared := [][2]uint32{{exitInterrupt, 0}, {exitCall, 0}}
+	for k := api.TrapUnreachable; k <= api.TrapInternal; k++ {
+		shared = append(shared, [2]uint32{exitTrap, uint32(k)})
+	}
+	return shared
+}()
 
 // emitSharedExits emits the module's shared exit stubs, before any
 // function, so that every call to one is a backward reference the
 // assembler resolves at once.
 func (g *gen) emitSharedExits() {
 	g.sharedExits = map[[2]uint32]*asm.Label{}
-	shared := [][2]uint32{{exitInterrupt, 0}, {exitCall, 0}}
-	for k := api.TrapUnreachable; k <= api.TrapInternal; k++ {
-		shared = append(shared, [2]uint32{exitTrap, uint32(k)})
-	}
-	for _, e := range shared {
+	for _, e := range sharedExitKeys {
 		l := g.a.NewLabel()
 		g.a.Bind(l)
 		g.storeExit(e[0], e[1])
@@ -835,7 +843,7 @@ func (g *gen) instr(in *ir.Instr) {
 		// is a limit on depth whatever the calls.
 		a.Lea(asm.W64, rFP, slot(in.A))
 		a.Push(rVM) // not a code address, so never taken for a frame
-		a.Call(g.fnLab[in.B])
+		a.Call(g.funcLabel(in.B))
 		g.returnAddr(g.offset())
 		a.Lea(asm.W64, asm.RSP, asm.M(asm.RSP, 8))
 		a.Lea(asm.W64, rFP, asm.M(rFP, -int32(in.A)*8))
@@ -918,7 +926,11 @@ func (g *gen) step(in *ir.Instr) {
 		s.in.Imm = 0
 	}
 	g.slow = append(g.slow, s)
-	g.exit(exitStep, uint32(len(g.slow)-1), s.offset)
+	// Not a shared exit: the argument is the function's own index into
+	// g.slow, which join turns into the module's.
+	g.slowArgs = append(g.slowArgs, g.storeExit(exitStep, uint32(len(g.slow)-1)))
+	g.t.emitExit(g)
+	g.returnAddr(s.offset)
 }
 
 // brTable jumps through a table of the entries' targets, relative to

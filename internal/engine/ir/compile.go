@@ -126,12 +126,14 @@ func Compile(m *wasm.Module) (*Module, error) {
 	}
 	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
 	errs := make([]error, n)
-	spread(m, runtime.GOMAXPROCS(0), func(c *compiler, i int) bool {
-		mod.Funcs[i], errs[i] = c.compileSafely(i)
-		if mod.Funcs[i] != nil {
-			mod.Funcs[i].Module = mod
+	spread(m, runtime.GOMAXPROCS(0), func() func(c *compiler, i int) bool {
+		return func(c *compiler, i int) bool {
+			mod.Funcs[i], errs[i] = c.compileSafely(i)
+			if mod.Funcs[i] != nil {
+				mod.Funcs[i].Module = mod
+			}
+			return true
 		}
-		return true
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -167,14 +169,16 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 	// a large module reuses a few functions' buffers.
 	var recycled sync.Pool
 	go func() {
-		spread(m, workers, func(c *compiler, i int) bool {
-			if stop.Load() {
-				return false
+		spread(m, workers, func() func(c *compiler, i int) bool {
+			return func(c *compiler, i int) bool {
+				if stop.Load() {
+					return false
+				}
+				c.recycled = &recycled
+				f, err := c.compileSafely(i)
+				out <- result{i, f, err}
+				return true
 			}
-			c.recycled = &recycled
-			f, err := c.compileSafely(i)
-			out <- result{i, f, err}
-			return true
 		})
 		close(out)
 	}()
@@ -195,16 +199,64 @@ func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
 	return first
 }
 
+// EachOn translates every function m defines on up to workers
+// goroutines, the caller's among them, and hands each result to yield
+// on the goroutine that translated it, as soon as it is done. Each
+// goroutine calls newYield once, on itself, for the yield it uses, so
+// that a consumer keeps its workspace per goroutine: translation and
+// what the consumer makes of it (machine code) then both run on every
+// CPU. Nothing is kept after yield returns (the Func and its slices
+// are reused), and the Funcs have no Module. The first error, from the
+// translator or from a yield, stops the work and is returned.
+func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) error) error {
+	if n := len(m.Codes); n != len(m.Funcs) {
+		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
+	}
+	var (
+		stop     atomic.Bool
+		mu       sync.Mutex
+		first    error
+		recycled sync.Pool
+	)
+	spread(m, workers, func() func(c *compiler, i int) bool {
+		yield := newYield()
+		return func(c *compiler, i int) bool {
+			if stop.Load() {
+				return false
+			}
+			c.recycled = &recycled
+			f, err := c.compileSafely(i)
+			if err == nil {
+				err = yield(i, f)
+				recycled.Put(f)
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				stop.Store(true)
+				return false
+			}
+			return true
+		}
+	})
+	return first
+}
+
 // spread runs work for every function m defines on up to workers
 // goroutines (the caller's among them), each with a translator of its
-// own; small modules are not worth a goroutine. work returning false
-// stops the goroutine that ran it.
-func spread(m *wasm.Module, workers int, work func(c *compiler, i int) bool) {
+// own and the work function newWork made for it; small modules are not
+// worth a goroutine. work returning false stops the goroutine that ran
+// it.
+func spread(m *wasm.Module, workers int, newWork func() func(c *compiler, i int) bool) {
 	n := len(m.Codes)
 	workers = max(1, min(workers, 1+n/64))
 	var next atomic.Int64
 	run := func() {
 		c := newCompiler(m)
+		work := newWork()
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= n || !work(c, i) {

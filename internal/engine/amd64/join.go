@@ -1,0 +1,237 @@
+package amd64
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+
+	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
+)
+
+// A piece is one function's machine code, assembled by a worker on an
+// Asm of its own from offset 0, and what join needs to place it in the
+// module's code: the references to code outside the function, the
+// instructions it hands to Go, and its tables, all by offsets from the
+// piece's start.
+type piece struct {
+	i        int // the defined function's index
+	code     []byte
+	fc       funcCode
+	refs     []pieceRef
+	slow     []slowInstr
+	slowArgs []int
+	err      error
+}
+
+// pieceRef is a rel32 field at at that must hold target - (at + 4) +
+// add, where target is a defined function (>= 0) or one of the module's
+// routines (refExitStub, refCopyRoutine, refSharedExit-k for
+// sharedExitKeys[k]).
+type pieceRef struct {
+	at     int
+	add    int32
+	target int32
+}
+
+const (
+	refExitStub    = -1
+	refCopyRoutine = -2
+	refSharedExit  = -3
+)
+
+// join translates m's functions on every CPU, each worker translating
+// whole functions into pieces (IR and machine code, on its own Asm),
+// and places the pieces in function order in g's Asm, which holds the
+// module's routines already: placing a piece copies it and resolves
+// its references, a small part of making it. The order keeps the code
+// the same from run to run. arena is told of each function placed.
+func (g *gen) join(arena *codeArena) error {
+	workers := runtime.GOMAXPROCS(0)
+	if traceInstr != nil {
+		workers = 1 // the trace is told one function at a time
+	}
+	var (
+		buffers sync.Pool // of *[]byte: pieces' code, back from place
+		pieces  = make(chan *piece, 2*workers)
+		genErr  error
+		ahead   = aheadOf{next: 0}
+	)
+	ahead.cond.L = &ahead.mu
+	go func() {
+		defer close(pieces)
+		genErr = ir.EachOn(g.m, workers, func() func(i int, fn *ir.Func) error {
+			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes)), sharedExits: map[[2]uint32]*asm.Label{}}
+			return func(i int, fn *ir.Func) error {
+				var buf []byte
+				if b, ok := buffers.Get().(*[]byte); ok {
+					buf = *b
+				}
+				p := w.piece(i, fn, buf)
+				if p.err != nil {
+					return p.err
+				}
+				ahead.add(p)
+				pieces <- p
+				return nil
+			}
+		})
+	}()
+	waiting := map[int]*piece{}
+	next := 0
+	// After an error the workers stop; what they sent is placed or left.
+	for p := range pieces {
+		waiting[p.i] = p
+		for q := waiting[next]; q != nil; q = waiting[next] {
+			delete(waiting, next)
+			g.place(q)
+			arena.done(next, &g.funcs[next], g.a.Len())
+			next++
+			ahead.placed(q, next)
+			code := q.code[:0]
+			buffers.Put(&code)
+		}
+	}
+	if genErr != nil {
+		return genErr
+	}
+	if next != len(g.m.Codes) {
+		return fmt.Errorf("generating machine code: %d of %d functions were placed", next, len(g.m.Codes))
+	}
+	return nil
+}
+
+// maxAhead bounds the code of the pieces that wait for an earlier one,
+// still being made, before they can be placed: a function many times
+// the size of the others (the Go compiler has some of megabytes) would
+// otherwise let the other workers pile up the code of thousands. A
+// worker past the bound waits; the next piece to place never does.
+const maxAhead = 16 << 20
+
+// aheadOf counts the code of the pieces made but not placed yet.
+type aheadOf struct {
+	mu    sync.Mutex
+	cond  sync.Cond
+	bytes int
+	next  int // the index of the next piece to place
+}
+
+// add waits, unless p is the next piece to place, until the pieces
+// made ahead of it hold less than maxAhead bytes, and counts p's.
+func (a *aheadOf) add(p *piece) {
+	a.mu.Lock()
+	for a.bytes >= maxAhead && p.i != a.next {
+		a.cond.Wait()
+	}
+	a.bytes += len(p.code)
+	a.mu.Unlock()
+}
+
+// placed says that p was placed and which piece is next.
+func (a *aheadOf) placed(p *piece, next int) {
+	a.mu.Lock()
+	a.bytes -= len(p.code)
+	a.next = next
+	a.mu.Unlock()
+	a.cond.Broadcast()
+}
+
+// piece translates defined function i, whose slot form is fn, on w, a
+// worker's gen, assembling into buf's capacity.
+func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
+	p = &piece{i: i}
+	defer func() {
+		if r := recover(); r != nil {
+			p.err = fmt.Errorf("generating machine code for function %d: %v", fn.FuncIndex, r)
+		}
+	}()
+	a := &w.a
+	a.Reset()
+	a.UseBuffer(buf[:0])
+	w.exitStub = a.NewExternLabel()
+	w.copyRoutine = a.NewExternLabel()
+	for _, k := range sharedExitKeys {
+		w.sharedExits[k] = a.NewExternLabel()
+	}
+	w.fnLab[i] = a.NewLabel()
+	w.called = append(w.called[:0], uint32(i))
+	w.slow, w.slowArgs = nil, nil
+	w.cur = &p.fc
+	w.function(i, fn)
+	code, err := a.Finish()
+	if err != nil {
+		p.err = err
+		return p
+	}
+	if p.fc.start != 0 {
+		p.err = fmt.Errorf("generating machine code: function %d starts at %d of its piece", fn.FuncIndex, p.fc.start)
+		return p
+	}
+	ref := func(l *asm.Label, target int32) {
+		a.References(l, func(at int, add int32) {
+			p.refs = append(p.refs, pieceRef{at: at, add: add, target: target})
+		})
+	}
+	ref(w.exitStub, refExitStub)
+	ref(w.copyRoutine, refCopyRoutine)
+	for k, key := range sharedExitKeys {
+		ref(w.sharedExits[key], refSharedExit-int32(k))
+	}
+	for _, j := range w.called {
+		if int(j) != i {
+			ref(w.fnLab[j], int32(j))
+		}
+		w.fnLab[j] = nil
+	}
+	p.code, p.slow, p.slowArgs = code, w.slow, w.slowArgs
+	return p
+}
+
+// funcLabel returns defined function j's label: in a worker's gen, an
+// extern label made on its first use in the function.
+func (g *gen) funcLabel(j uint32) *asm.Label {
+	l := g.fnLab[j]
+	if l == nil {
+		l = g.a.NewExternLabel()
+		g.fnLab[j] = l
+		g.called = append(g.called, j)
+	}
+	return l
+}
+
+// place appends p to the module's code and resolves its references.
+func (g *gen) place(p *piece) {
+	a := &g.a
+	a.AlignTo(16)
+	base := a.Len()
+	a.Bind(g.fnLab[p.i])
+	a.Raw(p.code...)
+	for _, r := range p.refs {
+		var l *asm.Label
+		switch {
+		case r.target >= 0:
+			l = g.fnLab[r.target]
+		case r.target == refExitStub:
+			l = g.exitStub
+		case r.target == refCopyRoutine:
+			l = g.copyRoutine
+		default:
+			l = g.sharedExits[sharedExitKeys[refSharedExit-r.target]]
+		}
+		a.Refer(l, base+r.at, r.add)
+	}
+	code := a.Bytes()
+	for _, at := range p.slowArgs {
+		field := code[base+at:]
+		binary.LittleEndian.PutUint32(field, binary.LittleEndian.Uint32(field)+uint32(len(g.slow)))
+	}
+	g.slow = append(g.slow, p.slow...)
+	fc := p.fc
+	fc.start += uint32(base)
+	fc.end += uint32(base)
+	for k := range fc.pcs {
+		fc.pcs[k].pc += uint32(base)
+	}
+	g.funcs[p.i] = fc
+}
