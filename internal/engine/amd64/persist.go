@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/sys/cpu"
@@ -151,7 +150,7 @@ func (e *Engine) CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, er
 	}
 	os.Remove(tmp.Name()) // it lives while open
 	defer tmp.Close()
-	tw := &tableWriter{w: bufio.NewWriterSize(tmp, 256<<10), pending: map[int][]byte{}}
+	tw := &tableWriter{w: bufio.NewWriterSize(tmp, 256<<10)}
 	tw.put(binary.AppendUvarint(nil, uint64(len(m.Codes))))
 	var arena *codeArena
 	_, _, slow, err := generateInto(e.t, m, func(n int) (*codeArena, error) {
@@ -166,7 +165,7 @@ func (e *Engine) CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, er
 		return 0, err
 	}
 	tw.put(appendSlowTable(nil, slow))
-	if tw.err == nil && (tw.next != len(m.Codes) || len(tw.pending) != 0) {
+	if tw.err == nil && tw.next != len(m.Codes) {
 		tw.err = errors.New("the generator skipped a function")
 	}
 	if tw.err == nil {
@@ -190,37 +189,28 @@ func (e *Engine) CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, er
 	return size, nil
 }
 
-// tableWriter writes functions' tables in the order of their indices as
-// the generator finishes them, in whatever order that is (ir.Each
-// translates on several goroutines where there are cores to spare).
+// tableWriter writes functions' tables as the generator places the
+// functions, in the order of their indices (join).
 type tableWriter struct {
-	w       *bufio.Writer
-	buf     []byte
-	pending map[int][]byte // tables of functions done before their predecessors
-	next    int            // the function whose table comes next
-	n       int64          // bytes written
-	err     error
+	w    *bufio.Writer
+	buf  []byte
+	next int   // the function whose table comes next
+	n    int64 // bytes written
+	err  error
 }
 
 // add takes function i's tables and drops its return addresses.
 func (t *tableWriter) add(i int, f *funcCode) {
-	t.buf = appendFuncTable(t.buf[:0], f)
-	f.pcs = nil
 	if i != t.next {
-		t.pending[i] = slices.Clone(t.buf)
+		if t.err == nil {
+			t.err = fmt.Errorf("the tables of function %d came where those of %d belong", i, t.next)
+		}
 		return
 	}
+	t.buf = appendFuncTable(t.buf[:0], f)
+	f.pcs = nil
 	t.put(t.buf)
 	t.next++
-	for {
-		b, ok := t.pending[t.next]
-		if !ok {
-			return
-		}
-		delete(t.pending, t.next)
-		t.put(b)
-		t.next++
-	}
 }
 
 func (t *tableWriter) put(b []byte) {

@@ -111,19 +111,19 @@ func TestCompileToFile(t *testing.T) {
 	}
 }
 
-// TestTableWriterOrder checks that functions' tables finished out of
-// order are written in the order of their indices.
-func TestTableWriterOrder(t *testing.T) {
+// TestTableWriter: functions' tables are written as the functions are
+// placed, the same bytes as marshalTables; a function out of order is an
+// error, not a table in the wrong place.
+func TestTableWriter(t *testing.T) {
 	funcs := make([]funcCode, 6)
 	for i := range funcs {
 		funcs[i] = funcCode{start: uint32(100 * i), end: uint32(100*i + 50), index: uint32(i), pcs: []pcEntry{{pc: uint32(100*i + 7), offset: uint32(i)}}}
 	}
 	want := marshalTables(slices.Clone(funcs), nil)
 	var out bytes.Buffer
-	tw := &tableWriter{pending: map[int][]byte{}}
-	tw.w = bufio.NewWriter(&out)
+	tw := &tableWriter{w: bufio.NewWriter(&out)}
 	tw.put([]byte{byte(len(funcs))})
-	for _, i := range []int{1, 0, 3, 4, 2, 5} {
+	for i := range funcs {
 		f := funcs[i]
 		tw.add(i, &f)
 		if f.pcs != nil {
@@ -131,11 +131,16 @@ func TestTableWriterOrder(t *testing.T) {
 		}
 	}
 	tw.put(appendSlowTable(nil, nil))
-	if err := tw.w.Flush(); err != nil {
-		t.Fatal(err)
+	if err := tw.w.Flush(); err != nil || tw.err != nil {
+		t.Fatal(err, tw.err)
 	}
-	if !bytes.Equal(out.Bytes(), want) || tw.n != int64(len(want)) || len(tw.pending) != 0 {
+	if !bytes.Equal(out.Bytes(), want) || tw.n != int64(len(want)) {
 		t.Fatalf("tables = %x (%d counted), want %x", out.Bytes(), tw.n, want)
+	}
+	f := funcs[0]
+	tw.add(0, &f)
+	if tw.err == nil {
+		t.Error("a function's tables twice: no error")
 	}
 }
 

@@ -143,62 +143,6 @@ func Compile(m *wasm.Module) (*Module, error) {
 	return mod, nil
 }
 
-// Each translates every function m defines on up to GOMAXPROCS-1
-// goroutines and hands each result to yield on the calling goroutine, in
-// no particular order, as soon as it is done; nothing is kept after
-// yield returns (the Func and its slices are reused), and the Funcs have
-// no Module. A consumer that turns
-// functions into something else (machine code) so holds a few functions'
-// slot form at a time rather than the whole module's, and translates
-// while the consumer works. The first error, from the translator or from
-// yield, stops the work.
-func Each(m *wasm.Module, yield func(i int, f *Func) error) error {
-	n := len(m.Codes)
-	if n != len(m.Funcs) {
-		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
-	}
-	type result struct {
-		i   int
-		f   *Func
-		err error
-	}
-	workers := max(1, runtime.GOMAXPROCS(0)-1)
-	out := make(chan result, 4*workers)
-	var stop atomic.Bool
-	// Funcs come back once yield is done with them, so that translating
-	// a large module reuses a few functions' buffers.
-	var recycled sync.Pool
-	go func() {
-		spread(m, workers, func() func(c *compiler, i int) bool {
-			return func(c *compiler, i int) bool {
-				if stop.Load() {
-					return false
-				}
-				c.recycled = &recycled
-				f, err := c.compileSafely(i)
-				out <- result{i, f, err}
-				return true
-			}
-		})
-		close(out)
-	}()
-	var first error
-	for r := range out {
-		if first != nil {
-			continue // drain, so that the workers finish
-		}
-		if r.err == nil {
-			r.err = yield(r.i, r.f)
-			recycled.Put(r.f)
-		}
-		if r.err != nil {
-			first = r.err
-			stop.Store(true)
-		}
-	}
-	return first
-}
-
 // EachOn translates every function m defines on up to workers
 // goroutines, the caller's among them, and hands each result to yield
 // on the goroutine that translated it, as soon as it is done. Each
