@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
@@ -53,24 +54,30 @@ func (g *gen) join(arena *codeArena) error {
 		workers = 1 // the trace is told one function at a time
 	}
 	var (
-		buffers sync.Pool // of *[]byte: pieces' code, back from place
-		pieces  = make(chan *piece, 2*workers)
-		genErr  error
-		ahead   = aheadOf{next: 0}
+		pieces = make(chan *piece, 2*workers)
+		genErr error
+		ahead  aheadOf
 	)
 	ahead.cond.L = &ahead.mu
 	go func() {
 		defer close(pieces)
 		genErr = ir.EachOn(g.m, workers, func() func(i int, fn *ir.Func) error {
 			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes)), sharedExits: map[[2]uint32]*asm.Label{}}
+			// Pieces are cut from chunks, each left to the collector
+			// once its pieces are placed: a buffer a piece would give
+			// back to its worker grows, and is garbage, many times more.
+			var chunk []byte // the unused rest of the worker's chunk
 			return func(i int, fn *ir.Func) error {
-				var buf []byte
-				if b, ok := buffers.Get().(*[]byte); ok {
-					buf = *b
+				if cap(chunk) < pieceChunk/8 {
+					chunk = make([]byte, 0, pieceChunk)
 				}
-				p := w.piece(i, fn, buf)
+				p := w.piece(i, fn, chunk)
 				if p.err != nil {
 					return p.err
+				}
+				if n := len(p.code); n > 0 && unsafe.SliceData(p.code) == unsafe.SliceData(chunk) {
+					p.code = p.code[:n:n]
+					chunk = chunk[n:n]
 				}
 				ahead.add(p)
 				pieces <- p
@@ -89,8 +96,6 @@ func (g *gen) join(arena *codeArena) error {
 			arena.done(next, &g.funcs[next], g.a.Len())
 			next++
 			ahead.placed(q, next)
-			code := q.code[:0]
-			buffers.Put(&code)
 		}
 	}
 	if genErr != nil {
@@ -101,6 +106,10 @@ func (g *gen) join(arena *codeArena) error {
 	}
 	return nil
 }
+
+// pieceChunk is the size of the buffers workers assemble pieces in; a
+// function larger than what is left of one gets a buffer of its own.
+const pieceChunk = 4 << 20
 
 // maxAhead bounds the code of the pieces that wait for an earlier one,
 // still being made, before they can be placed: a function many times
