@@ -735,6 +735,16 @@ func TestTiersAgreeOnSpecModules(t *testing.T) {
 	diffSpecModules(t, nil)
 }
 
+// TestTiersAgreeOnSpecModules_pieces is the differential test with
+// every spec module's functions spread over more workers than there
+// are CPUs, however few: the modules then reach every kind of
+// reference a piece makes out of its function (join.go).
+func TestTiersAgreeOnSpecModules_pieces(t *testing.T) {
+	defer func(n int) { joinWorkers = n }(joinWorkers)
+	joinWorkers = 4
+	diffSpecModules(t, nil)
+}
+
 // TestVMAgreesOnSpecModules is the differential test with the compiled
 // tier's code running in micro-VMs.
 func TestVMAgreesOnSpecModules(t *testing.T) {

@@ -49,9 +49,12 @@ const (
 // its references, a small part of making it. The order keeps the code
 // the same from run to run. arena is told of each function placed.
 func (g *gen) join(arena *codeArena) error {
-	workers := runtime.GOMAXPROCS(0)
-	if traceInstr != nil {
+	workers := ir.Workers(g.m, runtime.GOMAXPROCS(0))
+	switch {
+	case traceInstr != nil:
 		workers = 1 // the trace is told one function at a time
+	case joinWorkers > 0:
+		workers = joinWorkers
 	}
 	var (
 		pieces = make(chan *piece, 2*workers)
@@ -106,6 +109,10 @@ func (g *gen) join(arena *codeArena) error {
 	}
 	return nil
 }
+
+// joinWorkers, where set (by tests), is how many workers join uses,
+// whatever the module's size.
+var joinWorkers int
 
 // pieceChunk is the size of the buffers workers assemble pieces in; a
 // function larger than what is left of one gets a buffer of its own.

@@ -126,7 +126,7 @@ func Compile(m *wasm.Module) (*Module, error) {
 	}
 	mod := &Module{Funcs: make([]*Func, n), NumImported: m.NumImportedFuncs()}
 	errs := make([]error, n)
-	spread(m, runtime.GOMAXPROCS(0), func() func(c *compiler, i int) bool {
+	spread(m, Workers(m, runtime.GOMAXPROCS(0)), func() func(c *compiler, i int) bool {
 		return func(c *compiler, i int) bool {
 			mod.Funcs[i], errs[i] = c.compileSafely(i)
 			if mod.Funcs[i] != nil {
@@ -144,7 +144,7 @@ func Compile(m *wasm.Module) (*Module, error) {
 }
 
 // EachOn translates every function m defines on up to workers
-// goroutines, the caller's among them, and hands each result to yield
+// goroutines (see Workers), the caller's among them, and hands each result to yield
 // on the goroutine that translated it, as soon as it is done. Each
 // goroutine calls newYield once, on itself, for the yield it uses, so
 // that a consumer keeps its workspace per goroutine: translation and
@@ -189,14 +189,20 @@ func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) er
 	return first
 }
 
+// Workers is how many of cpus goroutines are worth translating m's
+// functions on: a goroutine for every 64 functions at most, since small
+// modules are not worth one.
+func Workers(m *wasm.Module, cpus int) int {
+	return max(1, min(cpus, 1+len(m.Codes)/64))
+}
+
 // spread runs work for every function m defines on up to workers
 // goroutines (the caller's among them), each with a translator of its
-// own and the work function newWork made for it; small modules are not
-// worth a goroutine. work returning false stops the goroutine that ran
-// it.
+// own and the work function newWork made for it. work returning false
+// stops the goroutine that ran it.
 func spread(m *wasm.Module, workers int, newWork func() func(c *compiler, i int) bool) {
 	n := len(m.Codes)
-	workers = max(1, min(workers, 1+n/64))
+	workers = max(1, min(workers, n))
 	var next atomic.Int64
 	run := func() {
 		c := newCompiler(m)
