@@ -82,11 +82,27 @@ func (g *gen) join(arena *codeArena) error {
 					p.code = p.code[:n:n]
 					chunk = chunk[n:n]
 				}
+				if pieceDone != nil {
+					if err := pieceDone(i); err != nil {
+						return err
+					}
+				}
 				ahead.add(p)
 				pieces <- p
 				return nil
 			}
-		})
+		}, ahead.stop)
+	}()
+	defer func() {
+		// A panic here (a bug) must not leave the workers blocked on
+		// a channel no one reads: they stop, and what they send is
+		// drained before the panic goes on to generateInto.
+		if r := recover(); r != nil {
+			ahead.stop()
+			for range pieces {
+			}
+			panic(r)
+		}
 	}()
 	waiting := map[int]*piece{}
 	next := 0
@@ -111,8 +127,12 @@ func (g *gen) join(arena *codeArena) error {
 }
 
 // joinWorkers, where set (by tests), is how many workers join uses,
-// whatever the module's size.
-var joinWorkers int
+// whatever the module's size; pieceDone, where set, is told of each
+// piece made, and an error from it fails the function's translation.
+var (
+	joinWorkers int
+	pieceDone   func(i int) error
+)
 
 // pieceChunk is the size of the buffers workers assemble pieces in; a
 // function larger than what is left of one gets a buffer of its own.
@@ -122,26 +142,37 @@ const pieceChunk = 4 << 20
 // still being made, before they can be placed: a function many times
 // the size of the others (the Go compiler has some of megabytes) would
 // otherwise let the other workers pile up the code of thousands. A
-// worker past the bound waits; the next piece to place never does.
-const maxAhead = 16 << 20
+// worker past the bound waits; the next piece to place never does. (A
+// variable for the tests.)
+var maxAhead = 16 << 20
 
 // aheadOf counts the code of the pieces made but not placed yet.
 type aheadOf struct {
-	mu    sync.Mutex
-	cond  sync.Cond
-	bytes int
-	next  int // the index of the next piece to place
+	mu      sync.Mutex
+	cond    sync.Cond
+	bytes   int
+	next    int  // the index of the next piece to place
+	stopped bool // the translation failed: nothing waits any more
 }
 
 // add waits, unless p is the next piece to place, until the pieces
 // made ahead of it hold less than maxAhead bytes, and counts p's.
 func (a *aheadOf) add(p *piece) {
 	a.mu.Lock()
-	for a.bytes >= maxAhead && p.i != a.next {
+	for a.bytes >= maxAhead && p.i != a.next && !a.stopped {
 		a.cond.Wait()
 	}
 	a.bytes += len(p.code)
 	a.mu.Unlock()
+}
+
+// stop ends every wait in add: a piece that waits for one that failed
+// would wait forever.
+func (a *aheadOf) stop() {
+	a.mu.Lock()
+	a.stopped = true
+	a.mu.Unlock()
+	a.cond.Broadcast()
 }
 
 // placed says that p was placed and which piece is next.

@@ -2,11 +2,15 @@ package amd64
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wasmvisor/wasmvisor/internal/testshared"
+	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
 )
 
@@ -17,17 +21,7 @@ import (
 func TestJoin_sameCode(t *testing.T) {
 	for _, name := range []string{"regex", "pulldown-cmark"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(testshared.Path(t, "bench", "sightglass", name, "benchmark.wasm"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := binary.Decode(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(m.Codes) < 256 {
-				t.Fatalf("%d functions: too few to spread over workers", len(m.Codes))
-			}
+			m := largeModule(t, name)
 			first, funcs, slow, err := generate(InProcess, m)
 			if err != nil {
 				t.Fatal(err)
@@ -42,5 +36,61 @@ func TestJoin_sameCode(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// largeModule returns the sightglass program name, whose functions are
+// enough for every worker.
+func largeModule(t *testing.T, name string) *wasm.Module {
+	t.Helper()
+	data, err := os.ReadFile(testshared.Path(t, "bench", "sightglass", name, "benchmark.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := binary.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Codes) < 256 {
+		t.Fatalf("%d functions: too few to spread over workers", len(m.Codes))
+	}
+	return m
+}
+
+// TestJoin_failure: a function that fails to translate fails the whole,
+// with its error, even while every other worker waits for it to be
+// placed (no code may go ahead of it), and no worker is left behind.
+func TestJoin_failure(t *testing.T) {
+	m := largeModule(t, "regex")
+	defer func(n, ahead int) { joinWorkers, maxAhead, pieceDone = n, ahead, nil }(joinWorkers, maxAhead)
+	joinWorkers, maxAhead = 4, 0
+	failed := errors.New("this function fails")
+	for _, fail := range []int{0, 100, len(m.Codes) - 1} {
+		pieceDone = func(i int) error {
+			if i == fail {
+				time.Sleep(10 * time.Millisecond) // the others go ahead, and wait
+				return failed
+			}
+			return nil
+		}
+		before := runtime.NumGoroutine()
+		done := make(chan error, 1)
+		go func() {
+			_, _, _, err := generate(InProcess, m)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, failed) {
+				t.Errorf("failing function %d: %v, want %v", fail, err, failed)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("failing function %d: generate still runs after a minute", fail)
+		}
+		for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("failing function %d: %d goroutines, %d before", fail, runtime.NumGoroutine(), before)
+			}
+		}
 	}
 }

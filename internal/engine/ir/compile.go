@@ -151,8 +151,10 @@ func Compile(m *wasm.Module) (*Module, error) {
 // what the consumer makes of it (machine code) then both run on every
 // CPU. Nothing is kept after yield returns (the Func and its slices
 // are reused), and the Funcs have no Module. The first error, from the
-// translator or from a yield, stops the work and is returned.
-func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) error) error {
+// translator or from a yield, stops the work and is returned; stopped,
+// where not nil, is called when it happens, so that a yield that waits
+// for another goroutine's result can stop waiting.
+func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) error, stopped func()) error {
 	if n := len(m.Codes); n != len(m.Funcs) {
 		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
 	}
@@ -176,11 +178,15 @@ func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) er
 			}
 			if err != nil {
 				mu.Lock()
-				if first == nil {
+				isFirst := first == nil
+				if isFirst {
 					first = err
 				}
 				mu.Unlock()
 				stop.Store(true)
+				if isFirst && stopped != nil {
+					stopped()
+				}
 				return false
 			}
 			return true
