@@ -19,6 +19,9 @@
 // keeps its most used slots in some of them for its whole extent
 // (loops.go), so that values carried round the loop stay in registers.
 //
+// Functions are translated on every CPU, each into a piece of code of
+// its own, and the pieces joined in function order (join.go).
+//
 // The generator is one; a Target says what differs where its code runs.
 // InProcess code runs on stacks of its own in the Go process, entered
 // through resume (enter_amd64.s) between runtime.entersyscall and
