@@ -144,8 +144,9 @@ func Compile(m *wasm.Module) (*Module, error) {
 }
 
 // EachOn translates every function m defines on up to workers
-// goroutines (see Workers), the caller's among them, and hands each result to yield
-// on the goroutine that translated it, as soon as it is done. Each
+// goroutines (see Workers), the caller's among them, and hands each
+// result to yield on the goroutine that translated it, as soon as it is
+// done. Each
 // goroutine calls newYield once, on itself, for the yield it uses, so
 // that a consumer keeps its workspace per goroutine: translation and
 // what the consumer makes of it (machine code) then both run on every

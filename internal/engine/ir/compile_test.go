@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +114,68 @@ func TestCompile(t *testing.T) {
 	}
 	if _, err := CompileFunc(m, 2); err == nil {
 		t.Error("CompileFunc of an undefined function succeeded")
+	}
+}
+
+// TestEachOn: every function reaches a yield of the goroutine that
+// translated it, as Compile translates it; an error from a yield is
+// returned, and stopped is told once.
+func TestEachOn(t *testing.T) {
+	var fns []fn
+	for i := range 300 {
+		fns = append(fns, fn{params: vt(i32), results: vt(i32), body: code(lget(0), i32c(int32(i)), op(wasm.OpI32Add))})
+	}
+	m := module(t, false, fns...)
+	eager, err := Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := Workers(m, 4); w != 4 {
+		t.Errorf("Workers(300 functions, 4 CPUs) = %d", w)
+	}
+	if w := Workers(module(t, false, fns[:10]...), 4); w != 1 {
+		t.Errorf("Workers(10 functions, 4 CPUs) = %d", w)
+	}
+	var (
+		mu      sync.Mutex
+		got     = map[int]string{}
+		yields  int
+		stopped int
+	)
+	err = EachOn(m, 4, func() func(i int, f *Func) error {
+		mu.Lock()
+		yields++
+		mu.Unlock()
+		return func(i int, f *Func) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got[i] = f.String()
+			return nil
+		}
+	}, func() { stopped++ })
+	if err != nil || stopped != 0 || yields < 1 || yields > 4 {
+		t.Fatalf("EachOn: %v, stopped %d times, %d yields made", err, stopped, yields)
+	}
+	for i, f := range eager.Funcs {
+		if got[i] != f.String() {
+			t.Fatalf("function %d:\n%s\nwant:\n%s", i, got[i], f)
+		}
+	}
+	fail := errors.New("yield failed")
+	err = EachOn(m, 4, func() func(i int, f *Func) error {
+		return func(i int, f *Func) error {
+			if i == 150 {
+				return fail
+			}
+			return nil
+		}
+	}, func() {
+		mu.Lock()
+		stopped++
+		mu.Unlock()
+	})
+	if !errors.Is(err, fail) || stopped != 1 {
+		t.Errorf("EachOn with a failing yield: %v, stopped told %d times", err, stopped)
 	}
 }
 
