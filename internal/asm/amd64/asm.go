@@ -221,36 +221,6 @@ func (a *Asm) Grow(n int) { a.b = slices.Grow(a.b, n) }
 // Finish's result then no longer starts at b's first byte.
 func (a *Asm) UseBuffer(b []byte) { a.b = b }
 
-// Mark is a point in an Asm's labels and tables: see Release.
-type Mark struct{ labels, data int }
-
-// Mark returns the current point, for a later Release.
-func (a *Asm) Mark() Mark { return Mark{a.nlab, len(a.data)} }
-
-// Release resolves the table entries added since m and takes back the
-// labels made since m for reuse, keeping the code: one buffer can then
-// hold many functions without keeping every label of each. Every label
-// made since m must be bound (an error for Finish otherwise), and none
-// may be used after Release; labels made before m stay as they are.
-func (a *Asm) Release(m Mark) {
-	for _, l := range a.labels[m.labels:a.nlab] {
-		if l.pos < 0 && len(l.fixups) > 0 && !l.extern {
-			a.fail("label used at offset %d is never bound", l.fixups[0].at)
-			return
-		}
-	}
-	keep := a.data[:m.data]
-	for _, d := range a.data[m.data:] {
-		if d.l.pos < 0 || d.base.pos < 0 {
-			keep = append(keep, d) // names a label from before m
-			continue
-		}
-		binary.LittleEndian.PutUint32(a.b[d.at:], uint32(int32(d.l.pos-d.base.pos)))
-	}
-	a.data = keep
-	a.nlab = m.labels
-}
-
 // Reset empties the Asm for the next function, keeping its buffers.
 // Labels from before the Reset must not be used after it.
 func (a *Asm) Reset() {
@@ -468,7 +438,7 @@ func (a *Asm) NewLabel() *Label {
 // elsewhere, which this Asm never binds: code can be assembled in
 // pieces, on several goroutines, and joined. The references to it are
 // read back with References and resolved with Refer in the Asm the
-// pieces are joined in. Finish and Release leave it alone.
+// pieces are joined in. Finish leaves it alone.
 func (a *Asm) NewExternLabel() *Label {
 	l := a.NewLabel()
 	l.extern = true

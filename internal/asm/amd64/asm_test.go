@@ -450,51 +450,6 @@ func TestReset(t *testing.T) {
 	}
 }
 
-// TestRelease: code assembled across Releases is the code assembled
-// without them; labels made before a Mark stay usable after it, and a
-// label left unbound since the Mark is an error.
-func TestRelease(t *testing.T) {
-	emit := func(a *Asm, release bool) []byte {
-		t.Helper()
-		fn := a.NewLabel() // made before any mark: a call target
-		for i := 0; i < 3; i++ {
-			m := a.Mark()
-			l, table := a.NewLabel(), a.NewLabel()
-			a.Jcc(CondE, l)
-			a.Call(fn)
-			a.JmpTable(RAX, RCX, table)
-			a.Bind(table)
-			a.AddLabelOffset32(l, table)
-			a.Bind(l)
-			a.Ret()
-			if release {
-				a.Release(m)
-			}
-		}
-		a.Bind(fn)
-		a.Ret()
-		b, err := a.Finish()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	var with, without Asm
-	if got, want := hex.EncodeToString(emit(&with, true)), hex.EncodeToString(emit(&without, false)); got != want {
-		t.Errorf("with Release:\n%s\nwithout:\n%s", got, want)
-	}
-	if with.nlab != 1 {
-		t.Errorf("%d labels in use after the Releases, want 1", with.nlab)
-	}
-	var a Asm
-	m := a.Mark()
-	a.Jmp(a.NewLabel())
-	a.Release(m)
-	if _, err := a.Finish(); err == nil {
-		t.Error("no error for a label released unbound")
-	}
-}
-
 func TestFinishErrors(t *testing.T) {
 	tests := []struct {
 		name string
