@@ -285,11 +285,17 @@ func (c *slotCache) touch(i int) {
 }
 
 // victim returns the entry to reuse: a free one, else one whose value
-// is dead (see dead), else the least recently used clean one, else the
-// least recently used. A pinned entry is never taken.
+// is dead (see dead), else the one whose slot is needed last (Belady's
+// choice): read furthest ahead in the straight line, or not within
+// lookahead instructions of it. Among equals a clean entry goes before a
+// dirty one, which costs a store, and then the least recently used. The
+// operands of the instruction being translated count as needed at once,
+// so a template never loses one it has loaded. A pinned or locked entry
+// is never taken.
 func (g *gen) victim() int {
 	c := &g.slots
-	best := -1
+	var next [len(slotRegs)]int // instructions to the next read; 0: none seen
+	pending := 0
 	for i := range c.slot {
 		if c.pinned[i] || c.locked[i] {
 			continue
@@ -298,12 +304,74 @@ func (g *gen) victim() int {
 			c.dirty[i] = false
 			return i
 		}
-		if best < 0 || c.dirty[i] != c.dirty[best] && !c.dirty[i] ||
-			c.dirty[i] == c.dirty[best] && c.used[i] < c.used[best] {
+		pending++
+	}
+	if pending == 0 {
+		return -1
+	}
+	g.nextReads(&next, pending)
+	best := -1
+	for i := range c.slot {
+		if c.pinned[i] || c.locked[i] {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		ni, nb := next[i], next[best]
+		switch {
+		case ni != nb && (ni == 0 || nb != 0 && ni > nb):
+			best = i
+		case ni == nb && c.dirty[i] != c.dirty[best] && !c.dirty[i]:
+			best = i
+		case ni == nb && c.dirty[i] == c.dirty[best] && c.used[i] < c.used[best]:
 			best = i
 		}
 	}
 	return best
+}
+
+// lookahead is how many instructions victim looks ahead for reads.
+const lookahead = 24
+
+// nextReads sets next[i], for the cache entries victim may take
+// (pending of them), to 1 + the distance to the first instruction of
+// the straight line that may read entry i's slot, from the one being
+// translated; it leaves 0 for a slot written before it is read, or not
+// read within lookahead instructions or before the straight line ends.
+// Operands are read conservatively, as lastReads reads them: a slot
+// read too soon only keeps its register longer.
+func (g *gen) nextReads(next *[len(slotRegs)]int, pending int) {
+	c := &g.slots
+	code := g.fn.Code
+	var done [len(slotRegs)]bool
+	end := min(len(code), g.pc+lookahead)
+	for k := g.pc; k < end && pending > 0; k++ {
+		in := &code[k]
+		if k > g.pc && (g.labels[k] != nil || !writesBack(in.Op)) {
+			return
+		}
+		// The instruction being translated may read any operand.
+		def := k > g.pc && definesA(in.Op)
+		for i := range c.slot {
+			if done[i] || c.pinned[i] || c.locked[i] {
+				continue
+			}
+			s := c.slot[i]
+			read := s == in.B || s == in.C || !def && s == in.A || in.Op == ir.OpSelect && uint64(s) == in.Imm
+			switch {
+			case read:
+				next[i] = k - g.pc + 1
+			case def && s == in.A:
+				// Overwritten before it is read: not needed.
+			default:
+				continue
+			}
+			done[i] = true
+			pending--
+		}
+	}
 }
 
 // clear empties the cache but for pinned entries; flush must have
