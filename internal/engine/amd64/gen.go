@@ -524,7 +524,7 @@ func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 		}
 		return
 	}
-	if g.lazy {
+	if g.lazy && g.readAgain(s) {
 		i := g.entry(s)
 		g.slots.w[i] = asm.W64
 		a.Load(asm.W64, slotRegs[i], slot(s))
@@ -532,6 +532,36 @@ func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 		return
 	}
 	a.Load(w, r, slot(s))
+}
+
+// readAgain reports whether slot s may be read again after the
+// instruction being translated, in the rest of its straight line (or
+// beyond lookahead instructions, which it does not look at), before it
+// is written: only then is a slot loaded from the frame worth a slot
+// register, whose taking may cost another value a store and a load.
+func (g *gen) readAgain(s uint32) bool {
+	code := g.fn.Code
+	if in := &code[g.pc]; in.B == s && in.C == s {
+		return true
+	}
+	end := g.pc + lookahead
+	if end >= len(code) {
+		end = len(code)
+	}
+	for k := g.pc + 1; k < end; k++ {
+		in := &code[k]
+		if g.labels[k] != nil || !writesBack(in.Op) {
+			return false
+		}
+		def := definesA(in.Op)
+		if s == in.B || s == in.C || !def && s == in.A || in.Op == ir.OpSelect && uint64(s) == in.Imm {
+			return true
+		}
+		if def && s == in.A {
+			return false
+		}
+	}
+	return end < len(code)
 }
 
 // operand returns slot s as a register operand if a register holds it.
@@ -922,9 +952,20 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpCallIndirect:
 		g.callIndirect(in)
 	case ir.OpMov:
+		g.keepSlots = true
+		// From the register holding the value straight into the
+		// destination's, not through a scratch one.
+		if h, hw, ok := g.holding(in.B); ok {
+			if i, ok := g.into(in.A, h); ok {
+				if slotRegs[i] != h {
+					a.MovRR(asm.W64, slotRegs[i], h)
+				}
+				g.wrote(i, hw)
+				break
+			}
+		}
 		g.ld(asm.W64, asm.RAX, in.B)
 		g.st(asm.W64, in.A, asm.RAX)
-		g.keepSlots = true
 	case ir.OpMov128:
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
