@@ -489,6 +489,11 @@ func (o twoOp) apply(a *asm.Asm, w asm.Width, d, r asm.Reg) {
 // a slot register too, as ld keeps it, when one is free.
 func (g *gen) loadB(w asm.Width, b, a uint32, keep asm.Reg) (int, bool) {
 	rb, bIn := g.operand(b)
+	if bIn {
+		if i, ok := g.takeOver(b, a, rb); ok {
+			return i, true
+		}
+	}
 	i, ok := g.into(a, rb, keep)
 	if !ok {
 		return -1, false
@@ -517,6 +522,30 @@ func (g *gen) loadB(w asm.Width, b, a uint32, keep asm.Reg) (int, bool) {
 		c.locked = [len(slotRegs)]bool{}
 	}
 	return i, true
+}
+
+// takeOver gives slot a the slot register rb that holds slot b, when
+// b's value is not needed after the instruction being translated: the
+// result is then computed in place, without a copy of b. A dirty b must
+// be dead (its last reader is this instruction); a clean one, whose
+// slot holds it, only not read again soon (readAgain). a must not be
+// in a register already.
+func (g *gen) takeOver(b, a uint32, rb asm.Reg) (int, bool) {
+	c := &g.slots
+	k := slotIndex(rb)
+	if k < 0 || !c.valid[k] || c.slot[k] != b || b == a || c.pinned[k] || c.find(a) >= 0 {
+		return -1, false
+	}
+	if c.dirty[k] {
+		if r := g.lastRead[c.writer[k]]; r < 0 || int(r) > g.pc {
+			return -1, false
+		}
+	} else if g.readAgain(b) {
+		return -1, false
+	}
+	c.slot[k], c.dirty[k] = a, false
+	c.touch(k)
+	return k, true
 }
 
 // moveInto emits a = b's low w bytes (W32 zero-extends) in a's slot
