@@ -535,10 +535,11 @@ func (g *gen) ld(w asm.Width, r asm.Reg, s uint32) {
 }
 
 // readAgain reports whether slot s may be read again after the
-// instruction being translated, in the rest of its straight line (or
-// beyond lookahead instructions, which it does not look at), before it
-// is written: only then is a slot loaded from the frame worth a slot
-// register, whose taking may cost another value a store and a load.
+// instruction being translated, within lookahead instructions of its
+// straight line, before it is written: only then is a slot loaded from
+// the frame worth a slot register, whose taking may cost another value
+// a store and a load. (A register kept for a read further ahead would
+// mostly be taken for another value before it.)
 func (g *gen) readAgain(s uint32) bool {
 	code := g.fn.Code
 	if in := &code[g.pc]; in.B == s && in.C == s {
@@ -561,7 +562,7 @@ func (g *gen) readAgain(s uint32) bool {
 			return false
 		}
 	}
-	return end < len(code)
+	return false
 }
 
 // operand returns slot s as a register operand if a register holds it.
