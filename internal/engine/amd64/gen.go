@@ -119,8 +119,11 @@ type gen struct {
 	// (loops.go), loop the one being translated (nil: none), loopExits
 	// the stubs of branches out of them; loopEnd, regionOf, uses and
 	// line are workspace.
-	regions   []loopRegion
-	loop      *loopRegion
+	regions []loopRegion
+	loop    *loopRegion
+	// lenFree says that the memory's length register is the cache's
+	// too, inside a loop that spares it (see cacheN).
+	lenFree   bool
 	loopExits []loopExit
 	loopEnd   []int32
 	regionOf  []int32
@@ -246,7 +249,27 @@ func slot(i uint32) asm.Mem { return asm.M(rFP, int32(i)*8) }
 // are found through return addresses), and Go's own is saved on entry
 // and restored by the exit stub; while guest code runs, Go unwinds the
 // goroutine from where it entered the system call, not from RBP.
-var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11, asm.RSI, asm.RDI, asm.RBP}
+//
+// R12, the memory's length, is the last entry but serves only inside
+// loops that neither access memory nor ask its size (loopRegion.spareLen):
+// there it is free, as a pin or for any slot, and the loop reloads the
+// length on every way out.
+var slotRegs = [...]asm.Reg{asm.R8, asm.R9, asm.R10, asm.R11, asm.RSI, asm.RDI, asm.RBP, rMemLen}
+
+// cacheRegs is how many of slotRegs, the first, the cache may always
+// use; lenReg is the index of the memory's length register.
+const (
+	cacheRegs = len(slotRegs) - 1
+	lenReg    = cacheRegs
+)
+
+// cacheN is how many of slotRegs, the first, the cache uses now.
+func (g *gen) cacheN() int {
+	if g.lenFree {
+		return cacheRegs + 1
+	}
+	return cacheRegs
+}
 
 // slotCache says which slot each of slotRegs holds.
 type slotCache struct {
@@ -296,7 +319,7 @@ func (g *gen) victim() int {
 	c := &g.slots
 	var next [len(slotRegs)]int // instructions to the next read; 0: none seen
 	pending := 0
-	for i := range c.slot {
+	for i := range g.cacheN() {
 		if c.pinned[i] || c.locked[i] {
 			continue
 		}
@@ -311,7 +334,7 @@ func (g *gen) victim() int {
 	}
 	g.nextReads(&next, pending)
 	best := -1
-	for i := range c.slot {
+	for i := range g.cacheN() {
 		if c.pinned[i] || c.locked[i] {
 			continue
 		}
@@ -354,7 +377,7 @@ func (g *gen) nextReads(next *[len(slotRegs)]int, pending int) {
 		}
 		// The instruction being translated may read any operand.
 		def := k > g.pc && definesA(in.Op)
-		for i := range c.slot {
+		for i := range g.cacheN() {
 			if done[i] || c.pinned[i] || c.locked[i] {
 				continue
 			}
@@ -474,7 +497,7 @@ func (g *gen) wrote(i int, w asm.Width) {
 // locked or pinned one.
 func (g *gen) spare() bool {
 	c := &g.slots
-	for i := range c.slot {
+	for i := range g.cacheN() {
 		if !c.pinned[i] && !c.locked[i] {
 			return true
 		}
@@ -661,6 +684,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.prologue()
 	g.cacheEnd = -1
 	g.slots = slotCache{}
+	g.lenFree = false
 	for pc := range fn.Code {
 		g.pc = pc
 		if g.loop != nil && pc == g.loop.end {
@@ -783,6 +807,9 @@ func (g *gen) outOfLine() {
 	for _, e := range g.loopExits {
 		a.Bind(e.l)
 		g.storePins(e.from.pins)
+		if e.from.spareLen {
+			g.reloadMem(false)
+		}
 		a.Jmp(e.target)
 	}
 }

@@ -59,6 +59,19 @@ type loopRegion struct {
 	// inner is where back edges go: past the loads of the pinned slots.
 	inner *asm.Label
 	pins  []pin
+	// spareLen says that nothing in the region reads the memory's
+	// length (no access, no memory.size), so that the cache may use its
+	// register there (lenReg, see cacheN); every way out of the region
+	// that resumes reloads the length.
+	spareLen bool
+}
+
+// readsMemLen reports whether a pinnable instruction uses the memory's
+// length register: memory accesses check their bounds against it (on
+// the in-process target) and memory.size reads it.
+func readsMemLen(op ir.Opcode) bool {
+	_, access := accessFor(op)
+	return access || op == ir.OpMemorySize
 }
 
 // loopExit is a stub, emitted after the function, that stores a loop's
@@ -96,7 +109,11 @@ func (g *gen) findLoops(loopEnd []int32) {
 			ok = pinnable(code[pc].Op) && (pc == h || loopEnd[pc] == 0)
 		}
 		if ok {
-			g.regions = append(g.regions, loopRegion{head: h, end: end})
+			spare := true
+			for pc := h; pc < end && spare; pc++ {
+				spare = !readsMemLen(code[pc].Op)
+			}
+			g.regions = append(g.regions, loopRegion{head: h, end: end, spareLen: spare})
 		}
 	}
 	if len(g.regions) == 0 {
@@ -207,16 +224,24 @@ func (g *gen) enterLoop(r *loopRegion) {
 		}
 	}
 	g.line = line
-	cands := make([]uint32, 0, maxPins+1)
+	// A loop that leaves the memory's length register free has it
+	// as one more register, for pins or the cache.
+	extra := 0
+	if r.spareLen {
+		extra = 1
+		g.lenFree = true
+	}
+	most := maxPins + extra
+	cands := make([]uint32, 0, most+1)
 	for _, s := range touched {
 		if worth[s] < 2 {
 			continue
 		}
 		k, _ := slices.BinarySearchFunc(cands, s, func(c, s uint32) int { return int(worth[s]) - int(worth[c]) })
-		if k < maxPins {
+		if k < most {
 			cands = slices.Insert(cands, k, s)
-			if len(cands) > maxPins {
-				cands = cands[:maxPins]
+			if len(cands) > most {
+				cands = cands[:most]
 			}
 		}
 	}
@@ -225,10 +250,10 @@ func (g *gen) enterLoop(r *loopRegion) {
 	// nothing; elsewhere keep the prefix of the candidates that costs
 	// least, fewer pins on a tie, trying more only while each pin
 	// gains.
-	if pressure+len(cands) > len(slotRegs) {
-		best, keep := g.loopCost(r, nil), 0
+	if pressure+len(cands) > cacheRegs+extra {
+		best, keep := g.loopCost(r, nil, extra), 0
 		for k := 1; k <= len(cands); k++ {
-			cost := g.loopCost(r, cands[:k])
+			cost := g.loopCost(r, cands[:k], extra)
 			if cost >= best {
 				break
 			}
@@ -242,7 +267,7 @@ func (g *gen) enterLoop(r *loopRegion) {
 	r.pins = r.pins[:0]
 	c := &g.slots
 	for k, s := range cands {
-		i := len(slotRegs) - 1 - k
+		i := cacheRegs - 1 - k + extra // the length register first, where free
 		r.pins = append(r.pins, pin{slot: s, reg: i, written: slices.Contains(written, s)})
 		g.a.Load(asm.W64, slotRegs[i], slot(s))
 		c.slot[i], c.w[i], c.valid[i], c.dirty[i], c.pinned[i] = s, asm.W64, true, false, true
@@ -266,8 +291,8 @@ func (g *gen) enterLoop(r *loopRegion) {
 // straight line with more live values than registers, such as an
 // unrolled cipher round, can lose more to the registers pins take than
 // the pins save at the back edge.
-func (g *gen) loopCost(r *loopRegion, pins []uint32) int {
-	sim := cacheSim{g: g, pins: pins, free: len(slotRegs) - len(pins)}
+func (g *gen) loopCost(r *loopRegion, pins []uint32, extra int) int {
+	sim := cacheSim{g: g, pins: pins, free: cacheRegs + extra - len(pins)}
 	code := g.fn.Code
 	for pc := r.head; pc < r.end; pc++ {
 		in := &code[pc]
@@ -406,6 +431,18 @@ func (g *gen) leaveLoop() {
 	for _, p := range r.pins {
 		c.pinned[p.reg] = false
 		c.valid[p.reg] = falls
+	}
+	if r.spareLen {
+		// The length register goes back to holding the length; a
+		// value the cache kept there reaches its slot first.
+		if falls {
+			if c.valid[lenReg] && c.dirty[lenReg] {
+				g.a.Store(asm.W64, slot(c.slot[lenReg]), slotRegs[lenReg])
+			}
+			g.reloadMem(false)
+		}
+		c.valid[lenReg], c.dirty[lenReg] = false, false
+		g.lenFree = false
 	}
 }
 

@@ -2,6 +2,7 @@ package amd64
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -142,6 +143,32 @@ func loopEdgeCases() (cases []edgeCase, pinned []bool) {
 		get, byte(2), i32, 1, wasm.OpI32Add, tee, byte(2), i32, 2000000, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
 		end,
 		get, byte(3))}, true)
+	// Loops without memory accesses lend the cache the memory length's
+	// register (loopRegion.spareLen); a load and a store after each way
+	// out check their bounds against it, at the edge of the memory for
+	// some arguments. Ten locals live round the loop, so that the
+	// register holds a pin or a temporary.
+	rounds := func(n byte) []any {
+		var b []any
+		for k := byte(2); k < n; k++ {
+			b = append(b, get, k, get, k+1, wasm.OpI32Xor, i32, int(k), wasm.OpI32Rotl, get, byte(0), wasm.OpI32Add, set, k)
+		}
+		return b
+	}
+	add(edgeCase{"memory-free loop, then memory: fall-through", ii, 10, wb(slices.Concat(
+		[]any{loop, void},
+		rounds(10),
+		[]any{get, byte(11), i32, 1, wasm.OpI32Add, tee, byte(11), i32, 40, wasm.OpI32LtU, wasm.OpBrIf, byte(0), end},
+		[]any{get, byte(0), get, byte(3), wasm.OpI32Store, byte(2), byte(0)},
+		[]any{get, byte(0), wasm.OpI32Load, byte(2), byte(0), get, byte(2), wasm.OpI32Add, get, byte(7), wasm.OpI32Xor})...)}, true)
+	add(edgeCase{"memory-free loop, then memory: br_if and br_table out", ii, 10, wb(slices.Concat(
+		[]any{block, void, block, void, loop, void},
+		rounds(10),
+		[]any{get, byte(2), get, byte(1), wasm.OpI32Eq, wasm.OpBrIf, byte(1)},
+		[]any{get, byte(11), i32, 1, wasm.OpI32Add, tee, byte(11), i32, 3, wasm.OpI32And},
+		[]any{wasm.OpBrTable, byte(3), byte(0), byte(0), byte(0), byte(2), end, end},
+		[]any{get, byte(0), get, byte(5), wasm.OpI32Store, byte(2), byte(0), end},
+		[]any{get, byte(0), wasm.OpI32Load, byte(2), byte(0), get, byte(4), wasm.OpI32Add})...)}, true)
 	// A call in the loop: not pinned, but the locals the call's
 	// argument comes from must be in their slots.
 	add(edgeCase{"loop with a call is not pinned", ii, 2, wb(
