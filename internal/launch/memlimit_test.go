@@ -20,9 +20,13 @@ func TestLimitCompileMemory(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			debug.SetMemoryLimit(tt.before)
-			limitCompileMemory(tt.module)
+			restore := limitCompileMemory(tt.module)
 			if got := debug.SetMemoryLimit(-1); got != tt.want {
 				t.Errorf("limit %d, want %d", got, tt.want)
+			}
+			restore()
+			if got := debug.SetMemoryLimit(-1); got != tt.before {
+				t.Errorf("limit %d after the compile, want %d back", got, tt.before)
 			}
 		})
 	}

@@ -32,7 +32,7 @@ func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy, iso 
 	// Deferred first, so run after the runtime's Close: nothing may
 	// read the binary once it is unmapped.
 	defer unmap()
-	limitCompileMemory(len(bin))
+	defer limitCompileMemory(len(bin))()
 	rt := wasmvisor.NewRuntime(ctx, wasmvisor.RuntimeConfig{Policy: p, Tier: wasmvisor.TierCompiled, Isolation: iso})
 	defer rt.Close(ctx)
 	if wasmvisor.IsPrecompiled(bin) {
@@ -47,20 +47,23 @@ func Precompile(ctx context.Context, file, out string, p *wasmvisor.Policy, iso 
 	return nil
 }
 
-// limitCompileMemory gives the collector a soft limit in proportion to
-// the module, n bytes, unless GOMEMLIMIT set one: a compile's garbage
+// limitCompileMemory gives the collector, for a compile's extent, a soft
+// limit in proportion to the module, n bytes, unless GOMEMLIMIT set one,
+// and returns what puts the previous limit back. A compile's garbage
 // grows with the module, and the collector, which by default lets the
 // heap reach twice what is live and gives freed pages back slowly, took
 // the peak RSS of compiling the Go compiler (49 MB) anywhere from 131 to
 // 156 MiB, past the 3x the module a compile is to stay within. With the
-// limit at 1.75x the module it peaked at 132–138 MiB, for about 5 %
-// more time. The limit is soft: a module whose compile needs more
-// memory gets it, at the cost of more collections.
-func limitCompileMemory(n int) {
-	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		return // set by GOMEMLIMIT
+// limit at 1.75x the module it peaked at 130–139 MiB, in about the same
+// time. The limit is soft: a module whose compile needs more memory
+// gets it, at the cost of more collections.
+func limitCompileMemory(n int) (restore func()) {
+	prev := debug.SetMemoryLimit(-1)
+	if prev != math.MaxInt64 {
+		return func() {} // set by GOMEMLIMIT
 	}
 	debug.SetMemoryLimit(max(64<<20, int64(n)/4*7))
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // mapModule returns the module in file as ReadModule does, but mapped

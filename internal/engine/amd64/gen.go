@@ -382,9 +382,8 @@ func (g *gen) nextReads(next *[len(slotRegs)]int, pending int) {
 				continue
 			}
 			s := c.slot[i]
-			read := s == in.B || s == in.C || !def && s == in.A || in.Op == ir.OpSelect && uint64(s) == in.Imm
 			switch {
-			case read:
+			case mayRead(in, s, def):
 				next[i] = k - g.pc + 1
 			case def && s == in.A:
 				// Overwritten before it is read: not needed.
@@ -568,17 +567,14 @@ func (g *gen) readAgain(s uint32) bool {
 	if in := &code[g.pc]; in.B == s && in.C == s {
 		return true
 	}
-	end := g.pc + lookahead
-	if end >= len(code) {
-		end = len(code)
-	}
+	end := min(len(code), g.pc+lookahead)
 	for k := g.pc + 1; k < end; k++ {
 		in := &code[k]
 		if g.labels[k] != nil || !writesBack(in.Op) {
 			return false
 		}
 		def := definesA(in.Op)
-		if s == in.B || s == in.C || !def && s == in.A || in.Op == ir.OpSelect && uint64(s) == in.Imm {
+		if mayRead(in, s, def) {
 			return true
 		}
 		if def && s == in.A {

@@ -537,7 +537,7 @@ func (g *gen) takeOver(b, a uint32, rb asm.Reg) (int, bool) {
 		return -1, false
 	}
 	if c.dirty[k] {
-		if r := g.lastRead[c.writer[k]]; r < 0 || int(r) > g.pc {
+		if !g.deadAfter(c.writer[k]) {
 			return -1, false
 		}
 	} else if g.readAgain(b) {

@@ -97,6 +97,21 @@ func (g *gen) dead(w int32) bool {
 	return r >= 0 && int(r) < g.pc
 }
 
+// deadAfter reports whether the value that instruction w wrote into a
+// slot register is not needed past the instruction being translated:
+// that instruction is its last reader, or it is dead already.
+func (g *gen) deadAfter(w int32) bool {
+	r := g.lastRead[w]
+	return r >= 0 && int(r) <= g.pc
+}
+
+// mayRead reports whether write-back instruction in may read slot s,
+// read conservatively as lastReads reads operands: b and c, a if the
+// instruction does not write it (def), and a select's condition.
+func mayRead(in *ir.Instr, s uint32, def bool) bool {
+	return s == in.B || s == in.C || !def && s == in.A || in.Op == ir.OpSelect && uint64(s) == in.Imm
+}
+
 // definesA reports whether write-back instruction op writes slot a: all
 // do but stores to memory and global.set.
 func definesA(op ir.Opcode) bool {
