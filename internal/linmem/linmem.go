@@ -50,10 +50,13 @@ type Config struct {
 // Bytes returned by Bytes stay valid, at the same address, until Close;
 // after a Grow, call Bytes again to see the new length.
 type Memory struct {
-	mu       sync.Mutex // serializes Grow and Close
-	raw      []byte     // what mmap returned, for munmap; nil after Close
-	mapping  []byte     // the whole reservation, aligned in raw; nil after Close
-	buf      []byte     // accessible part: len is the current size
+	mu      sync.Mutex // serializes Grow and Close
+	raw     []byte     // what mmap returned, for munmap; nil after Close
+	mapping []byte     // the whole reservation, aligned in raw; nil after Close
+	buf     []byte     // accessible part: len is the current size
+	// ready is how much of the mapping is readable and writable: the
+	// current size, or more after Prepare.
+	ready    uint64
 	maxPages uint32
 	image    bool // an Image is mapped over the first pages
 	cleanup  runtime.Cleanup
@@ -112,6 +115,7 @@ func New(cfg Config) (*Memory, error) {
 		}
 	}
 	m.buf = mapping[:uint64(cfg.MinPages)*PageSize]
+	m.ready = need
 	// A forgotten Close must not leak gigabytes of address space.
 	m.cleanup = runtime.AddCleanup(m, func(b []byte) { unix.Munmap(b) }, raw)
 	return m, nil
@@ -170,11 +174,37 @@ func (m *Memory) Grow(delta uint32) (prev uint32, ok bool) {
 	if next > uint64(m.maxPages) {
 		return prev, false
 	}
-	if err := m.commit(uint64(len(m.buf)), next*PageSize); err != nil {
+	if err := m.commit(max(uint64(len(m.buf)), m.ready), next*PageSize); err != nil {
 		return prev, false
 	}
 	m.buf = m.mapping[:next*PageSize]
+	m.ready = max(m.ready, uint64(len(m.buf)))
 	return prev, true
+}
+
+// Prepare makes the first size bytes of the reservation readable and
+// writable without growing the memory, for a user of the host pages that
+// grows it without Grow and tells later: a micro-VM whose guest maps its
+// own new pages (package vm). size is a multiple of PageSize, at most
+// MaxPages of them. Close clears what was prepared as it clears the
+// memory.
+func (m *Memory) Prepare(size uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mapping == nil {
+		return ErrClosed
+	}
+	if size%PageSize != 0 || size > uint64(m.maxPages)*PageSize {
+		return fmt.Errorf("preparing %#x bytes of a linear memory of at most %d pages", size, m.maxPages)
+	}
+	if size <= m.ready {
+		return nil
+	}
+	if err := m.commit(m.ready, size); err != nil {
+		return err
+	}
+	m.ready = size
+	return nil
 }
 
 // Close releases the memory. Slices from Bytes must not be used after.
@@ -185,7 +215,7 @@ func (m *Memory) Close() error {
 		return nil
 	}
 	m.cleanup.Stop()
-	rw := uint64(len(m.buf))
+	rw := max(uint64(len(m.buf)), m.ready)
 	if m.image {
 		rw = 0 // file pages: replaced, not zeroed
 	}

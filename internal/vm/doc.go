@@ -13,7 +13,9 @@
 // A guest's linear memories are internal/linmem memories, the same host
 // pages an in-process instance uses, registered with KVM as memory slots,
 // each in a window of its own: growing one writes page-table entries and
-// never copies. A pooled VM keeps the slots and code mappings of its last
+// never copies; the guest may write them itself within the 2 MiB its size
+// reaches into, where the host lends it that table (VM.LendGrowth), and
+// the VM is then torn down after use instead of pooled. A pooled VM keeps the slots and code mappings of its last
 // user for a next one that brings the same, where KVM can delete a slot
 // without flushing the VM's other shadow page tables. Code is copied into the VM's code region, or, shared by
 // every VM that runs it, mapped from the host's pages through a memory

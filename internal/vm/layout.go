@@ -50,6 +50,16 @@ const (
 	MaxSharedCode   = 64 << 30
 	MaxCodeMappings = 64
 
+	// GrowTablesBase is where ring 3 sees, readable and writable, the
+	// last-level page tables of memory windows it may grow into by
+	// itself (VM.LendGrowth): GrowTablesStride bytes per window, one
+	// 4 KiB table per 2 MiB of it, so that the entry for byte off of
+	// window i is the 8 bytes at GrowTables(i) + off>>12*8. Only tables
+	// on loan are mapped. No index and offset of a memory access reaches
+	// them.
+	GrowTablesBase   = 0x30_0000_0000
+	GrowTablesStride = MemoryWindow / hugePage * page
+
 	// ContextAddr is the context page: ContextSize bytes that both the host
 	// (VM.Context) and ring 3 may read and write, for data the guest needs
 	// without a hypercall.
@@ -64,6 +74,10 @@ const (
 // MemoryWindowBase returns the guest address where the window of linear
 // memory i starts, for 0 <= i < MaxMemories.
 func MemoryWindowBase(i int) uint64 { return MemoryBase + uint64(i)*MemoryStride }
+
+// GrowTables returns the guest address of the page-table entry for byte
+// 0 of memory i's window in the tables LendGrowth lends.
+func GrowTables(i int) uint64 { return GrowTablesBase + uint64(i)*GrowTablesStride }
 
 // The host-only layout. Guest-physical memory is one arena slot owned by
 // the monitor (system pages, page tables, stack, code, data) plus the
@@ -95,13 +109,16 @@ const (
 	// directories and, at worst, a page table for each of its 2048
 	// huge-page slots (a memory
 	// that grew so as to leave every slot partly filled once, or one not
-	// 2 MiB-aligned on the host). Shared code needs a page directory per
+	// 2 MiB-aligned on the host). The tables lent to grow into, seen at
+	// GrowTablesBase, need a page directory (all in one GiB) and a page
+	// table per 2 MiB of their range. Shared code needs a page directory per
 	// GiB of its range and two page tables per mapping, for the partial
 	// 2 MiB pages at its ends: each mapping starts a 2 MiB page of its
 	// own. The pool is MAP_NORESERVE in the arena, and only the pages
 	// handed out are ever touched, so its size costs address space only.
 	ptPoolPages = 2 + 4 + 1 + (maxStack+MaxDataSize)/hugePage +
 		MaxMemories*(MemoryWindow>>30+MemoryWindow/hugePage) +
+		1 + MaxMemories*GrowTablesStride/hugePage +
 		MaxSharedCode>>30 + 2*MaxCodeMappings
 	ptPoolGPA  = 2 << 20
 	ptPoolSize = (ptPoolPages*page + hugePage - 1) &^ (hugePage - 1)
@@ -177,7 +194,9 @@ const (
 	_ uint64 = CodeBase - StackTop
 	_ uint64 = DataBase - (CodeBase + maxCode)
 	_ uint64 = MemoryBase - (DataBase + MaxDataSize)
-	_ uint64 = SharedCodeBase - (MemoryBase + MaxMemories*MemoryStride)
+	_ uint64 = GrowTablesBase - (MemoryBase + MaxMemories*MemoryStride)
+	_ uint64 = SharedCodeBase - (GrowTablesBase + MaxMemories*GrowTablesStride)
+	_ uint64 = 1<<30 - (GrowTablesBase%(1<<30) + MaxMemories*GrowTablesStride)
 	_ uint64 = MemoryStride - (2*(1<<32-1) + 16)
 	_ uint64 = 1<<39 - (SharedCodeBase + MaxSharedCode)
 	_ uint64 = 0 - stackGPA%hugePage

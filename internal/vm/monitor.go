@@ -640,14 +640,17 @@ func (m *Monitor) EndTurn() { <-m.turns }
 
 // Put gives a VM back. Its linear memories and shared code are taken out
 // of the guest at once, so the caller may close those memories and unmap
-// that code on return; the reset (or the teardown, for a VM that failed)
-// happens in the background.
+// that code on return; the reset (or the teardown, for a VM that failed
+// or lent its guest page tables) happens in the background.
 func (m *Monitor) Put(v *VM) {
 	if v == nil {
 		return
 	}
 	if v.broken == nil {
 		v.unmap(true)
+	}
+	if v.lent && v.broken == nil {
+		v.broken = errLent
 	}
 	m.mu.Lock()
 	if m.closed {

@@ -100,6 +100,11 @@ type VM struct {
 	// it, and Run refuses to run.
 	broken error
 
+	// lent is set once the guest was lent page tables of its own
+	// (LendGrowth): from then on it could have mapped any page of the
+	// VM, so Put destroys the VM instead of reusing it.
+	lent bool
+
 	// kickMu serializes a deadline's kick with the end of the run it was
 	// meant for. runGen, guarded by kickMu, numbers the runs, so that a
 	// kick whose run has ended does nothing. tid is the thread in KVM_RUN.
@@ -119,6 +124,9 @@ type window struct {
 	// memory at the same host address.
 	host uint64
 	ends []uint64
+	// lent is the window offset up to which the guest may map pages by
+	// itself (LendGrowth), or 0.
+	lent uint64
 }
 
 // registered returns the bytes of the window its slots cover.
@@ -493,9 +501,39 @@ func (v *VM) syncMemory(i int) error {
 	if size <= w.mapped {
 		return nil
 	}
+	if err := v.registerMemory(i, size); err != nil {
+		return err
+	}
+	va, pa := MemoryWindowBase(i)+w.mapped, memoryGPA+uint64(i)*MemoryWindow+w.mapped
+	var err error
+	if w.lent > w.mapped {
+		// The lent tables are linked already: small pages up to their end.
+		n := min(size, w.lent) - w.mapped
+		err = v.pt.MapSmall(va, pa, n, pagetable.User|pagetable.Write)
+		va, pa = va+n, pa+n
+	}
+	if n := size - min(size, max(w.lent, w.mapped)); err == nil && n > 0 {
+		if mem.Base()%hugePage == 0 {
+			err = v.pt.Map(va, pa, n, pagetable.User|pagetable.Write)
+		} else {
+			err = v.pt.MapSmall(va, pa, n, pagetable.User|pagetable.Write)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mapping linear memory %d: %w", i, err)
+	}
+	w.mapped = size
+	return nil
+}
+
+// registerMemory creates the memory slots that window i needs for its
+// first size bytes.
+func (v *VM) registerMemory(i int, size uint64) error {
+	w := &v.mems[i]
+	limit := min(w.mem.Reserved(), MemoryWindow)
 	gpa := memoryGPA + uint64(i)*MemoryWindow
 	if len(w.ends) == 0 {
-		w.host = uint64(mem.Base())
+		w.host = uint64(w.mem.Base())
 	}
 	for len(w.ends) < memChunks && w.registered() < size {
 		start := w.registered()
@@ -511,15 +549,104 @@ func (v *VM) syncMemory(i int) error {
 		}
 		w.ends = append(w.ends, end)
 	}
-	va, pa, n := MemoryWindowBase(i)+w.mapped, gpa+w.mapped, size-w.mapped
-	var err error
-	if mem.Base()%hugePage == 0 {
-		err = v.pt.Map(va, pa, n, pagetable.User|pagetable.Write)
-	} else {
-		err = v.pt.MapSmall(va, pa, n, pagetable.User|pagetable.Write)
+	return nil
+}
+
+// errLent marks a VM that lent its guest page tables (LendGrowth) as
+// not to be reused.
+var errLent = errors.New("the guest was lent page tables of its own")
+
+// A Loan is what the guest needs to grow a linear memory by itself
+// (LendGrowth): for each 4 KiB page at window offset off it adds, from
+// the memory's size up to End, it writes the page-table entry Entry+off
+// at Tables+off>>12*8, then publishes the new size where the host reads
+// it at the next exit (AcceptGrowth).
+type Loan struct {
+	End    uint64 // the window offset up to which the guest may map pages
+	Tables uint64 // guest address of the entry for offset 0: GrowTables(i)
+	Entry  uint64 // the entry for offset 0; offset off's is Entry+off
+}
+
+// LendGrowth lends the guest the page table that maps the rest of the
+// 2 MiB into which memory i's size reaches, so that it grows the memory
+// within them without an exit: the host pages behind them are made
+// readable and writable, their memory slot registered and the table
+// mapped for ring 3 at GrowTables(i). The loan's End is zero where the
+// size ends on a 2 MiB boundary or the memory cannot grow.
+//
+// Larger loans would cost more than the exits they save: pages the
+// guest maps are 4 KiB pages, and under a shadow MMU each is a fault at
+// first touch where a 2 MiB page the host maps is one.
+//
+// A guest that can write one entry of its tables can map any page of
+// the VM into its address space, tables and system pages included, so
+// after a loan the VM is never reused: Put destroys it. Lend only to
+// code that writes nothing but the entries described by the Loan.
+func (v *VM) LendGrowth(i int) (Loan, error) {
+	if v.broken != nil {
+		return Loan{}, v.broken
+	}
+	if i < 0 || i >= MaxMemories || v.mems[i].mem == nil {
+		return Loan{}, fmt.Errorf("lending growth of linear memory %d: none attached", i)
+	}
+	if err := v.syncMemory(i); err != nil {
+		v.broken = err
+		return Loan{}, err
+	}
+	w := &v.mems[i]
+	limit := min(w.mem.Reserved(), MemoryWindow, uint64(w.mem.MaxPages())*linmem.PageSize)
+	end := min((w.mapped+hugePage-1)&^(hugePage-1), limit&^(linmem.PageSize-1))
+	if end <= w.mapped {
+		return Loan{}, nil
+	}
+	loan := Loan{End: end, Tables: GrowTables(i), Entry: pagetable.Leaf(memoryGPA+uint64(i)*MemoryWindow, pagetable.User|pagetable.Write)}
+	if end <= w.lent {
+		return loan, nil
+	}
+	err := w.mem.Prepare(end)
+	if err == nil {
+		err = v.registerMemory(i, end)
+	}
+	var table uint64
+	if err == nil {
+		table, err = v.pt.LeafTable(MemoryWindowBase(i) + w.mapped)
+	}
+	if err == nil {
+		va := loan.Tables + w.mapped>>21*page
+		if _, _, ok := v.pt.Lookup(va); !ok {
+			v.lent = true
+			err = v.pt.MapSmall(va, table, page, pagetable.User|pagetable.Write)
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("mapping linear memory %d: %w", i, err)
+		v.broken = fmt.Errorf("lending growth of linear memory %d: %w", i, err)
+		return Loan{}, v.broken
+	}
+	w.lent = end
+	return loan, nil
+}
+
+// AcceptGrowth takes note that the guest grew memory i, within its loan
+// (LendGrowth), to size bytes: the memory grows to match, and the pages
+// count as mapped. A size the loan does not allow is an error, and the
+// memory stays as it was.
+func (v *VM) AcceptGrowth(i int, size uint64) error {
+	if v.broken != nil {
+		return v.broken
+	}
+	if i < 0 || i >= MaxMemories || v.mems[i].mem == nil {
+		return fmt.Errorf("growing linear memory %d: none attached", i)
+	}
+	w := &v.mems[i]
+	cur := uint64(len(w.mem.Bytes()))
+	if size == cur {
+		return nil
+	}
+	if size < cur || size > w.lent || size%linmem.PageSize != 0 || w.mapped != cur {
+		return fmt.Errorf("the guest grew linear memory %d from %#x to %#x bytes, past its loan up to %#x", i, cur, size, w.lent)
+	}
+	if _, ok := w.mem.Grow(uint32((size - cur) / linmem.PageSize)); !ok {
+		return fmt.Errorf("growing linear memory %d to %#x bytes as the guest did: refused", i, size)
 	}
 	w.mapped = size
 	return nil
@@ -543,8 +670,8 @@ func (v *VM) unmap(code bool) error {
 		if w.mem == nil {
 			continue
 		}
-		err := v.pt.Unmap(MemoryWindowBase(i), (w.mapped+page-1)&^(page-1))
-		w.mem, w.mapped = nil, 0
+		err := v.pt.Unmap(MemoryWindowBase(i), (max(w.mapped, w.lent)+page-1)&^(page-1))
+		w.mem, w.mapped, w.lent = nil, 0, 0
 		if err == nil && !v.keep {
 			err = v.dropSlots(i)
 		}

@@ -22,6 +22,10 @@ type Target struct {
 	// CheckStack compares the stacks with their limits at function
 	// entry. Without it, overflow runs into a guard page.
 	CheckStack bool
+	// GrowInGuest makes memory.grow map the new pages itself where the
+	// host lent it the page tables (vm.Loan, in the memory's record,
+	// memRecord), and exit to the host only past the loan.
+	GrowInGuest bool
 	// AVX lets the code use 256-bit AVX moves (in the memory.copy
 	// routine), which the host must have enabled: in-process when the
 	// CPU and the operating system have AVX; a micro-VM's guest runs
@@ -112,6 +116,7 @@ func emitExitStub(a *asm.Asm) {
 // InProcess's, so the host serves both alike.
 var VM = &Target{
 	Name:               "micro-vm",
+	GrowInGuest:        true,
 	ValueGuard:         vmValueGuard,
 	emitGuestRoutines:  emitGuestRoutines,
 	emitEntry:          emitVMEntry,

@@ -23,6 +23,17 @@ const (
 	vmHeader    = 32
 )
 
+// A memory's record, at vmMemLenPtr: its length and, in a micro-VM, the
+// loan of page tables it may grow into without an exit (vm.Loan; zeros
+// without one). In-process, only the length is there.
+const (
+	memRecLen     = 0  // the length in bytes
+	memRecLoanEnd = 8  // vm.Loan.End
+	memRecTables  = 16 // vm.Loan.Tables
+	memRecEntry   = 24 // vm.Loan.Entry
+	memRecSize    = 32
+)
+
 // Offsets inside store objects that machine code reads.
 var (
 	offFuncEntry  = int32(unsafe.Offsetof(store.Function{}.Entry))

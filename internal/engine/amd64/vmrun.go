@@ -136,8 +136,19 @@ type vmTable struct {
 type vmMemory struct {
 	m      *store.Memory
 	window int
-	length uint64 // offset of the length word
+	length uint64 // offset of the memory's record (memRecLen...)
+	// synced is the length the guest last saw from the host, and grown
+	// how often the host grew the memory since the session began.
+	synced uint64
+	grown  int
 }
+
+// lendAfter is how many growths the host serves before it lends the
+// guest the tables to grow a memory by itself (vm.VM.LendGrowth): a VM
+// that lent them is torn down after the call instead of pooled, which
+// costs a program that grows its memory once or twice more than the
+// exits saved; one that keeps growing (a Go program's heap) gains.
+const lendAfter = 2
 
 func (s *vmSession) guest(off uint64) uint64 { return vm.DataBase + off }
 
@@ -246,6 +257,9 @@ func (e *Engine) vmCall(cs *callState, f *store.Function, code *Code, stack []ui
 		if err == nil {
 			s.stats.Add("return", 0)
 		}
+	}
+	if gerr := s.takeGrowth(); gerr != nil && err == nil {
+		err = &api.Trap{Kind: api.TrapInternal, Detail: gerr.Error()}
 	}
 	s.globalsOut()
 	s.drainServers(true)
@@ -466,7 +480,7 @@ func (s *vmSession) memory(m *store.Memory) (*vmMemory, error) {
 	if mm := s.mems[m]; mm != nil {
 		return mm, nil
 	}
-	off, err := s.alloc(8)
+	off, err := s.alloc(memRecSize)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +488,7 @@ func (s *vmSession) memory(m *store.Memory) (*vmMemory, error) {
 	if err := s.v.AttachMemoryAt(w, m.Lin); err != nil {
 		return nil, err
 	}
-	mm := &vmMemory{m: m, window: w, length: off}
+	mm := &vmMemory{m: m, window: w, length: off, synced: uint64(len(m.Lin.Bytes()))}
 	s.mems[m] = mm
 	return mm, nil
 }
@@ -507,7 +521,22 @@ func (s *vmSession) syncTablesAndMemories() error {
 		return err
 	}
 	for _, mm := range s.mems {
-		s.put64(mm.length, uint64(len(mm.m.Lin.Bytes())))
+		n := uint64(len(mm.m.Lin.Bytes()))
+		s.put64(mm.length+memRecLen, n)
+		if n == mm.synced {
+			continue
+		}
+		mm.synced = n
+		mm.grown++
+		if mm.grown >= lendAfter {
+			loan, err := s.v.LendGrowth(mm.window)
+			if err != nil {
+				return err
+			}
+			s.put64(mm.length+memRecLoanEnd, loan.End)
+			s.put64(mm.length+memRecTables, loan.Tables)
+			s.put64(mm.length+memRecEntry, loan.Entry)
+		}
 	}
 	for _, vi := range s.insts {
 		if vi.inst.Closed() {
@@ -621,8 +650,28 @@ func (s *vmSession) cause(page []byte) string {
 	return "unknown"
 }
 
+// takeGrowth makes the store's memories as large as the guest grew them
+// within their loans (growInGuest): the host reads nothing of a memory
+// before it knows its size.
+func (s *vmSession) takeGrowth() error {
+	for _, mm := range s.mems {
+		n := s.get64(mm.length + memRecLen)
+		if n == mm.synced {
+			continue
+		}
+		if err := s.v.AcceptGrowth(mm.window, n); err != nil {
+			return err
+		}
+		mm.synced = n
+	}
+	return nil
+}
+
 // serve serves the exit the context page describes.
 func (s *vmSession) serve(page []byte) error {
+	if err := s.takeGrowth(); err != nil {
+		return s.trap(api.TrapInternal, err.Error())
+	}
 	code := binary.LittleEndian.Uint32(page[ctxExitCode:])
 	arg := binary.LittleEndian.Uint32(page[ctxExitArg:])
 	s.drainServers(code == exitCall && s.recs[binary.LittleEndian.Uint64(page[ctxExitPtr:])].IsGuest(store.GuestRandomGet))

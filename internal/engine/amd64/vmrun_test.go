@@ -2,6 +2,8 @@ package amd64
 
 import (
 	"context"
+	"encoding/binary"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -230,4 +232,91 @@ func TestVMTurnWhileHostRuns(t *testing.T) {
 		t.Fatal("the call kept its turn after it ended")
 	}
 	mon.EndTurn()
+}
+
+// TestVMGrowInGuest checks memory.grow served in the guest once the host
+// lent it the page tables: the host grows the first lendAfter times in a
+// call, then once per 2 MiB the memory reaches into; a host function and
+// later calls see every page grown in the guest, an access past them
+// faults, and growth stops at the maximum.
+func TestVMGrowInGuest(t *testing.T) {
+	e := vmEngine(t, 0)
+	s := store.New()
+	var inst *store.Instance
+	hostInstance(t, s, "env", store.HostFunc{Export: "peek", Type: wasm.FuncType{Params: vts(vI32), Results: vts(vI32)},
+		Fn: func(_ context.Context, _ api.Module, st []uint64) error {
+			mem := inst.Memories[0].Bytes()
+			if st[0]+4 > uint64(len(mem)) {
+				st[0] = math.MaxUint32
+				return nil
+			}
+			st[0] = uint64(binary.LittleEndian.Uint32(mem[st[0]:]))
+			return nil
+		}})
+	const maxPages = 40
+	inst = compiledInstance(t, e, s, tmod{
+		imports: []timport{{"env", "peek", vts(vI32), vts(vI32)}},
+		memory:  &wasm.Limits{Min: 1, Max: maxPages, HasMax: true},
+		funcs: []tfn{
+			// Grows by one page n times, storing the previous size in
+			// the last word of each new page; returns the size.
+			/* 1 */ {name: "grow_each", params: vts(vI32), results: vts(vI32), locals: []wasm.LocalGroup{{Count: 1, Type: vI32}}, body: wcode(
+				wloop(wvoid),
+				wi32(1), wmem0(wasm.OpMemoryGrow), wtee(1),
+				wi32(1), wop(wasm.OpI32Add), wi32(16), wop(wasm.OpI32Shl), wi32(4), wop(wasm.OpI32Sub),
+				wget(1), wmem(wasm.OpI32Store, 0),
+				wget(0), wi32(1), wop(wasm.OpI32Sub), wtee(0), wbrIf(0),
+				wop(wasm.OpEnd),
+				wmem0(wasm.OpMemorySize))},
+			// grow_each, then the host reads the last word.
+			/* 2 */ {name: "grow_peek", params: vts(vI32), results: vts(vI32), body: wcode(
+				wget(0), wcall(1), wi32(16), wop(wasm.OpI32Shl), wi32(4), wop(wasm.OpI32Sub), wcall(0))},
+			/* 3 */ {name: "grow", params: vts(vI32), results: vts(vI32), body: wcode(wget(0), wmem0(wasm.OpMemoryGrow))},
+			/* 4 */ {name: "load", params: vts(vI32), results: vts(vI32), body: wcode(wget(0), wmem(wasm.OpI32Load, 0))},
+		},
+	}.build(t), "test")
+	var stats engine.ExitStats
+	ctx := engine.WithExitStats(context.Background(), &stats)
+	exits := func() int { return int(stats.Counts().ByCause["step MemoryGrow"]) }
+	call := func(name string, args ...uint64) (uint64, error) {
+		r, err := invoke(ctx, e, exported(t, inst, name), args...)
+		if err != nil {
+			return 0, err
+		}
+		return r[0] & math.MaxUint32, nil
+	}
+	mustCall := func(want uint64, name string, args ...uint64) {
+		t.Helper()
+		if got, err := call(name, args...); err != nil || got != want {
+			t.Fatalf("%s%v = %#x, %v; want %#x", name, args, got, err, want)
+		}
+	}
+	const P = 65536
+	mustCall(20, "grow_peek", 20) // pages 1 to 21, all in the first 2 MiB
+	if n := exits(); n != lendAfter {
+		t.Errorf("21 pages in one call: %d exits to grow, want %d", n, lendAfter)
+	}
+	if n := len(inst.Memories[0].Bytes()); n != 21*P {
+		t.Fatalf("the store's memory has %#x bytes, want %#x", n, 21*P)
+	}
+	mustCall(20, "load", 21*P-4)
+	mustCall(5, "load", 6*P-4)
+	if _, err := call("load", 21*P); kindOf(err) != api.TrapOutOfBoundsMemory {
+		t.Fatalf("load past the memory grown in the guest: %v", err)
+	}
+	// Up to the maximum, past the first 2 MiB: one more exit to map the
+	// page after them, which begins the next loan.
+	before := exits()
+	mustCall(maxPages, "grow_each", maxPages-21)
+	if n := exits() - before; n != lendAfter+1 {
+		t.Errorf("pages 22 to 40: %d exits to grow, want %d", n, lendAfter+1)
+	}
+	mustCall(39, "load", maxPages*P-4)
+	mustCall(31, "load", 32*P-4)
+	mustCall(32, "load", 33*P-4)
+	mustCall(math.MaxUint32, "grow", 1)
+	mustCall(maxPages, "grow", 0)
+	if _, err := call("load", maxPages*P-2); kindOf(err) != api.TrapOutOfBoundsMemory {
+		t.Fatalf("load straddling the maximum: %v", err)
+	}
 }

@@ -1,9 +1,12 @@
 // Package pagetable builds x86-64 4-level page tables for a micro-VM
 // guest inside a pool of guest-physical memory that the host owns.
 //
-// The host writes the tables directly; the guest never sees them mapped
-// (the CPU walks them by physical address), so a guest cannot change its
-// own address space. See the Intel SDM, Vol. 3A, section 4.5 "4-Level
+// The host writes the tables directly; the guest sees none of them
+// mapped (the CPU walks them by physical address) but the last-level
+// tables of a linear memory's window that the monitor lends it to grow
+// into (vm.VM.LendGrowth). A guest that can change one entry can change
+// them all, so the host follows no link it finds that points outside
+// the pool, and a VM whose guest had such a loan is never reused. See the Intel SDM, Vol. 3A, section 4.5 "4-Level
 // Paging and 5-Level Paging", for the entry formats used here.
 //
 // Under a shadow MMU (KVM without EPT, as with PVM) the hypervisor caches

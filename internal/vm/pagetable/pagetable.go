@@ -134,6 +134,14 @@ func (t *Tables) set(table, idx, v uint64) {
 	binary.LittleEndian.PutUint64(t.entry(table, idx), v)
 }
 
+// inPool reports whether table, an address some entry links, is a page
+// of the pool. Map links no other; a guest that writes tables itself
+// (see the package comment) may have linked anything, which the host
+// must refuse rather than follow.
+func (t *Tables) inPool(table uint64) bool {
+	return table >= t.base && table-t.base < uint64(len(t.pool))
+}
+
 // next returns the table that entry idx of table points to, allocating
 // and linking a new one if the entry is empty.
 func (t *Tables) next(table, idx uint64, va uint64) (uint64, error) {
@@ -141,6 +149,9 @@ func (t *Tables) next(table, idx uint64, va uint64) (uint64, error) {
 	if e&present != 0 {
 		if e&huge != 0 {
 			return 0, fmt.Errorf("virtual %#x is already mapped by a huge page", va)
+		}
+		if !t.inPool(e & addrMask) {
+			return 0, fmt.Errorf("the tables for virtual %#x link a page outside the pool", va)
 		}
 		return e & addrMask, nil
 	}
@@ -265,6 +276,8 @@ func (t *Tables) Unmap(va, size uint64) error {
 					return fmt.Errorf("unmapping [%#x, +%#x): a huge page straddles the range", va, size)
 				}
 				t.set(pd, i2, 0)
+			} else if !t.inPool(e & addrMask) {
+				return fmt.Errorf("the tables for virtual %#x link a page outside the pool", va)
 			} else {
 				n := min(step, size) / PageSize
 				for i := range n {
@@ -282,15 +295,39 @@ func (t *Tables) Unmap(va, size uint64) error {
 // page-directory-pointer index i3, if linked.
 func (t *Tables) lookupTable(root, i4, i3 uint64) (uint64, bool) {
 	e := t.get(root, i4)
-	if e&present == 0 || e&huge != 0 {
+	if e&present == 0 || e&huge != 0 || !t.inPool(e&addrMask) {
 		return 0, false
 	}
 	e = t.get(e&addrMask, i3)
-	if e&present == 0 || e&huge != 0 {
+	if e&present == 0 || e&huge != 0 || !t.inPool(e&addrMask) {
 		return 0, false
 	}
 	return e & addrMask, true
 }
+
+// LeafTable returns the guest-physical address of the last-level table
+// that maps va, linking a new one if none does yet; an error if va lies
+// in a huge page.
+func (t *Tables) LeafTable(va uint64) (uint64, error) {
+	if va >= MaxVirtual {
+		return 0, fmt.Errorf("virtual %#x is beyond the lower half of the address space", va)
+	}
+	i4, i3, i2, _ := indexes(va)
+	pdpt, err := t.next(t.Root(), i4, va)
+	if err != nil {
+		return 0, err
+	}
+	pd, err := t.next(pdpt, i3, va)
+	if err != nil {
+		return 0, err
+	}
+	return t.next(pd, i2, va)
+}
+
+// Leaf returns the last-level entry that maps the 4 KiB page at pa with
+// permission p. The entry of the page at pa+k*PageSize is Leaf(pa, p) +
+// k*PageSize: the address bits are the only ones that change.
+func Leaf(pa uint64, p Perm) uint64 { return pa&addrMask | p.leafBits() }
 
 // Lookup translates va as the CPU would and returns the physical address
 // and the effective permission, or ok false when va is not mapped.
@@ -316,7 +353,7 @@ func (t *Tables) Lookup(va uint64) (pa uint64, p Perm, ok bool) {
 			return e&addrMask | va&(PageSize-1), perm(eff, nx), true
 		}
 		table = e & addrMask
-		if table < t.base || table-t.base >= uint64(len(t.pool)) {
+		if !t.inPool(table) {
 			return 0, 0, false // a table outside the pool: not built by Map
 		}
 	}

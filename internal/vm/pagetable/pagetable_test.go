@@ -324,3 +324,56 @@ func TestTables_Unmap(t *testing.T) {
 		}
 	})
 }
+
+// TestTables_LeafTable checks that LeafTable returns the table Map fills
+// and that Leaf gives the entries Map writes.
+func TestTables_LeafTable(t *testing.T) {
+	tab := newTables(t, 8)
+	const va, pa = 0x1_0000_0000, 0x2_0000_0000
+	table, err := tab.LeafTable(va + 3*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.MapSmall(va, pa, 4*PageSize, User|Write); err != nil {
+		t.Fatal(err)
+	}
+	for k := range uint64(4) {
+		if got, want := tab.get(table, k), Leaf(pa, User|Write)+k*PageSize; got != want {
+			t.Errorf("entry %d = %#x, want %#x", k, got, want)
+		}
+	}
+	if err := tab.Map(va+HugePageSize, pa+HugePageSize, HugePageSize, User); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tab.LeafTable(va + HugePageSize); err == nil || !strings.Contains(err.Error(), "huge page") {
+		t.Fatalf("LeafTable in a huge page: err = %v", err)
+	}
+}
+
+// TestTables_RefusesForeignLinks checks that tables a guest rewrote to
+// link pages outside the pool make Map, Unmap, LeafTable and Lookup fail
+// rather than read or write outside the pool.
+func TestTables_RefusesForeignLinks(t *testing.T) {
+	const va = 0x1_0000_0000
+	for _, link := range []uint64{0, 0x10_0000 + 64*PageSize, 1 << 40} {
+		tab := newTables(t, 8)
+		if err := tab.MapSmall(va, 0x2_0000_0000, PageSize, User|Write); err != nil {
+			t.Fatal(err)
+		}
+		pdpt := tab.get(tab.Root(), 0) & addrMask
+		pd := tab.get(pdpt, 4) & addrMask
+		tab.set(pd, 0, link|present|writable|user) // the page directory's entry for va
+		if err := tab.MapSmall(va+PageSize, 0x2_0000_0000+PageSize, PageSize, User); err == nil {
+			t.Errorf("link %#x: Map followed it", link)
+		}
+		if err := tab.Unmap(va, PageSize); err == nil {
+			t.Errorf("link %#x: Unmap followed it", link)
+		}
+		if _, err := tab.LeafTable(va); err == nil {
+			t.Errorf("link %#x: LeafTable followed it", link)
+		}
+		if _, _, ok := tab.Lookup(va); ok {
+			t.Errorf("link %#x: Lookup followed it", link)
+		}
+	}
+}
