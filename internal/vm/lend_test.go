@@ -10,21 +10,11 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 )
 
-// growInGuest emits what compiled code does to grow a memory within a
-// loan: rdi = Loan.Tables, rsi = Loan.Entry, rdx = the size, rcx = the
-// new size; then it reads the byte at window offset r8 and returns it.
+// growInGuest maps pages within a loan as compiled code does: rdi =
+// Loan.Tables, rsi = Loan.Entry, rdx = the size, rcx = the new size;
+// then it reads the byte at window offset r8 and returns it.
 func growInGuest(a *amd64.Asm) {
-	loop, done := a.NewLabel(), a.NewLabel()
-	a.Bind(loop)
-	a.Alu(amd64.AluCmp, amd64.W64, amd64.RDX, amd64.RCX)
-	a.Jcc(amd64.CondAE, done)
-	a.Lea(amd64.W64, amd64.RAX, amd64.MI(amd64.RSI, amd64.RDX, 1, 0))
-	a.MovRR(amd64.W64, amd64.R9, amd64.RDX)
-	a.ShiftImm(amd64.ShShr, amd64.W64, amd64.R9, 12)
-	a.Store(amd64.W64, amd64.MI(amd64.RDI, amd64.R9, 8, 0), amd64.RAX)
-	a.AluImm(amd64.AluAdd, amd64.W64, amd64.RDX, 4096)
-	a.Jmp(loop)
-	a.Bind(done)
+	EmitMapLoaned(a, amd64.RDI, amd64.RSI, amd64.RDX, amd64.RCX, amd64.RAX, amd64.R9)
 	a.MovImm(amd64.W64, amd64.R9, MemoryBase)
 	a.Load(amd64.W8, amd64.RAX, amd64.MI(amd64.R9, amd64.R8, 1, 0))
 	a.Ret()
@@ -38,16 +28,7 @@ func TestVM_LendGrowth(t *testing.T) {
 	m := newMonitor(t, Config{})
 	code := assemble(t, growInGuest)
 	mem := newMemory(t, 3, 100)
-	v, err := m.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.LoadCode(code); err != nil {
-		t.Fatal(err)
-	}
-	if err := v.AttachMemory(mem); err != nil {
-		t.Fatal(err)
-	}
+	v := acquire(t, m, code, mem)
 	loan, err := v.LendGrowth(0)
 	if err != nil {
 		t.Fatal(err)

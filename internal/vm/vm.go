@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wasmvisor/wasmvisor/api"
+	"github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/kvm"
 	"github.com/wasmvisor/wasmvisor/internal/linmem"
 	"github.com/wasmvisor/wasmvisor/internal/vm/pagetable"
@@ -565,6 +566,25 @@ type Loan struct {
 	End    uint64 // the window offset up to which the guest may map pages
 	Tables uint64 // guest address of the entry for offset 0: GrowTables(i)
 	Entry  uint64 // the entry for offset 0; offset off's is Entry+off
+}
+
+// EmitMapLoaned emits the guest code that maps the pages of a loan from
+// window offset from up to to (registers holding multiples of 4 KiB, to
+// at most Loan.End): the entries Loan.Entry+off, with entry the register
+// holding Loan.Entry, written at Loan.Tables+off>>12*8, with tables the
+// register holding Loan.Tables. It changes from, t1 and t2.
+func EmitMapLoaned(a *amd64.Asm, tables, entry, from, to, t1, t2 amd64.Reg) {
+	loop, done := a.NewLabel(), a.NewLabel()
+	a.Bind(loop)
+	a.Alu(amd64.AluCmp, amd64.W64, from, to)
+	a.Jcc(amd64.CondAE, done)
+	a.Lea(amd64.W64, t1, amd64.MI(entry, from, 1, 0))
+	a.MovRR(amd64.W64, t2, from)
+	a.ShiftImm(amd64.ShShr, amd64.W64, t2, 12)
+	a.Store(amd64.W64, amd64.MI(tables, t2, 8, 0), t1)
+	a.AluImm(amd64.AluAdd, amd64.W64, from, page)
+	a.Jmp(loop)
+	a.Bind(done)
 }
 
 // LendGrowth lends the guest the page table that maps the rest of the

@@ -61,16 +61,25 @@ func newMemory(t testing.TB, pages, maxPages uint32) *linmem.Memory {
 // instance is a VM with code and memory, given back when the test ends.
 func instance(t testing.TB, m *Monitor, code []byte, mem *linmem.Memory) *VM {
 	t.Helper()
+	v := acquire(t, m, code, mem)
+	t.Cleanup(func() { m.Put(v) })
+	return v
+}
+
+// acquire is a VM with code and memory, which the test gives back.
+func acquire(t testing.TB, m *Monitor, code []byte, mem *linmem.Memory) *VM {
+	t.Helper()
 	v, err := m.Get()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Put(v) })
 	if err := v.LoadCode(code); err != nil {
+		m.Put(v)
 		t.Fatal(err)
 	}
 	if mem != nil {
 		if err := v.AttachMemory(mem); err != nil {
+			m.Put(v)
 			t.Fatal(err)
 		}
 	}
@@ -703,16 +712,7 @@ func TestMonitor_ManyInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := m.Get()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := v.LoadCode(code); err != nil {
-			t.Fatal(err)
-		}
-		if err := v.AttachMemory(mem); err != nil {
-			t.Fatal(err)
-		}
+		v := acquire(t, m, code, mem)
 		res, err := v.Run(context.Background(), &Entry{Args: [6]uint64{uint64(i)}})
 		if err != nil || res[0] != uint64(i) {
 			t.Fatalf("instance %d: %v, %v", i, res, err)

@@ -1046,45 +1046,6 @@ func (g *gen) instr(in *ir.Instr) {
 	}
 }
 
-// growInGuest emits memory.grow for a target whose guest maps its own
-// pages within a loan of page tables from the host (memRecord): the
-// entry of each 4 KiB page from the old length to the new, then the new
-// length, which the host takes in at the next exit. A growth past the
-// loan, or with none, is stepped on the host, which refuses it or maps
-// the pages (and may lend more).
-func (g *gen) growInGuest(in *ir.Instr) {
-	a := &g.a
-	host, loop, mapped, done := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
-	a.Load(asm.W32, asm.RAX, slot(in.B))
-	a.Load(asm.W64, asm.RCX, asm.M(rVM, vmMemLenPtr))
-	a.Load(asm.W64, asm.RDX, asm.M(asm.RCX, memRecLen))
-	a.ShiftImm(asm.ShShl, asm.W64, asm.RAX, 16)
-	a.Alu(asm.AluAdd, asm.W64, asm.RAX, asm.RDX) // the new length: at most 2^48
-	a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, asm.M(asm.RCX, memRecLoanEnd))
-	a.Jcc(asm.CondA, host)
-	a.Load(asm.W64, asm.RSI, asm.M(asm.RCX, memRecTables))
-	a.Load(asm.W64, asm.RDI, asm.M(asm.RCX, memRecEntry))
-	a.MovRR(asm.W64, asm.R8, asm.RDX)
-	a.Bind(loop)
-	a.Alu(asm.AluCmp, asm.W64, asm.R8, asm.RAX)
-	a.Jcc(asm.CondAE, mapped)
-	a.Lea(asm.W64, asm.R9, asm.MI(asm.RDI, asm.R8, 1, 0))
-	a.MovRR(asm.W64, asm.R10, asm.R8)
-	a.ShiftImm(asm.ShShr, asm.W64, asm.R10, 12)
-	a.Store(asm.W64, asm.MI(asm.RSI, asm.R10, 8, 0), asm.R9)
-	a.AluImm(asm.AluAdd, asm.W64, asm.R8, 4096)
-	a.Jmp(loop)
-	a.Bind(mapped)
-	a.Store(asm.W64, asm.M(asm.RCX, memRecLen), asm.RAX)
-	a.MovRR(asm.W64, rMemLen, asm.RAX)
-	a.ShiftImm(asm.ShShr, asm.W64, asm.RDX, 16)
-	a.Store(asm.W64, slot(in.A), asm.RDX)
-	a.Jmp(done)
-	a.Bind(host)
-	g.step(in)
-	a.Bind(done)
-}
-
 // storeConst stores a 64-bit constant into m.
 func (g *gen) storeConst(m asm.Mem, v uint64) {
 	if int64(v) == int64(int32(v)) {

@@ -2,6 +2,7 @@ package amd64
 
 import (
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
+	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
 	"golang.org/x/sys/cpu"
 )
@@ -167,4 +168,34 @@ func emitVMExitStub(a *asm.Asm) {
 	a.Load(asm.W64, asm.RAX, asm.M(rVM, vmMemLenPtr))
 	a.Load(asm.W64, rMemLen, asm.M(asm.RAX, 0))
 	a.Ret()
+}
+
+// growInGuest emits memory.grow for a target whose guest maps its own
+// pages within a loan of page tables from the host (memRecord): the
+// entry of each 4 KiB page from the old length to the new, then the new
+// length, which the host takes in at the next exit. A growth past the
+// loan, or with none, is stepped on the host, which refuses it or maps
+// the pages (and may lend more).
+func (g *gen) growInGuest(in *ir.Instr) {
+	a := &g.a
+	host, done := a.NewLabel(), a.NewLabel()
+	a.Load(asm.W32, asm.RAX, slot(in.B))
+	a.Load(asm.W64, asm.RCX, asm.M(rVM, vmMemLenPtr))
+	a.Load(asm.W64, asm.RDX, asm.M(asm.RCX, memRecLen))
+	a.ShiftImm(asm.ShShl, asm.W64, asm.RAX, 16)
+	a.Alu(asm.AluAdd, asm.W64, asm.RAX, asm.RDX) // the new length: at most 2^48
+	a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, asm.M(asm.RCX, memRecLoanEnd))
+	a.Jcc(asm.CondA, host)
+	a.Load(asm.W64, asm.RSI, asm.M(asm.RCX, memRecTables))
+	a.Load(asm.W64, asm.RDI, asm.M(asm.RCX, memRecEntry))
+	a.MovRR(asm.W64, asm.R8, asm.RDX)
+	vm.EmitMapLoaned(a, asm.RSI, asm.RDI, asm.R8, asm.RAX, asm.R9, asm.R10)
+	a.Store(asm.W64, asm.M(asm.RCX, memRecLen), asm.RAX)
+	a.MovRR(asm.W64, rMemLen, asm.RAX)
+	a.ShiftImm(asm.ShShr, asm.W64, asm.RDX, 16)
+	a.Store(asm.W64, slot(in.A), asm.RDX)
+	a.Jmp(done)
+	a.Bind(host)
+	g.step(in)
+	a.Bind(done)
 }
