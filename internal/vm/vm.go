@@ -130,6 +130,9 @@ type window struct {
 	lent uint64
 }
 
+// reach returns how much of the window the attached memory can fill.
+func (w *window) reach() uint64 { return min(w.mem.Reserved(), MemoryWindow) }
+
 // registered returns the bytes of the window its slots cover.
 func (w *window) registered() uint64 {
 	if len(w.ends) == 0 {
@@ -497,8 +500,7 @@ func (v *VM) SyncMemories() error {
 func (v *VM) syncMemory(i int) error {
 	w := &v.mems[i]
 	mem := w.mem
-	limit := min(mem.Reserved(), MemoryWindow)
-	size := min(uint64(len(mem.Bytes())), limit)
+	size := min(uint64(len(mem.Bytes())), w.reach())
 	if size <= w.mapped {
 		return nil
 	}
@@ -531,7 +533,7 @@ func (v *VM) syncMemory(i int) error {
 // first size bytes.
 func (v *VM) registerMemory(i int, size uint64) error {
 	w := &v.mems[i]
-	limit := min(w.mem.Reserved(), MemoryWindow)
+	limit := w.reach()
 	gpa := memoryGPA + uint64(i)*MemoryWindow
 	if len(w.ends) == 0 {
 		w.host = uint64(w.mem.Base())
@@ -614,7 +616,7 @@ func (v *VM) LendGrowth(i int) (Loan, error) {
 		return Loan{}, err
 	}
 	w := &v.mems[i]
-	limit := min(w.mem.Reserved(), MemoryWindow, uint64(w.mem.MaxPages())*linmem.PageSize)
+	limit := min(w.reach(), uint64(w.mem.MaxPages())*linmem.PageSize)
 	end := min((w.mapped+hugePage-1)&^(hugePage-1), limit&^(linmem.PageSize-1))
 	if end <= w.mapped {
 		return Loan{}, nil

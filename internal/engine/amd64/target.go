@@ -24,8 +24,8 @@ type Target struct {
 	// entry. Without it, overflow runs into a guard page.
 	CheckStack bool
 	// GrowInGuest makes memory.grow map the new pages itself where the
-	// host lent it the page tables (vm.Loan, in the memory's record,
-	// memRecord), and exit to the host only past the loan.
+	// host lent it the page tables (vm.Loan, in the memory's record at
+	// memRecLoanEnd...), and exit to the host only past the loan.
 	GrowInGuest bool
 	// AVX lets the code use 256-bit AVX moves (in the memory.copy
 	// routine), which the host must have enabled: in-process when the
@@ -171,9 +171,10 @@ func emitVMExitStub(a *asm.Asm) {
 }
 
 // growInGuest emits memory.grow for a target whose guest maps its own
-// pages within a loan of page tables from the host (memRecord): the
-// entry of each 4 KiB page from the old length to the new, then the new
-// length, which the host takes in at the next exit. A growth past the
+// pages within a loan of page tables from the host (in the memory's
+// record at memRecLoanEnd...): the entry of each 4 KiB page from the old
+// length to the new, then the new length, which the host takes in at
+// the next exit. A growth past the
 // loan, or with none, is stepped on the host, which refuses it or maps
 // the pages (and may lend more).
 func (g *gen) growInGuest(in *ir.Instr) {
