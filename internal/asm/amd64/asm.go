@@ -272,7 +272,11 @@ type opcode struct {
 }
 
 func o(b ...byte) (c opcode) {
-	c.n = uint8(copy(c.b[:], b))
+	// Byte by byte rather than copy, which calls memmove.
+	for i := 0; i < len(b) && i < len(c.b); i++ {
+		c.b[i] = b[i]
+		c.n++
+	}
 	return c
 }
 
@@ -291,7 +295,7 @@ func (a *Asm) prefixes(e *enc, r, x, b byte) {
 		a.byte1(0xC4)
 		a.byte1(^(r>>3&1<<7|x>>3&1<<6|b>>3&1<<5)&0xE0 | 1)
 		a.byte1(0xF<<3 | 1<<2 | pp) // W0, vvvv 1111 (none), L1
-		a.b = append(a.b, e.op.b[:e.op.n]...)
+		a.opcode(e.op)
 		return
 	}
 	if e.p66 {
@@ -307,7 +311,20 @@ func (a *Asm) prefixes(e *enc, r, x, b byte) {
 	if rex != 0x40 || e.force {
 		a.byte1(rex)
 	}
-	a.b = append(a.b, e.op.b[:e.op.n]...)
+	a.opcode(e.op)
+}
+
+// opcode appends op's bytes one by one: appending the slice would copy
+// through memmove, a call that cost more than the bytes.
+func (a *Asm) opcode(op opcode) {
+	switch op.n {
+	case 1:
+		a.b = append(a.b, op.b[0])
+	case 2:
+		a.b = append(a.b, op.b[0], op.b[1])
+	case 3:
+		a.b = append(a.b, op.b[0], op.b[1], op.b[2])
+	}
 }
 
 // rr emits an instruction with a register-direct ModRM: reg and rm are

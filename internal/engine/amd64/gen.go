@@ -78,13 +78,17 @@ type gen struct {
 	// interrupts, calls to Go), by exit code and argument: a site calls
 	// one in five bytes instead of writing both words itself, so
 	// a memory access's bounds check costs 11 bytes of code, not 29.
-	sharedExits map[[2]uint32]*asm.Label
-	fn          *ir.Func
-	cur         *funcCode
-	pc          int // index of the instruction being translated
-	traps       []trapSite
-	backEdges   []backEdge
-	frameOff    uint32 // module offset of the function's first instruction
+	// Indexed as sharedExitKeys.
+	sharedExits [numSharedExits]*asm.Label
+	// nearExits are the current function's stubs that jump to shared
+	// ones, for its out-of-line exits (see outOfLine); nil: none.
+	nearExits [numSharedExits]*asm.Label
+	fn        *ir.Func
+	cur       *funcCode
+	pc        int // index of the instruction being translated
+	traps     []trapSite
+	backEdges []backEdge
+	frameOff  uint32 // module offset of the function's first instruction
 	// resultSlots is how many slots the function's results take, from
 	// slot 0: all of its frame a caller reads after it returns.
 	resultSlots uint32
@@ -737,7 +741,11 @@ func (g *gen) returnAddr(offset uint32) {
 
 // exit emits an exit with code and arg.
 func (g *gen) exit(code uint32, arg uint32, offset uint32) {
-	if stub := g.sharedExits[[2]uint32{code, arg}]; stub != nil {
+	if k := sharedExitIndex(code, arg); k >= 0 {
+		stub := g.nearExits[k]
+		if stub == nil {
+			stub = g.sharedExits[k]
+		}
 		g.a.Call(stub)
 	} else {
 		g.storeExit(code, arg)
@@ -756,7 +764,7 @@ func (g *gen) storeExit(code, arg uint32) (argAt int) {
 }
 
 // sharedExitKeys are the exits with a stub of their own (emitSharedExits),
-// by exit code and argument.
+// by exit code and argument, in the order sharedExitIndex gives.
 var sharedExitKeys = func() [][2]uint32 {
 	shared := [][2]uint32{{exitInterrupt, 0}, {exitCall, 0}}
 	for k := api.TrapUnreachable; k <= api.TrapInternal; k++ {
@@ -765,17 +773,32 @@ var sharedExitKeys = func() [][2]uint32 {
 	return shared
 }()
 
+const numSharedExits = 2 + int(api.TrapInternal-api.TrapUnreachable) + 1
+
+// sharedExitIndex returns the index in sharedExitKeys of the exit with
+// code and arg, or -1 if it has no stub.
+func sharedExitIndex(code, arg uint32) int {
+	switch {
+	case code == exitInterrupt && arg == 0:
+		return 0
+	case code == exitCall && arg == 0:
+		return 1
+	case code == exitTrap && arg >= uint32(api.TrapUnreachable) && arg <= uint32(api.TrapInternal):
+		return 2 + int(arg-uint32(api.TrapUnreachable))
+	}
+	return -1
+}
+
 // emitSharedExits emits the module's shared exit stubs, before any
 // function, so that every call to one is a backward reference the
 // assembler resolves at once.
 func (g *gen) emitSharedExits() {
-	g.sharedExits = map[[2]uint32]*asm.Label{}
-	for _, e := range sharedExitKeys {
+	for k, e := range sharedExitKeys {
 		l := g.a.NewLabel()
 		g.a.Bind(l)
 		g.storeExit(e[0], e[1])
 		g.t.emitSharedExitTail(g)
-		g.sharedExits[e] = l
+		g.sharedExits[k] = l
 	}
 }
 
@@ -788,6 +811,25 @@ func (g *gen) trap(kind api.TrapKind) *asm.Label {
 
 func (g *gen) outOfLine() {
 	a := &g.a
+	// The exits below call stubs of the function's own, each a jump to
+	// the module's shared stub: calls the assembler resolves at once,
+	// where each call to the shared stub would be a reference for join
+	// to resolve (a function has hundreds of trap sites, and few kinds).
+	// The jump keeps the site's return address on the stack.
+	near := func(code, arg uint32) {
+		if k := sharedExitIndex(code, arg); k >= 0 && g.nearExits[k] == nil {
+			g.nearExits[k] = a.NewLabel()
+			a.Bind(g.nearExits[k])
+			a.Jmp(g.sharedExits[k])
+		}
+	}
+	for _, t := range g.traps {
+		near(exitTrap, uint32(t.kind))
+	}
+	if len(g.backEdges) > 0 {
+		near(exitInterrupt, 0)
+	}
+	defer clear(g.nearExits[:])
 	for _, t := range g.traps {
 		a.Bind(t.l)
 		g.exit(exitTrap, uint32(t.kind), t.offset)

@@ -65,7 +65,7 @@ func (g *gen) join(arena *codeArena) error {
 	go func() {
 		defer close(pieces)
 		genErr = ir.EachOn(g.m, workers, func() func(i int, fn *ir.Func) error {
-			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes)), sharedExits: map[[2]uint32]*asm.Label{}}
+			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes))}
 			// Pieces are cut from chunks, each left to the collector
 			// once its pieces are placed: a buffer a piece would give
 			// back to its worker grows, and is garbage, many times more.
@@ -198,7 +198,7 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 	a.UseBuffer(buf[:0])
 	w.exitStub = a.NewExternLabel()
 	w.copyRoutine = a.NewExternLabel()
-	for _, k := range sharedExitKeys {
+	for k := range w.sharedExits {
 		w.sharedExits[k] = a.NewExternLabel()
 	}
 	w.fnLab[i] = a.NewLabel()
@@ -222,8 +222,8 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 	}
 	ref(w.exitStub, refExitStub)
 	ref(w.copyRoutine, refCopyRoutine)
-	for k, key := range sharedExitKeys {
-		ref(w.sharedExits[key], refSharedExit-int32(k))
+	for k, l := range w.sharedExits {
+		ref(l, refSharedExit-int32(k))
 	}
 	for _, j := range w.called {
 		if int(j) != i {
@@ -264,7 +264,7 @@ func (g *gen) place(p *piece) {
 		case r.target == refCopyRoutine:
 			l = g.copyRoutine
 		default:
-			l = g.sharedExits[sharedExitKeys[refSharedExit-r.target]]
+			l = g.sharedExits[refSharedExit-r.target]
 		}
 		a.Refer(l, base+r.at, r.add)
 	}
