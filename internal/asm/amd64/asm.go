@@ -281,6 +281,30 @@ func o(b ...byte) (c opcode) {
 }
 
 func (a *Asm) prefixes(e *enc, r, x, b byte) {
+	buf := a.room()
+	a.b = a.b[:len(a.b)+e.put(buf, r, x, b)]
+}
+
+// maxInstr is the longest instruction the encoder writes: x86-64 allows
+// 15 bytes.
+const maxInstr = 16
+
+// room returns the maxInstr bytes after the code, made available, for an
+// instruction to be written into before the code is extended over it:
+// one check of the capacity per instruction rather than one per byte.
+func (a *Asm) room() []byte {
+	n := len(a.b)
+	if cap(a.b)-n < maxInstr {
+		a.b = slices.Grow(a.b, maxInstr)
+	}
+	return a.b[n : n+maxInstr]
+}
+
+// put writes the prefixes and opcode into b (room's), with r, x and b
+// the ModRM reg, SIB index and base (or ModRM rm) register numbers whose
+// high bits go in REX or VEX, and returns how many bytes it wrote.
+func (e *enc) put(buf []byte, r, x, b byte) int {
+	k := 0
 	if e.vex256 {
 		var pp byte
 		switch e.pfx {
@@ -292,39 +316,33 @@ func (a *Asm) prefixes(e *enc, r, x, b byte) {
 			pp = 3
 		}
 		// R, X and B are stored inverted; map 1 is 0F.
-		a.byte1(0xC4)
-		a.byte1(^(r>>3&1<<7|x>>3&1<<6|b>>3&1<<5)&0xE0 | 1)
-		a.byte1(0xF<<3 | 1<<2 | pp) // W0, vvvv 1111 (none), L1
-		a.opcode(e.op)
-		return
+		buf[0] = 0xC4
+		buf[1] = ^(r>>3&1<<7|x>>3&1<<6|b>>3&1<<5)&0xE0 | 1
+		buf[2] = 0xF<<3 | 1<<2 | pp // W0, vvvv 1111 (none), L1
+		k = 3
+	} else {
+		if e.p66 {
+			buf[k] = 0x66
+			k++
+		}
+		if e.pfx != 0 {
+			buf[k] = e.pfx
+			k++
+		}
+		rex := byte(0x40) | r>>3&1<<2 | x>>3&1<<1 | b>>3&1
+		if e.w {
+			rex |= 8
+		}
+		if rex != 0x40 || e.force {
+			buf[k] = rex
+			k++
+		}
 	}
-	if e.p66 {
-		a.byte1(0x66)
+	for i := range e.op.n {
+		buf[k] = e.op.b[i]
+		k++
 	}
-	if e.pfx != 0 {
-		a.byte1(e.pfx)
-	}
-	rex := byte(0x40) | r>>3&1<<2 | x>>3&1<<1 | b>>3&1
-	if e.w {
-		rex |= 8
-	}
-	if rex != 0x40 || e.force {
-		a.byte1(rex)
-	}
-	a.opcode(e.op)
-}
-
-// opcode appends op's bytes one by one: appending the slice would copy
-// through memmove, a call that cost more than the bytes.
-func (a *Asm) opcode(op opcode) {
-	switch op.n {
-	case 1:
-		a.b = append(a.b, op.b[0])
-	case 2:
-		a.b = append(a.b, op.b[0], op.b[1])
-	case 3:
-		a.b = append(a.b, op.b[0], op.b[1], op.b[2])
-	}
+	return k
 }
 
 // rr emits an instruction with a register-direct ModRM: reg and rm are
@@ -334,8 +352,10 @@ func (a *Asm) rr(e enc, reg, rm byte) {
 		a.fail("register number out of range (%d, %d)", reg, rm)
 		return
 	}
-	a.prefixes(&e, reg, 0, rm)
-	a.byte1(0xC0 | reg&7<<3 | rm&7)
+	buf := a.room()
+	k := e.put(buf, reg, 0, rm)
+	buf[k] = 0xC0 | reg&7<<3 | rm&7
+	a.b = a.b[:len(a.b)+k+1]
 }
 
 // rm emits an instruction with a memory ModRM. immLen is the number of
@@ -395,22 +415,28 @@ func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
 	default:
 		mod = 2
 	}
-	a.prefixes(&e, reg, index, base)
+	buf := a.room()
+	k := e.put(buf, reg, index, base)
 	if m.HasIndex || base&7 == 4 { // rsp and r12 need a SIB byte
 		if !m.HasIndex {
 			index = 4 // no index
 		}
-		a.byte1(mod<<6 | reg&7<<3 | 4)
-		a.byte1(scale<<6 | index&7<<3 | base&7)
+		buf[k] = mod<<6 | reg&7<<3 | 4
+		buf[k+1] = scale<<6 | index&7<<3 | base&7
+		k += 2
 	} else {
-		a.byte1(mod<<6 | reg&7<<3 | base&7)
+		buf[k] = mod<<6 | reg&7<<3 | base&7
+		k++
 	}
 	switch mod {
 	case 1:
-		a.byte1(byte(int8(m.Disp)))
+		buf[k] = byte(int8(m.Disp))
+		k++
 	case 2:
-		a.simm32(m.Disp)
+		binary.LittleEndian.PutUint32(buf[k:], uint32(m.Disp))
+		k += 4
 	}
+	a.b = a.b[:len(a.b)+k]
 }
 
 // String formats the operand in Intel syntax, e.g. "[rbx+rcx*4+0x10]".
@@ -567,6 +593,17 @@ func (a *Asm) CallRel(target int) {
 // JmpRel emits jmp rel32 to the offset target in this buffer, as CallRel.
 func (a *Asm) JmpRel(target int) {
 	a.byte1(0xE9)
+	a.simm32(int32(target - (len(a.b) + 4)))
+}
+
+// JccRel emits j<c> rel32 to the offset target in this buffer, as
+// CallRel.
+func (a *Asm) JccRel(c Cond, target int) {
+	if c > 15 {
+		a.fail("condition %d", c)
+		return
+	}
+	a.b = append(a.b, 0x0F, 0x80|byte(c))
 	a.simm32(int32(target - (len(a.b) + 4)))
 }
 

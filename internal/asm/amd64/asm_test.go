@@ -367,18 +367,21 @@ func TestCallRel(t *testing.T) {
 	a.CallRel(0) // forward: patched below
 	at := a.Len() - 4
 	a.JmpRel(1)
+	a.JccRel(CondA, 0) // forward: patched below
+	atJcc := a.Len() - 4
 	a.Nop()
 	a.Nop()
 	target := a.Len()
 	a.Ret()
 	a.PatchRel32(at, target)
+	a.PatchRel32(atJcc, target)
 	code, err := a.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
 	insts := decodeAll(t, code)
 	pc := 0
-	for i, want := range []int{-1, 0, target, 1} {
+	for i, want := range []int{-1, 0, target, 1, target} {
 		inst := insts[i]
 		if want >= 0 {
 			if got := pc + inst.Len + int(relArg(t, inst)); got != want {
@@ -388,6 +391,7 @@ func TestCallRel(t *testing.T) {
 		pc += inst.Len
 	}
 	checkErr(t, "patch outside the code", func(a *Asm) { a.Nop(); a.PatchRel32(0, 0) })
+	checkErr(t, "condition", func(a *Asm) { a.JccRel(16, 0) })
 }
 
 func TestAlignTo(t *testing.T) {

@@ -1045,3 +1045,66 @@ func TestEngineMatchesInterpreterBacktrace(t *testing.T) {
 		t.Errorf("compiled backtrace\n%v\ninterpreter\n%v", ct.Frames, it.Frames)
 	}
 }
+
+// TestBoundsCheckedOnce checks that a memory access whose bounds check
+// the generator leaves out, since one through the same address that
+// reached as far passed before it, still traps whenever it should: at
+// the first access that reaches past the end, and again after the
+// address changed.
+func TestBoundsCheckedOnce(t *testing.T) {
+	type access struct{ lead, mem, tail []byte } // the access is mem
+	load := func(addr []byte, off uint32) access {
+		return access{addr, wmem(wasm.OpI32Load, off), wop(wasm.OpDrop)}
+	}
+	p := wget(0)
+	tests := []struct {
+		name   string
+		body   []access
+		arg    uint64
+		trapAt int // index of the trapping access; -1: none
+	}{
+		{"the same end passes", []access{load(p, 4), load(p, 4), load(p, 0)}, 65536 - 8, -1},
+		{"a further end is checked", []access{load(p, 0), load(p, 8)}, 65536 - 8, 1},
+		{"a wider access is checked", []access{load(p, 0), {p, wmem(wasm.OpI64Load, 0), wop(wasm.OpDrop)}}, 65536 - 4, 1},
+		{"a nearer end is not", []access{load(p, 8), load(p, 0)}, 65536 - 12, -1},
+		{"a store is checked as a load", []access{load(p, 0), {wcat(p, wi32(1)), wmem(wasm.OpI32Store, 2), nil}}, 65536 - 4, 1},
+		{"a written address is checked again", []access{load(p, 0), {wcat(p, wi32(100), wop(wasm.OpI32Add), wset(0)), nil, nil}, load(p, 0)}, 65536 - 50, 2},
+		{"another address is checked", []access{load(p, 0), load(wcat(p, wi32(8), wop(wasm.OpI32Add)), 0)}, 65536 - 8, 1},
+		{"after a branch target", []access{load(p, 0), {wcat(wblock([]byte{0x40}), wop(wasm.OpEnd)), nil, nil}, load(p, 8)}, 65536 - 8, 2},
+		{"constant addresses", []access{load(wi32(65532), 0), load(wi32(65532), 4)}, 0, 1},
+		{"constant addresses, nearer", []access{load(wi32(65532), 0), load(wi32(65530), 0)}, 0, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			wantAt := -1
+			for i, acc := range tt.body {
+				if i == tt.trapAt {
+					wantAt = len(body) + len(acc.lead)
+				}
+				body = wcat(body, acc.lead, acc.mem, acc.tail)
+			}
+			tm := tmod{
+				memory: &wasm.Limits{Min: 1, Max: 1, HasMax: true},
+				funcs:  []tfn{{name: "f", params: vts(vI32), results: vts(vI32), body: wcode(body, wi32(7))}},
+			}
+			m := tm.build(t)
+			e := New(Config{})
+			inst := compiledInstance(t, e, store.New(), m, "test")
+			got, err := invoke(context.Background(), e, exported(t, inst, "f"), tt.arg)
+			if wantAt < 0 {
+				if err != nil || got[0] != 7 {
+					t.Fatalf("got %v, %v; want 7", got, err)
+				}
+				return
+			}
+			tr := asTrap(err)
+			if tr == nil || tr.Kind != api.TrapOutOfBoundsMemory {
+				t.Fatalf("got %v, %v; want an out-of-bounds trap", got, err)
+			}
+			if want := m.Codes[0].BodyOffset + uint64(wantAt); len(tr.Frames) == 0 || tr.Frames[0].Offset != want {
+				t.Errorf("trapped at %v, want offset %#x", tr.Frames, want)
+			}
+		})
+	}
+}

@@ -128,6 +128,7 @@ type gen struct {
 	// lenFree says that the memory's length register is the cache's
 	// too, inside a loop that spares it (see cacheN).
 	lenFree   bool
+	checks    passedChecks
 	loopExits []loopExit
 	loopEnd   []int32
 	regionOf  []int32
@@ -135,9 +136,10 @@ type gen struct {
 	line      uint32
 }
 
-// trapSite is an out-of-line exit for a trap, emitted after the body.
+// trapSite is an out-of-line exit for a trap, emitted after the body,
+// and reached by the branch whose rel32 field is at at.
 type trapSite struct {
-	l      *asm.Label
+	at     int
 	kind   api.TrapKind
 	offset uint32
 }
@@ -684,6 +686,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.prologue()
 	g.cacheEnd = -1
 	g.slots = slotCache{}
+	g.checks.clear()
 	g.lenFree = false
 	for pc := range fn.Code {
 		g.pc = pc
@@ -695,6 +698,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 			a.Bind(l)
 			g.cacheEnd = -1 // other paths arrive here
 			g.slots.clear()
+			g.checks.clear()
 			if next < len(g.regions) && g.regions[next].head == pc {
 				g.enterLoop(&g.regions[next])
 				next++
@@ -708,9 +712,16 @@ func (g *gen) function(i int, fn *ir.Func) {
 			traceInstr(fn, pc, a.Len())
 		}
 		g.keepSlots = false
-		g.instr(&fn.Code[pc])
+		in := &fn.Code[pc]
+		g.instr(in)
 		if !g.keepSlots {
 			g.slots.clear()
+		}
+		switch {
+		case !g.lazy:
+			g.checks.clear() // it may write any slot
+		case definesA(in.Op):
+			g.checks.forget(in.A)
 		}
 	}
 	if g.loop != nil {
@@ -802,11 +813,19 @@ func (g *gen) emitSharedExits() {
 	}
 }
 
-// trap returns a label that raises kind for the current instruction.
-func (g *gen) trap(kind api.TrapKind) *asm.Label {
-	l := g.a.NewLabel()
-	g.traps = append(g.traps, trapSite{l: l, kind: kind, offset: g.offset()})
-	return l
+// trapIf emits a branch, taken on c, to an exit that raises kind for
+// the current instruction. The exit is emitted after the body
+// (outOfLine), which patches the branch: sites are many (every memory
+// access has one) and reached by one branch each, so they need no label.
+func (g *gen) trapIf(c asm.Cond, kind api.TrapKind) {
+	g.a.JccRel(c, 0)
+	g.traps = append(g.traps, trapSite{at: g.a.Len() - 4, kind: kind, offset: g.offset()})
+}
+
+// trapAlways is trapIf with a branch always taken.
+func (g *gen) trapAlways(kind api.TrapKind) {
+	g.a.JmpRel(0)
+	g.traps = append(g.traps, trapSite{at: g.a.Len() - 4, kind: kind, offset: g.offset()})
 }
 
 func (g *gen) outOfLine() {
@@ -831,7 +850,7 @@ func (g *gen) outOfLine() {
 	}
 	defer clear(g.nearExits[:])
 	for _, t := range g.traps {
-		a.Bind(t.l)
+		a.PatchRel32(t.at, a.Len())
 		g.exit(exitTrap, uint32(t.kind), t.offset)
 		a.Ud2()
 	}
@@ -863,11 +882,11 @@ func (g *gen) prologue() {
 	if g.t.CheckStack || uint64(fn.FrameSlots)*8 >= g.t.ValueGuard {
 		a.Lea(asm.W64, asm.RAX, asm.M(rFP, int32(fn.FrameSlots)*8))
 		a.AluLoad(asm.AluCmp, asm.W64, asm.RAX, asm.M(rCtx, ctxStackEnd))
-		a.Jcc(asm.CondA, g.trap(api.TrapCallStackExhausted))
+		g.trapIf(asm.CondA, api.TrapCallStackExhausted)
 	}
 	if g.t.CheckStack {
 		a.AluLoad(asm.AluCmp, asm.W64, asm.RSP, asm.M(rCtx, ctxNativeLim))
-		a.Jcc(asm.CondB, g.trap(api.TrapCallStackExhausted))
+		g.trapIf(asm.CondB, api.TrapCallStackExhausted)
 	}
 	if g.t.PollInterrupts {
 		g.poll(g.frameOff)
@@ -989,7 +1008,7 @@ func (g *gen) instr(in *ir.Instr) {
 	}
 	switch op := in.Op; op {
 	case ir.OpUnreachable:
-		a.Jmp(g.trap(api.TrapUnreachable))
+		g.trapAlways(api.TrapUnreachable)
 	case ir.OpJmp:
 		a.Jmp(g.branchTo(in.Target(g.pc)))
 	case ir.OpBrTable:
@@ -1160,7 +1179,7 @@ func (g *gen) callFunc(in *ir.Instr) {
 	// A host function the callee called may have closed this instance.
 	a.Load(asm.W64, asm.RDX, asm.M(rVM, vmClosedPtr))
 	a.AluMemImm(asm.AluCmp, asm.W32, asm.M(asm.RDX, 0), 0)
-	a.Jcc(asm.CondNE, g.trap(api.TrapModuleClosed))
+	g.trapIf(asm.CondNE, api.TrapModuleClosed)
 	a.Jmp(done)
 	a.Bind(viaGo)
 	a.Store(asm.W64, asm.M(rCtx, ctxExitPtr), asm.RAX)
@@ -1177,13 +1196,13 @@ func (g *gen) callIndirect(in *ir.Instr) {
 	a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.table(uint32(in.Imm))))
 	a.Load(asm.W32, asm.RCX, slot(in.C))
 	a.AluLoad(asm.AluCmp, asm.W64, asm.RCX, asm.M(asm.RAX, offTableFuncs+8))
-	a.Jcc(asm.CondAE, g.trap(api.TrapUndefinedElement))
+	g.trapIf(asm.CondAE, api.TrapUndefinedElement)
 	a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offTableFuncs))
 	a.Load(asm.W64, asm.RAX, asm.MI(asm.RAX, asm.RCX, 8, 0))
 	a.Test(asm.W64, asm.RAX, asm.RAX)
-	a.Jcc(asm.CondE, g.trap(api.TrapUninitializedElement))
+	g.trapIf(asm.CondE, api.TrapUninitializedElement)
 	a.Load(asm.W32, asm.RCX, asm.M(rVM, g.l.typ(in.B)))
 	a.AluLoad(asm.AluCmp, asm.W32, asm.RCX, asm.M(asm.RAX, offFuncTypeID))
-	a.Jcc(asm.CondNE, g.trap(api.TrapIndirectCallTypeMismatch))
+	g.trapIf(asm.CondNE, api.TrapIndirectCallTypeMismatch)
 	g.callFunc(in)
 }

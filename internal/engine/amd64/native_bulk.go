@@ -36,7 +36,7 @@ func (g *gen) checkRange(start, n, scratch asm.Reg) {
 	a := &g.a
 	a.Lea(asm.W64, scratch, asm.MI(start, n, 1, 0))
 	a.Alu(asm.AluCmp, asm.W64, scratch, rMemLen)
-	a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
+	g.trapIf(asm.CondA, api.TrapOutOfBoundsMemory)
 }
 
 // memoryCopy: d = slot a, s = slot b, n = slot c. The copy itself is

@@ -331,8 +331,8 @@ func (g *gen) fconvert(double bool, load, w asm.Width, unsigned bool, in *ir.Ins
 // conversion if X0 is NaN, integer overflow otherwise.
 func (g *gen) truncFail(double bool) {
 	g.ucomis(double, asm.X0, asm.X0)
-	g.a.Jcc(asm.CondP, g.trap(api.TrapInvalidConversion))
-	g.a.Jmp(g.trap(api.TrapIntegerOverflow))
+	g.trapIf(asm.CondP, api.TrapInvalidConversion)
+	g.trapAlways(api.TrapIntegerOverflow)
 }
 
 // truncTrap emits the trapping truncations of the float in slot b to a
@@ -367,10 +367,10 @@ func (g *gen) truncTrap(double, to64, signed bool, in *ir.Instr) {
 		a.AluImm(asm.AluCmp, asm.W64, asm.RAX, 1) // overflows for 1<<63 alone
 		a.Jcc(asm.CondNO, ok)
 		g.ucomis(double, asm.X0, asm.X0)
-		a.Jcc(asm.CondP, g.trap(api.TrapInvalidConversion))
+		g.trapIf(asm.CondP, api.TrapInvalidConversion)
 		g.fconst(double, asm.X1, asm.RCX, sel64(double, negTwo63f32, negTwo63f64))
 		g.ucomis(double, asm.X0, asm.X1)
-		a.Jcc(asm.CondNE, g.trap(api.TrapIntegerOverflow))
+		g.trapIf(asm.CondNE, api.TrapIntegerOverflow)
 		a.Bind(ok)
 	default:
 		// Below 2^63 the signed truncation serves, negative results
@@ -388,7 +388,7 @@ func (g *gen) truncTrap(double, to64, signed bool, in *ir.Instr) {
 		a.SSE(sel(double, asm.Subss, asm.Subsd), asm.X0, asm.X1)
 		a.Cvtts2si(double, asm.W64, asm.RAX, asm.X0)
 		a.Test(asm.W64, asm.RAX, asm.RAX)
-		a.Jcc(asm.CondS, g.trap(api.TrapIntegerOverflow))
+		g.trapIf(asm.CondS, api.TrapIntegerOverflow)
 		a.MovImm(asm.W64, asm.RCX, 1<<63)
 		a.Alu(asm.AluOr, asm.W64, asm.RAX, asm.RCX)
 		a.Bind(ok)

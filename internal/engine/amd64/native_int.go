@@ -365,7 +365,7 @@ func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 	g.ld(w, asm.RAX, in.B)
 	g.ld(w, asm.RCX, in.C)
 	a.Test(w, asm.RCX, asm.RCX)
-	a.Jcc(asm.CondE, g.trap(api.TrapIntegerDivideByZero))
+	g.trapIf(asm.CondE, api.TrapIntegerDivideByZero)
 	switch kind {
 	case 1, 3:
 		a.Alu(asm.AluXor, asm.W32, asm.RDX, asm.RDX)
@@ -377,7 +377,7 @@ func (g *gen) div(w asm.Width, kind ir.Opcode, in *ir.Instr) {
 		// x / -1 overflows only for the minimum: x - 1 overflows too.
 		a.MovRR(w, asm.RDX, asm.RAX)
 		a.AluImm(asm.AluSub, w, asm.RDX, 1)
-		a.Jcc(asm.CondO, g.trap(api.TrapIntegerOverflow))
+		g.trapIf(asm.CondO, api.TrapIntegerOverflow)
 		a.Bind(normal)
 		a.SignExtendAX(w)
 		a.IDiv(w, asm.RCX)

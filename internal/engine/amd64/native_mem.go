@@ -177,12 +177,21 @@ func (g *gen) effectiveAddr(in *ir.Instr, mode addrMode, size uint64) asm.Mem {
 // access: ld may take it for another slot.
 func (g *gen) address(in *ir.Instr, mode addrMode, size uint64, fold bool) asm.Mem {
 	a := &g.a
+	// Whether the access needs a check of its own: not when one that
+	// reached at least as far through the same address passed.
+	check := g.t.CheckBounds
+	switch mode {
+	case addrPlain:
+		check = check && !g.checks.passed(in.B, in.Imm+size)
+	case addrConst:
+		check = check && !g.checks.passed(constAddress, in.Imm+size)
+	}
 	if fold && mode == addrPlain && in.Imm+size <= 1<<31-1 {
 		if h, hw, ok := g.holding(in.B); ok && hw == asm.W32 && slotIndex(h) >= 0 {
-			if g.t.CheckBounds {
+			if check {
 				a.Lea(asm.W64, asm.RDX, asm.M(h, int32(in.Imm+size)))
 				a.Alu(asm.AluCmp, asm.W64, asm.RDX, rMemLen)
-				a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
+				g.trapIf(asm.CondA, api.TrapOutOfBoundsMemory)
 			}
 			return asm.MI(rMem, h, 1, int32(in.Imm))
 		}
@@ -191,14 +200,14 @@ func (g *gen) address(in *ir.Instr, mode addrMode, size uint64, fold bool) asm.M
 	switch mode {
 	case addrConst:
 		end := in.Imm + size
-		if g.t.CheckBounds {
+		if check {
 			if end <= 1<<31-1 {
 				a.AluImm(asm.AluCmp, asm.W64, rMemLen, int32(end))
 			} else {
 				a.MovImm(asm.W64, asm.RDX, end)
 				a.Alu(asm.AluCmp, asm.W64, rMemLen, asm.RDX)
 			}
-			a.Jcc(asm.CondB, g.trap(api.TrapOutOfBoundsMemory))
+			g.trapIf(asm.CondB, api.TrapOutOfBoundsMemory)
 		}
 		if in.Imm <= 1<<31-1 {
 			return asm.M(rMem, int32(in.Imm))
@@ -223,10 +232,61 @@ func (g *gen) address(in *ir.Instr, mode addrMode, size uint64, fold bool) asm.M
 		a.Alu(asm.AluAdd, asm.W64, asm.RAX, asm.RDX)
 		offset = 0
 	}
-	if g.t.CheckBounds {
+	if check {
 		a.Lea(asm.W64, asm.RDX, asm.M(asm.RAX, int32(offset+size)))
 		a.Alu(asm.AluCmp, asm.W64, asm.RDX, rMemLen)
-		a.Jcc(asm.CondA, g.trap(api.TrapOutOfBoundsMemory))
+		g.trapIf(asm.CondA, api.TrapOutOfBoundsMemory)
 	}
 	return asm.MI(rMem, asm.RAX, 1, int32(offset))
+}
+
+// passedChecks are the bounds checks made in the straight-line code
+// being translated, by address slot (or constAddress) and the end of
+// the access they let through. Memory never shrinks, so an access
+// through the same address that ends no further cannot fail while the
+// slot keeps its value: the generator forgets a slot's entry when an
+// instruction writes the slot, and all of them at a label (other paths
+// arrive) and after any instruction that may write other slots than
+// its result (calls, exits to Go). Go's code reads and writes its stack
+// through one address many times in a row; about a third of its
+// checks go.
+type passedChecks struct {
+	n    int
+	slot [8]uint32
+	end  [8]uint64
+}
+
+// constAddress stands for the constant address 0 in passedChecks.
+const constAddress = ^uint32(0)
+
+func (c *passedChecks) clear() { c.n = 0 }
+
+// passed reports whether an access through slot ending at end needs no
+// check, and records that it passes otherwise (the caller checks it).
+func (c *passedChecks) passed(slot uint32, end uint64) bool {
+	for i := range c.n {
+		if c.slot[i] == slot {
+			if end <= c.end[i] {
+				return true
+			}
+			c.end[i] = end
+			return false
+		}
+	}
+	if c.n < len(c.slot) {
+		c.slot[c.n], c.end[c.n] = slot, end
+		c.n++
+	}
+	return false
+}
+
+// forget drops slot's entry: the slot was written.
+func (c *passedChecks) forget(slot uint32) {
+	for i := range c.n {
+		if c.slot[i] == slot {
+			c.n--
+			c.slot[i], c.end[i] = c.slot[c.n], c.end[c.n]
+			return
+		}
+	}
 }
