@@ -271,14 +271,11 @@ type opcode struct {
 	n uint8
 }
 
-func o(b ...byte) (c opcode) {
-	// Byte by byte rather than copy, which calls memmove.
-	for i := 0; i < len(b) && i < len(c.b); i++ {
-		c.b[i] = b[i]
-		c.n++
-	}
-	return c
-}
+// o1, o2 and o3 are opcodes of one, two and three bytes: the compiler
+// folds them into constants where the bytes are.
+func o1(b0 byte) opcode         { return opcode{b: [3]byte{b0}, n: 1} }
+func o2(b0, b1 byte) opcode     { return opcode{b: [3]byte{b0, b1}, n: 2} }
+func o3(b0, b1, b2 byte) opcode { return opcode{b: [3]byte{b0, b1, b2}, n: 3} }
 
 func (a *Asm) prefixes(e *enc, r, x, b byte) {
 	buf := a.room()
@@ -640,7 +637,7 @@ func (a *Asm) AddLabelOffset32(l, base *Label) {
 // clobbered, as is scratch.
 func (a *Asm) JmpTable(index, scratch Reg, table *Label) {
 	a.LeaLabel(scratch, table)
-	a.rm(enc{w: true, op: o(0x63)}, byte(index), MI(scratch, index, 4, 0), 0)
+	a.rm(enc{w: true, op: o1(0x63)}, byte(index), MI(scratch, index, 4, 0), 0)
 	a.Alu(AluAdd, W64, scratch, index)
 	a.JmpReg(scratch)
 }

@@ -13,7 +13,7 @@ func isByteRex(r Reg) bool { return r >= RSP && r <= RDI }
 func (a *Asm) wenc(w Width, op8, op byte, byteRegs ...Reg) (enc, bool) {
 	switch w {
 	case W8:
-		e := enc{op: o(op8)}
+		e := enc{op: o1(op8)}
 		for _, r := range byteRegs {
 			if isByteRex(r) {
 				e.force = true
@@ -21,11 +21,11 @@ func (a *Asm) wenc(w Width, op8, op byte, byteRegs ...Reg) (enc, bool) {
 		}
 		return e, true
 	case W16:
-		return enc{p66: true, op: o(op)}, true
+		return enc{p66: true, op: o1(op)}, true
 	case W32:
-		return enc{op: o(op)}, true
+		return enc{op: o1(op)}, true
 	case W64:
-		return enc{w: true, op: o(op)}, true
+		return enc{w: true, op: o1(op)}, true
 	}
 	a.fail("width %d", w)
 	return enc{}, false
@@ -33,14 +33,14 @@ func (a *Asm) wenc(w Width, op8, op byte, byteRegs ...Reg) (enc, bool) {
 
 // wenc2 is wenc for instructions without a byte form: opcode op (escape
 // included) at 16, 32 or 64 bits.
-func (a *Asm) wenc2(w Width, pfx byte, op ...byte) (enc, bool) {
+func (a *Asm) wenc2(w Width, pfx byte, op opcode) (enc, bool) {
 	switch w {
 	case W16:
-		return enc{p66: true, pfx: pfx, op: o(op...)}, true
+		return enc{p66: true, pfx: pfx, op: op}, true
 	case W32:
-		return enc{pfx: pfx, op: o(op...)}, true
+		return enc{pfx: pfx, op: op}, true
 	case W64:
-		return enc{w: true, pfx: pfx, op: o(op...)}, true
+		return enc{w: true, pfx: pfx, op: op}, true
 	}
 	a.fail("width %d for an instruction without a byte form", w)
 	return enc{}, false
@@ -96,20 +96,20 @@ func (a *Asm) MovImm(w Width, dst Reg, v uint64) {
 	}
 	switch w {
 	case W8:
-		a.prefixes(&enc{force: isByteRex(dst), op: o(0xB0 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(&enc{force: isByteRex(dst), op: o1(0xB0 + byte(dst&7))}, 0, 0, byte(dst))
 		a.byte1(byte(v))
 	case W16:
-		a.prefixes(&enc{p66: true, op: o(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(&enc{p66: true, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 		a.imm16(uint16(v))
 	case W32:
-		a.prefixes(&enc{op: o(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(&enc{op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 		a.imm32(uint32(v))
 	case W64:
 		switch {
 		case fitsUint32(v):
 			a.MovImm(W32, dst, v)
 		case fitsInt32(int64(v)):
-			a.rr(enc{w: true, op: o(0xC7)}, 0, byte(dst))
+			a.rr(enc{w: true, op: o1(0xC7)}, 0, byte(dst))
 			a.simm32(int32(v))
 		default:
 			a.MovAbs(dst, v)
@@ -126,7 +126,7 @@ func (a *Asm) MovAbs(dst Reg, v uint64) {
 		a.fail("register %d", dst)
 		return
 	}
-	a.prefixes(&enc{w: true, op: o(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+	a.prefixes(&enc{w: true, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 	a.imm64(v)
 }
 
@@ -136,13 +136,13 @@ func (a *Asm) MovAbs(dst Reg, v uint64) {
 func (a *Asm) Load(w Width, dst Reg, m Mem) {
 	switch w {
 	case W8:
-		a.rm(enc{op: o(0x0F, 0xB6)}, byte(dst), m, 0)
+		a.rm(enc{op: o2(0x0F, 0xB6)}, byte(dst), m, 0)
 	case W16:
-		a.rm(enc{op: o(0x0F, 0xB7)}, byte(dst), m, 0)
+		a.rm(enc{op: o2(0x0F, 0xB7)}, byte(dst), m, 0)
 	case W32:
-		a.rm(enc{op: o(0x8B)}, byte(dst), m, 0)
+		a.rm(enc{op: o1(0x8B)}, byte(dst), m, 0)
 	case W64:
-		a.rm(enc{w: true, op: o(0x8B)}, byte(dst), m, 0)
+		a.rm(enc{w: true, op: o1(0x8B)}, byte(dst), m, 0)
 	default:
 		a.fail("width %d", w)
 	}
@@ -159,14 +159,14 @@ func (a *Asm) LoadSX(w Width, from Width, dst Reg, m Mem) {
 	e := enc{w: w == W64}
 	switch from {
 	case W8:
-		e.op = o(0x0F, 0xBE)
+		e.op = o2(0x0F, 0xBE)
 	case W16:
-		e.op = o(0x0F, 0xBF)
+		e.op = o2(0x0F, 0xBF)
 	case W32:
 		if w == W32 {
-			e.op = o(0x8B)
+			e.op = o1(0x8B)
 		} else {
-			e.op = o(0x63)
+			e.op = o1(0x63)
 		}
 	default:
 		a.fail("sign-extending load from width %d", from)
@@ -193,7 +193,7 @@ func (a *Asm) StoreImm(w Width, m Mem, v int32) {
 
 // Lea emits lea dst, [m] (8D /r) at W16, W32 or W64.
 func (a *Asm) Lea(w Width, dst Reg, m Mem) {
-	if e, ok := a.wenc2(w, 0, 0x8D); ok {
+	if e, ok := a.wenc2(w, 0, o1(0x8D)); ok {
 		a.rm(e, byte(dst), m, 0)
 	}
 }
@@ -209,10 +209,10 @@ func (a *Asm) MovZX(w Width, from Width, dst, src Reg) {
 	e := enc{p66: w == W16}
 	switch from {
 	case W8:
-		e.op = o(0x0F, 0xB6)
+		e.op = o2(0x0F, 0xB6)
 		e.force = isByteRex(src)
 	case W16:
-		e.op = o(0x0F, 0xB7)
+		e.op = o2(0x0F, 0xB7)
 	case W32:
 		a.MovRR(W32, dst, src)
 		return
@@ -233,12 +233,12 @@ func (a *Asm) MovSX(w Width, from Width, dst, src Reg) {
 	e := enc{p66: w == W16, w: w == W64}
 	switch from {
 	case W8:
-		e.op = o(0x0F, 0xBE)
+		e.op = o2(0x0F, 0xBE)
 		e.force = isByteRex(src)
 	case W16:
-		e.op = o(0x0F, 0xBF)
+		e.op = o2(0x0F, 0xBF)
 	case W32:
-		e.op = o(0x63)
+		e.op = o1(0x63)
 	default:
 		a.fail("sign-extension from width %d", from)
 		return
@@ -291,7 +291,7 @@ func (a *Asm) Alu(op AluOp, w Width, dst, src Reg) {
 func (a *Asm) aluImmEnc(w Width, v int32, force bool) (e enc, short, ok bool) {
 	switch w {
 	case W8:
-		return enc{force: force, op: o(0x80)}, false, true
+		return enc{force: force, op: o1(0x80)}, false, true
 	case W16:
 		short = fitsInt8(int64(int16(v)))
 	default:
@@ -476,7 +476,7 @@ func (a *Asm) Dec(w Width, r Reg) {
 
 // IMul emits imul dst, src (0F AF /r).
 func (a *Asm) IMul(w Width, dst, src Reg) {
-	if e, ok := a.wenc2(w, 0, 0x0F, 0xAF); ok {
+	if e, ok := a.wenc2(w, 0, o2(0x0F, 0xAF)); ok {
 		a.rr(e, byte(dst), byte(src))
 	}
 }
@@ -491,7 +491,7 @@ func (a *Asm) IMulImm(w Width, dst, src Reg, v int32) {
 	if short {
 		op = 0x6B
 	}
-	if e, ok := a.wenc2(w, 0, op); ok {
+	if e, ok := a.wenc2(w, 0, o1(op)); ok {
 		a.rr(e, byte(dst), byte(src))
 		if short {
 			a.byte1(byte(int8(v)))
@@ -504,7 +504,7 @@ func (a *Asm) IMulImm(w Width, dst, src Reg, v int32) {
 // SignExtendAX emits cwd (W16), cdq (W32) or cqo (W64): rdx = the sign
 // of rax, ahead of IDiv.
 func (a *Asm) SignExtendAX(w Width) {
-	if e, ok := a.wenc2(w, 0, 0x99); ok {
+	if e, ok := a.wenc2(w, 0, o1(0x99)); ok {
 		a.prefixes(&e, 0, 0, 0)
 	}
 }
@@ -515,7 +515,7 @@ func (a *Asm) Setcc(c Cond, dst Reg) {
 		a.fail("condition %d", c)
 		return
 	}
-	a.rr(enc{force: isByteRex(dst), op: o(0x0F, 0x90|byte(c))}, 0, byte(dst))
+	a.rr(enc{force: isByteRex(dst), op: o2(0x0F, 0x90|byte(c))}, 0, byte(dst))
 }
 
 // Cmov emits cmov<c> dst, src (0F 40+c /r).
@@ -524,7 +524,7 @@ func (a *Asm) Cmov(c Cond, w Width, dst, src Reg) {
 		a.fail("condition %d", c)
 		return
 	}
-	if e, ok := a.wenc2(w, 0, 0x0F, 0x40|byte(c)); ok {
+	if e, ok := a.wenc2(w, 0, o2(0x0F, 0x40|byte(c))); ok {
 		a.rr(e, byte(dst), byte(src))
 	}
 }
@@ -545,7 +545,7 @@ func (a *Asm) Bsr(w Width, dst, src Reg) { a.bitscan(w, 0, 0xBD, dst, src) }
 func (a *Asm) Bsf(w Width, dst, src Reg) { a.bitscan(w, 0, 0xBC, dst, src) }
 
 func (a *Asm) bitscan(w Width, pfx, op byte, dst, src Reg) {
-	if e, ok := a.wenc2(w, pfx, 0x0F, op); ok {
+	if e, ok := a.wenc2(w, pfx, o2(0x0F, op)); ok {
 		a.rr(e, byte(dst), byte(src))
 	}
 }
@@ -556,7 +556,7 @@ func (a *Asm) Bswap(w Width, r Reg) {
 		a.fail("bswap width %d register %d", w, r)
 		return
 	}
-	a.prefixes(&enc{w: w == W64, op: o(0x0F, 0xC8|byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(&enc{w: w == W64, op: o2(0x0F, 0xC8|byte(r&7))}, 0, 0, byte(r))
 }
 
 // ---- Stack and control ----
@@ -567,7 +567,7 @@ func (a *Asm) Push(r Reg) {
 		a.fail("register %d", r)
 		return
 	}
-	a.prefixes(&enc{op: o(0x50 | byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(&enc{op: o1(0x50 | byte(r&7))}, 0, 0, byte(r))
 }
 
 // Pop emits pop r (58+r).
@@ -576,7 +576,7 @@ func (a *Asm) Pop(r Reg) {
 		a.fail("register %d", r)
 		return
 	}
-	a.prefixes(&enc{op: o(0x58 | byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(&enc{op: o1(0x58 | byte(r&7))}, 0, 0, byte(r))
 }
 
 // PushImm emits push imm, sign-extended to 64 bits (6A ib or 68 id).
@@ -593,16 +593,16 @@ func (a *Asm) PushImm(v int32) {
 func (a *Asm) Ret() { a.byte1(0xC3) }
 
 // CallReg emits call r (FF /2).
-func (a *Asm) CallReg(r Reg) { a.rr(enc{op: o(0xFF)}, 2, byte(r)) }
+func (a *Asm) CallReg(r Reg) { a.rr(enc{op: o1(0xFF)}, 2, byte(r)) }
 
 // CallMem emits call qword [m] (FF /2).
-func (a *Asm) CallMem(m Mem) { a.rm(enc{op: o(0xFF)}, 2, m, 0) }
+func (a *Asm) CallMem(m Mem) { a.rm(enc{op: o1(0xFF)}, 2, m, 0) }
 
 // JmpReg emits jmp r (FF /4).
-func (a *Asm) JmpReg(r Reg) { a.rr(enc{op: o(0xFF)}, 4, byte(r)) }
+func (a *Asm) JmpReg(r Reg) { a.rr(enc{op: o1(0xFF)}, 4, byte(r)) }
 
 // JmpMem emits jmp qword [m] (FF /4).
-func (a *Asm) JmpMem(m Mem) { a.rm(enc{op: o(0xFF)}, 4, m, 0) }
+func (a *Asm) JmpMem(m Mem) { a.rm(enc{op: o1(0xFF)}, 4, m, 0) }
 
 // ---- System ----
 
@@ -625,10 +625,10 @@ func (a *Asm) Out(port uint8) { a.b = append(a.b, 0xE6, port) }
 func (a *Asm) Fninit() { a.b = append(a.b, 0xDB, 0xE3) }
 
 // Ldmxcsr emits ldmxcsr dword [m] (0F AE /2).
-func (a *Asm) Ldmxcsr(m Mem) { a.rm(enc{op: o(0x0F, 0xAE)}, 2, m, 0) }
+func (a *Asm) Ldmxcsr(m Mem) { a.rm(enc{op: o2(0x0F, 0xAE)}, 2, m, 0) }
 
 // Stmxcsr emits stmxcsr dword [m] (0F AE /3).
-func (a *Asm) Stmxcsr(m Mem) { a.rm(enc{op: o(0x0F, 0xAE)}, 3, m, 0) }
+func (a *Asm) Stmxcsr(m Mem) { a.rm(enc{op: o2(0x0F, 0xAE)}, 3, m, 0) }
 
 // Mfence emits mfence (0F AE F0).
 func (a *Asm) Mfence() { a.b = append(a.b, 0x0F, 0xAE, 0xF0) }
