@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/wasmvisor/wasmvisor/internal/aot"
@@ -292,5 +293,78 @@ func TestCompilationCache_policy(t *testing.T) {
 	}
 	if got := cache.Stats(); got.Hits != 1 {
 		t.Errorf("Stats = %+v: the strict policy's compile hit the entry of another policy", got)
+	}
+}
+
+// TestInvalidBodies checks that the compiled tier, which validates
+// function bodies as it translates them on every CPU, reports an
+// invalid or malformed module with the error that validating it before
+// the compile gives (the interpreter's): the first invalid body in the
+// module's order, and a malformed body before any invalid one, on every
+// path that compiles.
+func TestInvalidBodies(t *testing.T) {
+	needCompiledTier(t)
+	ctx := context.Background()
+	const n = 300 // enough functions for every CPU to translate some
+	module := func(bad map[int][]byte) []byte {
+		m := &wasm.Module{Types: []wasm.FuncType{{}}}
+		for i := range n {
+			m.Funcs = append(m.Funcs, 0)
+			body := []byte{0x01, 0x0b} // nop; end
+			if b, ok := bad[i]; ok {
+				body = b
+			}
+			m.Codes = append(m.Codes, wasm.Code{Body: body})
+		}
+		return encode(m)
+	}
+	typeMismatch := []byte{0x41, 0x00, 0x0b} // i32.const 0; end
+	unknownLocal := []byte{0x20, 0x05, 0x1a, 0x0b}
+	illegalOpcode := []byte{0xff, 0x0b}
+	tests := []struct {
+		name string
+		bad  map[int][]byte
+		want string
+	}{
+		{"first invalid body", map[int][]byte{20: typeMismatch, 250: unknownLocal}, "type mismatch"},
+		{"first invalid body, last translated first", map[int][]byte{20: unknownLocal, 250: typeMismatch}, "unknown local"},
+		{"malformed after invalid", map[int][]byte{20: typeMismatch, 250: illegalOpcode}, "illegal opcode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := module(tt.bad)
+			interp := NewRuntime(ctx, RuntimeConfig{Tier: TierInterp})
+			defer interp.Close(ctx)
+			_, want := interp.CompileModule(ctx, bin)
+			if want == nil || !strings.Contains(want.Error(), tt.want) {
+				t.Fatalf("interpreter: %v, want %q", want, tt.want)
+			}
+			check := func(path string, err error) {
+				t.Helper()
+				if err == nil || err.Error() != want.Error() {
+					t.Errorf("%s: %v\nwant %v", path, err, want)
+				}
+			}
+			r := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled})
+			defer r.Close(ctx)
+			_, err := r.CompileModule(ctx, bin)
+			check("compiled, no cache", err)
+			cache, err := NewCompilationCache(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := NewRuntime(ctx, RuntimeConfig{Tier: TierCompiled, CompilationCache: cache})
+			defer rc.Close(ctx)
+			_, err = rc.CompileModule(ctx, bin)
+			check("compiled into the cache", err)
+			out := filepath.Join(t.TempDir(), "m.cwasm")
+			check("precompiled to a file", r.PrecompileModuleToFile(ctx, bin, out, 0o644))
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("precompiling an invalid module left %s: %v", out, err)
+			}
+			if entries, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "*")); len(entries) > 0 {
+				t.Errorf("precompiling an invalid module left files: %v", entries)
+			}
+		})
 	}
 }

@@ -58,27 +58,45 @@ func (f *ctrlFrame) name() string {
 // function validates the body of function idx, of type ft.
 // See https://www.w3.org/TR/wasm-core-2/#valid-func
 func (v *validator) function(idx uint32, ft *wasm.FuncType, code *wasm.Code) error {
-	v.fn = int64(idx)
+	v.r, v.in = &v.ownR, &v.ownIn
 	v.r.Reset(code.Body, code.BodyOffset)
-	if err := v.setLocals(ft, code); err != nil {
+	if err := v.begin(idx, ft, code); err != nil {
 		return err
 	}
-	v.results = ft.Results
-	v.vals = v.vals[:0]
-	v.ctrls = append(v.ctrls[:0], ctrlFrame{op: wasm.OpBlock, fn: true, results: ft.Results})
 	for len(v.ctrls) > 0 {
 		if v.r.EOF() {
-			return errMissingEnd(&v.r)
+			return errMissingEnd(v.r)
 		}
-		if err := v.r.Next(&v.in); err != nil {
+		if err := v.r.Next(v.in); err != nil {
 			return err
 		}
 		if err := v.instr(); err != nil {
 			return err
 		}
 	}
+	return v.end()
+}
+
+// begin starts the body of function idx, of type ft, whose instructions
+// v.r reads.
+func (v *validator) begin(idx uint32, ft *wasm.FuncType, code *wasm.Code) error {
+	v.fn = int64(idx)
+	if err := v.setLocals(ft, code); err != nil {
+		return err
+	}
+	v.results = ft.Results
+	v.vals = v.vals[:0]
+	v.ctrls = append(v.ctrls[:0], ctrlFrame{op: wasm.OpBlock, fn: true, results: ft.Results})
+	return nil
+}
+
+// end checks that the body v.r reads ended with its function's block.
+func (v *validator) end() error {
+	if len(v.ctrls) > 0 {
+		return errMissingEnd(v.r)
+	}
 	if !v.r.EOF() {
-		return errTrailing(&v.r)
+		return errTrailing(v.r)
 	}
 	return nil
 }
@@ -126,8 +144,8 @@ func (v *validator) setLocals(ft *wasm.FuncType, code *wasm.Code) error {
 	return nil
 }
 
-// local returns the type of local idx.
-func (v *validator) local(idx uint32) (wasm.ValueType, bool) {
+// localType returns the type of local idx.
+func (v *validator) localType(idx uint32) (wasm.ValueType, bool) {
 	if uint64(idx) < uint64(len(v.locals)) {
 		return v.locals[idx], true
 	}
@@ -295,7 +313,7 @@ func (v *validator) elemType(idx uint32) (wasm.ValueType, error) {
 // must know the number of segments before it reads the code.
 func (v *validator) dataIndex(idx uint32) error {
 	if !v.m.HasDataCount {
-		return errDataCount(&v.r, &v.in)
+		return errDataCount(v.r, v.in)
 	}
 	if idx >= v.m.DataCount {
 		return v.errorf("unknown data segment %d", idx)
@@ -306,8 +324,61 @@ func (v *validator) dataIndex(idx uint32) error {
 // instr validates the instruction in v.in.
 // See https://www.w3.org/TR/wasm-core-2/#valid-instr
 func (v *validator) instr() error {
+	// The instructions most code is made of (locals, constants,
+	// numeric instructions, loads and stores) are checked here, before
+	// the general switch, whose frame cost more than they do.
+	op := v.in.Op
+	switch {
+	case op >= wasm.OpLocalGet && op <= wasm.OpLocalTee:
+		return v.local(op)
+	case v.p.Disabled != 0 && opFeature(op) != 0:
+	case op >= wasm.OpI32Const && op <= wasm.OpI64Extend32S:
+		return v.signature(op)
+	case op >= wasm.OpI32Load && op <= wasm.OpI64Store32:
+		if err := v.memarg(); err != nil {
+			return err
+		}
+		return v.signature(op)
+	}
+	return v.anyInstr()
+}
+
+// local validates local.get, local.set or local.tee.
+func (v *validator) local(op wasm.Opcode) error {
+	t, ok := v.localType(v.in.Index)
+	if !ok {
+		return v.errorf("unknown local %d", v.in.Index)
+	}
+	if op != wasm.OpLocalGet {
+		if err := v.pop(t); err != nil {
+			return err
+		}
+	}
+	if op != wasm.OpLocalSet {
+		v.push(t)
+	}
+	return nil
+}
+
+// signature pops op's parameters and pushes its results: all there is
+// to validating an instruction with a fixed operand signature, once its
+// immediates are checked.
+func (v *validator) signature(op wasm.Opcode) error {
+	sig := op.Signature()
+	if sig == nil {
+		return v.errorf("instruction not supported by the validator")
+	}
+	if err := v.popAll(sig.Params); err != nil {
+		return err
+	}
+	v.pushAll(sig.Results)
+	return nil
+}
+
+// anyInstr is instr for every instruction.
+func (v *validator) anyInstr() error {
 	m := v.m
-	in := &v.in
+	in := v.in
 	op := in.Op
 	if v.p.Disabled != 0 {
 		if f := opFeature(op); f != 0 && !v.p.Enabled(f) {
@@ -337,7 +408,7 @@ func (v *validator) instr() error {
 		return nil
 	case wasm.OpElse:
 		if v.ctrls[len(v.ctrls)-1].op != wasm.OpIf {
-			return errElse(&v.r, in)
+			return errElse(v.r, in)
 		}
 		f, err := v.popCtrl()
 		if err != nil {
@@ -439,19 +510,7 @@ func (v *validator) instr() error {
 		v.push(t)
 		return nil
 	case wasm.OpLocalGet, wasm.OpLocalSet, wasm.OpLocalTee:
-		t, ok := v.local(in.Index)
-		if !ok {
-			return v.errorf("unknown local %d", in.Index)
-		}
-		if op != wasm.OpLocalGet {
-			if err := v.pop(t); err != nil {
-				return err
-			}
-		}
-		if op != wasm.OpLocalSet {
-			v.push(t)
-		}
-		return nil
+		return v.local(op)
 	case wasm.OpGlobalGet, wasm.OpGlobalSet:
 		gt, ok := m.GlobalType(in.Index)
 		if !ok {
@@ -572,15 +631,7 @@ func (v *validator) instr() error {
 		}
 	}
 	// Everything that reaches here has a fixed operand signature.
-	sig := op.Signature()
-	if sig == nil {
-		return v.errorf("instruction not supported by the validator")
-	}
-	if err := v.popAll(sig.Params); err != nil {
-		return err
-	}
-	v.pushAll(sig.Results)
-	return nil
+	return v.signature(op)
 }
 
 // call pops the parameters of ft and pushes its results.
@@ -623,7 +674,7 @@ func (v *validator) selectUntyped() error {
 // brTable validates br_table: every target must take the same number of
 // operands, and the operands must match each target's types.
 func (v *validator) brTable() error {
-	in := &v.in
+	in := v.in
 	if err := v.pop(wasm.ValueTypeI32); err != nil {
 		return err
 	}
