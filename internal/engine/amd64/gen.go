@@ -724,7 +724,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 		switch {
 		case !g.lazy:
 			g.checks.clear() // it may write any slot
-		case definesA(in.Op):
+		case g.checks.n > 0 && definesA(in.Op):
 			g.checks.forget(in.A)
 		}
 	}
