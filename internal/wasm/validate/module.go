@@ -544,23 +544,24 @@ func (v *validator) data(i int) error {
 	m, p := v.m, v.p
 	d := &m.Datas[i]
 	v.at("data", uint32(i))
-	loc := v.loc(false)
-	if err := p.limit(loc, p.MaxDataSegmentSize, uint64(len(d.Init)), "size", "byte", "max-data-segment-size"); err != nil {
-		return err
+	// Formatted only for an error: a module has thousands of segments.
+	loc := func() Location { return v.loc(false) }
+	if !p.MaxDataSegmentSize.Allows(uint64(len(d.Init))) {
+		return p.limit(loc(), p.MaxDataSegmentSize, uint64(len(d.Init)), "size", "byte", "max-data-segment-size")
 	}
 	switch d.Mode {
 	case wasm.SegmentActive:
 		if d.Memory >= m.NumMemories() {
-			return &Error{Location: loc, Rule: fmt.Sprintf("unknown memory %d", d.Memory)}
+			return &Error{Location: loc(), Rule: fmt.Sprintf("unknown memory %d", d.Memory)}
 		}
 		return v.constExpr(&d.Offset, wasm.ValueTypeI32)
 	case wasm.SegmentPassive:
 		if !p.Enabled(BulkMemory) {
-			return p.featureError(loc, BulkMemory, "a passive data segment")
+			return p.featureError(loc(), BulkMemory, "a passive data segment")
 		}
 		return nil
 	}
-	return &Error{Location: loc, Rule: "malformed data segment mode"}
+	return &Error{Location: loc(), Rule: "malformed data segment mode"}
 }
 
 // sectionOffset is the offset of section id in the binary m was decoded
