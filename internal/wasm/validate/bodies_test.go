@@ -27,19 +27,14 @@ func checkBodies(m *wasm.Module, p *Policy) error {
 		if err := c.Begin(i, &r); err != nil {
 			return err
 		}
-		// As a translator does: read until the function's block ends.
-		for depth := 1; depth > 0; {
+		// To the body's last byte: the checker refuses an instruction
+		// after the function's end.
+		for !r.EOF() {
 			if err := r.Next(&in); err != nil {
 				return err
 			}
 			if err := c.Instr(&in); err != nil {
 				return err
-			}
-			switch in.Op {
-			case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-				depth++
-			case wasm.OpEnd:
-				depth--
 			}
 		}
 		if err := c.End(); err != nil {
