@@ -72,7 +72,10 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	p, ok := r.engine.(engine.Persistent)
 	cache := r.cfg.CompilationCache
 	if !ok || cache == nil {
-		return r.compileUnvalidated(m)
+		if err := r.validate(m); err != nil {
+			return nil, err
+		}
+		return compile(r.engine, m)
 	}
 	sum := sha256.Sum256(bin)
 	policy := sha256.Sum256([]byte(r.policy.Fingerprint()))
@@ -92,21 +95,15 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 			return code, nil
 		}
 	}
+	if err := r.validate(m); err != nil {
+		return nil, err
+	}
 	if fc, ok := p.(fileCompiler); ok {
-		var code engine.Module
-		err := r.checkingCompile(m, func(bodies *validate.Bodies) error {
-			var err error
-			code, err = compileToCache(cache.c, key, p, fc, m, bodies)
-			return err
-		})
-		var invalid *invalidModule
-		if err == nil || errors.As(err, &invalid) {
-			return code, unwrapInvalid(err)
+		if code, err := compileToCache(cache.c, key, p, fc, m); err == nil {
+			return code, nil
 		}
 		// A cache that cannot store is a slower cache: compiled in
-		// memory below (m is valid), and stored if it can be.
-	} else if err := r.validate(m); err != nil {
-		return nil, err
+		// memory below, and stored if it can be.
 	}
 	code, err := compile(p, m)
 	if err != nil {
@@ -120,81 +117,20 @@ func (r *Runtime) prepare(m *wasm.Module, bin []byte) (engine.Module, error) {
 	return code, nil // code, returned, keeps parts mapped until here
 }
 
-// compileUnvalidated validates and compiles m: its bodies as they are
-// translated where the engine can (checkingCompile).
-func (r *Runtime) compileUnvalidated(m *wasm.Module) (engine.Module, error) {
-	bc, ok := r.engine.(engine.BodyChecking)
-	if !ok {
-		if err := r.validate(m); err != nil {
-			return nil, err
-		}
-		return compile(r.engine, m)
-	}
-	var code engine.Module
-	err := r.checkingCompile(m, func(bodies *validate.Bodies) error {
-		var err error
-		if code, err = bc.CompileChecking(m, bodies); err != nil {
-			return fmt.Errorf("preparing code: %w", err)
-		}
-		return nil
-	})
-	return code, unwrapInvalid(err)
-}
-
-// checkingCompile validates m's declarations and runs compile, which
-// checks m's bodies with what it is given as it translates them: each
-// body is decoded once, on whichever CPU translates it, rather than once
-// to validate before the compile and again to translate. When compile
-// fails, m is validated in full, so that an invalid module is reported
-// exactly as validation reports it (the first invalid body in the
-// module's order, a malformation before an invalid body), as an
-// *invalidModule; otherwise compile's error is returned.
-func (r *Runtime) checkingCompile(m *wasm.Module, compile func(bodies *validate.Bodies) error) error {
-	bodies, err := validate.CheckDeclarations(m, r.policy)
-	if err != nil {
-		return &invalidModule{publicError(err)}
-	}
-	if err := compile(bodies); err != nil {
-		if verr := r.validate(m); verr != nil {
-			return &invalidModule{verr}
-		}
-		return err
-	}
-	return nil
-}
-
-// invalidModule is checkingCompile's error for a module that fails
-// validation: err is validation's.
-type invalidModule struct{ err error }
-
-func (e *invalidModule) Error() string { return e.err.Error() }
-func (e *invalidModule) Unwrap() error { return e.err }
-
-// unwrapInvalid returns validation's error for an *invalidModule, else
-// err.
-func unwrapInvalid(err error) error {
-	var invalid *invalidModule
-	if errors.As(err, &invalid) {
-		return invalid.err
-	}
-	return err
-}
-
-// compileToCache compiles m, which is valid or whose bodies bodies
-// checks (see fileCompiler), straight into a new entry
+// compileToCache compiles m, which is valid, straight into a new entry
 // of c under key, and maps the code from the entry's file as a hit does:
 // the code is never held whole in memory (it goes to the file as it is
 // generated), and is paged in from the page cache as it runs rather than
 // kept as anonymous memory. The code is loaded before the entry is
 // committed, so that an entry the cache refuses (over its bound) costs
 // no second compile: the mapping outlives the file.
-func compileToCache(c *aot.Cache, key string, p engine.Persistent, fc fileCompiler, m *wasm.Module, bodies *validate.Bodies) (engine.Module, error) {
+func compileToCache(c *aot.Cache, key string, p engine.Persistent, fc fileCompiler, m *wasm.Module) (engine.Module, error) {
 	pe, err := c.Create(key)
 	if err != nil {
 		return nil, err
 	}
 	f := pe.File()
-	n, err := fc.CompileToFile(m, bodies, f, 0)
+	n, err := fc.CompileToFile(m, f, 0)
 	var code engine.Module
 	if err == nil {
 		// This process wrote the file: its bytes are what the
@@ -261,9 +197,7 @@ func (r *Runtime) PrecompileModule(ctx context.Context, bin []byte) ([]byte, err
 // straight into a file (amd64.Engine.CompileToFile), writing the stored
 // form MarshalModule would return without holding its code in memory.
 type fileCompiler interface {
-	// CompileToFile compiles m, valid or whose declarations are valid
-	// and whose bodies bodies checks (as engine.BodyChecking does).
-	CompileToFile(m *wasm.Module, bodies *validate.Bodies, f *os.File, off int64) (int64, error)
+	CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, error)
 }
 
 // PrecompileModuleToFile is PrecompileModule writing the precompiled
@@ -288,25 +222,18 @@ func (r *Runtime) PrecompileModuleToFile(ctx context.Context, bin []byte, path s
 	if r.isClosed() {
 		return ErrRuntimeClosed
 	}
-	m, err := r.decodeOnly(bin)
+	m, err := r.decode(bin)
 	if err != nil {
 		return err
 	}
-	var n int64
-	var out *aot.PrecompiledFile
-	err = r.checkingCompile(m, func(bodies *validate.Bodies) error {
-		var err error
-		if out, err = aot.CreatePrecompiled(path, aot.BuildID(), p.CodeKey(), bin); err != nil {
-			return err
-		}
-		if n, err = fc.CompileToFile(m, bodies, out.File(), out.CodeOffset()); err != nil {
-			out.Abort()
-			return fmt.Errorf("preparing code: %w", err)
-		}
-		return nil
-	})
+	out, err := aot.CreatePrecompiled(path, aot.BuildID(), p.CodeKey(), bin)
 	if err != nil {
-		return unwrapInvalid(err)
+		return err
+	}
+	n, err := fc.CompileToFile(m, out.File(), out.CodeOffset())
+	if err != nil {
+		out.Abort()
+		return fmt.Errorf("preparing code: %w", err)
 	}
 	return out.Commit(n, perm)
 }

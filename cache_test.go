@@ -296,12 +296,11 @@ func TestCompilationCache_policy(t *testing.T) {
 	}
 }
 
-// TestInvalidBodies checks that the compiled tier, which validates
-// function bodies as it translates them on every CPU, reports an
-// invalid or malformed module with the error that validating it before
-// the compile gives (the interpreter's): the first invalid body in the
-// module's order, and a malformed body before any invalid one, on every
-// path that compiles.
+// TestInvalidBodies checks that the compiled tier, which translates
+// function bodies on every CPU, reports an invalid or malformed module
+// with the interpreter's error: the first invalid body in the module's
+// order, and a malformed body before any invalid one, on every path
+// that compiles, leaving no file behind.
 func TestInvalidBodies(t *testing.T) {
 	needCompiledTier(t)
 	ctx := context.Background()

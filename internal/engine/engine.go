@@ -6,7 +6,6 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // Engine prepares and runs WebAssembly code. Implementations are safe for
@@ -31,19 +30,6 @@ type Engine interface {
 	// returned as an *api.Trap; a host function's error (an
 	// *api.ExitError among them) as it was returned.
 	Call(ctx context.Context, f *store.Function, stack []uint64) error
-}
-
-// BodyChecking is implemented by engines that can validate a module's
-// function bodies while they translate them, decoding each body once for
-// both rather than once to validate and once to translate.
-type BodyChecking interface {
-	Engine
-	// CompileChecking is Compile of a module whose declarations are
-	// valid (validate.CheckDeclarations returned bodies), checking each
-	// body as it is translated. An invalid body fails it with an error
-	// that need not be the one to report for the module: the caller
-	// validates the module in full (validate.Module) for that.
-	CompileChecking(m *wasm.Module, bodies *validate.Bodies) (Module, error)
 }
 
 // Module is a module's code as an engine prepared it.

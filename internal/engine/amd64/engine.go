@@ -17,7 +17,6 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/store"
 	"github.com/wasmvisor/wasmvisor/internal/vm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // DefaultMaxStackBytes bounds one call's value stack when Config sets no
@@ -99,18 +98,7 @@ func (e *Engine) Compile(m *wasm.Module) (engine.Module, error) {
 
 // CompileModule is Compile with the concrete result.
 func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
-	return e.compileModule(m, nil)
-}
-
-// CompileChecking is Compile of a module whose declarations are valid,
-// whose bodies are checked as they are translated, on every CPU, each
-// decoded once for both (see engine.BodyChecking).
-func (e *Engine) CompileChecking(m *wasm.Module, bodies *validate.Bodies) (engine.Module, error) {
-	return e.compileModule(m, bodies)
-}
-
-func (e *Engine) compileModule(m *wasm.Module, bodies *validate.Bodies) (*Module, error) {
-	mem, funcs, slow, err := generateInto(e.t, m, bodies, reserveCode)
+	mem, funcs, slow, err := generate(e.t, m)
 	if err != nil {
 		return nil, err
 	}

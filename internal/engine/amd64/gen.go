@@ -8,7 +8,6 @@ import (
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // Registers pinned by generated code. The rest are scratch within an
@@ -59,8 +58,6 @@ type gen struct {
 	a asm.Asm
 	m *wasm.Module
 	l layout
-	// bodies, where set, checks m's function bodies (see generateInto).
-	bodies *validate.Bodies
 	// fnLab are the functions' labels: in the module's Asm all of them;
 	// in a worker's (see piece) the function's own and, made as calls
 	// use them, extern ones for the functions it calls (listed in
@@ -160,16 +157,15 @@ type backEdge struct {
 // generate translates every function m defines, on every CPU (join).
 // The code starts with the entry thunk (offset 0) and the exit stub.
 func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
-	return generateInto(t, m, nil, reserveCode)
+	return generateInto(t, m, reserveCode)
 }
 
 // generateInto is generate assembling into the arena reserve makes, which
 // is told as each function is done (codeArena.done): an arena that is a
 // file's mapping then hands finished code and tables to the file as it
-// goes. m's bodies are valid, or bodies (not nil) checks them as they
-// are translated (see ir.EachOn).
-func generateInto(t *Target, m *wasm.Module, bodies *validate.Bodies, reserve func(n int) (*codeArena, error)) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
-	g := &gen{t: t, m: m, l: layoutOf(m), bodies: bodies}
+// goes.
+func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, error)) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
+	g := &gen{t: t, m: m, l: layoutOf(m)}
 	// About six bytes of machine code per byte of WebAssembly code
 	// (measured on the Go compiler and the sightglass programs); only
 	// address space is reserved, so the margin costs nothing, and code

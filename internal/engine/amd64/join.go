@@ -64,7 +64,7 @@ func (g *gen) join(arena *codeArena) error {
 	ahead.cond.L = &ahead.mu
 	go func() {
 		defer close(pieces)
-		genErr = ir.EachOn(g.m, workers, g.bodies, func() func(i int, fn *ir.Func) error {
+		genErr = ir.EachOn(g.m, workers, func() func(i int, fn *ir.Func) error {
 			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes))}
 			// Pieces are cut from chunks, each left to the collector
 			// once its pieces are placed: a buffer a piece would give

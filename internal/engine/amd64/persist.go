@@ -16,7 +16,6 @@ import (
 	"github.com/wasmvisor/wasmvisor/internal/engine"
 	"github.com/wasmvisor/wasmvisor/internal/engine/ir"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // storedFormat is the version of the stored form below. It changes when
@@ -131,8 +130,7 @@ func appendSlowTable(b []byte, slow []slowInstr) []byte {
 	return b
 }
 
-// CompileToFile compiles m, which is valid (or whose bodies, bodies
-// checks, as CompileChecking does), and writes its stored form
+// CompileToFile compiles m, which is valid, and writes its stored form
 // (MarshalModule's) to f at off, a multiple of codeAlign, returning the
 // form's length; f ends where the form does. The code is assembled
 // straight into f's pages through a shared mapping, whose finished pages
@@ -142,7 +140,7 @@ func appendSlowTable(b []byte, slow []slowInstr) []byte {
 // Go compiler has 2.5 million, 20 MB as a slice) go to an unlinked
 // temporary file beside f as the function is done, and are copied after
 // the code at the end, within the kernel.
-func (e *Engine) CompileToFile(m *wasm.Module, bodies *validate.Bodies, f *os.File, off int64) (int64, error) {
+func (e *Engine) CompileToFile(m *wasm.Module, f *os.File, off int64) (int64, error) {
 	if off%codeAlign != 0 {
 		return 0, fmt.Errorf("stored code at offset %d, not a multiple of %d", off, codeAlign)
 	}
@@ -155,7 +153,7 @@ func (e *Engine) CompileToFile(m *wasm.Module, bodies *validate.Bodies, f *os.Fi
 	tw := &tableWriter{w: bufio.NewWriterSize(tmp, 256<<10)}
 	tw.put(binary.AppendUvarint(nil, uint64(len(m.Codes))))
 	var arena *codeArena
-	_, _, slow, err := generateInto(e.t, m, bodies, func(n int) (*codeArena, error) {
+	_, _, slow, err := generateInto(e.t, m, func(n int) (*codeArena, error) {
 		var err error
 		arena, err = reserveFileCode(f, off+codeAlign, n)
 		if err == nil {

@@ -72,7 +72,7 @@ func TestCompileToFile(t *testing.T) {
 			if _, err := f.Write(prefix); err != nil {
 				t.Fatal(err)
 			}
-			n, err := e.CompileToFile(tt.m, nil, f, off)
+			n, err := e.CompileToFile(tt.m, f, off)
 			if err != nil {
 				t.Fatal(err)
 			}

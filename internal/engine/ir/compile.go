@@ -9,7 +9,6 @@ import (
 
 	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
-	"github.com/wasmvisor/wasmvisor/internal/wasm/validate"
 )
 
 // Module is the slot form of a module's code.
@@ -147,10 +146,7 @@ func Compile(m *wasm.Module) (*Module, error) {
 // EachOn translates every function m defines on up to workers
 // goroutines (see Workers), the caller's among them, and hands each
 // result to yield on the goroutine that translated it, as soon as it is
-// done. m's bodies are valid, or bodies (not nil) checks them as they
-// are translated, each decoded once for both: an invalid body is then
-// an error, though not necessarily the one to report (see
-// validate.BodyChecker). Each
+// done. Each
 // goroutine calls newYield once, on itself, for the yield it uses, so
 // that a consumer keeps its workspace per goroutine: translation and
 // what the consumer makes of it (machine code) then both run on every
@@ -159,7 +155,7 @@ func Compile(m *wasm.Module) (*Module, error) {
 // translator or from a yield, stops the work and is returned; stopped,
 // where not nil, is called when it happens, so that a yield that waits
 // for another goroutine's result can stop waiting.
-func EachOn(m *wasm.Module, workers int, bodies *validate.Bodies, newYield func() func(i int, f *Func) error, stopped func()) error {
+func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) error, stopped func()) error {
 	if n := len(m.Codes); n != len(m.Funcs) {
 		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
 	}
@@ -176,9 +172,6 @@ func EachOn(m *wasm.Module, workers int, bodies *validate.Bodies, newYield func(
 				return false
 			}
 			c.recycled = &recycled
-			if bodies != nil && c.check == nil {
-				c.check = bodies.Checker()
-			}
 			f, err := c.compileSafely(i)
 			if err == nil {
 				err = yield(i, f)
@@ -348,9 +341,6 @@ type compiler struct {
 	// localRefs are the stack positions of the kLocal operands, in
 	// ascending order.
 	localRefs []int
-	// check, where set, validates each body as it is translated: m's
-	// bodies are not known to be valid (see EachOn).
-	check *validate.BodyChecker
 }
 
 func newCompiler(m *wasm.Module) *compiler {
@@ -392,14 +382,6 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*Func, error) {
 	if nlocals > MaxFrameSlots {
 		return nil, fmt.Errorf("function %d: %d locals exceed the limit of %d", fidx, nlocals, MaxFrameSlots)
 	}
-	c.r.Reset(body.Body, body.BodyOffset)
-	if c.check != nil {
-		// Before anything is sized by the body's declarations, which
-		// the policy bounds.
-		if err := c.check.Begin(int(fidx-c.m.NumImportedFuncs()), &c.r); err != nil {
-			return nil, err
-		}
-	}
 	c.fn = c.newFunc(fidx)
 	c.stack, c.ctrls, c.localRefs = c.stack[:0], c.ctrls[:0], c.localRefs[:0]
 	c.locals, c.ltypes = c.locals[:0], c.ltypes[:0]
@@ -421,25 +403,16 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*Func, error) {
 	c.last = -1
 	c.ctrls = append(c.ctrls, ctrl{kind: ctrlFunc, results: sig.Results, elseFix: -1})
 
+	c.r.Reset(body.Body, body.BodyOffset)
 	for len(c.ctrls) > 0 && c.err == nil {
 		if err := c.r.Next(&c.in); err != nil {
 			return nil, fmt.Errorf("function %d: %w", fidx, err)
-		}
-		if c.check != nil {
-			if err := c.check.Instr(&c.in); err != nil {
-				return nil, err
-			}
 		}
 		c.off = uint32(body.BodyOffset + uint64(c.in.Pos))
 		c.instr(&c.in)
 	}
 	if c.err != nil {
 		return nil, fmt.Errorf("function %d at offset 0x%x: %w", fidx, c.off, c.err)
-	}
-	if c.check != nil {
-		if err := c.check.End(); err != nil {
-			return nil, err
-		}
 	}
 	if !c.r.EOF() {
 		return nil, fmt.Errorf("function %d: instructions after the final end", fidx)

@@ -142,7 +142,7 @@ func TestEachOn(t *testing.T) {
 		yields  int
 		stopped int
 	)
-	err = EachOn(m, 4, nil, func() func(i int, f *Func) error {
+	err = EachOn(m, 4, func() func(i int, f *Func) error {
 		mu.Lock()
 		yields++
 		mu.Unlock()
@@ -162,7 +162,7 @@ func TestEachOn(t *testing.T) {
 		}
 	}
 	fail := errors.New("yield failed")
-	err = EachOn(m, 4, nil, func() func(i int, f *Func) error {
+	err = EachOn(m, 4, func() func(i int, f *Func) error {
 		return func(i int, f *Func) error {
 			if i == 150 {
 				return fail

@@ -58,45 +58,27 @@ func (f *ctrlFrame) name() string {
 // function validates the body of function idx, of type ft.
 // See https://www.w3.org/TR/wasm-core-2/#valid-func
 func (v *validator) function(idx uint32, ft *wasm.FuncType, code *wasm.Code) error {
-	v.r, v.in = &v.ownR, &v.ownIn
-	v.r.Reset(code.Body, code.BodyOffset)
-	if err := v.begin(idx, ft, code); err != nil {
-		return err
-	}
-	for len(v.ctrls) > 0 {
-		if v.r.EOF() {
-			return errMissingEnd(v.r)
-		}
-		if err := v.r.Next(v.in); err != nil {
-			return err
-		}
-		if err := v.instr(); err != nil {
-			return err
-		}
-	}
-	return v.end()
-}
-
-// begin starts the body of function idx, of type ft, whose instructions
-// v.r reads.
-func (v *validator) begin(idx uint32, ft *wasm.FuncType, code *wasm.Code) error {
 	v.fn = int64(idx)
+	v.r.Reset(code.Body, code.BodyOffset)
 	if err := v.setLocals(ft, code); err != nil {
 		return err
 	}
 	v.results = ft.Results
 	v.vals = v.vals[:0]
 	v.ctrls = append(v.ctrls[:0], ctrlFrame{op: wasm.OpBlock, fn: true, results: ft.Results})
-	return nil
-}
-
-// end checks that the body v.r reads ended with its function's block.
-func (v *validator) end() error {
-	if len(v.ctrls) > 0 {
-		return errMissingEnd(v.r)
+	for len(v.ctrls) > 0 {
+		if v.r.EOF() {
+			return errMissingEnd(&v.r)
+		}
+		if err := v.r.Next(&v.in); err != nil {
+			return err
+		}
+		if err := v.instr(); err != nil {
+			return err
+		}
 	}
 	if !v.r.EOF() {
-		return errTrailing(v.r)
+		return errTrailing(&v.r)
 	}
 	return nil
 }
@@ -313,7 +295,7 @@ func (v *validator) elemType(idx uint32) (wasm.ValueType, error) {
 // must know the number of segments before it reads the code.
 func (v *validator) dataIndex(idx uint32) error {
 	if !v.m.HasDataCount {
-		return errDataCount(v.r, v.in)
+		return errDataCount(&v.r, &v.in)
 	}
 	if idx >= v.m.DataCount {
 		return v.errorf("unknown data segment %d", idx)
@@ -378,7 +360,7 @@ func (v *validator) signature(op wasm.Opcode) error {
 // anyInstr is instr for every instruction.
 func (v *validator) anyInstr() error {
 	m := v.m
-	in := v.in
+	in := &v.in
 	op := in.Op
 	if v.p.Disabled != 0 {
 		if f := opFeature(op); f != 0 && !v.p.Enabled(f) {
@@ -408,7 +390,7 @@ func (v *validator) anyInstr() error {
 		return nil
 	case wasm.OpElse:
 		if v.ctrls[len(v.ctrls)-1].op != wasm.OpIf {
-			return errElse(v.r, in)
+			return errElse(&v.r, in)
 		}
 		f, err := v.popCtrl()
 		if err != nil {
@@ -674,7 +656,7 @@ func (v *validator) selectUntyped() error {
 // brTable validates br_table: every target must take the same number of
 // operands, and the operands must match each target's types.
 func (v *validator) brTable() error {
-	in := v.in
+	in := &v.in
 	if err := v.pop(wasm.ValueTypeI32); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func (v *validator) constExpr(e *wasm.ConstExpr, want wasm.ValueType) error {
 			return &wasm.FormatError{Offset: e.Offset + uint64(len(e.Code)),
 				Msg: "unexpected end of section or function: constant expression without END opcode"}
 		}
-		if err := v.r.Next(v.in); err != nil {
+		if err := v.r.Next(&v.in); err != nil {
 			return err
 		}
 		var t wasm.ValueType

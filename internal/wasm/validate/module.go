@@ -18,8 +18,7 @@ import (
 //
 // See https://www.w3.org/TR/wasm-core-2/#valid-module for the module rules.
 func Module(m *wasm.Module, p *Policy) error {
-	_, err := validateModule(m, p, true)
-	return err
+	return validateModule(m, p, true)
 }
 
 // Declarations validates m as Module does but for its function bodies.
@@ -27,26 +26,24 @@ func Module(m *wasm.Module, p *Policy) error {
 // policy before, as a compilation cache that holds the module's code
 // vouches: the bodies are most of a module, and of its validation time.
 func Declarations(m *wasm.Module, p *Policy) error {
-	_, err := validateModule(m, p, false)
-	return err
+	return validateModule(m, p, false)
 }
 
-func validateModule(m *wasm.Module, p *Policy, bodies bool) (*validator, error) {
+func validateModule(m *wasm.Module, p *Policy, bodies bool) error {
 	if p == nil {
 		p = &Policy{}
 	}
-	v := newValidator(m, p, nil)
-	v.skipBodies = !bodies
+	v := &validator{m: m, p: p, skipBodies: !bodies}
 	err := v.module()
 	var verr *Error
 	if errors.As(err, &verr) {
 		// A spec decoder reads the whole module before it validates
 		// anything, so a malformed body anywhere wins over an invalid one.
 		if ferr := v.firstMalformation(); ferr != nil {
-			return v, ferr
+			return ferr
 		}
 	}
-	return v, err
+	return err
 }
 
 // validator holds the state of validating one module. The operand and
@@ -62,12 +59,8 @@ type validator struct {
 	// named in exports, element segments and global initializers (C.refs).
 	declared []uint64
 
-	// r reads the instructions being validated, in is the one just read:
-	// the validator's own (ownR, ownIn), or a BodyChecker's caller's.
-	r     *wasm.Reader
-	in    *wasm.Instr
-	ownR  wasm.Reader
-	ownIn wasm.Instr
+	r  wasm.Reader
+	in wasm.Instr
 
 	// The context that errors are reported in: function fn's body when
 	// fn >= 0, else the entity ctxKind[ctxIndex] (a global, a segment).
@@ -89,15 +82,6 @@ type validator struct {
 	groupEnds  []uint64
 	groupTypes []wasm.ValueType
 	kinds      []wasm.Opcode // control structure, for firstMalformation
-}
-
-// newValidator returns a validator of m against p that reads with its
-// own reader; declared, where not nil, are the functions that m's
-// declarations reference (see Bodies).
-func newValidator(m *wasm.Module, p *Policy, declared []uint64) *validator {
-	v := &validator{m: m, p: p, declared: declared}
-	v.r, v.in = &v.ownR, &v.ownIn
-	return v
 }
 
 // loc describes where the validator is: the current context and, when
@@ -267,7 +251,7 @@ func (v *validator) functions() error {
 	}
 	var wg sync.WaitGroup
 	for range workers - 1 {
-		wg.Go(func() { work(newValidator(m, v.p, v.declared)) })
+		wg.Go(func() { work(&validator{m: m, p: v.p, declared: v.declared}) })
 	}
 	work(v)
 	wg.Wait()

@@ -79,7 +79,7 @@ func (v *validator) firstMalformation() error {
 func (v *validator) scanConstExpr(e *wasm.ConstExpr) error {
 	v.r.Reset(e.Code, e.Offset)
 	for !v.r.EOF() {
-		if err := v.r.Next(v.in); err != nil {
+		if err := v.r.Next(&v.in); err != nil {
 			return err
 		}
 		if v.in.Op == wasm.OpEnd {
@@ -90,14 +90,14 @@ func (v *validator) scanConstExpr(e *wasm.ConstExpr) error {
 }
 
 func (v *validator) scanBody(c *wasm.Code) error {
-	r := v.r
+	r := &v.r
 	r.Reset(c.Body, c.BodyOffset)
 	v.kinds = append(v.kinds[:0], wasm.OpBlock)
 	for len(v.kinds) > 0 {
 		if r.EOF() {
 			return errMissingEnd(r)
 		}
-		if err := r.Next(v.in); err != nil {
+		if err := r.Next(&v.in); err != nil {
 			return err
 		}
 		switch op := v.in.Op; op {
@@ -105,14 +105,14 @@ func (v *validator) scanBody(c *wasm.Code) error {
 			v.kinds = append(v.kinds, op)
 		case wasm.OpElse:
 			if v.kinds[len(v.kinds)-1] != wasm.OpIf {
-				return errElse(r, v.in)
+				return errElse(r, &v.in)
 			}
 			v.kinds[len(v.kinds)-1] = wasm.OpElse
 		case wasm.OpEnd:
 			v.kinds = v.kinds[:len(v.kinds)-1]
 		case wasm.OpMemoryInit, wasm.OpDataDrop:
 			if !v.m.HasDataCount {
-				return errDataCount(r, v.in)
+				return errDataCount(r, &v.in)
 			}
 		}
 	}
