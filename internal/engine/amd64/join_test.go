@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmvisor/wasmvisor/api"
 	"github.com/wasmvisor/wasmvisor/internal/testshared"
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 	"github.com/wasmvisor/wasmvisor/internal/wasm/binary"
@@ -91,6 +92,24 @@ func TestJoin_failure(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("failing function %d: %d goroutines, %d before", fail, runtime.NumGoroutine(), before)
 			}
+		}
+	}
+}
+
+// TestSharedExitIndex checks that every shared exit is found at its
+// place in sharedExitKeys, and that other exits have no stub.
+func TestSharedExitIndex(t *testing.T) {
+	if len(sharedExitKeys) != numSharedExits {
+		t.Fatalf("%d shared exits, numSharedExits is %d", len(sharedExitKeys), numSharedExits)
+	}
+	for k, e := range sharedExitKeys {
+		if got := sharedExitIndex(e[0], e[1]); got != k {
+			t.Errorf("exit %d with argument %d: index %d, want %d", e[0], e[1], got, k)
+		}
+	}
+	for _, e := range [][2]uint32{{exitTrap, 0}, {exitTrap, uint32(api.TrapInternal) + 1}, {exitInterrupt, 1}, {exitCall, 1}, {exitReturn, 0}} {
+		if got := sharedExitIndex(e[0], e[1]); got != -1 {
+			t.Errorf("exit %d with argument %d: index %d, want none", e[0], e[1], got)
 		}
 	}
 }

@@ -14,8 +14,10 @@ type Target struct {
 	// Name names the target in errors and cache keys.
 	Name string
 	// CheckBounds makes every memory access compare its end with the
-	// memory's length. Without it the memory's guard region must fault
-	// on any address a 32-bit index and offset can form.
+	// memory's length, but one that an earlier check of the same
+	// address in the same straight-line code covers (passedChecks).
+	// Without it the memory's guard region must fault on any address a
+	// 32-bit index and offset can form.
 	CheckBounds bool
 	// PollInterrupts checks the interrupt flag at function entries and
 	// loop heads, so that a deadline or cancellation stops a loop.
