@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -143,32 +142,50 @@ func (c *Cache) path(key string) string {
 }
 
 // mac authenticates an entry's payload under its key: an entry renamed
-// to another key's file does not verify either.
-func (c *Cache) mac(key string, length []byte, payload ...[]byte) []byte {
-	m := c.newMAC(key, length)
-	for _, p := range payload {
-		m.Write(p)
+// to another key's file does not verify either. The payload is the n
+// bytes r reads from 0, of which the HMAC covers the SHA-256 of each
+// piece (pieceDigests), so that it is computed on every CPU.
+func (c *Cache) mac(key string, r io.ReaderAt, n int64) ([]byte, error) {
+	digests, err := pieceDigests(r, 0, n)
+	if err != nil {
+		return nil, err
 	}
-	return m.Sum(nil)
-}
-
-// newMAC starts the HMAC of the entry under key whose payload is length
-// bytes (little-endian).
-func (c *Cache) newMAC(key string, length []byte) hash.Hash {
+	var length [8]byte
+	binary.LittleEndian.PutUint64(length[:], uint64(n))
 	m := hmac.New(sha256.New, c.secret)
 	m.Write([]byte(key))
 	m.Write([]byte{0})
-	m.Write(length)
-	return m
+	m.Write(length[:])
+	m.Write(digests)
+	return m.Sum(nil), nil
 }
 
-// verifyChunk is the unit in which an entry is read to check its HMAC.
+// partsReader reads the concatenation of its parts.
+type partsReader [][]byte
+
+func (ps partsReader) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for _, p := range ps {
+		if off >= int64(len(p)) {
+			off -= int64(len(p))
+			continue
+		}
+		k := copy(b[n:], p[off:])
+		n, off = n+k, 0
+		if n == len(b) {
+			return n, nil
+		}
+	}
+	return n, io.EOF
+}
+
+// verifyChunk is the unit in which a file is read to check it.
 const verifyChunk = 1 << 20
 
 // Get opens the entry stored under key, if there is one, and checks it
 // whole before it returns it: a truncated, damaged or altered entry is
 // removed and reported as a miss. The HMAC is computed by reading the
-// file in pieces through one small buffer, so checking a large entry
+// file through small buffers, on every CPU, so checking a large entry
 // puts none of it on the Go heap or in the process's resident memory.
 // The caller closes the entry.
 func (c *Cache) Get(key string) (*Entry, bool) {
@@ -216,11 +233,11 @@ func (c *Cache) verify(f *os.File, key string) (int64, bool) {
 	if string(magic) != entryMagic || binary.LittleEndian.Uint64(length) != uint64(size) {
 		return 0, false
 	}
-	m := c.newMAC(key, length)
-	if _, err := io.CopyBuffer(m, io.NewSectionReader(f, 0, size), make([]byte, min(size, verifyChunk)+1)); err != nil {
+	want, err := c.mac(key, f, size)
+	if err != nil {
 		return 0, false
 	}
-	return size, hmac.Equal(sum, m.Sum(nil))
+	return size, hmac.Equal(sum, want)
 }
 
 // ownedByUs reports whether the file fi describes belongs to this
@@ -293,7 +310,11 @@ func (c *Cache) Put(key string, parts ...[]byte) error {
 	}
 	var length [8]byte
 	binary.LittleEndian.PutUint64(length[:], uint64(n))
-	file := append(parts[:len(parts):len(parts)], c.mac(key, length[:], parts...), length[:], []byte(entryMagic))
+	sum, err := c.mac(key, partsReader(parts), n)
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	file := append(parts[:len(parts):len(parts)], sum, length[:], []byte(entryMagic))
 	if err := WriteFile(c.path(key), 0o600, false, file...); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -333,7 +354,7 @@ func (p *PendingEntry) File() *os.File { return p.f }
 
 // Commit authenticates the payload, the file's first n bytes (the file
 // must end there), and renames the entry into place. The HMAC is
-// computed by reading the payload back through one small buffer. The
+// computed by reading the payload back through small buffers. The
 // file stays open for the caller's mappings until Abort or Close; on
 // error nothing is stored.
 func (p *PendingEntry) Commit(n int64) error {
@@ -360,13 +381,13 @@ func (p *PendingEntry) finish(n int64) error {
 	if fi.Size() != n {
 		return fmt.Errorf("entry of %d bytes, %d expected", fi.Size(), n)
 	}
-	var length [8]byte
-	binary.LittleEndian.PutUint64(length[:], uint64(n))
-	m := p.c.newMAC(p.key, length[:])
-	if _, err := io.CopyBuffer(m, io.NewSectionReader(p.f, 0, n), make([]byte, min(n, verifyChunk)+1)); err != nil {
+	sum, err := p.c.mac(p.key, p.f, n)
+	if err != nil {
 		return err
 	}
-	_, err = p.f.WriteAt(slices.Concat(m.Sum(nil), length[:], []byte(entryMagic)), n)
+	var length [8]byte
+	binary.LittleEndian.PutUint64(length[:], uint64(n))
+	_, err = p.f.WriteAt(slices.Concat(sum, length[:], []byte(entryMagic)), n)
 	return err
 }
 

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -32,7 +30,7 @@ type Precompiled struct {
 const precompiledMagic = "\x00asc"
 
 // precompiledVersion is the version of the file's framing.
-const precompiledVersion = 2
+const precompiledVersion = 3
 
 // precompiledAlign is where in the file the code starts: on a page
 // boundary, so that it can be written through a mapping of the file as
@@ -48,7 +46,8 @@ func IsPrecompiled(b []byte) bool { return bytes.HasPrefix(b, []byte(precompiled
 //	uvarint-length-prefixed build ID, code key, module,
 //	uint64 code length (little-endian), zeros up to a multiple of
 //	4096 bytes from the file's start, code,
-//	SHA-256 of everything before it.
+//	SHA-256 of the SHA-256 of each 4 MiB piece of everything before
+//	it (the last piece may be shorter), computed on every CPU.
 //
 // The code's length is a fixed-size field, and the code starts at a
 // place known before it is made, so that a writer can put the code in
@@ -94,7 +93,7 @@ func MarshalPrecompiled(buildID, codeKey string, wasm []byte, code ...[]byte) []
 	for _, c := range code {
 		b = append(b, c...)
 	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(pieceDigestsOf(b))
 	return append(b, sum[:]...)
 }
 
@@ -112,7 +111,7 @@ func ParsePrecompiled(b []byte) (*Precompiled, error) {
 		return nil, fmt.Errorf("precompiled module: file format version %d, this build reads %d: compile it again", v, precompiledVersion)
 	}
 	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
+	if want := sha256.Sum256(pieceDigestsOf(body)); !bytes.Equal(sum, want[:]) {
 		return nil, errors.New("precompiled module: checksum mismatch: the file is truncated or damaged")
 	}
 	malformed := errors.New("precompiled module: malformed")
@@ -151,8 +150,7 @@ func allZero(b []byte) bool {
 type PrecompiledFile struct {
 	f      *os.File
 	path   string
-	sum    hash.Hash // of the file up to lenAt
-	lenAt  int64     // where the code length goes
+	lenAt  int64 // where the code length goes
 	codeAt int64
 }
 
@@ -167,9 +165,7 @@ func CreatePrecompiled(path, buildID, codeKey string, wasm []byte) (*Precompiled
 	if err != nil {
 		return nil, err
 	}
-	p := &PrecompiledFile{f: f, path: path, sum: sha256.New(), lenAt: int64(len(head) + len(wasm)), codeAt: int64(codeAt)}
-	p.sum.Write(head)
-	p.sum.Write(wasm)
+	p := &PrecompiledFile{f: f, path: path, lenAt: int64(len(head) + len(wasm)), codeAt: int64(codeAt)}
 	if _, err := f.Write(head); err == nil {
 		_, err = f.Write(wasm)
 	}
@@ -189,7 +185,7 @@ func (p *PrecompiledFile) CodeOffset() int64 { return p.codeAt }
 // Commit finishes the file, whose code is the n bytes at CodeOffset
 // (the file must end there), and renames it into place: path then holds
 // the old file or the whole new one. The checksum is computed by reading
-// the code back from the file through one small buffer, since the code
+// the file back through small buffers, on every CPU, since the code
 // may be patched after it is first written. Not synced: a file a crash
 // damaged fails its checksum when loaded. On error the temporary file
 // is removed.
@@ -221,10 +217,12 @@ func (p *PrecompiledFile) finish(n int64, perm os.FileMode) error {
 		return err
 	}
 	// The zeros before the code are a hole the code's offset left.
-	if _, err := io.CopyBuffer(p.sum, io.NewSectionReader(p.f, p.lenAt, p.codeAt+n-p.lenAt), make([]byte, 1<<20)); err != nil {
+	digests, err := pieceDigests(p.f, 0, p.codeAt+n)
+	if err != nil {
 		return err
 	}
-	if _, err := p.f.WriteAt(p.sum.Sum(nil), p.codeAt+n); err != nil {
+	sum := sha256.Sum256(digests)
+	if _, err := p.f.WriteAt(sum[:], p.codeAt+n); err != nil {
 		return err
 	}
 	return p.f.Chmod(perm)
