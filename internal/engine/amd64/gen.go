@@ -415,6 +415,9 @@ func (c *slotCache) clear() {
 // change no register and no flag, so the cache stays valid.
 func (g *gen) flush() {
 	c := &g.slots
+	if c.dirty == [len(slotRegs)]bool{} {
+		return // most often: one compare rather than a loop
+	}
 	for i := range c.slot {
 		if c.valid[i] && c.dirty[i] {
 			g.a.Store(asm.W64, slot(c.slot[i]), slotRegs[i])

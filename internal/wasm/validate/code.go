@@ -141,7 +141,13 @@ func (v *validator) localType(idx uint32) (wasm.ValueType, bool) {
 
 func (v *validator) push(t wasm.ValueType) { v.vals = append(v.vals, t) }
 
-func (v *validator) pushAll(ts []wasm.ValueType) { v.vals = append(v.vals, ts...) }
+func (v *validator) pushAll(ts []wasm.ValueType) {
+	if len(ts) == 1 { // most results: appending a slice calls memmove
+		v.vals = append(v.vals, ts[0])
+		return
+	}
+	v.vals = append(v.vals, ts...)
+}
 
 // popAny pops an operand of any type; unknown on the polymorphic stack.
 func (v *validator) popAny() (wasm.ValueType, error) {
