@@ -180,11 +180,12 @@ func (g *gen) address(in *ir.Instr, mode addrMode, size uint64, fold bool) asm.M
 	// Whether the access needs a check of its own: not when one that
 	// reached at least as far through the same address passed.
 	check := g.t.CheckBounds
-	switch mode {
-	case addrPlain:
-		check = check && !g.checks.passed(in.B, in.Imm+size)
-	case addrConst:
-		check = check && !g.checks.passed(constAddress, in.Imm+size)
+	switch {
+	case !check:
+	case mode == addrPlain:
+		check = !g.checks.passed(in.B, in.Imm+size)
+	case mode == addrConst:
+		check = !g.checks.passed(constAddress, in.Imm+size)
 	}
 	if fold && mode == addrPlain && in.Imm+size <= 1<<31-1 {
 		if h, hw, ok := g.holding(in.B); ok && hw == asm.W32 && slotIndex(h) >= 0 {
