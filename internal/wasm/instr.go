@@ -230,10 +230,96 @@ func (r *Reader) zeroByte() error {
 	return nil
 }
 
+// immSlow marks, in plainImm, the bytes that are not a one-byte opcode:
+// the 0xFC and 0xFD prefixes and illegal opcodes.
+const immSlow ImmKind = 0xff
+
+// plainImm is the immediate kind of each one-byte opcode, the table the
+// common path of Next reads: one byte, where the full table's entry is 32.
+var plainImm = func() (t [256]ImmKind) {
+	for b := range t {
+		if info := &opcodeTable[0][b]; info.name != "" {
+			t[b] = info.imm
+		} else {
+			t[b] = immSlow
+		}
+	}
+	t[0xfc], t[0xfd] = immSlow, immSlow
+	return t
+}()
+
 // Next decodes the next instruction into in. At the end of the code it
 // returns a FormatError ("unexpected end ..."); callers stop at the `end`
 // that closes the outermost block instead of calling Next past it.
+//
+// Most instructions are a one-byte opcode with no immediate or with
+// small indices, offsets or constants; Next decodes those itself and
+// leaves everything else, errors included, to next. Both decode the
+// same bytes the same way (FuzzReader_Next).
 func (r *Reader) Next(in *Instr) error {
+	code, pos := r.code, r.pos
+	if uint(pos) >= uint(len(code)) {
+		return r.next(in)
+	}
+	b := code[pos]
+	switch plainImm[b] {
+	case ImmNone:
+		in.Pos, in.Op, r.pos = pos, Opcode(b), pos+1
+		return nil
+	case ImmLocal, ImmGlobal, ImmLabel, ImmFunc:
+		if v, n := shortU32(code, pos+1); n != 0 {
+			in.Pos, in.Op, in.Index, r.pos = pos, Opcode(b), v, pos+1+n
+			return nil
+		}
+	case ImmMemArg:
+		if a, n := shortU32(code, pos+1); n != 0 {
+			if o, m := shortU32(code, pos+1+n); m != 0 {
+				in.Pos, in.Op, in.Align, in.MemOffset, r.pos = pos, Opcode(b), a, o, pos+1+n+m
+				return nil
+			}
+		}
+	case ImmBlock:
+		if p := pos + 1; p < len(code) {
+			switch t := ValueType(code[p]); {
+			case t == 0x40:
+				in.Block = BlockType{Kind: BlockEmpty}
+			case t.Valid():
+				in.Block = BlockType{Kind: BlockValue, Value: t}
+			default:
+				return r.next(in)
+			}
+			in.Pos, in.Op, r.pos = pos, Opcode(b), pos+2
+			return nil
+		}
+	case ImmI32, ImmI64:
+		// One byte of signed LEB128: bit 6 is the sign.
+		if p := pos + 1; p < len(code) && code[p] < 0x80 {
+			v := int64(code[p]) << 57 >> 57
+			if b == byte(OpI32Const) {
+				v = int64(uint32(v))
+			}
+			in.Pos, in.Op, in.Value, r.pos = pos, Opcode(b), uint64(v), pos+2
+			return nil
+		}
+	}
+	return r.next(in)
+}
+
+// shortU32 decodes an unsigned LEB128 of one or two bytes at code[p:].
+// n is 0 when it is longer or runs past the end: the caller then
+// decodes it the general way.
+func shortU32(code []byte, p int) (v uint32, n int) {
+	if p < len(code) && code[p] < 0x80 {
+		return uint32(code[p]), 1
+	}
+	if p+1 < len(code) && code[p+1] < 0x80 {
+		return uint32(code[p]&0x7f) | uint32(code[p+1])<<7, 2
+	}
+	return 0, 0
+}
+
+// next decodes any instruction, or reports why the bytes are not one.
+func (r *Reader) next(in *Instr) error {
 	in.Pos = r.pos
 	b, err := r.byte()
 	if err != nil {

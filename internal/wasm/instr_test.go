@@ -1,6 +1,8 @@
 package wasm
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -49,6 +51,26 @@ func TestReader_Next(t *testing.T) {
 		{"call_indirect", []byte{0x11, 0x03, 0x01}, func(t *testing.T, in *Instr) {
 			if in.Index != 3 || in.Index2 != 1 {
 				t.Fatalf("got %d %d", in.Index, in.Index2)
+			}
+		}},
+		{"i32.const one byte, negative", []byte{0x41, 0x40}, func(t *testing.T, in *Instr) {
+			if in.Value != 0xffffffc0 {
+				t.Fatalf("%#x", in.Value)
+			}
+		}},
+		{"i64.const one byte, largest", []byte{0x42, 0x3f}, func(t *testing.T, in *Instr) {
+			if in.Value != 63 {
+				t.Fatalf("%#x", in.Value)
+			}
+		}},
+		{"local.get two-byte index", []byte{0x20, 0x81, 0x01}, func(t *testing.T, in *Instr) {
+			if in.Op != OpLocalGet || in.Index != 129 {
+				t.Fatalf("%v %d", in.Op, in.Index)
+			}
+		}},
+		{"i64.store two-byte offset", []byte{0x37, 0x03, 0xff, 0x7f}, func(t *testing.T, in *Instr) {
+			if in.Align != 3 || in.MemOffset != 0x3fff {
+				t.Fatalf("align %d offset %#x", in.Align, in.MemOffset)
 			}
 		}},
 		{"i32.load memarg", []byte{0x28, 0x02, 0x10}, func(t *testing.T, in *Instr) {
@@ -160,17 +182,29 @@ func TestOpcode_Table(t *testing.T) {
 	}
 }
 
+// FuzzReader decodes arbitrary bytes with Next and with the general
+// decoder alone, which must agree instruction by instruction and error
+// by error: Next's short paths only save time.
 func FuzzReader(f *testing.F) {
 	f.Add([]byte{0x0e, 0x02, 0x00, 0x01, 0x02, 0xfd, 0x0c})
+	f.Add([]byte{0x20, 0x81, 0x01, 0x28, 0x02, 0xff, 0x7f, 0x41, 0x40, 0x42, 0x3f, 0x02, 0x7f, 0x02, 0x60})
 	f.Fuzz(func(t *testing.T, code []byte) {
-		r := NewReader(code, 0)
-		var in Instr
-		for !r.EOF() {
-			before := r.Pos()
-			if err := r.Next(&in); err != nil {
+		fast, general := NewReader(code, 0), NewReader(code, 0)
+		var in, want Instr
+		for !fast.EOF() {
+			before := fast.Pos()
+			err := fast.Next(&in)
+			wantErr := general.next(&want)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("at %d: Next: %v, general decoder: %v", before, err, wantErr)
+			}
+			if err != nil {
 				return
 			}
-			if r.Pos() <= before {
+			if !reflect.DeepEqual(in, want) || fast.Pos() != general.Pos() {
+				t.Fatalf("at %d: Next decoded %+v to %d, general decoder %+v to %d", before, in, fast.Pos(), want, general.Pos())
+			}
+			if fast.Pos() <= before {
 				t.Fatal("reader did not advance")
 			}
 		}
