@@ -401,7 +401,7 @@ func (c *compiler) compile(fidx uint32, body *wasm.Code) (*Func, error) {
 	c.fn.LocalSlots = slot - c.fn.ParamSlots
 	c.height, c.maxH = slot, slot
 	c.last = -1
-	c.ctrls = append(c.ctrls, ctrl{kind: ctrlFunc, results: sig.Results, elseFix: -1})
+	c.pushCtrl(ctrl{kind: ctrlFunc, results: sig.Results, elseFix: -1})
 
 	c.r.Reset(body.Body, body.BodyOffset)
 	for len(c.ctrls) > 0 && c.err == nil {
@@ -637,8 +637,19 @@ func (c *compiler) enter(kind ctrlKind, bt wasm.BlockType) *ctrl {
 		f.start = len(c.fn.Code)
 		c.last = -1
 	}
+	return c.pushCtrl(f)
+}
+
+// pushCtrl pushes f with the fixups buffer that the last frame popped
+// from the same depth left behind: blocks come and go by the million,
+// and each branching one grew a buffer of its own.
+func (c *compiler) pushCtrl(f ctrl) *ctrl {
+	n := len(c.ctrls)
+	if n < cap(c.ctrls) {
+		f.fixups = c.ctrls[:n+1][n].fixups[:0]
+	}
 	c.ctrls = append(c.ctrls, f)
-	return c.top()
+	return &c.ctrls[n]
 }
 
 // pmove is one slot-to-slot (or constant-to-slot) move of a branch.
@@ -869,7 +880,7 @@ func (c *compiler) instr(in *wasm.Instr) {
 	if f.unreachable || f.dead {
 		switch in.Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			c.ctrls = append(c.ctrls, ctrl{dead: true, stackLen: len(c.stack), height: c.height, elseFix: -1})
+			c.pushCtrl(ctrl{dead: true, stackLen: len(c.stack), height: c.height, elseFix: -1})
 			return
 		case wasm.OpElse:
 			if f.dead {
