@@ -691,7 +691,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 	g.slots = slotCache{}
 	g.checks.clear()
 	g.lenFree = false
-	for pc := range fn.Code {
+	for pc := 0; pc < len(fn.Code); pc++ {
 		g.pc = pc
 		if g.loop != nil && pc == g.loop.end {
 			g.leaveLoop()
@@ -725,6 +725,12 @@ func (g *gen) function(i int, fn *ir.Func) {
 			g.checks.clear() // it may write any slot
 		case g.checks.n > 0 && definesA(in.Op):
 			g.checks.forget(in.A)
+		}
+		if in.Op == ir.OpBrTable {
+			// Its entries, which brTable made the jump table of, are
+			// no instructions (and no branch targets; a region
+			// holding them ends past them).
+			pc += int(in.C) + 1
 		}
 	}
 	if g.loop != nil {
