@@ -272,13 +272,22 @@ const (
 	kConst                 // a constant not yet written anywhere
 )
 
-// opnd is an entry of the compile-time operand stack.
+// opnd is an entry of the compile-time operand stack. It has four
+// fields, kind and type together in one, because the Go compiler keeps a
+// struct of at most four in registers: with five, every operand popped
+// went through memory, in copies that stalled on the stores before
+// them.
 type opnd struct {
-	kind opndKind
-	typ  wasm.ValueType
+	opndClass
 	nat  uint32 // natural slot: where the entry lives once materialized
 	slot uint32 // where it is now, for kTemp and kLocal
 	val  uint64 // kConst
+}
+
+// opndClass is what an operand is and its type.
+type opndClass struct {
+	kind opndKind
+	typ  wasm.ValueType
 }
 
 type ctrlKind uint8
@@ -474,7 +483,7 @@ func (c *compiler) emitResult(in Instr) {
 // push adds a temporary of type t and returns its natural slot.
 func (c *compiler) push(t wasm.ValueType) uint32 {
 	s := c.height
-	c.stack = append(c.stack, opnd{kind: kTemp, typ: t, nat: s, slot: s})
+	c.stack = append(c.stack, opnd{opndClass: opndClass{kTemp, t}, nat: s, slot: s})
 	c.height += uint32(t.Slots())
 	if c.height > c.maxH {
 		c.maxH = c.height
@@ -525,7 +534,7 @@ func (c *compiler) pop() opnd {
 	f := &c.ctrls[len(c.ctrls)-1]
 	if len(c.stack) <= f.stackLen {
 		c.fail("operand stack underflow")
-		return opnd{kind: kTemp, typ: wasm.ValueTypeI32, nat: c.height, slot: c.height}
+		return opnd{opndClass: opndClass{kTemp, wasm.ValueTypeI32}, nat: c.height, slot: c.height}
 	}
 	o := c.stack[len(c.stack)-1]
 	c.truncate(len(c.stack) - 1)
