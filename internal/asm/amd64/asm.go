@@ -251,13 +251,22 @@ func fitsUint32(v uint64) bool { return v < 1<<32 }
 
 // ---- Core encoding ----
 
-// enc describes the parts of one instruction that precede ModRM.
+// enc describes the parts of one instruction that precede ModRM. It and
+// its parts have at most four fields, none an array, so that the Go
+// compiler keeps them in registers: built in memory byte by byte, they
+// were read back a word at a time, and every read stalled on the
+// stores (the hottest instruction of the encoder in a profile).
 type enc struct {
-	p66   bool   // operand-size prefix
-	pfx   byte   // mandatory or repeat prefix (F2, F3), 0 for none
-	w     bool   // REX.W
-	force bool   // a REX prefix even with no bits set (byte regs 4-7)
-	op    opcode // escape bytes included
+	encFlags
+	pfx byte   // mandatory or repeat prefix (F2, F3), 0 for none
+	op  opcode // escape bytes included
+}
+
+// encFlags are the prefix bits of an enc.
+type encFlags struct {
+	p66   bool // operand-size prefix
+	w     bool // REX.W
+	force bool // a REX prefix even with no bits set (byte regs 4-7)
 	// vex256 encodes the instruction with a three-byte VEX prefix,
 	// 256 bits wide (VEX.L) and without a second source (vvvv 1111),
 	// in place of REX and the mandatory prefix; op is then the opcode
@@ -265,19 +274,17 @@ type enc struct {
 	vex256 bool
 }
 
-// opcode is one to three opcode bytes.
-type opcode struct {
-	b [3]byte
-	n uint8
-}
+// opcode is one to three opcode bytes, the first in the low byte, and
+// their count in the high byte.
+type opcode uint32
 
 // o1, o2 and o3 are opcodes of one, two and three bytes: the compiler
 // folds them into constants where the bytes are.
-func o1(b0 byte) opcode         { return opcode{b: [3]byte{b0}, n: 1} }
-func o2(b0, b1 byte) opcode     { return opcode{b: [3]byte{b0, b1}, n: 2} }
-func o3(b0, b1, b2 byte) opcode { return opcode{b: [3]byte{b0, b1, b2}, n: 3} }
+func o1(b0 byte) opcode         { return opcode(b0) | 1<<24 }
+func o2(b0, b1 byte) opcode     { return opcode(b0) | opcode(b1)<<8 | 2<<24 }
+func o3(b0, b1, b2 byte) opcode { return opcode(b0) | opcode(b1)<<8 | opcode(b2)<<16 | 3<<24 }
 
-func (a *Asm) prefixes(e *enc, r, x, b byte) {
+func (a *Asm) prefixes(e enc, r, x, b byte) {
 	buf := a.room()
 	a.b = a.b[:len(a.b)+e.put(buf, r, x, b)]
 }
@@ -300,7 +307,7 @@ func (a *Asm) room() []byte {
 // put writes the prefixes and opcode into b (room's), with r, x and b
 // the ModRM reg, SIB index and base (or ModRM rm) register numbers whose
 // high bits go in REX or VEX, and returns how many bytes it wrote.
-func (e *enc) put(buf []byte, r, x, b byte) int {
+func (e enc) put(buf []byte, r, x, b byte) int {
 	k := 0
 	if e.vex256 {
 		var pp byte
@@ -335,11 +342,11 @@ func (e *enc) put(buf []byte, r, x, b byte) int {
 			k++
 		}
 	}
-	for i := range e.op.n {
-		buf[k] = e.op.b[i]
-		k++
-	}
-	return k
+	// All three bytes, of which those past the opcode are room the
+	// next bytes overwrite or the code never extends over: at most
+	// three bytes of prefixes come before them.
+	buf[k], buf[k+1], buf[k+2] = byte(e.op), byte(e.op>>8), byte(e.op>>16)
+	return k + int(e.op>>24)
 }
 
 // rr emits an instruction with a register-direct ModRM: reg and rm are
@@ -368,7 +375,7 @@ func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
 			a.fail("rip-relative operand with an index")
 			return
 		}
-		a.prefixes(&e, reg, 0, 0)
+		a.prefixes(e, reg, 0, 0)
 		a.byte1(reg&7<<3 | 5)
 		if m.Label != nil {
 			a.labelRel32(m.Label, m.Disp-int32(immLen))
@@ -637,7 +644,7 @@ func (a *Asm) AddLabelOffset32(l, base *Label) {
 // clobbered, as is scratch.
 func (a *Asm) JmpTable(index, scratch Reg, table *Label) {
 	a.LeaLabel(scratch, table)
-	a.rm(enc{w: true, op: o1(0x63)}, byte(index), MI(scratch, index, 4, 0), 0)
+	a.rm(enc{encFlags: encFlags{w: true}, op: o1(0x63)}, byte(index), MI(scratch, index, 4, 0), 0)
 	a.Alu(AluAdd, W64, scratch, index)
 	a.JmpReg(scratch)
 }

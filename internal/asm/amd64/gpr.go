@@ -21,11 +21,11 @@ func (a *Asm) wenc(w Width, op8, op byte, byteRegs ...Reg) (enc, bool) {
 		}
 		return e, true
 	case W16:
-		return enc{p66: true, op: o1(op)}, true
+		return enc{encFlags: encFlags{p66: true}, op: o1(op)}, true
 	case W32:
 		return enc{op: o1(op)}, true
 	case W64:
-		return enc{w: true, op: o1(op)}, true
+		return enc{encFlags: encFlags{w: true}, op: o1(op)}, true
 	}
 	a.fail("width %d", w)
 	return enc{}, false
@@ -36,11 +36,11 @@ func (a *Asm) wenc(w Width, op8, op byte, byteRegs ...Reg) (enc, bool) {
 func (a *Asm) wenc2(w Width, pfx byte, op opcode) (enc, bool) {
 	switch w {
 	case W16:
-		return enc{p66: true, pfx: pfx, op: op}, true
+		return enc{encFlags: encFlags{p66: true}, pfx: pfx, op: op}, true
 	case W32:
 		return enc{pfx: pfx, op: op}, true
 	case W64:
-		return enc{w: true, pfx: pfx, op: op}, true
+		return enc{encFlags: encFlags{w: true}, pfx: pfx, op: op}, true
 	}
 	a.fail("width %d for an instruction without a byte form", w)
 	return enc{}, false
@@ -96,20 +96,20 @@ func (a *Asm) MovImm(w Width, dst Reg, v uint64) {
 	}
 	switch w {
 	case W8:
-		a.prefixes(&enc{force: isByteRex(dst), op: o1(0xB0 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(enc{encFlags: encFlags{force: isByteRex(dst)}, op: o1(0xB0 + byte(dst&7))}, 0, 0, byte(dst))
 		a.byte1(byte(v))
 	case W16:
-		a.prefixes(&enc{p66: true, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(enc{encFlags: encFlags{p66: true}, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 		a.imm16(uint16(v))
 	case W32:
-		a.prefixes(&enc{op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+		a.prefixes(enc{op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 		a.imm32(uint32(v))
 	case W64:
 		switch {
 		case fitsUint32(v):
 			a.MovImm(W32, dst, v)
 		case fitsInt32(int64(v)):
-			a.rr(enc{w: true, op: o1(0xC7)}, 0, byte(dst))
+			a.rr(enc{encFlags: encFlags{w: true}, op: o1(0xC7)}, 0, byte(dst))
 			a.simm32(int32(v))
 		default:
 			a.MovAbs(dst, v)
@@ -126,7 +126,7 @@ func (a *Asm) MovAbs(dst Reg, v uint64) {
 		a.fail("register %d", dst)
 		return
 	}
-	a.prefixes(&enc{w: true, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
+	a.prefixes(enc{encFlags: encFlags{w: true}, op: o1(0xB8 + byte(dst&7))}, 0, 0, byte(dst))
 	a.imm64(v)
 }
 
@@ -142,7 +142,7 @@ func (a *Asm) Load(w Width, dst Reg, m Mem) {
 	case W32:
 		a.rm(enc{op: o1(0x8B)}, byte(dst), m, 0)
 	case W64:
-		a.rm(enc{w: true, op: o1(0x8B)}, byte(dst), m, 0)
+		a.rm(enc{encFlags: encFlags{w: true}, op: o1(0x8B)}, byte(dst), m, 0)
 	default:
 		a.fail("width %d", w)
 	}
@@ -156,7 +156,7 @@ func (a *Asm) LoadSX(w Width, from Width, dst Reg, m Mem) {
 		a.fail("sign-extending load into width %d", w)
 		return
 	}
-	e := enc{w: w == W64}
+	e := enc{encFlags: encFlags{w: w == W64}}
 	switch from {
 	case W8:
 		e.op = o2(0x0F, 0xBE)
@@ -206,7 +206,7 @@ func (a *Asm) MovZX(w Width, from Width, dst, src Reg) {
 		a.fail("zero-extension from width %d to %d", from, w)
 		return
 	}
-	e := enc{p66: w == W16}
+	e := enc{encFlags: encFlags{p66: w == W16}}
 	switch from {
 	case W8:
 		e.op = o2(0x0F, 0xB6)
@@ -230,7 +230,7 @@ func (a *Asm) MovSX(w Width, from Width, dst, src Reg) {
 		a.fail("sign-extension from width %d to %d", from, w)
 		return
 	}
-	e := enc{p66: w == W16, w: w == W64}
+	e := enc{encFlags: encFlags{p66: w == W16, w: w == W64}}
 	switch from {
 	case W8:
 		e.op = o2(0x0F, 0xBE)
@@ -291,7 +291,7 @@ func (a *Asm) Alu(op AluOp, w Width, dst, src Reg) {
 func (a *Asm) aluImmEnc(w Width, v int32, force bool) (e enc, short, ok bool) {
 	switch w {
 	case W8:
-		return enc{force: force, op: o1(0x80)}, false, true
+		return enc{encFlags: encFlags{force: force}, op: o1(0x80)}, false, true
 	case W16:
 		short = fitsInt8(int64(int16(v)))
 	default:
@@ -505,7 +505,7 @@ func (a *Asm) IMulImm(w Width, dst, src Reg, v int32) {
 // of rax, ahead of IDiv.
 func (a *Asm) SignExtendAX(w Width) {
 	if e, ok := a.wenc2(w, 0, o1(0x99)); ok {
-		a.prefixes(&e, 0, 0, 0)
+		a.prefixes(e, 0, 0, 0)
 	}
 }
 
@@ -515,7 +515,7 @@ func (a *Asm) Setcc(c Cond, dst Reg) {
 		a.fail("condition %d", c)
 		return
 	}
-	a.rr(enc{force: isByteRex(dst), op: o2(0x0F, 0x90|byte(c))}, 0, byte(dst))
+	a.rr(enc{encFlags: encFlags{force: isByteRex(dst)}, op: o2(0x0F, 0x90|byte(c))}, 0, byte(dst))
 }
 
 // Cmov emits cmov<c> dst, src (0F 40+c /r).
@@ -556,7 +556,7 @@ func (a *Asm) Bswap(w Width, r Reg) {
 		a.fail("bswap width %d register %d", w, r)
 		return
 	}
-	a.prefixes(&enc{w: w == W64, op: o2(0x0F, 0xC8|byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(enc{encFlags: encFlags{w: w == W64}, op: o2(0x0F, 0xC8|byte(r&7))}, 0, 0, byte(r))
 }
 
 // ---- Stack and control ----
@@ -567,7 +567,7 @@ func (a *Asm) Push(r Reg) {
 		a.fail("register %d", r)
 		return
 	}
-	a.prefixes(&enc{op: o1(0x50 | byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(enc{op: o1(0x50 | byte(r&7))}, 0, 0, byte(r))
 }
 
 // Pop emits pop r (58+r).
@@ -576,7 +576,7 @@ func (a *Asm) Pop(r Reg) {
 		a.fail("register %d", r)
 		return
 	}
-	a.prefixes(&enc{op: o1(0x58 | byte(r&7))}, 0, 0, byte(r))
+	a.prefixes(enc{op: o1(0x58 | byte(r&7))}, 0, 0, byte(r))
 }
 
 // PushImm emits push imm, sign-extended to 64 bits (6A ib or 68 id).

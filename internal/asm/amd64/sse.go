@@ -273,7 +273,7 @@ const (
 
 // sseEnc returns the prefix, escape and opcode of op, with REX.W if w.
 func sseEnc(op SSEOp, w bool) enc {
-	e := enc{w: w}
+	e := enc{encFlags: encFlags{w: w}}
 	switch op >> ssePfxShift & 3 {
 	case 1:
 		e.p66 = true
@@ -375,7 +375,7 @@ func (a *Asm) gprX(w Width, pfx byte, op byte) (enc, bool) {
 		a.fail("width %d between a general and an xmm register", w)
 		return enc{}, false
 	}
-	e := enc{w: w == W64, op: o2(0x0F, op)}
+	e := enc{encFlags: encFlags{w: w == W64}, op: o2(0x0F, op)}
 	if pfx == 0x66 {
 		e.p66 = true
 	} else {
@@ -431,11 +431,11 @@ func scalarPfx(double bool) byte {
 func (a *Asm) Pextr(w Width, dst Reg, src XReg, lane uint8) {
 	switch w {
 	case W8:
-		a.rr(enc{p66: true, op: o3(0x0F, 0x3A, 0x14)}, byte(src), byte(dst))
+		a.rr(enc{encFlags: encFlags{p66: true}, op: o3(0x0F, 0x3A, 0x14)}, byte(src), byte(dst))
 	case W16:
-		a.rr(enc{p66: true, op: o2(0x0F, 0xC5)}, byte(dst), byte(src))
+		a.rr(enc{encFlags: encFlags{p66: true}, op: o2(0x0F, 0xC5)}, byte(dst), byte(src))
 	case W32, W64:
-		a.rr(enc{p66: true, w: w == W64, op: o3(0x0F, 0x3A, 0x16)}, byte(src), byte(dst))
+		a.rr(enc{encFlags: encFlags{p66: true, w: w == W64}, op: o3(0x0F, 0x3A, 0x16)}, byte(src), byte(dst))
 	default:
 		a.fail("pextr width %d", w)
 		return
@@ -449,11 +449,11 @@ func (a *Asm) Pextr(w Width, dst Reg, src XReg, lane uint8) {
 func (a *Asm) Pinsr(w Width, dst XReg, src Reg, lane uint8) {
 	switch w {
 	case W8:
-		a.rr(enc{p66: true, op: o3(0x0F, 0x3A, 0x20)}, byte(dst), byte(src))
+		a.rr(enc{encFlags: encFlags{p66: true}, op: o3(0x0F, 0x3A, 0x20)}, byte(dst), byte(src))
 	case W16:
-		a.rr(enc{p66: true, op: o2(0x0F, 0xC4)}, byte(dst), byte(src))
+		a.rr(enc{encFlags: encFlags{p66: true}, op: o2(0x0F, 0xC4)}, byte(dst), byte(src))
 	case W32, W64:
-		a.rr(enc{p66: true, w: w == W64, op: o3(0x0F, 0x3A, 0x22)}, byte(dst), byte(src))
+		a.rr(enc{encFlags: encFlags{p66: true, w: w == W64}, op: o3(0x0F, 0x3A, 0x22)}, byte(dst), byte(src))
 	default:
 		a.fail("pinsr width %d", w)
 		return
@@ -466,11 +466,11 @@ func (a *Asm) Pinsr(w Width, dst XReg, src Reg, lane uint8) {
 func (a *Asm) PinsrLoad(w Width, dst XReg, m Mem, lane uint8) {
 	switch w {
 	case W8:
-		a.rm(enc{p66: true, op: o3(0x0F, 0x3A, 0x20)}, byte(dst), m, 1)
+		a.rm(enc{encFlags: encFlags{p66: true}, op: o3(0x0F, 0x3A, 0x20)}, byte(dst), m, 1)
 	case W16:
-		a.rm(enc{p66: true, op: o2(0x0F, 0xC4)}, byte(dst), m, 1)
+		a.rm(enc{encFlags: encFlags{p66: true}, op: o2(0x0F, 0xC4)}, byte(dst), m, 1)
 	case W32, W64:
-		a.rm(enc{p66: true, w: w == W64, op: o3(0x0F, 0x3A, 0x22)}, byte(dst), m, 1)
+		a.rm(enc{encFlags: encFlags{p66: true, w: w == W64}, op: o3(0x0F, 0x3A, 0x22)}, byte(dst), m, 1)
 	default:
 		a.fail("pinsr width %d", w)
 		return
@@ -493,19 +493,19 @@ func (a *Asm) PextrStore(w Width, m Mem, src XReg, lane uint8) {
 		a.fail("pextr width %d", w)
 		return
 	}
-	a.rm(enc{p66: true, w: w == W64, op: o3(0x0F, 0x3A, c)}, byte(src), m, 1)
+	a.rm(enc{encFlags: encFlags{p66: true, w: w == W64}, op: o3(0x0F, 0x3A, c)}, byte(src), m, 1)
 	a.byte1(lane)
 }
 
 // VLoad256 emits vmovdqu ymm dst, [m] (VEX.256.F3.0F 6F): 32 bytes, of
 // any alignment. Only code whose host has AVX enabled may use it.
 func (a *Asm) VLoad256(dst XReg, m Mem) {
-	a.rm(enc{vex256: true, pfx: 0xF3, op: o1(0x6F)}, byte(dst), m, 0)
+	a.rm(enc{encFlags: encFlags{vex256: true}, pfx: 0xF3, op: o1(0x6F)}, byte(dst), m, 0)
 }
 
 // VStore256 emits vmovdqu [m], ymm src (VEX.256.F3.0F 7F).
 func (a *Asm) VStore256(m Mem, src XReg) {
-	a.rm(enc{vex256: true, pfx: 0xF3, op: o1(0x7F)}, byte(src), m, 0)
+	a.rm(enc{encFlags: encFlags{vex256: true}, pfx: 0xF3, op: o1(0x7F)}, byte(src), m, 0)
 }
 
 // Vzeroupper emits vzeroupper (VEX.128.0F 77), which code that used the
