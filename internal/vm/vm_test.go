@@ -102,12 +102,12 @@ func TestVM_Run_SumOverMemory(t *testing.T) {
 		a.Alu(amd64.AluXor, amd64.W32, amd64.RCX, amd64.RCX) // xor ecx, ecx   ; index
 		loop, done := a.NewLabel(), a.NewLabel()
 		a.Bind(loop)
-		a.Alu(amd64.AluCmp, amd64.W64, amd64.RCX, amd64.RDI)                                                 // cmp rcx, rdi
-		a.Jcc(amd64.CondAE, done)                                                                            // jae done
-		a.Load(amd64.W32, amd64.RDX, amd64.Mem{Base: amd64.RSI, Index: amd64.RCX, Scale: 4, HasIndex: true}) // mov edx, [rsi+rcx*4]
-		a.Alu(amd64.AluAdd, amd64.W64, amd64.RAX, amd64.RDX)                                                 // add rax, rdx
-		a.Inc(amd64.W64, amd64.RCX)                                                                          // inc rcx
-		a.Jmp(loop)                                                                                          // jmp loop
+		a.Alu(amd64.AluCmp, amd64.W64, amd64.RCX, amd64.RDI)               // cmp rcx, rdi
+		a.Jcc(amd64.CondAE, done)                                          // jae done
+		a.Load(amd64.W32, amd64.RDX, amd64.MI(amd64.RSI, amd64.RCX, 4, 0)) // mov edx, [rsi+rcx*4]
+		a.Alu(amd64.AluAdd, amd64.W64, amd64.RAX, amd64.RDX)               // add rax, rdx
+		a.Inc(amd64.W64, amd64.RCX)                                        // inc rcx
+		a.Jmp(loop)                                                        // jmp loop
 		a.Bind(done)
 		a.MovRR(amd64.W64, amd64.RDI, amd64.RAX) // mov rdi, rax
 		hypercall(a, report)                     // mov eax, 1; out 0xf0, al

@@ -465,7 +465,7 @@ func TestFinishErrors(t *testing.T) {
 		{"rsp index", func(a *Asm) { a.Load(W64, RAX, MI(RAX, RSP, 1, 0)) }},
 		{"bad scale", func(a *Asm) { a.Load(W64, RAX, MI(RAX, RCX, 3, 0)) }},
 		{"zero scale", func(a *Asm) { a.Store(W32, MI(RAX, RCX, 0, 0), RDX) }},
-		{"rip with index", func(a *Asm) { a.Load(W64, RAX, Mem{RIP: true, HasIndex: true, Index: RCX, Scale: 1}) }},
+		{"rip with index", func(a *Asm) { a.Load(W64, RAX, Mem{RIP: true, MemRegs: MemRegs{HasIndex: true, Index: RCX, Scale: 1}}) }},
 		{"label bound twice", func(a *Asm) { l := a.NewLabel(); a.Bind(l); a.Bind(l) }},
 		{"register 16", func(a *Asm) { a.MovRR(W64, 16, RAX) }},
 		{"xmm 16", func(a *Asm) { a.SSE(Addps, 16, X0) }},
