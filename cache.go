@@ -222,14 +222,29 @@ func (r *Runtime) PrecompileModuleToFile(ctx context.Context, bin []byte, path s
 	if r.isClosed() {
 		return ErrRuntimeClosed
 	}
+	// The module is written into the file while it is decoded and
+	// validated, on a CPU the decoding leaves free.
+	type created struct {
+		out *aot.PrecompiledFile
+		err error
+	}
+	creating := make(chan created, 1)
+	go func() {
+		out, err := aot.CreatePrecompiled(path, aot.BuildID(), p.CodeKey(), bin)
+		creating <- created{out, err}
+	}()
 	m, err := r.decode(bin)
+	c := <-creating
 	if err != nil {
+		if c.err == nil {
+			c.out.Abort()
+		}
 		return err
 	}
-	out, err := aot.CreatePrecompiled(path, aot.BuildID(), p.CodeKey(), bin)
-	if err != nil {
-		return err
+	if c.err != nil {
+		return c.err
 	}
+	out := c.out
 	n, err := fc.CompileToFile(m, out.File(), out.CodeOffset())
 	if err != nil {
 		out.Abort()
