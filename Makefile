@@ -1,7 +1,7 @@
 # Build and test entry points; README.md documents them.
 GO ?= go
 
-.PHONY: build run spec test vet fuzz-smoke wasi-conformance examples bench bench-quick bench-cli bench-cpu bench-check
+.PHONY: build run spec test vet pgo fuzz-smoke wasi-conformance examples bench bench-quick bench-cli bench-cpu bench-check
 
 build:
 	$(GO) build -o bin/wasmvisor ./cmd/wasmvisor
@@ -46,7 +46,12 @@ spec: build
 # product's dependencies. BENCHFLAGS passes flags to the harness, e.g.
 # BENCHFLAGS='-run fib2 -rounds 3' or BENCHFLAGS='-save run.json'.
 #
-# bench: every sightglass program on wasmvisor's default tier (compiled
+# # cmd/wasmvisor/default.pgo, the profile go build optimizes the command
+# with: make it again after large changes to the compile or the tiers.
+pgo:
+	bash misc/pgo.sh
+
+bench: every sightglass program on wasmvisor's default tier (compiled
 # on x86-64) and wazero's compiler, in-process, rounds chosen per program
 # (BENCHFLAGS='-engines wasmvisor-interp,wazero-interp' for the
 # interpreters: hours, wazero's takes minutes a run on the slow ones).

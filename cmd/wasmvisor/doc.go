@@ -25,4 +25,7 @@
 // Run 'wasmvisor <command> -h' for a command's options. Exit statuses
 // follow wasmtime: a program's own proc_exit code, 134 after a trap, 1
 // for an error before the program starts, and 2 for a usage error.
+//
+// WASMVISOR_CPUPROFILE=FILE writes a CPU profile of the command to FILE,
+// for go tool pprof.
 package main

@@ -41,7 +41,10 @@ func main() {
 	// EPIPE, as in wasmtime, instead of the runtime dying of SIGPIPE
 	// without a word.
 	signal.Ignore(syscall.SIGPIPE)
-	os.Exit(Main(os.Args[1:]))
+	stopProfile := startCPUProfile()
+	code := Main(os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
 
 // Main runs the CLI with args (without the program name) and returns the
