@@ -255,7 +255,7 @@ var plainImm = func() (t [256]ImmKind) {
 // Most instructions are a one-byte opcode with no immediate or with
 // small indices, offsets or constants; Next decodes those itself and
 // leaves everything else, errors included, to next. Both decode the
-// same bytes the same way (FuzzReader_Next).
+// same bytes the same way (FuzzReader).
 func (r *Reader) Next(in *Instr) error {
 	code, pos := r.code, r.pos
 	if uint(pos) >= uint(len(code)) {

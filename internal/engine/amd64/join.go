@@ -58,9 +58,9 @@ func (g *gen) join(arena *codeArena) error {
 	}
 	var (
 		// The placing goroutine runs only when a worker's CPU lets it:
-		// with a few pieces of room, the workers soon waited on it
-		// (a tenth of the Go compiler's compile on two CPUs). The code
-		// the pieces hold is bounded by ahead, not by this room.
+		// with a few pieces of room, the workers waited on it (a
+		// quarter of a CPU-second of the Go compiler's compile). The
+		// code the pieces hold is bounded by ahead, not by this room.
 		pieces = make(chan *piece, 256)
 		genErr error
 		ahead  aheadOf
