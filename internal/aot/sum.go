@@ -28,7 +28,12 @@ func pieceDigests(r io.ReaderAt, off, n int64) ([]byte, error) {
 			start, end := i*sumPiece, min(n, (i+1)*sumPiece)
 			for at := start; at < end; {
 				k := min(int64(len(buf)), end-at)
-				if _, err := r.ReadAt(buf[:k], off+at); err != nil {
+				// A ReaderAt may report io.EOF with the bytes it
+				// was asked for; only a short read fails.
+				if got, err := r.ReadAt(buf[:k], off+at); int64(got) < k {
+					if err == nil || err == io.EOF {
+						err = io.ErrUnexpectedEOF
+					}
 					return err
 				}
 				h.Write(buf[:k])

@@ -3,6 +3,7 @@ package aot
 import (
 	"bytes"
 	"crypto/sha256"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ func TestPieceDigests(t *testing.T) {
 		got, err := pieceDigests(bytes.NewReader(append([]byte("head"), b...)), 4, int64(n))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%d bytes read at 4: digests differ (%v)", n, err)
+		}
+		if got, err := pieceDigests(eofAtEnd{bytes.NewReader(b)}, 0, int64(n)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%d bytes, io.EOF with the last bytes: digests differ (%v)", n, err)
 		}
 		if _, err := pieceDigests(bytes.NewReader(b), 0, int64(n)+1); err == nil {
 			t.Errorf("%d bytes read as %d: no error", n, n+1)
@@ -95,4 +99,16 @@ func TestChecksums_LargeDamage(t *testing.T) {
 	if matches, _ := filepath.Glob(path); len(matches) != 0 {
 		t.Errorf("damaged entry left in place")
 	}
+}
+
+// eofAtEnd reports io.EOF with a read that reaches the end, as
+// io.ReaderAt allows.
+type eofAtEnd struct{ r *bytes.Reader }
+
+func (e eofAtEnd) ReadAt(b []byte, off int64) (int, error) {
+	n, err := e.r.ReadAt(b, off)
+	if err == nil && off+int64(n) == e.r.Size() {
+		err = io.EOF
+	}
+	return n, err
 }
