@@ -146,11 +146,10 @@ func Compile(m *wasm.Module) (*Module, error) {
 // EachOn translates every function m defines on up to workers
 // goroutines (see Workers), the caller's among them, and hands each
 // result to yield on the goroutine that translated it, as soon as it is
-// done. Each
-// goroutine calls newYield once, on itself, for the yield it uses, so
-// that a consumer keeps its workspace per goroutine: translation and
-// what the consumer makes of it (machine code) then both run on every
-// CPU. Nothing is kept after yield returns (the Func and its slices
+// done. Each goroutine calls newYield once, on itself, for the yield it
+// uses, so that a consumer keeps its workspace per goroutine:
+// translation and what the consumer makes of it (machine code) then both
+// run on every CPU. Nothing is kept after yield returns (the Func and its slices
 // are reused), and the Funcs have no Module. The first error, from the
 // translator or from a yield, stops the work and is returned; stopped,
 // where not nil, is called when it happens, so that a yield that waits
