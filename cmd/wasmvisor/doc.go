@@ -27,5 +27,7 @@
 // for an error before the program starts, and 2 for a usage error.
 //
 // WASMVISOR_CPUPROFILE=FILE writes a CPU profile of the command to FILE,
-// for go tool pprof.
+// for go tool pprof. WASMVISOR_PERFMAP=1 writes /tmp/perf-PID.map, which
+// names the compiled tier's code for Linux perf: 'perf record' of a run
+// then shows the program's own functions.
 package main

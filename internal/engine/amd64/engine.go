@@ -115,6 +115,7 @@ func newModule(t *Target, m *wasm.Module, mem *execMem, funcs []funcCode, slow [
 	}
 	slices.SortFunc(mod.byAddr, func(x, y int32) int { return cmp.Compare(funcs[x].start, funcs[y].start) })
 	register(mod)
+	writePerfMap(mod, m)
 	return mod
 }
 
