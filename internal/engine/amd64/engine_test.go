@@ -544,11 +544,17 @@ func loopModule(t testing.TB, s *store.Store) *wasm.Module {
 					wget(1), wi32(4), wop(wasm.OpI32Add), wi32(0xfffc), wop(wasm.OpI32And), wset(1),
 					wi32(1), wbrIf(0), wend)},
 			/* 6 */ {name: "nested", body: wcode(wloop(wvoid), wloop(wvoid), wblock(wvoid), wbr(1), wend, wend, wend)},
+			// Closed as Go's compiler closes loops: a constant state and
+			// a jump back to a br_table on it (see gen.threaded).
+			/* 7 */ {name: "dispatch", locals: []wasm.LocalGroup{{Count: 1, Type: vI32}},
+				body: wcode(wloop(wvoid), wblock(wvoid), wblock(wvoid), wget(0), wop(wasm.OpBrTable), []byte{1, 0, 1}, wend,
+					wcall(3), wi32(1), wset(0), wbr(1), wend,
+					wi32(0), wset(0), wbr(0), wend)},
 		},
 	}.build(t)
 }
 
-var loopExports = []string{"spin", "calls", "host calls", "memory loop", "nested"}
+var loopExports = []string{"spin", "calls", "host calls", "memory loop", "nested", "dispatch"}
 
 // TestEngineDeadline checks that a guest that never returns stops with
 // a timeout trap soon after its context's deadline.

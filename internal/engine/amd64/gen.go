@@ -1019,7 +1019,21 @@ func (g *gen) instr(in *ir.Instr) {
 	case ir.OpUnreachable:
 		g.trapAlways(api.TrapUnreachable)
 	case ir.OpJmp:
-		a.Jmp(g.branchTo(in.Target(g.pc)))
+		t := in.Target(g.pc)
+		if e, ok := g.threaded(t); ok {
+			if traceThreaded != nil {
+				traceThreaded(g.fn, g.pc)
+			}
+			if g.loopEnd[t] == 0 || !g.t.PollInterrupts {
+				a.Jmp(g.labels[e])
+				break
+			}
+			// The poll the br_table's loop head makes; an interrupt
+			// takes the jump the long way, through it.
+			a.AluMemImm(asm.AluCmp, asm.W32, asm.M(rCtx, ctxInterrupt), 0)
+			a.Jcc(asm.CondE, g.labels[e])
+		}
+		a.Jmp(g.branchTo(t))
 	case ir.OpBrTable:
 		g.brTable(in)
 	case ir.OpBrTableEntry:
@@ -1142,16 +1156,55 @@ func (g *gen) step(in *ir.Instr) {
 	g.returnAddr(s.offset)
 }
 
+// threaded returns where a jump to t ends when t is a br_table whose
+// index the instruction before the jump set to a constant: code from
+// Go's compiler closes each of its loops so, through the br_table that
+// dispatches on its resume point at the function's head, and jumping
+// straight to the entry saves that dispatch's indirect jump. The
+// constant is still stored (the jump flushes it), so the entry is
+// reached with the frame the br_table would have left.
+func (g *gen) threaded(t int) (int, bool) {
+	code, pc := g.fn.Code, g.pc
+	if pc == 0 || g.labels[pc] != nil || g.loop != nil || t >= len(code) || code[t].Op != ir.OpBrTable {
+		return 0, false
+	}
+	set := &code[pc-1]
+	if set.Op != ir.OpConst || set.A != code[t].B {
+		return 0, false
+	}
+	k := t + 1 + int(min(uint64(uint32(set.Imm)), uint64(code[t].C)))
+	e := code[k].Target(k)
+	// Never into a loop whose slots are pinned but at its head.
+	for i := range g.regions {
+		r := &g.regions[i]
+		if t >= r.head && t < r.end || e > r.head && e < r.end {
+			return 0, false
+		}
+	}
+	return e, true
+}
+
+// traceThreaded, when set (by tests), is told of each jump threaded.
+var traceThreaded func(fn *ir.Func, pc int)
+
 // brTable jumps through a table of the entries' targets, relative to
 // the table; an index past the last entry takes the last, the default.
 func (g *gen) brTable(in *ir.Instr) {
 	a := &g.a
 	n := int(in.C) // labels; entry n is the default
 	g.ld(asm.W32, asm.RAX, in.B)
+	entries := g.fn.Code[g.pc+1 : g.pc+2+n]
+	if in.B < g.fn.ParamSlots && n > 0 {
+		// A switch on an argument: code from Go's compiler starts each
+		// function with one on the point to resume at, which is 0 but
+		// when a goroutine's stack is rebuilt. Taking entry 0 before the
+		// table spares a call the table's load and indirect jump.
+		a.Test(asm.W32, asm.RAX, asm.RAX)
+		a.Jcc(asm.CondE, g.branchTo(entries[0].Target(g.pc+1)))
+	}
 	a.MovImm(asm.W32, asm.RCX, uint64(n))
 	a.Alu(asm.AluCmp, asm.W32, asm.RAX, asm.RCX)
 	a.Cmov(asm.CondA, asm.W32, asm.RAX, asm.RCX)
-	entries := g.fn.Code[g.pc+1 : g.pc+2+n]
 	table := a.NewLabel()
 	a.JmpTable(asm.RAX, asm.RCX, table)
 	a.AlignTo(4)
