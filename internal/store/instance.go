@@ -373,6 +373,14 @@ type Global struct {
 	Ref *Function
 }
 
+// GlobalKeeper is engine state that holds the live values of some of
+// its instance's globals, those no other module or host can reach, and
+// writes them into their Global records when asked: the engine does so
+// when a call from Go ends, and Capture before it reads them.
+type GlobalKeeper interface {
+	FlushGlobals()
+}
+
 // SetRef stores a reference value in a reference-typed global.
 func (g *Global) SetRef(v uint64) {
 	g.Val = v
@@ -416,7 +424,9 @@ type Instance struct {
 	// Data is the embedding layer's per-instance data.
 	Data any
 	// EngineState is the engine's per-instance data (the compiled tier's
-	// state block), kept reachable as long as the instance.
+	// state block), kept reachable as long as the instance. If it is a
+	// GlobalKeeper, the values of some globals live there while code
+	// runs.
 	EngineState any
 
 	closed atomic.Bool

@@ -106,6 +106,9 @@ func (inst *Instance) Capture(mk TableMark) (_ *Snapshot, err error) {
 			return nil, fmt.Errorf("table %d changed during initialization; a snapshot keeps memories and globals only", i)
 		}
 	}
+	if k, ok := inst.EngineState.(GlobalKeeper); ok {
+		k.FlushGlobals()
+	}
 	snap := &Snapshot{}
 	defer func() {
 		if err != nil {

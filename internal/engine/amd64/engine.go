@@ -108,7 +108,7 @@ func (e *Engine) CompileModule(m *wasm.Module) (*Module, error) {
 // newModule registers the module that mem's code, funcs and slow make
 // for m, to run on target t.
 func newModule(t *Target, m *wasm.Module, mem *execMem, funcs []funcCode, slow []slowInstr) *Module {
-	mod := &Module{t: t, mem: mem, funcs: funcs, slow: slow, layout: layoutOf(m), numImported: m.NumImportedFuncs()}
+	mod := &Module{t: t, mem: mem, funcs: funcs, slow: slow, layout: layoutOf(t, m), numImported: m.NumImportedFuncs()}
 	mod.byAddr = make([]int32, len(funcs))
 	for i := range mod.byAddr {
 		mod.byAddr[i] = int32(i)
@@ -271,7 +271,11 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	c.nativeLim = c.stacks.nativeBase() + nativeSlack
 	top := c.stacks.nativeTop() - 16
 	*ptrAt[uintptr](top) = code.mod.mem.addr(0)
-	if err := cs.run(top); err != nil {
+	err = cs.run(top)
+	if st, ok := f.Instance.EngineState.(*instanceState); ok && len(st.mod.layout.inlined) > 0 {
+		st.FlushGlobals()
+	}
+	if err != nil {
 		return err
 	}
 	copy(stack, frame[:f.ResultSlots])

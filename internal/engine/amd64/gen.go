@@ -165,7 +165,7 @@ func generate(t *Target, m *wasm.Module) (mem *execMem, funcs []funcCode, slow [
 // file's mapping then hands finished code and tables to the file as it
 // goes.
 func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, error)) (mem *execMem, funcs []funcCode, slow []slowInstr, err error) {
-	g := &gen{t: t, m: m, l: layoutOf(m)}
+	g := &gen{t: t, m: m, l: layoutOf(t, m)}
 	// About six bytes of machine code per byte of WebAssembly code
 	// (measured on the Go compiler and the sightglass programs); only
 	// address space is reserved, so the margin costs nothing, and code
@@ -1100,6 +1100,18 @@ func (g *gen) instr(in *ir.Instr) {
 		g.st(asm.W64, in.A, asm.RAX)
 		g.keepSlots = true
 	case ir.OpGlobalGet:
+		g.keepSlots = true
+		if g.l.inlines(in.B) {
+			at := asm.M(rVM, g.l.global(in.B))
+			if i, ok := g.into(in.A); ok {
+				a.Load(asm.W64, slotRegs[i], at)
+				g.wrote(i, asm.W64)
+			} else {
+				a.Load(asm.W64, asm.RAX, at)
+				g.st(asm.W64, in.A, asm.RAX)
+			}
+			break
+		}
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.B)))
 		a.Load(asm.W64, asm.RAX, asm.M(asm.RAX, offGlobalVal))
 		g.st(asm.W64, in.A, asm.RAX)
@@ -1109,6 +1121,16 @@ func (g *gen) instr(in *ir.Instr) {
 		a.SSELoad(asm.Movdqu, asm.X0, asm.M(asm.RAX, offGlobalVal))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpGlobalSet:
+		g.keepSlots = true
+		if g.l.inlines(in.A) {
+			r, ok := g.operand(in.B)
+			if !ok {
+				r = asm.RCX
+				g.ld(asm.W64, r, in.B)
+			}
+			a.Store(asm.W64, asm.M(rVM, g.l.global(in.A)), r)
+			break
+		}
 		g.ld(asm.W64, asm.RCX, in.B)
 		a.Load(asm.W64, asm.RAX, asm.M(rVM, g.l.global(in.A)))
 		a.Store(asm.W64, asm.M(asm.RAX, offGlobalVal), asm.RCX)

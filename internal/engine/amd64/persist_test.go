@@ -124,7 +124,7 @@ func checkLoaded(t *testing.T, e *Engine, m *wasm.Module, compiled *Module, load
 	t.Helper()
 	lm := loaded.(*Module)
 	if !reflect.DeepEqual(lm.funcs, compiled.funcs) || !reflect.DeepEqual(lm.slow, compiled.slow) ||
-		string(lm.mem.b) != string(compiled.mem.b) || lm.layout != compiled.layout || lm.numImported != compiled.numImported {
+		string(lm.mem.b) != string(compiled.mem.b) || !reflect.DeepEqual(lm.layout, compiled.layout) || lm.numImported != compiled.numImported {
 		t.Fatal("loaded module differs from the compiled one")
 	}
 	if len(lm.slow) == 0 {

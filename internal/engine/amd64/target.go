@@ -34,6 +34,15 @@ type Target struct {
 	// CPU and the operating system have AVX; a micro-VM's guest runs
 	// with only the SSE state enabled.
 	AVX bool
+	// InlineGlobals keeps the value of each numeric global that no other
+	// module or host can reach (defined, not exported) in the state
+	// block itself, where global.get is one load from R14 rather than
+	// two: the stack pointer of code from Go's compiler is such a
+	// global, read by nearly every function. The store's record of it is
+	// brought up to date when a call from Go ends and before a snapshot
+	// (instanceState.FlushGlobals). In a micro-VM the block is the guest's
+	// copy, refreshed at every exit, and keeps the records' addresses.
+	InlineGlobals bool
 	// ValueGuard is the size of the guard after the value stack when
 	// CheckStack is off: a function whose frame is at least as large is
 	// checked all the same, since it could reach past the guard.
@@ -69,6 +78,7 @@ var InProcess = &Target{
 	CheckBounds:        true,
 	PollInterrupts:     true,
 	CheckStack:         true,
+	InlineGlobals:      true,
 	AVX:                cpu.X86.HasAVX,
 	emitEntry:          emitInProcessEntry,
 	emitExitStub:       emitExitStub,
