@@ -50,6 +50,32 @@ Jmp ->4
 Mov a=1 b=0 c=0 imm=0
 Mov a=0 b=1 c=0 imm=0
 Return a=0 b=0 c=0 imm=0`},
+		{"Go's boolean test folds into one branch",
+			fn{params: vt(wasm.ValueTypeI64), results: vt(i32), body: code(
+				lget(0), op(wasm.OpI64Eqz), op(wasm.OpI64ExtendI32U), op(wasm.OpI64Eqz), op(wasm.OpI32Eqz),
+				iff(ti32), i32c(7), els, i32c(9), end)},
+			`
+BrIfI64NeI ->3 b=0 c=0 imm=0
+Const a=1 b=0 c=0 imm=7
+Jmp ->4
+Const a=1 b=0 c=0 imm=9
+Mov a=0 b=1 c=0 imm=0
+Return a=0 b=0 c=0 imm=0`},
+		{"eqz of a comparison is its inverse",
+			fn{params: vt(i32, i32), results: vt(i32), body: code(
+				lget(0), lget(1), op(wasm.OpI32LtU), op(wasm.OpI32Eqz))},
+			`
+I32GeU a=0 b=0 c=1 imm=0
+Return a=0 b=0 c=0 imm=0`},
+		{"eqz of a value computed earlier stays",
+			fn{params: vt(i32, i32), results: vt(i32, i32), body: code(
+				lget(0), lget(1), op(wasm.OpI32LtU), lget(0), op(wasm.OpI32Eqz))},
+			`
+I32LtU a=2 b=0 c=1 imm=0
+I32Eqz a=3 b=0 c=0 imm=0
+Mov a=1 b=3 c=0 imm=0
+Mov a=0 b=2 c=0 imm=0
+Return a=0 b=0 c=0 imm=0`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
