@@ -292,6 +292,18 @@ func (g *gen) alu(op asm.AluOp, is64 bool, in *ir.Instr, imm bool) {
 // reading b where a register holds it.
 func (g *gen) cmpOperands(w asm.Width, in *ir.Instr, imm bool) {
 	r, ok := g.operand(in.B)
+	if imm && fitsImm(w, in.Imm) {
+		// A comparison with zero tests the register; a slot in memory
+		// is compared where it is, not loaded first.
+		switch {
+		case ok && (in.Imm == 0 || w == asm.W32 && uint32(in.Imm) == 0):
+			g.a.Test(w, r, r)
+			return
+		case !ok:
+			g.a.AluMemImm(asm.AluCmp, w, slot(in.B), int32(in.Imm))
+			return
+		}
+	}
 	if !ok {
 		r = asm.RAX
 		g.ld(w, r, in.B)
