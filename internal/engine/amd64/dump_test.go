@@ -62,13 +62,19 @@ func TestDumpCode(t *testing.T) {
 		}
 		fmt.Printf("== func %d %s: %d bytes, %d instructions\n", fn.index, name, fc.end-fc.start, len(fn.marks))
 		ms, lines := fn.marks, fn.text
+		// The prologue, before the first instruction's mark.
+		ms = append([]mark{{pc: -1}}, ms...)
 		for k, mk := range ms {
 			// The marks are offsets in the function's piece (join.go).
 			end := int(fc.end)
 			if k+1 < len(ms) {
 				end = int(fc.start) + ms[k+1].off
 			}
-			fmt.Printf("%s\n", lines[mk.pc+1])
+			if mk.pc < 0 {
+				fmt.Printf("prologue\n")
+			} else {
+				fmt.Printf("%s\n", lines[mk.pc+1])
+			}
 			for off := int(fc.start) + mk.off; off < end; {
 				inst, err := x86asm.Decode(code[off:end], 64)
 				if err != nil {

@@ -127,7 +127,10 @@ type gen struct {
 	loop    *loopRegion
 	// lenFree says that the memory's length register is the cache's
 	// too, inside a loop that spares it (see cacheN).
-	lenFree   bool
+	lenFree bool
+	// probe, when set (by writeback.go's init), is told of every slot a
+	// template reads.
+	probe     func(s uint32)
 	checks    passedChecks
 	loopExits []loopExit
 	loopEnd   []int32
@@ -528,6 +531,9 @@ func slotIndex(r asm.Reg) int {
 // slotRegs, or, as the first thing an instruction emits, the register
 // the previous instruction stored its result from.
 func (g *gen) holding(s uint32) (asm.Reg, asm.Width, bool) {
+	if g.probe != nil {
+		g.probe(s)
+	}
 	if n := g.a.Len(); g.cacheEnd == n && g.instrStart == n && g.cacheSlot == s {
 		return g.cacheReg, g.cacheW, true
 	}
@@ -1013,6 +1019,7 @@ func (g *gen) instr(in *ir.Instr) {
 	case in.Op == ir.OpReturn:
 		g.flushResults()
 	case !g.lazy:
+		g.dropConsumed(in)
 		g.flush()
 	}
 	switch op := in.Op; op {
@@ -1148,6 +1155,36 @@ func (g *gen) instr(in *ir.Instr) {
 	default:
 		if !g.native(in) {
 			g.step(in)
+		}
+	}
+}
+
+// dropConsumed forgets, before a conditional branch or a br_table is
+// translated, that the slot registers holding its operands are dirty
+// when those are operand-stack slots: the branch pops them, so neither
+// of its ways reads them before writing them again, and storing them
+// would be wasted (Go's code tests a comparison's result so at nearly
+// every branch). The registers keep the values for the branch itself.
+func (g *gen) dropConsumed(in *ir.Instr) {
+	op := in.Op
+	var b, c bool // whether B, C are operands
+	switch {
+	case op == ir.OpBrTable || op >= ir.OpBrIfNez32 && op <= ir.OpBrIfEqz64:
+		b = true
+	case op < ir.OpScalarEnd && cmpOf[op].family != 0:
+		f := &cmpFamilies[cmpOf[op].family-1]
+		b, c = f.branch, f.branch && !f.imm
+	}
+	stack := g.fn.ParamSlots + g.fn.LocalSlots
+	for _, s := range [2]struct {
+		slot uint32
+		is   bool
+	}{{in.B, b}, {in.C, c}} {
+		if !s.is || s.slot < stack {
+			continue
+		}
+		if i := g.slots.find(s.slot); i >= 0 && !g.slots.pinned[i] {
+			g.slots.dirty[i] = false
 		}
 	}
 }

@@ -14,21 +14,56 @@ import (
 // that the set follows nativeInt and nativeMem.
 var writeBack [ir.OpScalarEnd]bool
 
+// reads says which fields of a write-back instruction name slots its
+// template reads (readA, readB, readC, readImm), found with the
+// templates as writeBack is.
+var reads [ir.OpScalarEnd]uint8
+
+const (
+	readA = 1 << iota
+	readB
+	readC
+	readImm
+)
+
 func init() {
 	for _, op := range []ir.Opcode{ir.OpMov, ir.OpConst, ir.OpSelect, ir.OpGlobalGet, ir.OpGlobalSet} {
 		writeBack[op] = true
 	}
+	reads[ir.OpMov], reads[ir.OpSelect], reads[ir.OpGlobalSet] = readB, readB|readC|readImm, readB
+	// Fields told apart by their values, which no template treats
+	// specially as constants.
+	const a, b, c, imm = 1 << 20, 1<<20 + 1, 1<<20 + 2, 1<<20 + 3
 	g := &gen{t: InProcess, fn: &ir.Func{}}
+	var seen uint8
+	g.probe = func(s uint32) {
+		switch s {
+		case a:
+			seen |= readA
+		case b:
+			seen |= readB
+		case c:
+			seen |= readC
+		case imm:
+			seen |= readImm
+		}
+	}
 	for op := ir.Opcode(0); op < ir.OpScalarEnd; op++ {
 		if ir.IsBranch(op) || ir.IsControl(op) {
 			continue
 		}
-		in := ir.Instr{Op: op}
+		if writeBack[op] {
+			continue
+		}
+		seen = 0
+		in := ir.Instr{Op: op, A: a, B: b, C: c, Imm: imm}
 		if g.nativeInt(&in) || g.nativeMem(&in) {
 			writeBack[op] = true
+			reads[op] = seen
 		}
 		g.a.Reset()
 		g.traps = g.traps[:0]
+		g.checks.clear()
 	}
 }
 
@@ -55,6 +90,7 @@ func (g *gen) lastReads() {
 	// seen[s] == gen: slot s is written again later in this straight
 	// line, and readAt[s] is the last read before that (-1: none).
 	gen := g.seenGen
+	stack := g.fn.ParamSlots + g.fn.LocalSlots
 	for k := len(code) - 1; k >= 0; k-- {
 		in := &code[k]
 		g.lastRead[k] = -1
@@ -71,6 +107,10 @@ func (g *gen) lastReads() {
 			}
 			g.seen[in.A], g.readAt[in.A] = gen, -1
 		}
+		if in.Op != ir.OpMov {
+			// Operand-stack slots it reads it pops: dead after it.
+			g.pops(in, stack, gen)
+		}
 		g.read(in.B, gen, k)
 		g.read(in.C, gen, k)
 		if !def {
@@ -81,6 +121,35 @@ func (g *gen) lastReads() {
 		}
 	}
 	g.seenGen = gen + 1
+}
+
+// pops notes for lastReads that the operand-stack slots (those from
+// stack on) that in reads are written again right after it, so that it
+// is the last to read the values they hold: the slot form pops an
+// operand when an instruction other than a move (a local.tee keeps its
+// value on the stack) reads it, and pushes into a slot before reading
+// it again. This is what lets a temporary consumed by an instruction
+// that is not the last to write its slot stay unstored.
+func (g *gen) pops(in *ir.Instr, stack, gen uint32) {
+	r := reads[in.Op]
+	n := uint32(len(g.seen))
+	kill := func(s uint32) {
+		if s >= stack && s < n {
+			g.seen[s], g.readAt[s] = gen, -1
+		}
+	}
+	if r&readA != 0 {
+		kill(in.A)
+	}
+	if r&readB != 0 {
+		kill(in.B)
+	}
+	if r&readC != 0 {
+		kill(in.C)
+	}
+	if r&readImm != 0 && in.Imm < uint64(n) {
+		kill(uint32(in.Imm))
+	}
 }
 
 // read notes for lastReads that instruction k may read slot s.

@@ -103,6 +103,53 @@ func TestWriteBackEdges(t *testing.T) {
 		{"store from registers", ii, 0, wb(
 			get, byte(0), get, byte(1), i32, 5, wasm.OpI32Mul, wasm.OpI32Store, byte(2), byte(8),
 			get, byte(0), wasm.OpI32Load, byte(2), byte(8))},
+		// Temporaries an instruction pops are dead after it, but not one
+		// below them that stays on the stack across a branch, nor one a
+		// br_if carries (its move reads it), nor one a local.tee keeps.
+		{"popped and kept temporaries", ii, 1, wb(
+			wasm.OpBlock, byte(tI32),
+			get, byte(0), get, byte(1), wasm.OpI32Add,
+			get, byte(0), i32, 3, wasm.OpI32Mul, tee, byte(2),
+			get, byte(1), i32, 7, wasm.OpI32And, wasm.OpBrIf, byte(0),
+			wasm.OpI32Add, get, byte(2), wasm.OpI32Xor,
+			wasm.OpEnd,
+			get, byte(2), wasm.OpI32Add)},
+		// A local.tee of a temporary that is not the last result: a move
+		// reads it, and it stays on the stack under enough values to
+		// take every slot register before it is read again.
+		{"teed temporary read after evictions", ii, 2, wb(
+			get, byte(0), i32, 3, wasm.OpI32Mul,
+			get, byte(1), i32, 1, wasm.OpI32Add, set, byte(3),
+			tee, byte(2),
+			get, byte(0), i32, 1, wasm.OpI32Add,
+			get, byte(0), i32, 2, wasm.OpI32Mul,
+			get, byte(1), i32, 3, wasm.OpI32Xor,
+			get, byte(1), i32, 4, wasm.OpI32Sub,
+			get, byte(0), get, byte(1), wasm.OpI32Or,
+			get, byte(0), get, byte(3), wasm.OpI32And,
+			get, byte(0), i32, 5, wasm.OpI32Rotl,
+			get, byte(1), i32, 6, wasm.OpI32ShrU,
+			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
+			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
+			get, byte(2), wasm.OpI32Xor)},
+		// A comparison of two temporaries fused into the branch, which
+		// pops both, and a br_table on a temporary.
+		{"branches popping temporaries", ii, 1, wb(
+			wasm.OpBlock, byte(0x40), wasm.OpBlock, byte(0x40),
+			get, byte(0), i32, 5, wasm.OpI32Add, get, byte(1), i32, 9, wasm.OpI32Xor, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+			get, byte(0), get, byte(1), wasm.OpI32Sub, set, byte(2),
+			get, byte(0), i32, 3, wasm.OpI32And, wasm.OpBrTable, byte(2), byte(0), byte(1), byte(0),
+			wasm.OpEnd,
+			get, byte(2), i32, 11, wasm.OpI32Add, set, byte(2),
+			wasm.OpEnd,
+			get, byte(2), get, byte(0), wasm.OpI32Add)},
+		// Go's boolean test: eqz, extend, eqz, eqz and if, folded into
+		// one comparison and its branch.
+		{"negated comparisons", ii, 0, wb(
+			get, byte(0), get, byte(1), wasm.OpI32LtS, wasm.OpI32Eqz,
+			get, byte(0), wasm.OpI64ExtendI32U, wasm.OpI64Eqz, wasm.OpI64ExtendI32U, wasm.OpI64Eqz, wasm.OpI32Eqz,
+			wasm.OpIf, byte(tI32), i32, 100, wasm.OpElse, i32, 200, wasm.OpEnd,
+			wasm.OpI32Add)},
 	}
 	diffEdgeCases(t, cases, [][]uint64{{0, 0}, {1, 2}, {5, 0}, {65532, 1}, {65533, 7}, {0x80000000, 0xffffffff}, {12, 65536}, {7, 3}})
 }
