@@ -74,6 +74,8 @@ type gen struct {
 	exitStub *asm.Label
 	// copyRoutine is the module's memory.copy routine (emitCopyRoutine).
 	copyRoutine *asm.Label
+	// fillRoutine is its memory.fill routine (emitFillRoutine).
+	fillRoutine *asm.Label
 	// sharedExits are stubs for the exits every function makes (traps,
 	// interrupts, calls to Go), by exit code and argument: a site calls
 	// one in five bytes instead of writing both words itself, so
@@ -208,6 +210,7 @@ func generateInto(t *Target, m *wasm.Module, reserve func(n int) (*codeArena, er
 	t.emitExitStub(&g.a)
 	g.emitSharedExits()
 	g.emitCopyRoutine()
+	g.emitFillRoutine()
 
 	g.fnLab = make([]*asm.Label, len(m.Codes))
 	for i := range g.fnLab {

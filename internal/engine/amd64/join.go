@@ -28,7 +28,7 @@ type piece struct {
 
 // pieceRef is a rel32 field at at that must hold target - (at + 4) +
 // add, where target is a defined function (>= 0) or one of the module's
-// routines (refExitStub, refCopyRoutine, refSharedExit-k for
+// routines (refExitStub, refCopyRoutine, refFillRoutine, refSharedExit-k for
 // sharedExitKeys[k]).
 type pieceRef struct {
 	at     int
@@ -39,7 +39,8 @@ type pieceRef struct {
 const (
 	refExitStub    = -1
 	refCopyRoutine = -2
-	refSharedExit  = -3
+	refFillRoutine = -3
+	refSharedExit  = -4
 )
 
 // join translates m's functions on every CPU, each worker translating
@@ -202,6 +203,7 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 	a.UseBuffer(buf[:0])
 	w.exitStub = a.NewExternLabel()
 	w.copyRoutine = a.NewExternLabel()
+	w.fillRoutine = a.NewExternLabel()
 	for k := range w.sharedExits {
 		w.sharedExits[k] = a.NewExternLabel()
 	}
@@ -226,6 +228,7 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 	}
 	ref(w.exitStub, refExitStub)
 	ref(w.copyRoutine, refCopyRoutine)
+	ref(w.fillRoutine, refFillRoutine)
 	for k, l := range w.sharedExits {
 		ref(l, refSharedExit-int32(k))
 	}
@@ -267,6 +270,8 @@ func (g *gen) place(p *piece) {
 			l = g.exitStub
 		case r.target == refCopyRoutine:
 			l = g.copyRoutine
+		case r.target == refFillRoutine:
+			l = g.fillRoutine
 		default:
 			l = g.sharedExits[refSharedExit-r.target]
 		}

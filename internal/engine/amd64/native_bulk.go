@@ -379,7 +379,8 @@ func copyChunk(a *asm.Asm) {
 	}
 }
 
-// memoryFill: d = slot a, byte value = slot b, n = slot c.
+// memoryFill: d = slot a, byte value = slot b, n = slot c. The fill
+// itself is the module's fill routine (emitFillRoutine).
 func (g *gen) memoryFill(in *ir.Instr) {
 	a := &g.a
 	a.Load(asm.W32, asm.RDX, slot(in.A))
@@ -387,5 +388,70 @@ func (g *gen) memoryFill(in *ir.Instr) {
 	g.checkRange(asm.RDX, asm.RCX, asm.RDI)
 	a.Lea(asm.W64, asm.RDI, asm.MI(rMem, asm.RDX, 1, 0))
 	a.Load(asm.W8, asm.RAX, slot(in.B))
+	a.Call(g.fillRoutine)
+}
+
+// fillRepFrom is the length from which the fill routine leaves the work
+// to rep stosb, whose start-up of some tens of cycles the stores of
+// shorter fills do not pay back.
+const fillRepFrom = 2048
+
+// emitFillRoutine emits the routine memory.fill calls: RCX bytes at RDI
+// set to the low byte of RAX, changing RAX, RDX, RCX, RDI and X0. Go's
+// code clears memory through memory.fill, mostly a few words at a time,
+// where rep stosb alone spent more on starting than on storing. Up to
+// 32 bytes, two stores of one width cover the range from both ends;
+// then 16-byte stores and one more at the end; rep stosb from
+// fillRepFrom bytes.
+func (g *gen) emitFillRoutine() {
+	a := &g.a
+	g.fillRoutine = a.NewLabel()
+	a.AlignTo(16)
+	a.Bind(g.fillRoutine)
+	over16, over32, long, done := a.NewLabel(), a.NewLabel(), a.NewLabel(), a.NewLabel()
+	// The byte in each of RAX's eight.
+	a.MovZX(asm.W32, asm.W8, asm.RAX, asm.RAX)
+	a.MovImm(asm.W64, asm.RDX, 0x0101010101010101)
+	a.IMul(asm.W64, asm.RAX, asm.RDX)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 16)
+	a.Jcc(asm.CondA, over16)
+	for _, size := range []int32{8, 4, 2} {
+		lt := a.NewLabel()
+		w := widthOfSize(uint8(size))
+		a.AluImm(asm.AluCmp, asm.W64, asm.RCX, size)
+		a.Jcc(asm.CondB, lt)
+		a.Store(w, asm.M(asm.RDI, 0), asm.RAX)
+		a.Store(w, asm.MI(asm.RDI, asm.RCX, 1, -size), asm.RAX)
+		a.Ret()
+		a.Bind(lt)
+	}
+	a.Test(asm.W64, asm.RCX, asm.RCX)
+	a.Jcc(asm.CondE, done)
+	a.Store(asm.W8, asm.M(asm.RDI, 0), asm.RAX)
+	a.Bind(done)
+	a.Ret()
+	a.Bind(over16)
+	a.MovqToX(asm.W64, asm.X0, asm.RAX)
+	a.SSE(asm.Punpcklqdq, asm.X0, asm.X0)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, 32)
+	a.Jcc(asm.CondA, over32)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X0)
+	a.SSEStore(asm.MovdquStore, asm.MI(asm.RDI, asm.RCX, 1, -16), asm.X0)
+	a.Ret()
+	a.Bind(over32)
+	a.AluImm(asm.AluCmp, asm.W64, asm.RCX, fillRepFrom)
+	a.Jcc(asm.CondAE, long)
+	// RDX: where the last 16 bytes start.
+	a.Lea(asm.W64, asm.RDX, asm.MI(asm.RDI, asm.RCX, 1, -16))
+	loop := a.NewLabel()
+	a.Bind(loop)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDI, 0), asm.X0)
+	a.AluImm(asm.AluAdd, asm.W64, asm.RDI, 16)
+	a.Alu(asm.AluCmp, asm.W64, asm.RDI, asm.RDX)
+	a.Jcc(asm.CondB, loop)
+	a.SSEStore(asm.MovdquStore, asm.M(asm.RDX, 0), asm.X0)
+	a.Ret()
+	a.Bind(long)
 	a.Raw(0xF3, 0xAA) // rep stosb
+	a.Ret()
 }

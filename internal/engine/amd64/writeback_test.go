@@ -282,6 +282,53 @@ func TestMemoryCopyEdges(t *testing.T) {
 	}
 }
 
+// TestMemoryFillEdges fills a patterned region with every size class of
+// the fill routine (none, one byte, the two-store sizes, 17 to 32, the
+// 16-byte loop, rep stosb from fillRepFrom) at destinations of every
+// alignment, and ranges that end past the memory, which trap before
+// anything is written; the result sums words at and around both ends.
+func TestMemoryFillEdges(t *testing.T) {
+	const (
+		get = wasm.OpLocalGet
+		set = wasm.OpLocalSet
+		i32 = wasm.OpI32Const
+	)
+	word := func(at ...any) []any {
+		return append(append([]any{}, at...), wasm.OpI32Load, byte(0), byte(0), wasm.OpI32Add)
+	}
+	parts := []any{
+		wasm.OpLoop, byte(0x40),
+		get, byte(3), get, byte(3), i32, 7, wasm.OpI32Mul, i32, 1, wasm.OpI32Add, wasm.OpI32Store8, byte(0), byte(0),
+		get, byte(3), i32, 1, wasm.OpI32Add, set, byte(3),
+		get, byte(3), i32, 8192, wasm.OpI32LtU, wasm.OpBrIf, byte(0),
+		wasm.OpEnd,
+		get, byte(0), get, byte(1), get, byte(2), byte(0xfc), byte(11), byte(0),
+		i32, 0,
+	}
+	// The words at d-4, d, d+n-4 and d+n (wrapping below zero reads
+	// near the top, which the fill never reaches).
+	for _, at := range [][]any{
+		{get, byte(0), i32, 4, wasm.OpI32Sub, i32, 0xfff8, wasm.OpI32And},
+		{get, byte(0), i32, 0xfff8, wasm.OpI32And},
+		{get, byte(0), get, byte(2), wasm.OpI32Add, i32, 4, wasm.OpI32Sub, i32, 0xfff8, wasm.OpI32And},
+		{get, byte(0), get, byte(2), wasm.OpI32Add, i32, 0xfff8, wasm.OpI32And},
+	} {
+		parts = append(parts, word(at...)...)
+	}
+	cases := []edgeCase{{"fill", []wasm.ValueType{tI32, tI32, tI32}, 1, wb(parts...)}}
+	var args [][]uint64
+	for _, d := range []uint64{1000, 1001, 1003, 1008, 1015} {
+		for _, n := range []uint64{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 2047, 2048, 2049, 5000} {
+			args = append(args, []uint64{d, 0xa5, n}, []uint64{d, 0x1ff, n})
+		}
+	}
+	args = append(args,
+		[]uint64{65536 - 40, 3, 40}, []uint64{65536 - 39, 3, 40}, // the last bytes, one past
+		[]uint64{65536, 3, 0}, []uint64{65537, 3, 0}, []uint64{0xffffffff, 3, 2},
+	)
+	diffEdgeCases(t, cases, args)
+}
+
 // TestLocalsZeroed checks that the entry zeroes the declared locals that
 // may be read before they are written (localsReadFirst): one read in the
 // first straight line before any write, one written only past a branch,
