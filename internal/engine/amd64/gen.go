@@ -132,7 +132,9 @@ type gen struct {
 	lenFree bool
 	// probe, when set (by writeback.go's init), is told of every slot a
 	// template reads.
-	probe     func(s uint32)
+	probe func(s uint32)
+	// pending is the constant left to a store (constStored).
+	pending   pendingConst
 	checks    passedChecks
 	loopExits []loopExit
 	loopEnd   []int32
@@ -688,6 +690,7 @@ func (g *gen) function(i int, fn *ir.Func) {
 		}
 	}
 
+	g.pending.pc = -1
 	g.lastReads()
 	g.findLoops(g.loopEnd)
 	g.loop, g.loopExits = nil, g.loopExits[:0]
@@ -1088,6 +1091,10 @@ func (g *gen) instr(in *ir.Instr) {
 		a.SSELoad(asm.Movdqu, asm.X0, slot(in.B))
 		a.SSEStore(asm.MovdquStore, slot(in.A), asm.X0)
 	case ir.OpConst:
+		g.keepSlots = true
+		if g.constStored(in) {
+			break
+		}
 		// Into a slot register, as st would put a result: a constant
 		// that the next instructions read (most are) is never stored.
 		i := g.entry(in.A)
@@ -1097,7 +1104,6 @@ func (g *gen) instr(in *ir.Instr) {
 			w = asm.W32
 		}
 		g.slots.w[i], g.slots.dirty[i], g.slots.writer[i] = w, !g.slots.pinned[i], int32(g.pc)
-		g.keepSlots = true
 	case ir.OpConst128:
 		g.storeConst(slot(in.A), in.Imm)
 		g.storeConst(slot(in.A+1), uint64(in.C)<<32|uint64(in.B))
@@ -1160,6 +1166,60 @@ func (g *gen) instr(in *ir.Instr) {
 			g.step(in)
 		}
 	}
+}
+
+// constStored reports whether in, a constant, is left to the next
+// instruction, a store of it to memory that pops it, which then stores
+// it as an immediate (see storedConst): Go's code stores constants
+// (return addresses before calls, zeros) about as often as anything
+// else. The slot is not written; a register that held it no longer
+// does.
+func (g *gen) constStored(in *ir.Instr) bool {
+	code, pc := g.fn.Code, g.pc
+	if pc+1 >= len(code) || g.labels[pc+1] != nil || in.A < g.fn.ParamSlots+g.fn.LocalSlots {
+		return false
+	}
+	next := &code[pc+1]
+	acc, ok := accessFor(next.Op)
+	if !ok || !acc.store || storedSlot(next, acc) != in.A || next.B == in.A ||
+		acc.mode == addrReg && next.C == in.A || acc.size == 8 && int64(in.Imm) != int64(int32(in.Imm)) {
+		return false
+	}
+	if i := g.slots.find(in.A); i >= 0 {
+		if g.slots.pinned[i] {
+			return false
+		}
+		g.slots.valid[i], g.slots.dirty[i] = false, false
+	}
+	g.cacheEnd = -1
+	g.pending = pendingConst{pc: pc, slot: in.A, val: in.Imm}
+	return true
+}
+
+// pendingConst is the constant constStored left to the store after it.
+type pendingConst struct {
+	pc   int
+	slot uint32
+	val  uint64
+}
+
+// storedConst returns the constant a store of slot s stores, if
+// constStored left it to the store being translated.
+func (g *gen) storedConst(s uint32) (int32, bool) {
+	p := &g.pending
+	if p.pc < 0 || p.pc != g.pc-1 || p.slot != s {
+		return 0, false
+	}
+	p.pc = -1
+	return int32(p.val), true
+}
+
+// storedSlot is the slot whose value store instruction in stores.
+func storedSlot(in *ir.Instr, acc access) uint32 {
+	if acc.mode == addrReg {
+		return in.A
+	}
+	return in.C
 }
 
 // dropConsumed forgets, before a conditional branch or a br_table is

@@ -112,9 +112,10 @@ func (g *gen) nativeMem(in *ir.Instr) bool {
 	a := &g.a
 	m := g.address(in, acc.mode, uint64(acc.size), true)
 	if acc.store {
-		val := in.C
-		if acc.mode == addrReg {
-			val = in.A
+		val := storedSlot(in, acc)
+		if v, ok := g.storedConst(val); ok {
+			a.StoreImm(widthOfSize(acc.size), m, v)
+			return true
 		}
 		r, ok := g.operand(val)
 		if !ok {

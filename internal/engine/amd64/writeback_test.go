@@ -143,6 +143,24 @@ func TestWriteBackEdges(t *testing.T) {
 			get, byte(2), i32, 11, wasm.OpI32Add, set, byte(2),
 			wasm.OpEnd,
 			get, byte(2), get, byte(0), wasm.OpI32Add)},
+		// Constants stored as immediates at every width, negative and
+		// past 32 bits, and constant addresses with stored parameters.
+		{"stored constants", ii, 0, wb(
+			get, byte(0), i32, -2, wasm.OpI32Store8, byte(0), byte(0),
+			get, byte(0), i32, -300, wasm.OpI32Store16, byte(0), byte(1),
+			get, byte(0), i32, -70000, wasm.OpI32Store, byte(0), byte(3),
+			get, byte(0), wasm.OpI64Const, -5, wasm.OpI64Store, byte(0), byte(7),
+			get, byte(0), wasm.OpI64Const, 1<<40+3, wasm.OpI64Store, byte(0), byte(15),
+			i32, 100, get, byte(1), wasm.OpI32Store16, byte(0), byte(0),
+			i32, 104, get, byte(1), wasm.OpI32Store, byte(0), byte(0),
+			get, byte(0), wasm.OpI32Load, byte(0), byte(0),
+			get, byte(0), wasm.OpI32Load, byte(0), byte(4), wasm.OpI32Add,
+			get, byte(0), wasm.OpI32Load, byte(0), byte(8), wasm.OpI32Add,
+			get, byte(0), wasm.OpI32Load, byte(0), byte(12), wasm.OpI32Add,
+			get, byte(0), wasm.OpI32Load, byte(0), byte(16), wasm.OpI32Add,
+			get, byte(0), wasm.OpI32Load, byte(0), byte(20), wasm.OpI32Add,
+			i32, 100, wasm.OpI32Load, byte(0), byte(0), wasm.OpI32Add,
+			i32, 104, wasm.OpI32Load, byte(0), byte(0), wasm.OpI32Add)},
 		// Go's boolean test: eqz, extend, eqz, eqz and if, folded into
 		// one comparison and its branch.
 		{"negated comparisons", ii, 0, wb(
