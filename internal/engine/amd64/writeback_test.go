@@ -43,6 +43,25 @@ func TestWriteBackEdges(t *testing.T) {
 		i32 = wasm.OpI32Const
 	)
 	ii := []wasm.ValueType{tI32, tI32}
+	// eightValues pushes eight values of the parameters, one more than
+	// there are slot registers; adds(n) adds the top n+1 together.
+	eightValues := []any{
+		get, byte(0), i32, 1, wasm.OpI32Add,
+		get, byte(0), i32, 2, wasm.OpI32Mul,
+		get, byte(1), i32, 3, wasm.OpI32Xor,
+		get, byte(1), i32, 4, wasm.OpI32Sub,
+		get, byte(0), get, byte(1), wasm.OpI32Or,
+		get, byte(0), get, byte(1), wasm.OpI32And,
+		get, byte(0), i32, 5, wasm.OpI32Rotl,
+		get, byte(1), i32, 6, wasm.OpI32ShrU,
+	}
+	adds := func(n int) []any {
+		var b []any
+		for range n {
+			b = append(b, wasm.OpI32Add)
+		}
+		return b
+	}
 	cases := []edgeCase{
 		// x is computed into a register, then a load that may trap: the
 		// result must be x + the loaded value, or the trap.
@@ -73,17 +92,7 @@ func TestWriteBackEdges(t *testing.T) {
 			get, byte(2))},
 		// More live values than slot registers: every one is read after
 		// others have taken its register.
-		{"evicted values read later", ii, 0, wb(
-			get, byte(0), i32, 1, wasm.OpI32Add,
-			get, byte(0), i32, 2, wasm.OpI32Mul,
-			get, byte(1), i32, 3, wasm.OpI32Xor,
-			get, byte(1), i32, 4, wasm.OpI32Sub,
-			get, byte(0), get, byte(1), wasm.OpI32Or,
-			get, byte(0), get, byte(1), wasm.OpI32And,
-			get, byte(0), i32, 5, wasm.OpI32Rotl,
-			get, byte(1), i32, 6, wasm.OpI32ShrU,
-			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
-			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add)},
+		{"evicted values read later", ii, 0, wb(cat(eightValues, adds(7))...)},
 		// A local overwritten in the same straight line, and a select
 		// whose condition and operands come from registers.
 		{"dead store and select", ii, 1, wb(
@@ -117,21 +126,12 @@ func TestWriteBackEdges(t *testing.T) {
 		// A local.tee of a temporary that is not the last result: a move
 		// reads it, and it stays on the stack under enough values to
 		// take every slot register before it is read again.
-		{"teed temporary read after evictions", ii, 2, wb(
-			get, byte(0), i32, 3, wasm.OpI32Mul,
-			get, byte(1), i32, 1, wasm.OpI32Add, set, byte(3),
-			tee, byte(2),
-			get, byte(0), i32, 1, wasm.OpI32Add,
-			get, byte(0), i32, 2, wasm.OpI32Mul,
-			get, byte(1), i32, 3, wasm.OpI32Xor,
-			get, byte(1), i32, 4, wasm.OpI32Sub,
-			get, byte(0), get, byte(1), wasm.OpI32Or,
-			get, byte(0), get, byte(3), wasm.OpI32And,
-			get, byte(0), i32, 5, wasm.OpI32Rotl,
-			get, byte(1), i32, 6, wasm.OpI32ShrU,
-			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
-			wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add, wasm.OpI32Add,
-			get, byte(2), wasm.OpI32Xor)},
+		{"teed temporary read after evictions", ii, 2, wb(cat(
+			[]any{get, byte(0), i32, 3, wasm.OpI32Mul,
+				get, byte(1), i32, 1, wasm.OpI32Add, set, byte(3),
+				tee, byte(2)},
+			eightValues, adds(8),
+			[]any{get, byte(3), wasm.OpI32Xor, get, byte(2), wasm.OpI32Xor})...)},
 		// A comparison of two temporaries fused into the branch, which
 		// pops both, and a br_table on a temporary.
 		{"branches popping temporaries", ii, 1, wb(
@@ -170,6 +170,15 @@ func TestWriteBackEdges(t *testing.T) {
 			wasm.OpI32Add)},
 	}
 	diffEdgeCases(t, cases, [][]uint64{{0, 0}, {1, 2}, {5, 0}, {65532, 1}, {65533, 7}, {0x80000000, 0xffffffff}, {12, 65536}, {7, 3}})
+}
+
+// cat concatenates the parts of function bodies for wb.
+func cat(parts ...[]any) []any {
+	var all []any
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	return all
 }
 
 // edgeCase is a function body shaped for a corner of the generator.
