@@ -184,8 +184,17 @@ func mayRead(in *ir.Instr, s uint32, def bool) bool {
 // definesA reports whether write-back instruction op writes slot a: all
 // do but stores to memory and global.set.
 func definesA(op ir.Opcode) bool {
-	if acc, ok := accessFor(op); ok {
-		return !acc.store
-	}
-	return op != ir.OpGlobalSet
+	return op >= ir.OpScalarEnd || !storesA[op]
 }
+
+// storesA marks the write-back opcodes that write no slot (stores and
+// global.set): definesA is asked for every instruction several times.
+// From accesses itself, which package initialization orders first
+// (accessOf is only filled by an init function).
+var storesA = func() (t [ir.OpScalarEnd]bool) {
+	for op, acc := range accesses {
+		t[op] = acc.store
+	}
+	t[ir.OpGlobalSet] = true
+	return t
+}()

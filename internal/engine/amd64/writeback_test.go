@@ -132,6 +132,16 @@ func TestWriteBackEdges(t *testing.T) {
 				tee, byte(2)},
 			eightValues, adds(8),
 			[]any{get, byte(3), wasm.OpI32Xor, get, byte(2), wasm.OpI32Xor})...)},
+		// Stores write no slot: a parameter written before a store (whose
+		// unused a field is 0) and a value an indexed store reads (its a
+		// field) must survive the pressure after it.
+		{"stores define no slot", ii, 1, wb(cat(
+			[]any{get, byte(0), i32, 5, wasm.OpI32Add, set, byte(0),
+				get, byte(1), get, byte(1), wasm.OpI32Store, byte(2), byte(0),
+				get, byte(1), get, byte(0), wasm.OpI32Add, get, byte(0), i32, 9, wasm.OpI32Xor, wasm.OpI32Store, byte(2), byte(0)},
+			eightValues, adds(7),
+			[]any{get, byte(0), wasm.OpI32Add,
+				get, byte(1), get, byte(0), wasm.OpI32Add, wasm.OpI32Load, byte(2), byte(0), wasm.OpI32Add})...)},
 		// A comparison of two temporaries fused into the branch, which
 		// pops both, and a br_table on a temporary.
 		{"branches popping temporaries", ii, 1, wb(
