@@ -1238,6 +1238,9 @@ func (g *gen) dropConsumed(in *ir.Instr) {
 		f := &cmpFamilies[cmpOf[op].family-1]
 		b, c = f.branch, f.branch && !f.imm
 	}
+	if !b {
+		return // most instructions: no branch
+	}
 	stack := g.fn.ParamSlots + g.fn.LocalSlots
 	for _, s := range [2]struct {
 		slot uint32

@@ -1268,9 +1268,11 @@ func (c *compiler) numeric(in *wasm.Instr) {
 			rt = sig.Results[0]
 		}
 		x := c.pop()
-		if inv, ok := c.negation(uop, x); ok {
-			c.fuse(Instr{Op: inv.Op, A: c.push(rt), B: inv.B, C: inv.C, Imm: inv.Imm})
-			return
+		if uop == OpI32Eqz || uop == OpI64Eqz {
+			if inv, ok := c.negation(x); ok {
+				c.fuse(Instr{Op: inv.Op, A: c.push(rt), B: inv.B, C: inv.C, Imm: inv.Imm})
+				return
+			}
 		}
 		xs := c.use(x)
 		c.emitResult(Instr{Op: uop, A: c.push(rt), B: xs})
@@ -1358,15 +1360,12 @@ func (c *compiler) producer(o opnd) (Instr, bool) {
 	return c.fn.Code[c.last], true
 }
 
-// negation returns, for eqz (op) of x, the comparison that computes it
+// negation returns, for an eqz of x, the comparison that computes it
 // in place of the one that produced x: its inverse, or x != 0 for the
 // eqz of an eqz. Go's compiler tests its booleans, which are i64s, as
 // "i64.eqz, i64.extend_i32_u, i64.eqz, i32.eqz, if": so the test folds
 // into one comparison, and that into the branch (condBranch).
-func (c *compiler) negation(op Opcode, x opnd) (Instr, bool) {
-	if op != OpI32Eqz && op != OpI64Eqz {
-		return Instr{}, false
-	}
+func (c *compiler) negation(x opnd) (Instr, bool) {
 	prod, ok := c.producer(x)
 	if !ok || prod.Op >= OpScalarEnd || brOf[prod.Op] == 0 {
 		return Instr{}, false
