@@ -13,10 +13,9 @@ import (
 // the module, in that order. Entries are addresses of the store's
 // objects (but a global's value itself where the target inlines it,
 // see Target.InlineGlobals), which the instance keeps reachable; the
-// block holds them as
-// integers, invisible to the garbage collector, and machine code never
-// stores a Go pointer into the Go heap (changing a table's or a reference
-// global's contents goes through Go).
+// block holds them as integers, invisible to the garbage collector, and
+// machine code never stores a Go pointer into the Go heap (changing a
+// table's or a reference global's contents goes through Go).
 const (
 	vmMemBase   = 0  // address of memory 0's first byte (0 without memory)
 	vmMemLenPtr = 8  // address of a uint64 holding memory 0's length in bytes
