@@ -41,17 +41,17 @@ run: build
 spec: build
 	./bin/wasmvisor wast $${WASMVISOR_SHARED:-../shared}/testdata/spec/json/*.json
 
+# cmd/wasmvisor/default.pgo, the profile go build optimizes the command
+# with: make it again after large changes to the compile or the tiers.
+pgo:
+	bash misc/pgo.sh
+
 # Benchmarks (BENCHMARKS.md has the results and how long each target
 # takes). bench/ is a separate Go module, so that wazero stays out of the
 # product's dependencies. BENCHFLAGS passes flags to the harness, e.g.
 # BENCHFLAGS='-run fib2 -rounds 3' or BENCHFLAGS='-save run.json'.
 #
-# # cmd/wasmvisor/default.pgo, the profile go build optimizes the command
-# with: make it again after large changes to the compile or the tiers.
-pgo:
-	bash misc/pgo.sh
-
-bench: every sightglass program on wasmvisor's default tier (compiled
+# bench: every sightglass program on wasmvisor's default tier (compiled
 # on x86-64) and wazero's compiler, in-process, rounds chosen per program
 # (BENCHFLAGS='-engines wasmvisor-interp,wazero-interp' for the
 # interpreters: hours, wazero's takes minutes a run on the slow ones).
