@@ -272,7 +272,7 @@ func (e *Engine) Call(ctx context.Context, f *store.Function, stack []uint64) (e
 	top := c.stacks.nativeTop() - 16
 	*ptrAt[uintptr](top) = code.mod.mem.addr(0)
 	err = cs.run(top)
-	if st, ok := f.Instance.EngineState.(*instanceState); ok && len(st.mod.layout.inlined) > 0 {
+	if st, ok := f.Instance.EngineState.(*instanceState); ok {
 		st.FlushGlobals()
 	}
 	if err != nil {

@@ -1176,7 +1176,7 @@ func (g *gen) instr(in *ir.Instr) {
 // does.
 func (g *gen) constStored(in *ir.Instr) bool {
 	code, pc := g.fn.Code, g.pc
-	if pc+1 >= len(code) || g.labels[pc+1] != nil || in.A < g.fn.ParamSlots+g.fn.LocalSlots {
+	if pc+1 >= len(code) || g.labels[pc+1] != nil || in.A < g.stackSlots() {
 		return false
 	}
 	next := &code[pc+1]
@@ -1222,6 +1222,11 @@ func storedSlot(in *ir.Instr, acc access) uint32 {
 	return in.C
 }
 
+// stackSlots is the first of the function's operand-stack slots, which
+// follow its parameters and locals: a value in one is popped by the
+// instruction that reads it (see pops).
+func (g *gen) stackSlots() uint32 { return g.fn.ParamSlots + g.fn.LocalSlots }
+
 // dropConsumed forgets, before a conditional branch or a br_table is
 // translated, that the slot registers holding its operands are dirty
 // when those are operand-stack slots: the branch pops them, so neither
@@ -1241,7 +1246,7 @@ func (g *gen) dropConsumed(in *ir.Instr) {
 	if !b {
 		return // most instructions: no branch
 	}
-	stack := g.fn.ParamSlots + g.fn.LocalSlots
+	stack := g.stackSlots()
 	for _, s := range [2]struct {
 		slot uint32
 		is   bool

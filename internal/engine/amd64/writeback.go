@@ -90,7 +90,7 @@ func (g *gen) lastReads() {
 	// seen[s] == gen: slot s is written again later in this straight
 	// line, and readAt[s] is the last read before that (-1: none).
 	gen := g.seenGen
-	stack := g.fn.ParamSlots + g.fn.LocalSlots
+	stack := g.stackSlots()
 	for k := len(code) - 1; k >= 0; k-- {
 		in := &code[k]
 		g.lastRead[k] = -1
