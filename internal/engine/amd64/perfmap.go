@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/wasmvisor/wasmvisor/internal/wasm"
 )
@@ -27,7 +29,8 @@ func writePerfMap(mod *Module, m *wasm.Module) {
 		if os.Getenv("WASMVISOR_PERFMAP") == "" {
 			return
 		}
-		f, err := os.OpenFile(fmt.Sprintf("/tmp/perf-%d.map", os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		// Not through a link someone else left at the name in /tmp.
+		f, err := os.OpenFile(fmt.Sprintf("/tmp/perf-%d.map", os.Getpid()), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "wasmvisor: WASMVISOR_PERFMAP: %v\n", err)
 			return
@@ -41,13 +44,25 @@ func writePerfMap(mod *Module, m *wasm.Module) {
 	defer perfMap.mu.Unlock()
 	w := bufio.NewWriter(perfMap.f)
 	for _, fc := range mod.funcs {
-		name := m.FuncName(fc.index)
-		if name == "" {
-			name = fmt.Sprintf("wasm[%d]", fc.index)
-		}
-		fmt.Fprintf(w, "%x %x %s\n", mod.mem.addr(int(fc.start)), fc.end-fc.start, name)
+		fmt.Fprintf(w, "%x %x %s\n", mod.mem.addr(int(fc.start)), fc.end-fc.start, perfMapName(m, fc.index))
 	}
 	if err := w.Flush(); err != nil {
 		fmt.Fprintf(os.Stderr, "wasmvisor: WASMVISOR_PERFMAP: %v\n", err)
 	}
+}
+
+// perfMapName is function i's name in the perf map: its name in the
+// module's name section, which the module chose, with control
+// characters replaced so that it stays one line, or wasm[i].
+func perfMapName(m *wasm.Module, i uint32) string {
+	name := strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, m.FuncName(i))
+	if name == "" {
+		return fmt.Sprintf("wasm[%d]", i)
+	}
+	return name
 }
