@@ -310,7 +310,7 @@ const maxInstr = 16
 func (a *Asm) room() []byte {
 	n := len(a.b)
 	if cap(a.b)-n < maxInstr {
-		a.b = slices.Grow(a.b, maxInstr)
+		a.grow()
 	}
 	return a.b[n : n+maxInstr]
 }
@@ -363,6 +363,18 @@ func (e enc) put(buf []byte, r, x, b byte) int {
 // rr emits an instruction with a register-direct ModRM: reg and rm are
 // register numbers 0-15 (or an opcode extension in reg).
 func (a *Asm) rr(e enc, reg, rm byte) {
+	if e.plain() && reg|rm < 16 {
+		// The common case, built in a register: REX, the opcode and
+		// ModRM, at most six bytes, stored at once.
+		v, k := e.opcodeWithREX(reg, 0, rm, uint64(0xC0|reg&7<<3|rm&7), 1)
+		a.emit(v, k)
+		return
+	}
+	a.rrAny(e, reg, rm)
+}
+
+// rrAny is rr for every encoding.
+func (a *Asm) rrAny(e enc, reg, rm byte) {
 	if reg > 15 || rm > 15 {
 		a.fail("register number out of range (%d, %d)", reg, rm)
 		return
@@ -377,6 +389,15 @@ func (a *Asm) rr(e enc, reg, rm byte) {
 // immediate bytes the caller appends after it, which a label operand's
 // displacement must count.
 func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
+	if e.plain() && !m.RIP && m.Label == nil && !m.HasIndex && reg|byte(m.Base) < 16 {
+		a.rmBase(e, reg, byte(m.Base), m.Disp)
+		return
+	}
+	a.rmAny(e, reg, m, immLen)
+}
+
+// rmAny is rm for every encoding and operand.
+func (a *Asm) rmAny(e enc, reg byte, m Mem, immLen int) {
 	if reg > 15 {
 		a.fail("register number %d out of range", reg)
 		return
@@ -452,6 +473,78 @@ func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
 		k += 4
 	}
 	a.b = a.b[:len(a.b)+k]
+}
+
+// plain reports whether e has no prefix but REX: the encodings that
+// rr's and rm's common paths build.
+func (e enc) plain() bool { return !e.p66 && e.pfx == 0 && !e.vex256 }
+
+// opcodeWithREX returns a plain instruction's REX prefix (where needed),
+// opcode and then the n bytes of tail (ModRM and what follows it), packed
+// lowest first, and their count: at most eight. r, x and b are the
+// register numbers whose high bits go in REX. It builds the bytes from the
+// last to the first, each shift but the opcode's by a constant.
+func (e enc) opcodeWithREX(r, x, b byte, tail uint64, n uint) (v uint64, k uint) {
+	ops := uint(e.op >> 24)
+	v, k = tail<<(ops*8)|uint64(e.op&0xFFFFFF), n+ops
+	rex := r>>3&1<<2 | x>>3&1<<1 | b>>3&1
+	if e.w {
+		rex |= 8
+	}
+	if rex != 0 || e.force {
+		v, k = v<<8|uint64(0x40|rex), k+1
+	}
+	return v, k
+}
+
+// emit appends the first k bytes of v, lowest first: k is at most eight.
+func (a *Asm) emit(v uint64, k uint) {
+	n := len(a.b)
+	if cap(a.b)-n < maxInstr {
+		a.grow()
+	}
+	binary.LittleEndian.PutUint64(a.b[n:n+8], v)
+	a.b = a.b[:n+int(k&15)]
+}
+
+// grow makes room for an instruction: the rare path of room, emit and
+// rmBase.
+//
+//go:noinline
+func (a *Asm) grow() { a.b = slices.Grow(a.b, maxInstr) }
+
+// rmBase is rm's common path: a plain encoding with the operand [base +
+// disp], built in a register and stored at once (the encoder's most
+// frequent instructions: loads and stores of frame slots). Written a
+// byte at a time through the general path, each byte was a bounds check
+// and a store behind a chain of calls.
+func (a *Asm) rmBase(e enc, reg, base byte, disp int32) {
+	modrm := reg&7<<3 | base&7
+	var dispLen uint
+	switch {
+	case disp == 0 && base&7 != 5: // rbp and r13 need a displacement
+	case fitsInt8(int64(disp)):
+		modrm |= 1 << 6
+		dispLen = 1
+	default:
+		modrm |= 2 << 6
+		dispLen = 4
+	}
+	tail, n := uint64(modrm), uint(1)
+	if base&7 == 4 { // rsp and r12 need a SIB byte: no index
+		tail, n = uint64(modrm&^7|4)|uint64(4<<3|base&7)<<8, 2
+	}
+	v, k := e.opcodeWithREX(reg, 0, base, tail, n)
+	at := len(a.b)
+	if cap(a.b)-at < maxInstr {
+		a.grow()
+	}
+	// At most seven bytes before the displacement, four in it: the
+	// room that grow keeps holds both stores.
+	room := (*[maxInstr]byte)(a.b[at : at+maxInstr])
+	binary.LittleEndian.PutUint64(room[:8], v)
+	binary.LittleEndian.PutUint32(room[k&7:], uint32(disp))
+	a.b = a.b[:at+int(k&7+dispLen)]
 }
 
 // String formats the operand in Intel syntax, e.g. "[rbx+rcx*4+0x10]".

@@ -532,3 +532,42 @@ func TestNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations per function", n)
 	}
 }
+
+// TestCommonPathsAgree checks that rr's and rm's common paths, which build
+// plain instructions in a register, write the bytes their general paths
+// write, for every register, base, displacement size and shape of
+// plain encoding (REX.W or not, a REX forced for byte registers, opcodes
+// of one to three bytes).
+func TestCommonPathsAgree(t *testing.T) {
+	encs := []enc{
+		{op: o1(0x8B)},
+		{encFlags: encFlags{w: true}, op: o1(0x89)},
+		{encFlags: encFlags{force: true}, op: o1(0x88)},
+		{op: o2(0x0F, 0xB6)},
+		{encFlags: encFlags{w: true}, op: o2(0x0F, 0xAF)},
+		{encFlags: encFlags{w: true, force: true}, op: o3(0x0F, 0x38, 0xF0)},
+	}
+	disps := []int32{0, 1, -1, 127, -128, 128, -129, 0x12345678, -0x80000000}
+	for _, e := range encs {
+		for reg := byte(0); reg < 16; reg++ {
+			for rm := byte(0); rm < 16; rm++ {
+				var fast, general Asm
+				fast.rr(e, reg, rm)
+				general.rrAny(e, reg, rm)
+				if !slices.Equal(fast.b, general.b) {
+					t.Fatalf("rr(%+v, %d, %d) = % x, the general path writes % x", e, reg, rm, fast.b, general.b)
+				}
+			}
+			for base := RAX; base <= R15; base++ {
+				for _, d := range disps {
+					var fast, general Asm
+					fast.rm(e, reg, M(base, d), 0)
+					general.rmAny(e, reg, M(base, d), 0)
+					if !slices.Equal(fast.b, general.b) {
+						t.Fatalf("rm(%+v, %d, %v) = % x, the general path writes % x", e, reg, M(base, d), fast.b, general.b)
+					}
+				}
+			}
+		}
+	}
+}
