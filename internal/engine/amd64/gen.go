@@ -141,6 +141,10 @@ type gen struct {
 	regionOf  []int32
 	uses      []uint32
 	line      uint32
+
+	// pcsBuf collects a worker's current function's return addresses,
+	// and pcsChunk is what is left of the chunk keepPCs cuts them into.
+	pcsBuf, pcsChunk []pcEntry
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body,
@@ -309,7 +313,8 @@ type slotCache struct {
 
 func (c *slotCache) find(s uint32) int {
 	for i := range c.slot {
-		if c.valid[i] && c.slot[i] == s {
+		// The slot first: it rarely matches, and most entries are valid.
+		if c.slot[i] == s && c.valid[i] {
 			return i
 		}
 	}
