@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	asm "github.com/wasmvisor/wasmvisor/internal/asm/amd64"
@@ -19,6 +20,7 @@ import (
 type piece struct {
 	i        int // the defined function's index
 	code     []byte
+	chunk    *codeChunk // the chunk code was cut from, or nil
 	fc       funcCode
 	refs     []pieceRef
 	slow     []slowInstr
@@ -65,19 +67,28 @@ func (g *gen) join(arena *codeArena) error {
 		pieces = make(chan *piece, 256)
 		genErr error
 		ahead  aheadOf
+		chunks chunkPool
 	)
 	ahead.cond.L = &ahead.mu
 	go func() {
 		defer close(pieces)
 		genErr = ir.EachOn(g.m, workers, func() func(i int, fn *ir.Func) error {
 			w := &gen{t: g.t, m: g.m, l: g.l, fnLab: make([]*asm.Label, len(g.m.Codes))}
-			// Pieces are cut from chunks, each left to the collector
-			// once its pieces are placed: a buffer a piece would give
-			// back to its worker grows, and is garbage, many times more.
-			var chunk []byte // the unused rest of the worker's chunk
+			// Pieces are cut from chunks, each reused once its pieces
+			// are placed: a buffer a piece would give back to its
+			// worker grows, and is garbage, many times more, and a
+			// fresh chunk costs page faults and zeroing.
+			var (
+				cur   *codeChunk
+				chunk []byte // the unused rest of cur
+			)
 			return func(i int, fn *ir.Func) error {
 				if cap(chunk) < pieceChunk/8 {
-					chunk = make([]byte, 0, pieceChunk)
+					if cur != nil {
+						chunks.release(cur)
+					}
+					cur = chunks.get()
+					chunk = cur.buf[:0]
 				}
 				p := w.piece(i, fn, chunk)
 				if p.err != nil {
@@ -86,6 +97,8 @@ func (g *gen) join(arena *codeArena) error {
 				if n := len(p.code); n > 0 && unsafe.SliceData(p.code) == unsafe.SliceData(chunk) {
 					p.code = p.code[:n:n]
 					chunk = chunk[n:n]
+					p.chunk = cur
+					cur.pending.Add(1)
 				}
 				if pieceDone != nil {
 					if err := pieceDone(i); err != nil {
@@ -117,6 +130,9 @@ func (g *gen) join(arena *codeArena) error {
 		for q := waiting[next]; q != nil; q = waiting[next] {
 			delete(waiting, next)
 			g.place(q)
+			if q.chunk != nil {
+				chunks.release(q.chunk)
+			}
 			arena.done(next, &g.funcs[next], g.a.Len())
 			next++
 			ahead.placed(q, next)
@@ -141,7 +157,51 @@ var (
 
 // pieceChunk is the size of the buffers workers assemble pieces in; a
 // function larger than what is left of one gets a buffer of its own.
-const pieceChunk = 4 << 20
+// (A variable for the tests.)
+var pieceChunk = 4 << 20
+
+// codeChunk is a buffer of pieceChunk bytes that workers cut pieces
+// from.
+type codeChunk struct {
+	buf []byte
+	// pending counts the pieces cut from the chunk and not placed yet,
+	// and one more while it is a worker's: the chunk is free at 0.
+	pending atomic.Int32
+}
+
+// chunkPool keeps the chunks whose pieces were all placed, for workers
+// to cut more pieces from: compiling the Go compiler then takes a few
+// chunks rather than 26, already in the process and in the caches.
+type chunkPool struct {
+	mu   sync.Mutex
+	free []*codeChunk
+}
+
+// get returns a free chunk, held by the worker that asked.
+func (p *chunkPool) get() *codeChunk {
+	p.mu.Lock()
+	var c *codeChunk
+	if n := len(p.free); n > 0 {
+		c = p.free[n-1]
+		p.free = p.free[:n-1]
+	}
+	p.mu.Unlock()
+	if c == nil {
+		c = &codeChunk{buf: make([]byte, 0, pieceChunk)}
+	}
+	c.pending.Store(1)
+	return c
+}
+
+// release drops a hold on c: a worker's, or a piece's once placed. The
+// last one frees it.
+func (p *chunkPool) release(c *codeChunk) {
+	if c.pending.Add(-1) == 0 {
+		p.mu.Lock()
+		p.free = append(p.free, c)
+		p.mu.Unlock()
+	}
+}
 
 // maxAhead bounds the code of the pieces that wait for an earlier one,
 // still being made, before they can be placed: a function many times

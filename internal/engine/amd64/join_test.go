@@ -40,6 +40,28 @@ func TestJoin_sameCode(t *testing.T) {
 	}
 }
 
+// TestJoin_chunksReused: with chunks small enough that workers reuse
+// each many times, and cut pieces from one while others are still being
+// placed, the code is the one made with a chunk for every worker alone.
+func TestJoin_chunksReused(t *testing.T) {
+	m := largeModule(t, "pulldown-cmark")
+	want, _, _, err := generate(InProcess, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { pieceChunk = n }(pieceChunk)
+	pieceChunk = 64 << 10
+	for range 3 {
+		got, _, _, err := generate(InProcess, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want.b, got.b) {
+			t.Fatal("the code made in reused chunks differs")
+		}
+	}
+}
+
 // largeModule returns the sightglass program name, whose functions are
 // enough for every worker.
 func largeModule(t *testing.T, name string) *wasm.Module {
