@@ -356,7 +356,16 @@ func (v *validator) signature(op wasm.Opcode) error {
 	if sig == nil {
 		return v.errorf("instruction not supported by the validator")
 	}
-	if err := v.popAll(sig.Params); err != nil {
+	// Operands of the right types above the block's height, as almost
+	// always: replaced by the results at once. Anything else (too few,
+	// an unknown type, a mismatch) takes popAll, which says what is wrong.
+	ps, n := sig.Params, len(v.vals)
+	if k := n - len(ps); k >= v.ctrls[len(v.ctrls)-1].height && sameTypes(v.vals[k:], ps) {
+		v.vals = v.vals[:k]
+		v.pushAll(sig.Results)
+		return nil
+	}
+	if err := v.popAll(ps); err != nil {
 		return err
 	}
 	v.pushAll(sig.Results)
