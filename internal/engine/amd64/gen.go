@@ -528,13 +528,20 @@ func (g *gen) spare() bool {
 
 // slotIndex returns r's index in slotRegs, or -1.
 func slotIndex(r asm.Reg) int {
-	for i, s := range slotRegs {
-		if s == r {
-			return i
-		}
+	if int(r) < len(slotIndexOf) {
+		return int(slotIndexOf[r])
 	}
 	return -1
 }
+
+// slotIndexOf is slotIndex by register: the templates ask it of every
+// operand they hold, and a search of slotRegs was 1% of a compile.
+var slotIndexOf = func() (t [16]int8) {
+	for r := range t {
+		t[r] = int8(slices.Index(slotRegs[:], asm.Reg(r)))
+	}
+	return t
+}()
 
 // holding returns a register that holds slot s's value, and the width of
 // that value (a W32 value has its upper half zero), if one does: one of
