@@ -389,9 +389,15 @@ func (a *Asm) rrAny(e enc, reg, rm byte) {
 // immediate bytes the caller appends after it, which a label operand's
 // displacement must count.
 func (a *Asm) rm(e enc, reg byte, m Mem, immLen int) {
-	if e.plain() && !m.RIP && m.Label == nil && !m.HasIndex && reg|byte(m.Base) < 16 {
-		a.rmBase(e, reg, byte(m.Base), m.Disp)
-		return
+	if e.plain() && !m.RIP && m.Label == nil && reg|byte(m.Base) < 16 {
+		if !m.HasIndex {
+			a.rmBase(e, reg, byte(m.Base), m.Disp)
+			return
+		}
+		if m.Index < 16 && m.Index != RSP && m.Scale < 9 && validScale[m.Scale] {
+			a.rmIndex(e, reg, m)
+			return
+		}
 	}
 	a.rmAny(e, reg, m, immLen)
 }
@@ -428,18 +434,11 @@ func (a *Asm) rmAny(e enc, reg byte, m Mem, immLen int) {
 			return
 		}
 		index = byte(m.Index)
-		switch m.Scale {
-		case 1:
-		case 2:
-			scale = 1
-		case 4:
-			scale = 2
-		case 8:
-			scale = 3
-		default:
+		if m.Scale > 8 || !validScale[m.Scale] {
 			a.fail("scale %d is not 1, 2, 4 or 8", m.Scale)
 			return
 		}
+		scale = scaleBits[m.Scale]
 	}
 	base := byte(m.Base)
 	var mod byte
@@ -508,7 +507,7 @@ func (a *Asm) emit(v uint64, k uint) {
 }
 
 // grow makes room for an instruction: the rare path of room, emit and
-// rmBase.
+// putWithDisp.
 //
 //go:noinline
 func (a *Asm) grow() { a.b = slices.Grow(a.b, maxInstr) }
@@ -535,6 +534,12 @@ func (a *Asm) rmBase(e enc, reg, base byte, disp int32) {
 		tail, n = uint64(modrm&^7|4)|uint64(4<<3|base&7)<<8, 2
 	}
 	v, k := e.opcodeWithREX(reg, 0, base, tail, n)
+	a.putWithDisp(v, k, disp, dispLen)
+}
+
+// putWithDisp appends the first k bytes of v (at most seven) and then
+// the first dispLen bytes of disp.
+func (a *Asm) putWithDisp(v uint64, k uint, disp int32, dispLen uint) {
 	at := len(a.b)
 	if cap(a.b)-at < maxInstr {
 		a.grow()
@@ -545,6 +550,33 @@ func (a *Asm) rmBase(e enc, reg, base byte, disp int32) {
 	binary.LittleEndian.PutUint64(room[:8], v)
 	binary.LittleEndian.PutUint32(room[k&7:], uint32(disp))
 	a.b = a.b[:at+int(k&7+dispLen)]
+}
+
+// validScale says which SIB scales there are, and scaleBits what the
+// field holds for each.
+var (
+	validScale = [9]bool{1: true, 2: true, 4: true, 8: true}
+	scaleBits  = [9]byte{1: 0, 2: 1, 4: 2, 8: 3}
+)
+
+// rmIndex is rmBase for an operand with an index, [base + index*scale
+// + disp], whose registers and scale are valid: a wasm memory access.
+func (a *Asm) rmIndex(e enc, reg byte, m Mem) {
+	base, index := byte(m.Base), byte(m.Index)
+	modrm := reg&7<<3 | 4
+	var dispLen uint
+	switch {
+	case m.Disp == 0 && base&7 != 5: // rbp and r13 need a displacement
+	case fitsInt8(int64(m.Disp)):
+		modrm |= 1 << 6
+		dispLen = 1
+	default:
+		modrm |= 2 << 6
+		dispLen = 4
+	}
+	sib := scaleBits[m.Scale%9]<<6 | index&7<<3 | base&7
+	v, k := e.opcodeWithREX(reg, index, base, uint64(modrm)|uint64(sib)<<8, 2)
+	a.putWithDisp(v, k, m.Disp, dispLen)
 }
 
 // String formats the operand in Intel syntax, e.g. "[rbx+rcx*4+0x10]".

@@ -535,9 +535,9 @@ func TestNoAllocs(t *testing.T) {
 
 // TestCommonPathsAgree checks that rr's and rm's common paths, which build
 // plain instructions in a register, write the bytes their general paths
-// write, for every register, base, displacement size and shape of
-// plain encoding (REX.W or not, a REX forced for byte registers, opcodes
-// of one to three bytes).
+// write, for every register, base, index, scale, displacement size and
+// shape of plain encoding (REX.W or not, a REX forced for byte registers,
+// opcodes of one to three bytes).
 func TestCommonPathsAgree(t *testing.T) {
 	encs := []enc{
 		{op: o1(0x8B)},
@@ -560,11 +560,23 @@ func TestCommonPathsAgree(t *testing.T) {
 			}
 			for base := RAX; base <= R15; base++ {
 				for _, d := range disps {
-					var fast, general Asm
-					fast.rm(e, reg, M(base, d), 0)
-					general.rmAny(e, reg, M(base, d), 0)
-					if !slices.Equal(fast.b, general.b) {
-						t.Fatalf("rm(%+v, %d, %v) = % x, the general path writes % x", e, reg, M(base, d), fast.b, general.b)
+					ms := []Mem{M(base, d)}
+					if reg%7 == 0 { // 0, 7, 8, 15: enough for the index forms
+						for index := RAX; index <= R15; index++ {
+							for _, scale := range []uint8{1, 2, 4, 8} {
+								if index != RSP {
+									ms = append(ms, MI(base, index, scale, d))
+								}
+							}
+						}
+					}
+					for _, m := range ms {
+						var fast, general Asm
+						fast.rm(e, reg, m, 0)
+						general.rmAny(e, reg, m, 0)
+						if !slices.Equal(fast.b, general.b) {
+							t.Fatalf("rm(%+v, %d, %v) = % x, the general path writes % x", e, reg, m, fast.b, general.b)
+						}
 					}
 				}
 			}
