@@ -142,9 +142,12 @@ type gen struct {
 	uses      []uint32
 	line      uint32
 
-	// pcsBuf collects a worker's current function's return addresses,
-	// and pcsChunk is what is left of the chunk keepPCs cuts them into.
-	pcsBuf, pcsChunk []pcEntry
+	// pcsBuf and refsBuf collect a worker's current function's return
+	// addresses and references (piece), kept in pcsChunk and refsChunk.
+	pcsBuf    []pcEntry
+	refsBuf   []pieceRef
+	pcsChunk  chunkOf[pcEntry]
+	refsChunk chunkOf[pieceRef]
 }
 
 // trapSite is an out-of-line exit for a trap, emitted after the body,

@@ -276,7 +276,7 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 	p.fc.pcs = w.pcsBuf[:0]
 	w.function(i, fn)
 	w.pcsBuf = p.fc.pcs[:0]
-	p.fc.pcs = w.keepPCs(p.fc.pcs)
+	p.fc.pcs = w.pcsChunk.keep(p.fc.pcs)
 	code, err := a.Finish()
 	if err != nil {
 		p.err = err
@@ -286,9 +286,10 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 		p.err = fmt.Errorf("generating machine code: function %d starts at %d of its piece", fn.FuncIndex, p.fc.start)
 		return p
 	}
+	refs := w.refsBuf[:0]
 	ref := func(l *asm.Label, target int32) {
 		a.References(l, func(at int, add int32) {
-			p.refs = append(p.refs, pieceRef{at: at, add: add, target: target})
+			refs = append(refs, pieceRef{at: at, add: add, target: target})
 		})
 	}
 	ref(w.exitStub, refExitStub)
@@ -303,28 +304,34 @@ func (w *gen) piece(i int, fn *ir.Func, buf []byte) (p *piece) {
 		}
 		w.fnLab[j] = nil
 	}
+	w.refsBuf = refs[:0]
+	p.refs = w.refsChunk.keep(refs)
 	p.code, p.slow, p.slowArgs = code, w.slow, w.slowArgs
 	return p
 }
 
-// pcsChunkLen is how many return address entries a worker's chunk holds.
-const pcsChunkLen = 64 << 10
+// chunkOf is what is left of a worker's chunk of T, which keep cuts the
+// tables of its pieces from: a slice of their own for each, grown from
+// nothing by appends, made return addresses and references the most
+// frequent allocations of a compile (a tenth of the Go compiler's 2.5
+// million return addresses were copied more than once). A chunk is left
+// to the collector once nothing holds its entries.
+type chunkOf[T any] []T
 
-// keepPCs returns a copy of a function's return address entries, cut
-// from the worker's chunk: a slice of their own, grown from nothing by
-// appends, was the most frequent allocation of a compile (a tenth of
-// the Go compiler's 2.5 million entries were copied more than once).
-// The chunk is left to the collector once nothing holds its entries.
-func (w *gen) keepPCs(pcs []pcEntry) []pcEntry {
-	if len(pcs) == 0 {
+// tableChunk is how many entries a chunkOf holds.
+const tableChunk = 64 << 10
+
+// keep returns a copy of s cut from the chunk, or nil if s is empty.
+func (c *chunkOf[T]) keep(s []T) []T {
+	if len(s) == 0 {
 		return nil
 	}
-	if cap(w.pcsChunk)-len(w.pcsChunk) < len(pcs) {
-		w.pcsChunk = make([]pcEntry, 0, max(pcsChunkLen, len(pcs)))
+	if cap(*c)-len(*c) < len(s) {
+		*c = make([]T, 0, max(tableChunk, len(s)))
 	}
-	at := len(w.pcsChunk)
-	w.pcsChunk = append(w.pcsChunk, pcs...)
-	return w.pcsChunk[at:len(w.pcsChunk):len(w.pcsChunk)]
+	at := len(*c)
+	*c = append(*c, s...)
+	return (*c)[at:len(*c):len(*c)]
 }
 
 // funcLabel returns defined function j's label: in a worker's gen, an
