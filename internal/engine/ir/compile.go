@@ -159,10 +159,9 @@ func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) er
 		return fmt.Errorf("%d function bodies for %d functions", n, len(m.Funcs))
 	}
 	var (
-		stop     atomic.Bool
-		mu       sync.Mutex
-		first    error
-		recycled sync.Pool
+		stop  atomic.Bool
+		mu    sync.Mutex
+		first error
 	)
 	spread(m, workers, func() func(c *compiler, i int) bool {
 		yield := newYield()
@@ -170,11 +169,10 @@ func EachOn(m *wasm.Module, workers int, newYield func() func(i int, f *Func) er
 			if stop.Load() {
 				return false
 			}
-			c.recycled = &recycled
 			f, err := c.compileSafely(i)
 			if err == nil {
 				err = yield(i, f)
-				recycled.Put(f)
+				c.spare = f
 			}
 			if err != nil {
 				mu.Lock()
@@ -327,13 +325,15 @@ func (f *ctrl) labelTypes() []wasm.ValueType {
 type compiler struct {
 	m  *wasm.Module
 	fn *Func
-	// recycled, when set, holds Funcs whose consumer is done with them,
-	// whose buffers the next translation reuses (see Each).
-	recycled *sync.Pool
-	stack    []opnd
-	ctrls    []ctrl
-	height   uint32 // next free natural slot
-	maxH     uint32
+	// spare, when set, is a Func its consumer is done with, whose
+	// buffers the next translation reuses (see EachOn). A pool shared
+	// by the workers was emptied by every collection, and the Funcs
+	// grew again from nothing.
+	spare  *Func
+	stack  []opnd
+	ctrls  []ctrl
+	height uint32 // next free natural slot
+	maxH   uint32
 	// locals[i] is the slot of local i; ltypes[i] its type.
 	locals []uint32
 	ltypes []wasm.ValueType
@@ -358,11 +358,10 @@ func newCompiler(m *wasm.Module) *compiler {
 // newFunc returns an empty Func for function fidx, reusing a recycled
 // one's buffers when there is one.
 func (c *compiler) newFunc(fidx uint32) *Func {
-	if c.recycled != nil {
-		if f, ok := c.recycled.Get().(*Func); ok {
-			*f = Func{Code: f.Code[:0], Offsets: f.Offsets[:0], Shuffles: f.Shuffles[:0], FuncIndex: fidx}
-			return f
-		}
+	if f := c.spare; f != nil {
+		c.spare = nil
+		*f = Func{Code: f.Code[:0], Offsets: f.Offsets[:0], Shuffles: f.Shuffles[:0], FuncIndex: fidx}
+		return f
 	}
 	return &Func{FuncIndex: fidx}
 }
