@@ -365,7 +365,7 @@ func (e enc) put(buf []byte, r, x, b byte) int {
 func (a *Asm) rr(e enc, reg, rm byte) {
 	if e.plain() && reg|rm < 16 {
 		// The common case, built in a register: REX, the opcode and
-		// ModRM, at most six bytes, stored at once.
+		// ModRM, at most five bytes, stored at once.
 		v, k := e.opcodeWithREX(reg, 0, rm, uint64(0xC0|reg&7<<3|rm&7), 1)
 		a.emit(v, k)
 		return
