@@ -48,9 +48,7 @@ var cmpOf = func() (t [ir.OpScalarEnd]struct{ family, k uint8 }) {
 // native translates in to machine code if it has a native translation,
 // and reports whether it had.
 func (g *gen) native(in *ir.Instr) bool {
-	// A memory access goes straight to its template, not through the
-	// integer templates' switch first: a third of Go's instructions.
-	if _, mem := accessFor(in.Op); mem && g.nativeMem(in) || !mem && g.nativeInt(in) {
+	if g.nativeScalar(in) {
 		// They write slots only through st.
 		g.keepSlots = true
 		return true
@@ -64,6 +62,17 @@ func (g *gen) native(in *ir.Instr) bool {
 		}
 	}
 	return false
+}
+
+// nativeScalar translates in with the integer or the memory templates,
+// the write-back ones (see writeBack), and reports whether it did. A
+// memory access goes straight to its template, not through the integer
+// templates' switch first: a third of Go's instructions.
+func (g *gen) nativeScalar(in *ir.Instr) bool {
+	if _, mem := accessFor(in.Op); mem {
+		return g.nativeMem(in)
+	}
+	return g.nativeInt(in)
 }
 
 // nativeExtensions are further translators (floating point, SIMD), each

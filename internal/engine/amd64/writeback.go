@@ -11,7 +11,7 @@ import (
 // and their kin, write them only through st (or, for OpConst, its slot
 // register, dirty), and neither branch nor leave the code. The integer
 // and memory templates are found by translating each opcode once, so
-// that the set follows nativeInt and nativeMem.
+// that the set follows them (nativeScalar).
 var writeBack [ir.OpScalarEnd]bool
 
 // reads says which fields of a write-back instruction name slots its
@@ -57,7 +57,7 @@ func init() {
 		}
 		seen = 0
 		in := ir.Instr{Op: op, A: a, B: b, C: c, Imm: imm}
-		if g.nativeInt(&in) || g.nativeMem(&in) {
+		if g.nativeScalar(&in) {
 			writeBack[op] = true
 			reads[op] = seen
 		}

@@ -355,7 +355,7 @@ func newCompiler(m *wasm.Module) *compiler {
 	return &compiler{m: m}
 }
 
-// newFunc returns an empty Func for function fidx, reusing a recycled
+// newFunc returns an empty Func for function fidx, reusing the spare
 // one's buffers when there is one.
 func (c *compiler) newFunc(fidx uint32) *Func {
 	if f := c.spare; f != nil {
